@@ -1,0 +1,24 @@
+"""Entry point: ``companion gui`` opens the window; everything else is the command line.
+
+This dispatch lives above both front ends so that neither imports the other.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["gui"]:
+        from companion.ui.app import main as gui_main
+
+        return gui_main(args[1:])
+    from companion.cli import main as cli_main
+
+    return cli_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

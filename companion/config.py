@@ -1,0 +1,103 @@
+"""User settings: a versioned TOML file with forward migrations.
+
+The file carries ``schema_version``. Older files are migrated step by step
+when loaded (and written back); a file from a newer Companion is refused with
+a clear message rather than silently rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+SCHEMA_VERSION = 2
+
+
+class SettingsError(Exception):
+    """The settings file cannot be read or is from a newer version."""
+
+
+@dataclass
+class Settings:
+    """Everything the user can change. Defaults are what a new user gets."""
+
+    schema_version: int = SCHEMA_VERSION
+    watched_folders: list[str] = field(default_factory=list)
+    # The chat model by catalog name (or a locally registered name); "" = none chosen yet.
+    model: str = ""
+    # None = choose automatically from the detected hardware.
+    n_gpu_layers: int | None = None
+    device: str = "auto"  # auto | cpu | cuda | metal
+    idle_unload_seconds: int = 600
+    image_max_tokens: int = 256
+    session_gap_minutes: int = 60
+    face_match_distance: float = 0.5   # dlib: same person below ~0.6; stricter for safety
+    face_cluster_distance: float = 0.5
+    face_min_cluster_size: int = 3
+    image_match_similarity: float = 0.8
+    onboarding_done: bool = False
+    remember_conversations: bool = True
+
+
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # v1 called the watched folders "folders" and had no onboarding flag.
+    data["watched_folders"] = data.pop("folders", [])
+    data.setdefault("onboarding_done", bool(data["watched_folders"]))
+    return data
+
+
+# MIGRATIONS[n] turns a version-n dict into a version-(n+1) dict. Append only.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a raw settings dict up to :data:`SCHEMA_VERSION`."""
+    version = int(data.get("schema_version", 1))
+    if version > SCHEMA_VERSION:
+        raise SettingsError(
+            f"settings file is from a newer Companion (version {version}, this one understands "
+            f"up to {SCHEMA_VERSION}); upgrade Companion or move the file away"
+        )
+    while version < SCHEMA_VERSION:
+        data = MIGRATIONS[version](dict(data))
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+def load(path: Path) -> Settings:
+    """Read settings, migrating older files; a missing file gives the defaults."""
+    if not path.exists():
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
+    original_version = raw.get("schema_version", 1)
+    data = migrate(raw)
+    known = {f.name for f in fields(Settings)}
+    settings = Settings(**{k: v for k, v in data.items() if k in known})
+    if original_version != SCHEMA_VERSION:
+        save(path, settings)
+    return settings
+
+
+def save(path: Path, settings: Settings) -> None:
+    """Write settings atomically (temp file + rename) so a crash never leaves half a file."""
+    data = {k: v for k, v in asdict(settings).items() if v is not None}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".toml")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            tomli_w.dump(data, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,160 @@
+"""Concepts (RAP-style cards) and their reference keys (face or image embeddings)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from companion.core.errors import InvalidInputError, NotFoundError
+from companion.core.store.db import Database, IntegrityError, Row, from_iso, now, to_iso, vec_blob
+from companion.core.types import CATEGORIES, Box, Concept, ConceptRef
+
+
+def _concept(row: Row) -> Concept:
+    created = from_iso(row["created_at"])
+    updated = from_iso(row["updated_at"])
+    assert created is not None and updated is not None
+    return Concept(row["id"], row["name"], row["category"], row["info"], created, updated)
+
+
+def _ref(row: Row) -> ConceptRef:
+    box = None
+    if row["box_left"] is not None:
+        box = Box(row["box_left"], row["box_top"], row["box_right"], row["box_bottom"])
+    return ConceptRef(row["id"], row["concept_id"], row["kind"], row["image_path"], box,
+                      row["face_id"], row["photo_id"])
+
+
+def _check(name: str, category: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInputError("a concept needs a name")
+    if category not in CATEGORIES:
+        raise InvalidInputError(f"category must be one of {', '.join(CATEGORIES)} (got {category!r})")
+    return name
+
+
+class ConceptRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, name: str, category: str, info: str = "") -> Concept:
+        name = _check(name, category)
+        stamp = to_iso(now())
+        try:
+            cur = self.db.execute(
+                "INSERT INTO concepts (name, category, info, created_at, updated_at) VALUES (?,?,?,?,?)",
+                (name, category, info.strip(), stamp, stamp))
+        except IntegrityError as exc:
+            raise InvalidInputError(f"a concept named {name!r} already exists") from exc
+        return self.require(int(cur.lastrowid))
+
+    def get(self, concept_id: int) -> Concept | None:
+        row = self.db.query_one("SELECT * FROM concepts WHERE id = ?", (concept_id,))
+        return _concept(row) if row else None
+
+    def require(self, concept_id: int) -> Concept:
+        concept = self.get(concept_id)
+        if concept is None:
+            raise NotFoundError(f"no concept with id {concept_id}")
+        return concept
+
+    def by_name(self, name: str) -> Concept | None:
+        row = self.db.query_one("SELECT * FROM concepts WHERE name = ? COLLATE NOCASE", (" ".join(name.split()),))
+        return _concept(row) if row else None
+
+    def resolve(self, ref: str) -> Concept:
+        """A concept by id or by name (what the CLI accepts)."""
+        concept = self.get(int(ref)) if ref.isdigit() else self.by_name(ref)
+        if concept is None:
+            raise NotFoundError(f"no concept called {ref!r}")
+        return concept
+
+    def list(self, category: str | None = None) -> list[Concept]:
+        if category:
+            rows = self.db.query("SELECT * FROM concepts WHERE category = ? ORDER BY name COLLATE NOCASE", (category,))
+        else:
+            rows = self.db.query("SELECT * FROM concepts ORDER BY name COLLATE NOCASE")
+        return [_concept(r) for r in rows]
+
+    def named_in(self, text: str) -> list[Concept]:
+        """Concepts whose name appears in ``text`` as whole words (case-insensitive)."""
+        found = []
+        for concept in self.list():
+            pattern = r"(?<!\w)" + re.escape(concept.name) + r"(?:'s)?(?!\w)"
+            if re.search(pattern, text, flags=re.IGNORECASE):
+                found.append(concept)
+        # Longer names first, so "Anna Maria" wins over "Anna" when both match.
+        return sorted(found, key=lambda c: -len(c.name))
+
+    def edit(self, concept_id: int, *, name: str | None = None, category: str | None = None,
+             info: str | None = None) -> Concept:
+        current = self.require(concept_id)
+        new_name = _check(name if name is not None else current.name,
+                          category if category is not None else current.category)
+        try:
+            self.db.execute("UPDATE concepts SET name=?, category=?, info=?, updated_at=? WHERE id=?",
+                            (new_name, category or current.category,
+                             info.strip() if info is not None else current.info, to_iso(now()), concept_id))
+        except IntegrityError as exc:
+            raise InvalidInputError(f"a concept named {new_name!r} already exists") from exc
+        return self.require(concept_id)
+
+    # ---- reference keys ------------------------------------------------------------
+
+    def add_ref(self, concept_id: int, kind: str, embedding: np.ndarray, *, image_path: str | None = None,
+                box: Box | None = None, face_id: int | None = None, photo_id: int | None = None) -> int:
+        table = "vec_ref_faces" if kind == "face" else "vec_ref_images"
+        coords = box.as_list() if box else [None] * 4
+        with self.db.transaction() as conn:
+            if face_id is not None:
+                existing = conn.execute("SELECT id FROM concept_refs WHERE face_id = ?", (face_id,)).fetchone()
+                if existing:
+                    conn.execute("DELETE FROM concept_refs WHERE id = ?", (existing["id"],))
+            cur = conn.execute(
+                "INSERT INTO concept_refs (concept_id, kind, image_path, box_left, box_top, box_right, box_bottom, "
+                "face_id, photo_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (concept_id, kind, image_path, *coords, face_id, photo_id, to_iso(now())))
+            ref_id = int(cur.lastrowid)
+            conn.execute(f"INSERT INTO {table} (ref_id, embedding) VALUES (?, ?)", (ref_id, vec_blob(embedding)))
+            conn.execute("UPDATE concepts SET updated_at = ? WHERE id = ?", (to_iso(now()), concept_id))
+            return ref_id
+
+    def refs(self, concept_id: int) -> list[ConceptRef]:
+        return [_ref(r) for r in self.db.query("SELECT * FROM concept_refs WHERE concept_id = ? ORDER BY id",
+                                               (concept_id,))]
+
+    def remove_refs_for_faces(self, face_ids: list[int]) -> None:
+        self.db.conn.executemany("DELETE FROM concept_refs WHERE face_id = ?", [(f,) for f in face_ids])
+
+    def match(self, kind: str, query: np.ndarray, max_distance: float, k: int = 8) -> list[tuple[int, float]]:
+        """(concept id, best cosine distance) for concepts with a key within ``max_distance``."""
+        table = "vec_ref_faces" if kind == "face" else "vec_ref_images"
+        rows = self.db.query(
+            f"SELECT r.concept_id AS concept_id, v.distance AS distance FROM (SELECT ref_id, distance FROM {table} "
+            "WHERE embedding MATCH ? AND k = ?) v JOIN concept_refs r ON r.id = v.ref_id ORDER BY v.distance",
+            (vec_blob(query), k))
+        best: dict[int, float] = {}
+        for row in rows:
+            if row["distance"] <= max_distance and row["concept_id"] not in best:
+                best[int(row["concept_id"])] = float(row["distance"])
+        return sorted(best.items(), key=lambda item: item[1])
+
+    def ref_embeddings(self, kind: str) -> list[tuple[int, np.ndarray]]:
+        """Every (concept id, key) of a kind, for re-matching photos without models."""
+        table = "vec_ref_faces" if kind == "face" else "vec_ref_images"
+        rows = self.db.query(f"SELECT r.concept_id, v.embedding FROM {table} v JOIN concept_refs r ON r.id = v.ref_id")
+        return [(int(r["concept_id"]), np.frombuffer(r["embedding"], dtype="<f4").copy()) for r in rows]
+
+    def delete(self, concept_id: int) -> list[str]:
+        """Delete the card (cascades do the rest); returns reference image files to remove."""
+        with self.db.transaction() as conn:
+            paths = [r["image_path"] for r in conn.execute(
+                "SELECT image_path FROM concept_refs WHERE concept_id = ? AND image_path IS NOT NULL", (concept_id,))]
+            conn.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
+        return paths
+
+    def count(self) -> int:
+        row = self.db.query_one("SELECT count(*) AS n FROM concepts")
+        return int(row["n"]) if row else 0

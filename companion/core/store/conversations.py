@@ -1,0 +1,126 @@
+"""Conversations and their turns, grouped into sessions by time gaps.
+
+A session ends after a gap (PersonaVLM uses 60 minutes); closing one is what
+triggers consolidation into episodic memory. Temporary chats never get here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso
+from companion.core.types import Conversation, Turn
+
+
+def _turn(row: Row) -> Turn:
+    time = from_iso(row["time"])
+    assert time is not None
+    return Turn(row["id"], row["conversation_id"], row["role"], row["text"], time, json.loads(row["images"]))
+
+
+def fts_query(text: str) -> str:
+    """An FTS5 query that matches any of the words in ``text``, safely quoted."""
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text).split() if len(w) > 1]
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+class ConversationRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def start(self, title: str = "", started_at: datetime | None = None) -> Conversation:
+        started = started_at or now()
+        cur = self.db.execute("INSERT INTO conversations (started_at, title) VALUES (?, ?)", (to_iso(started), title))
+        return Conversation(int(cur.lastrowid), started, title)
+
+    def get(self, conversation_id: int) -> Conversation | None:
+        row = self.db.query_one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
+        if row is None:
+            return None
+        started = from_iso(row["started_at"])
+        assert started is not None
+        return Conversation(row["id"], started, row["title"])
+
+    def list(self, limit: int = 100) -> list[Conversation]:
+        rows = self.db.query("SELECT * FROM conversations ORDER BY started_at DESC LIMIT ?", (limit,))
+        return [Conversation(r["id"], from_iso(r["started_at"]) or now(), r["title"]) for r in rows]
+
+    def add_turn(self, conversation_id: int, role: str, text: str, time: datetime,
+                 images: list[str] | None = None, *, session_gap_minutes: int = 60) -> Turn:
+        """Store a turn, opening a new session when the gap since the last turn is too long."""
+        ts = timestamp(time)
+        assert ts is not None
+        with self.db.transaction() as conn:
+            last = conn.execute("SELECT id, ended_ts FROM sessions ORDER BY ended_ts DESC LIMIT 1").fetchone()
+            if last is not None and 0 <= ts - last["ended_ts"] <= session_gap_minutes * 60:
+                session_id = last["id"]
+                conn.execute("UPDATE sessions SET ended_at = ?, ended_ts = ? WHERE id = ?",
+                             (to_iso(time), ts, session_id))
+            elif last is not None and ts < last["ended_ts"]:
+                # An imported turn older than the newest session: find or make its own session.
+                session_id = self._session_for_past(conn, time, ts, session_gap_minutes)
+            else:
+                cur = conn.execute("INSERT INTO sessions (started_at, ended_at, started_ts, ended_ts) "
+                                   "VALUES (?,?,?,?)", (to_iso(time), to_iso(time), ts, ts))
+                session_id = cur.lastrowid
+            cur = conn.execute(
+                "INSERT INTO turns (conversation_id, session_id, role, text, time, ts, images) VALUES (?,?,?,?,?,?,?)",
+                (conversation_id, session_id, role, text, to_iso(time), ts, json.dumps(images or [])))
+            return Turn(int(cur.lastrowid), conversation_id, role, text, time, list(images or []))
+
+    @staticmethod
+    def _session_for_past(conn, time: datetime, ts: float, gap_minutes: int) -> int:  # type: ignore[no-untyped-def]
+        gap = gap_minutes * 60
+        row = conn.execute("SELECT id, started_ts, ended_ts FROM sessions WHERE started_ts - ? <= ? AND ? <= ended_ts + ? "
+                           "ORDER BY started_ts LIMIT 1", (gap, ts, ts, gap)).fetchone()
+        if row is not None:
+            conn.execute("UPDATE sessions SET started_ts = min(started_ts, ?), ended_ts = max(ended_ts, ?), "
+                         "started_at = CASE WHEN ? < started_ts THEN ? ELSE started_at END, "
+                         "ended_at = CASE WHEN ? > ended_ts THEN ? ELSE ended_at END, consolidated = 0 WHERE id = ?",
+                         (ts, ts, ts, to_iso(time), ts, to_iso(time), row["id"]))
+            return int(row["id"])
+        cur = conn.execute("INSERT INTO sessions (started_at, ended_at, started_ts, ended_ts) VALUES (?,?,?,?)",
+                           (to_iso(time), to_iso(time), ts, ts))
+        return int(cur.lastrowid)
+
+    def turns(self, conversation_id: int | None = None, *, session_id: int | None = None,
+              limit: int = 1000) -> list[Turn]:
+        sql, params = "SELECT * FROM turns", []
+        if conversation_id is not None:
+            sql += " WHERE conversation_id = ?"
+            params.append(conversation_id)
+        elif session_id is not None:
+            sql += " WHERE session_id = ?"
+            params.append(session_id)
+        sql += " ORDER BY ts, id LIMIT ?"
+        return [_turn(r) for r in self.db.query(sql, (*params, limit))]
+
+    def get_turn(self, turn_id: int) -> Turn | None:
+        row = self.db.query_one("SELECT * FROM turns WHERE id = ?", (turn_id,))
+        return _turn(row) if row else None
+
+    def search(self, text: str, limit: int = 10) -> list[Turn]:
+        """Full-text search over what was said (FTS5, best match first)."""
+        query = fts_query(text)
+        if not query:
+            return []
+        rows = self.db.query("SELECT t.* FROM turns_fts f JOIN turns t ON t.id = f.rowid WHERE turns_fts MATCH ? "
+                             "ORDER BY rank LIMIT ?", (query, limit))
+        return [_turn(r) for r in rows]
+
+    def closed_sessions(self, before: datetime, gap_minutes: int) -> list[int]:
+        """Sessions not yet consolidated whose last turn is older than the gap."""
+        cutoff = (timestamp(before) or 0) - gap_minutes * 60
+        return [int(r["id"]) for r in self.db.query(
+            "SELECT id FROM sessions WHERE consolidated = 0 AND ended_ts < ? ORDER BY started_ts", (cutoff,))]
+
+    def mark_consolidated(self, session_id: int) -> None:
+        self.db.execute("UPDATE sessions SET consolidated = 1 WHERE id = ?", (session_id,))
+
+    def delete_turn(self, turn_id: int) -> None:
+        self.db.execute("DELETE FROM turns WHERE id = ?", (turn_id,))
+
+    def count_turns(self) -> int:
+        row = self.db.query_one("SELECT count(*) AS n FROM turns")
+        return int(row["n"]) if row else 0

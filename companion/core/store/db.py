@@ -1,0 +1,179 @@
+"""Opening the database: one connection per thread, WAL, foreign keys, sqlite-vec.
+
+The standard library's ``sqlite3`` cannot load extensions on some builds (this
+machine's, macOS system Python), so the store uses ``sqlean`` (sqlean.py), a
+drop-in ``sqlite3`` with extension loading on Linux, macOS and Windows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlean as sqlite3
+import sqlite_vec
+
+from companion.core.errors import DiskFullError, StoreError
+
+Connection = sqlite3.Connection
+Row = sqlite3.Row
+IntegrityError = sqlite3.IntegrityError
+OperationalError = sqlite3.OperationalError
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def translate_error(exc: Exception) -> Exception:
+    """Map SQLite's errors onto ones a user can act on."""
+    text = str(exc).lower()
+    if "disk is full" in text or "disk i/o error" in text:
+        return DiskFullError("the disk is full: nothing was saved (free some space and try again)")
+    if "readonly" in text or "read-only" in text:
+        return StoreError("the memory store is read-only: nothing was saved (check the folder's permissions)")
+    if "unable to open" in text:
+        return StoreError(f"cannot open the memory store: {exc}")
+    if "malformed" in text or "not a database" in text:
+        return StoreError(f"the memory store is damaged: {exc}")
+    return StoreError(f"database error: {exc}")
+
+
+def _connect(path: Path) -> Connection:
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                               check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise translate_error(exc) from exc
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.enable_load_extension(True)
+        sqlite_vec.load(conn)
+        conn.enable_load_extension(False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if str(path) != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        # NORMAL is durable in WAL mode against application crashes; only a power
+        # cut can lose the last transactions, never corrupt the file.
+        conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise translate_error(exc) from exc
+    return conn
+
+
+class Database:
+    """A SQLite file shared by threads, each with its own connection.
+
+    Writes go through :meth:`transaction`, which takes the write lock up front
+    (``BEGIN IMMEDIATE``) so two writers never deadlock half-way.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def conn(self) -> Connection:
+        """This thread's connection (opened on first use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise StoreError("the memory store is closed")
+            conn = _connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A write transaction; nested use joins the outer one."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise translate_error(exc) from exc
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.OperationalError as exc:
+            raise translate_error(exc) from exc
+
+    def query(self, sql: str, params: Any = ()) -> list[Row]:
+        return self.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: Any = ()) -> Row | None:
+        return self.execute(sql, params).fetchone()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+def versions(db: Database) -> dict[str, str]:
+    """SQLite and sqlite-vec versions, for ``companion doctor``."""
+    row = db.query_one("SELECT sqlite_version() AS sqlite, vec_version() AS vec")
+    assert row is not None
+    return {"sqlite": row["sqlite"], "sqlite_vec": row["vec"]}
+
+
+# ---- value conversions shared by the repositories -------------------------------------
+
+def vec_blob(vector: np.ndarray | list[float]) -> bytes:
+    """A float32 little-endian blob, the format vec0 columns take."""
+    return np.asarray(vector, dtype="<f4").tobytes()
+
+
+def to_iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def from_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def timestamp(value: datetime | None) -> float | None:
+    """Seconds since the epoch for ordering; a naive time is read as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.timestamp()
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).astimezone()

@@ -1,0 +1,156 @@
+"""Faces found in photos, their identity vectors, and the face groups (clusters)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from companion.core.store.db import Database, Row, now, to_iso, vec_blob
+from companion.core.types import Box, Face
+
+
+@dataclass(frozen=True)
+class FaceCluster:
+    """A group of faces believed to be one person; ``concept_id`` once named."""
+
+    id: int
+    concept_id: int | None
+    size: int
+    sample_face_ids: list[int]
+
+
+def _face(row: Row) -> Face:
+    return Face(id=row["id"], photo_id=row["photo_id"],
+                box=Box(row["box_left"], row["box_top"], row["box_right"], row["box_bottom"]),
+                score=row["score"], concept_id=row["concept_id"] if "concept_id" in row.keys() else None,
+                cluster_id=row["cluster_id"])
+
+
+_FACE_SELECT = ("SELECT f.*, c.concept_id AS concept_id FROM faces f "
+                "LEFT JOIN face_clusters c ON c.id = f.cluster_id")
+
+
+class FaceRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, photo_id: int, box: Box, score: float, embedding: np.ndarray) -> int:
+        with self.db.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO faces (photo_id, box_left, box_top, box_right, box_bottom, score) "
+                "VALUES (?,?,?,?,?,?)", (photo_id, *box.as_list(), score))
+            face_id = int(cur.lastrowid)
+            conn.execute("INSERT INTO vec_faces (face_id, embedding) VALUES (?, ?)",
+                         (face_id, vec_blob(embedding)))
+            return face_id
+
+    def replace_for_photo(self, photo_id: int) -> None:
+        """Drop a photo's faces before it is re-analysed (a changed file)."""
+        self.db.execute("DELETE FROM faces WHERE photo_id = ?", (photo_id,))
+
+    def get(self, face_id: int) -> Face | None:
+        row = self.db.query_one(_FACE_SELECT + " WHERE f.id = ?", (face_id,))
+        return _face(row) if row else None
+
+    def for_photo(self, photo_id: int) -> list[Face]:
+        return [_face(r) for r in self.db.query(_FACE_SELECT + " WHERE f.photo_id = ? ORDER BY f.box_left",
+                                                (photo_id,))]
+
+    def in_cluster(self, cluster_id: int) -> list[Face]:
+        return [_face(r) for r in self.db.query(_FACE_SELECT + " WHERE f.cluster_id = ? ORDER BY f.id",
+                                                (cluster_id,))]
+
+    def of_concept(self, concept_id: int) -> list[Face]:
+        return [_face(r) for r in self.db.query(_FACE_SELECT + " WHERE c.concept_id = ? ORDER BY f.id",
+                                                (concept_id,))]
+
+    def embedding(self, face_id: int) -> np.ndarray:
+        row = self.db.query_one("SELECT embedding FROM vec_faces WHERE face_id = ?", (face_id,))
+        if row is None:
+            raise KeyError(face_id)
+        return np.frombuffer(row["embedding"], dtype="<f4").copy()
+
+    def nearest(self, query: np.ndarray, k: int, max_distance: float) -> list[tuple[int, float]]:
+        """(face id, cosine distance) of the k nearest faces within ``max_distance``."""
+        rows = self.db.query("SELECT face_id, distance FROM vec_faces WHERE embedding MATCH ? AND k = ? "
+                             "ORDER BY distance", (vec_blob(query), k))
+        return [(int(r["face_id"]), float(r["distance"])) for r in rows if r["distance"] <= max_distance]
+
+    def unclustered(self) -> list[int]:
+        return [int(r["id"]) for r in self.db.query("SELECT id FROM faces WHERE cluster_id IS NULL ORDER BY id")]
+
+    # ---- clusters -------------------------------------------------------------------
+
+    def new_cluster(self, concept_id: int | None = None) -> int:
+        cur = self.db.execute("INSERT INTO face_clusters (created_at, concept_id) VALUES (?, ?)",
+                              (to_iso(now()), concept_id))
+        return int(cur.lastrowid)
+
+    def set_cluster(self, face_ids: list[int], cluster_id: int | None, source: str = "auto") -> None:
+        with self.db.transaction() as conn:
+            conn.executemany("UPDATE faces SET cluster_id = ?, cluster_source = ? WHERE id = ?",
+                             [(cluster_id, source, f) for f in face_ids])
+            self._drop_empty(conn)
+
+    def clusters(self, *, named: bool | None = None, min_size: int = 1) -> list[FaceCluster]:
+        """Face groups, largest first; ``named=False`` gives those waiting for a name."""
+        sql = ("SELECT c.id, c.concept_id, count(f.id) AS size, group_concat(f.id) AS ids FROM face_clusters c "
+               "JOIN faces f ON f.cluster_id = c.id")
+        if named is True:
+            sql += " WHERE c.concept_id IS NOT NULL"
+        elif named is False:
+            sql += " WHERE c.concept_id IS NULL"
+        sql += " GROUP BY c.id HAVING size >= ? ORDER BY size DESC, c.id"
+        return [FaceCluster(r["id"], r["concept_id"], r["size"], [int(x) for x in r["ids"].split(",")][:12])
+                for r in self.db.query(sql, (min_size,))]
+
+    def cluster(self, cluster_id: int) -> FaceCluster | None:
+        for c in self.clusters():
+            if c.id == cluster_id:
+                return c
+        return None
+
+    def cluster_of_concept(self, concept_id: int) -> int | None:
+        row = self.db.query_one("SELECT id FROM face_clusters WHERE concept_id = ? ORDER BY id LIMIT 1",
+                                (concept_id,))
+        return int(row["id"]) if row else None
+
+    def name_cluster(self, cluster_id: int, concept_id: int) -> None:
+        """Give a face group to a concept, merging into the concept's existing group."""
+        with self.db.transaction() as conn:
+            existing = conn.execute("SELECT id FROM face_clusters WHERE concept_id = ? AND id != ? LIMIT 1",
+                                    (concept_id, cluster_id)).fetchone()
+            if existing:
+                conn.execute("UPDATE faces SET cluster_id = ? WHERE cluster_id = ?", (existing["id"], cluster_id))
+            else:
+                conn.execute("UPDATE face_clusters SET concept_id = ? WHERE id = ?", (concept_id, cluster_id))
+            conn.execute("UPDATE faces SET cluster_source = 'user' WHERE cluster_id = ?",
+                         (existing["id"] if existing else cluster_id,))
+            self._drop_empty(conn)
+
+    def merge(self, source_id: int, target_id: int) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE faces SET cluster_id = ?, cluster_source = 'user' WHERE cluster_id = ?",
+                         (target_id, source_id))
+            self._drop_empty(conn)
+
+    def split(self, face_ids: list[int]) -> int:
+        """Move faces into a new group of their own; returns its id."""
+        with self.db.transaction():
+            cluster_id = self.new_cluster()
+            self.set_cluster(face_ids, cluster_id, source="user")
+            return cluster_id
+
+    def remove(self, face_id: int) -> None:
+        """Forget a face (a false detection, or the user says it is nobody they know)."""
+        self.db.execute("DELETE FROM faces WHERE id = ?", (face_id,))
+
+    @staticmethod
+    def _drop_empty(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.execute("DELETE FROM face_clusters WHERE concept_id IS NULL AND id NOT IN "
+                     "(SELECT cluster_id FROM faces WHERE cluster_id IS NOT NULL)")
+
+    def count(self) -> int:
+        row = self.db.query_one("SELECT count(*) AS n FROM faces")
+        return int(row["n"]) if row else 0

@@ -1,0 +1,316 @@
+"""Append-only, named schema migrations.
+
+Each migration runs in one transaction together with the row that records it
+in ``schema_migrations``, so a crash leaves either both or neither. Never edit
+or reorder a released migration: add a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from companion.core.errors import SchemaTooNewError
+from companion.core.store.db import Database, now, to_iso
+
+FACE_DIM = 128     # dlib ResNet face descriptor
+IMAGE_DIM = 512    # CLIP ViT-B-32 joint embedding
+TEXT_DIM = 384     # all-MiniLM-L6-v2 sentence embedding
+
+M0001_PHOTOS_AND_FACES = f"""
+CREATE TABLE photos (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    content_hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    taken_at TEXT,
+    ts REAL,
+    taken_at_source TEXT NOT NULL DEFAULT 'file',
+    latitude REAL,
+    longitude REAL,
+    city TEXT NOT NULL DEFAULT '',
+    region TEXT NOT NULL DEFAULT '',
+    country TEXT NOT NULL DEFAULT '',
+    country_code TEXT NOT NULL DEFAULT '',
+    width INTEGER NOT NULL DEFAULT 0,
+    height INTEGER NOT NULL DEFAULT 0,
+    thumbnail TEXT,
+    status TEXT NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'pending', 'error')),
+    error TEXT,
+    indexed_at TEXT NOT NULL
+);
+CREATE INDEX photos_hash ON photos(content_hash);
+CREATE INDEX photos_ts ON photos(ts);
+
+CREATE TABLE face_clusters (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE faces (
+    id INTEGER PRIMARY KEY,
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    box_left INTEGER NOT NULL, box_top INTEGER NOT NULL,
+    box_right INTEGER NOT NULL, box_bottom INTEGER NOT NULL,
+    score REAL NOT NULL DEFAULT 1.0,
+    cluster_id INTEGER REFERENCES face_clusters(id) ON DELETE SET NULL,
+    -- 'user' assignments are never undone by automatic clustering
+    cluster_source TEXT NOT NULL DEFAULT 'auto' CHECK (cluster_source IN ('auto', 'user'))
+);
+CREATE INDEX faces_photo ON faces(photo_id);
+CREATE INDEX faces_cluster ON faces(cluster_id);
+
+CREATE VIRTUAL TABLE vec_faces USING vec0(
+    face_id INTEGER PRIMARY KEY,
+    embedding float[{FACE_DIM}] distance_metric=cosine
+);
+CREATE VIRTUAL TABLE vec_images USING vec0(
+    photo_id INTEGER PRIMARY KEY,
+    embedding float[{IMAGE_DIM}] distance_metric=cosine
+);
+CREATE TRIGGER faces_vec_cleanup AFTER DELETE ON faces BEGIN
+    DELETE FROM vec_faces WHERE face_id = old.id;
+END;
+CREATE TRIGGER photos_vec_cleanup AFTER DELETE ON photos BEGIN
+    DELETE FROM vec_images WHERE photo_id = old.id;
+END;
+"""
+
+M0002_CONCEPTS_AND_OBSERVATIONS = f"""
+CREATE TABLE concepts (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL CHECK (category IN ('person', 'pet', 'object', 'place')),
+    info TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX concepts_name ON concepts(name COLLATE NOCASE);
+
+-- A face group the user named belongs to that concept.
+ALTER TABLE face_clusters ADD COLUMN concept_id INTEGER REFERENCES concepts(id) ON DELETE CASCADE;
+
+CREATE TABLE concept_refs (
+    id INTEGER PRIMARY KEY,
+    concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('face', 'image')),
+    image_path TEXT,
+    box_left INTEGER, box_top INTEGER, box_right INTEGER, box_bottom INTEGER,
+    face_id INTEGER REFERENCES faces(id) ON DELETE CASCADE,
+    photo_id INTEGER REFERENCES photos(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX concept_refs_concept ON concept_refs(concept_id);
+CREATE UNIQUE INDEX concept_refs_face ON concept_refs(face_id) WHERE face_id IS NOT NULL;
+
+CREATE VIRTUAL TABLE vec_ref_faces USING vec0(
+    ref_id INTEGER PRIMARY KEY,
+    embedding float[{FACE_DIM}] distance_metric=cosine
+);
+CREATE VIRTUAL TABLE vec_ref_images USING vec0(
+    ref_id INTEGER PRIMARY KEY,
+    embedding float[{IMAGE_DIM}] distance_metric=cosine
+);
+CREATE TRIGGER concept_refs_vec_cleanup AFTER DELETE ON concept_refs BEGIN
+    DELETE FROM vec_ref_faces WHERE ref_id = old.id;
+    DELETE FROM vec_ref_images WHERE ref_id = old.id;
+END;
+
+CREATE TABLE observations (
+    id INTEGER PRIMARY KEY,
+    concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
+    photo_id INTEGER REFERENCES photos(id) ON DELETE CASCADE,
+    turn_id INTEGER,
+    time TEXT,
+    ts REAL,
+    place TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL CHECK (source IN ('face', 'clip', 'user', 'conversation')),
+    kind TEXT NOT NULL CHECK (kind IN ('sighting', 'mention')),
+    confidence REAL NOT NULL DEFAULT 1.0,
+    action TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX observations_concept_ts ON observations(concept_id, ts);
+CREATE UNIQUE INDEX observations_photo ON observations(concept_id, photo_id, source) WHERE photo_id IS NOT NULL;
+"""
+
+M0003_CONVERSATIONS_AND_MEMORIES = f"""
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    ended_at TEXT NOT NULL,
+    started_ts REAL NOT NULL,
+    ended_ts REAL NOT NULL,
+    consolidated INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE turns (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    text TEXT NOT NULL,
+    time TEXT NOT NULL,
+    ts REAL NOT NULL,
+    images TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX turns_conversation ON turns(conversation_id, ts);
+CREATE INDEX turns_ts ON turns(ts);
+CREATE VIRTUAL TABLE turns_fts USING fts5(text, content='turns', content_rowid='id', tokenize='porter unicode61');
+CREATE TRIGGER turns_fts_insert AFTER INSERT ON turns BEGIN
+    INSERT INTO turns_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER turns_fts_delete AFTER DELETE ON turns BEGIN
+    INSERT INTO turns_fts(turns_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    DELETE FROM observations WHERE turn_id = old.id;
+END;
+CREATE TRIGGER turns_fts_update AFTER UPDATE OF text ON turns BEGIN
+    INSERT INTO turns_fts(turns_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO turns_fts(rowid, text) VALUES (new.id, new.text);
+END;
+
+CREATE TABLE memories (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('semantic', 'episodic', 'procedural', 'core')),
+    content TEXT NOT NULL,
+    keywords TEXT NOT NULL DEFAULT '',
+    time TEXT,
+    ts REAL,
+    place TEXT NOT NULL DEFAULT '',
+    action TEXT NOT NULL DEFAULT '',
+    session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX memories_kind_ts ON memories(kind, ts);
+CREATE TABLE memory_concepts (
+    memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+    concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
+    PRIMARY KEY (memory_id, concept_id)
+);
+CREATE INDEX memory_concepts_concept ON memory_concepts(concept_id);
+CREATE TABLE memory_turns (
+    memory_id INTEGER NOT NULL REFERENCES memories(id) ON DELETE CASCADE,
+    turn_id INTEGER NOT NULL REFERENCES turns(id) ON DELETE CASCADE,
+    PRIMARY KEY (memory_id, turn_id)
+);
+CREATE VIRTUAL TABLE memories_fts USING fts5(content, keywords, content='memories', content_rowid='id',
+                                             tokenize='porter unicode61');
+CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+    INSERT INTO memories_fts(rowid, content, keywords) VALUES (new.id, new.content, new.keywords);
+END;
+CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, content, keywords) VALUES ('delete', old.id, old.content, old.keywords);
+    DELETE FROM vec_memories WHERE memory_id = old.id;
+END;
+CREATE TRIGGER memories_fts_update AFTER UPDATE OF content, keywords ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, content, keywords) VALUES ('delete', old.id, old.content, old.keywords);
+    INSERT INTO memories_fts(rowid, content, keywords) VALUES (new.id, new.content, new.keywords);
+END;
+CREATE VIRTUAL TABLE vec_memories USING vec0(
+    memory_id INTEGER PRIMARY KEY,
+    embedding float[{TEXT_DIM}] distance_metric=cosine
+);
+"""
+
+M0004_TRIGGERS_AND_PERSONA = """
+CREATE TABLE triggers (
+    id INTEGER PRIMARY KEY,
+    concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
+    instruction TEXT NOT NULL,
+    keyword TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    source_turn_id INTEGER REFERENCES turns(id) ON DELETE SET NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    fired_count INTEGER NOT NULL DEFAULT 0,
+    last_fired_at TEXT
+);
+CREATE INDEX triggers_concept ON triggers(concept_id);
+
+CREATE TABLE persona (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    openness REAL NOT NULL DEFAULT 3,
+    conscientiousness REAL NOT NULL DEFAULT 3,
+    extraversion REAL NOT NULL DEFAULT 3,
+    agreeableness REAL NOT NULL DEFAULT 3,
+    neuroticism REAL NOT NULL DEFAULT 3,
+    interactions INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT
+);
+INSERT INTO persona (id) VALUES (1);
+CREATE TABLE persona_history (
+    id INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    openness REAL NOT NULL,
+    conscientiousness REAL NOT NULL,
+    extraversion REAL NOT NULL,
+    agreeableness REAL NOT NULL,
+    neuroticism REAL NOT NULL,
+    turn_id INTEGER REFERENCES turns(id) ON DELETE SET NULL
+);
+"""
+
+# (name, SQL). Append only.
+MIGRATIONS: Sequence[tuple[str, str]] = (
+    ("0001_photos_and_faces", M0001_PHOTOS_AND_FACES),
+    ("0002_concepts_and_observations", M0002_CONCEPTS_AND_OBSERVATIONS),
+    ("0003_conversations_and_memories", M0003_CONVERSATIONS_AND_MEMORIES),
+    ("0004_triggers_and_persona", M0004_TRIGGERS_AND_PERSONA),
+)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies whole."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if _complete(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
+
+
+def _complete(buffer: str) -> bool:
+    import sqlean
+
+    return buffer.strip().endswith(";") and sqlean.complete_statement(buffer)
+
+
+def applied(db: Database) -> list[str]:
+    db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    return [row["name"] for row in db.query("SELECT name FROM schema_migrations ORDER BY name")]
+
+
+def migrate(db: Database, upto: str | None = None) -> list[str]:
+    """Apply pending migrations (up to and including ``upto``); return the names applied.
+
+    Refuses a database that has migrations this version does not know, since
+    writing to it could destroy data a newer Companion relies on.
+    """
+    done = set(applied(db))
+    known = [name for name, _ in MIGRATIONS]
+    unknown = sorted(done - set(known))
+    if unknown:
+        raise SchemaTooNewError(
+            f"the memory store at {db.path} was written by a newer Companion (it has migration "
+            f"{unknown[-1]}); upgrade Companion to open it"
+        )
+    newly = []
+    for name, script in MIGRATIONS:
+        if name not in done:
+            # Each migration and its record commit together or not at all.
+            with db.transaction() as conn:
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                             (name, to_iso(now())))
+            newly.append(name)
+        if name == upto:
+            break
+    return newly

@@ -1,0 +1,70 @@
+"""Observations: a concept seen in a photo or mentioned in a turn, with time and place.
+
+These rows are the timeline that answers "where did I last see her?" exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from companion.core.store.db import Database, Row, from_iso, timestamp, to_iso
+from companion.core.types import Observation
+
+
+def _observation(row: Row) -> Observation:
+    return Observation(id=row["id"], concept_id=row["concept_id"], time=from_iso(row["time"]), place=row["place"],
+                       source=row["source"], kind=row["kind"], confidence=row["confidence"],
+                       photo_id=row["photo_id"], turn_id=row["turn_id"], action=row["action"])
+
+
+class ObservationRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, concept_id: int, *, time: datetime | None, place: str, source: str, kind: str,
+            confidence: float = 1.0, photo_id: int | None = None, turn_id: int | None = None,
+            action: str = "") -> int:
+        """Record an observation; a photo observation of the same concept and source is updated."""
+        params = (concept_id, photo_id, turn_id, to_iso(time), timestamp(time), place, source, kind,
+                  confidence, action)
+        if photo_id is not None:
+            cur = self.db.execute(
+                "INSERT INTO observations (concept_id, photo_id, turn_id, time, ts, place, source, kind, confidence, "
+                "action) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(concept_id, photo_id, source) "
+                "WHERE photo_id IS NOT NULL DO UPDATE SET time=excluded.time, ts=excluded.ts, place=excluded.place, "
+                "confidence=excluded.confidence RETURNING id", params)
+            return int(cur.fetchone()[0])
+        cur = self.db.execute(
+            "INSERT INTO observations (concept_id, photo_id, turn_id, time, ts, place, source, kind, confidence, "
+            "action) VALUES (?,?,?,?,?,?,?,?,?,?)", params)
+        return int(cur.lastrowid)
+
+    def timeline(self, concept_id: int, *, kind: str | None = None, limit: int = 50) -> list[Observation]:
+        """Newest first."""
+        sql = "SELECT * FROM observations WHERE concept_id = ?"
+        params: list[object] = [concept_id]
+        if kind:
+            sql += " AND kind = ?"
+            params.append(kind)
+        sql += " ORDER BY ts DESC NULLS LAST, id DESC LIMIT ?"
+        return [_observation(r) for r in self.db.query(sql, (*params, limit))]
+
+    def latest(self, concept_id: int, kind: str) -> Observation | None:
+        found = self.timeline(concept_id, kind=kind, limit=1)
+        return found[0] if found else None
+
+    def for_photo(self, photo_id: int) -> list[Observation]:
+        return [_observation(r) for r in self.db.query(
+            "SELECT * FROM observations WHERE photo_id = ? ORDER BY confidence DESC", (photo_id,))]
+
+    def clear_photo(self, photo_id: int, sources: tuple[str, ...] = ("face", "clip")) -> None:
+        """Drop automatic observations of a photo before re-matching it."""
+        marks = ",".join("?" * len(sources))
+        self.db.execute(f"DELETE FROM observations WHERE photo_id = ? AND source IN ({marks})", (photo_id, *sources))
+
+    def clear_concept_auto(self, concept_id: int) -> None:
+        self.db.execute("DELETE FROM observations WHERE concept_id = ? AND source IN ('face', 'clip')", (concept_id,))
+
+    def count(self) -> int:
+        row = self.db.query_one("SELECT count(*) AS n FROM observations")
+        return int(row["n"]) if row else 0

@@ -1,0 +1,152 @@
+"""Photos: one row per file, with time, place, size and its image embedding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso, vec_blob
+from companion.core.types import Photo, Place
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    """What indexing learned about a file, ready to be written."""
+
+    path: str
+    content_hash: str
+    size: int
+    mtime: float
+    taken_at: datetime | None
+    taken_at_source: str
+    latitude: float | None
+    longitude: float | None
+    place: Place | None
+    width: int
+    height: int
+    thumbnail: str | None
+
+
+def _photo(row: Row) -> Photo:
+    place = Place(row["city"], row["region"], row["country"], row["country_code"])
+    return Photo(
+        id=row["id"], path=row["path"], content_hash=row["content_hash"], size=row["size"],
+        mtime=row["mtime"], taken_at=from_iso(row["taken_at"]), taken_at_source=row["taken_at_source"],
+        latitude=row["latitude"], longitude=row["longitude"],
+        place=place if place.label() else None, width=row["width"], height=row["height"],
+        thumbnail=row["thumbnail"], status=row["status"], error=row["error"],
+    )
+
+
+class PhotoRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def upsert(self, record: PhotoRecord) -> int:
+        """Insert or replace the row for ``record.path``; returns the photo id."""
+        place = record.place or Place()
+        values = (record.content_hash, record.size, record.mtime, to_iso(record.taken_at),
+                  timestamp(record.taken_at), record.taken_at_source, record.latitude, record.longitude,
+                  place.city, place.region, place.country, place.country_code, record.width,
+                  record.height, record.thumbnail, to_iso(now()))
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT id FROM photos WHERE path = ?", (record.path,)).fetchone()
+            if row is None:
+                cur = conn.execute(
+                    "INSERT INTO photos (content_hash, size, mtime, taken_at, ts, taken_at_source, latitude, "
+                    "longitude, city, region, country, country_code, width, height, thumbnail, indexed_at, path) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*values, record.path))
+                return int(cur.lastrowid)
+            conn.execute(
+                "UPDATE photos SET content_hash=?, size=?, mtime=?, taken_at=?, ts=?, taken_at_source=?, "
+                "latitude=?, longitude=?, city=?, region=?, country=?, country_code=?, width=?, height=?, "
+                "thumbnail=?, indexed_at=?, status='ok', error=NULL WHERE id=?", (*values, row["id"]))
+            return int(row["id"])
+
+    def mark_error(self, path: str, size: int, mtime: float, error: str) -> None:
+        """Remember a file that could not be indexed, so the summary can say why."""
+        self.db.execute(
+            "INSERT INTO photos (path, content_hash, size, mtime, status, error, indexed_at) "
+            "VALUES (?, '', ?, ?, 'error', ?, ?) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
+            "mtime=excluded.mtime, status='error', error=excluded.error, indexed_at=excluded.indexed_at",
+            (path, size, mtime, error, to_iso(now())))
+
+    def get(self, photo_id: int) -> Photo | None:
+        row = self.db.query_one("SELECT * FROM photos WHERE id = ?", (photo_id,))
+        return _photo(row) if row else None
+
+    def by_path(self, path: str) -> Photo | None:
+        row = self.db.query_one("SELECT * FROM photos WHERE path = ?", (path,))
+        return _photo(row) if row else None
+
+    def by_hash(self, content_hash: str) -> list[Photo]:
+        return [_photo(r) for r in self.db.query(
+            "SELECT * FROM photos WHERE content_hash = ? AND status = 'ok'", (content_hash,))]
+
+    def list(self, *, concept_id: int | None = None, place: str | None = None, limit: int = 200,
+             offset: int = 0, include_errors: bool = False) -> list[Photo]:
+        """Newest first, optionally only photos of a concept or at a place."""
+        where, params = [], []
+        if not include_errors:
+            where.append("p.status = 'ok'")
+        if concept_id is not None:
+            where.append("p.id IN (SELECT photo_id FROM observations WHERE concept_id = ? AND photo_id IS NOT NULL)")
+            params.append(concept_id)
+        if place:
+            where.append("(p.city LIKE ? OR p.region LIKE ? OR p.country LIKE ?)")
+            params += [f"%{place}%"] * 3
+        sql = "SELECT p.* FROM photos p"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY p.ts DESC NULLS LAST, p.id DESC LIMIT ? OFFSET ?"
+        return [_photo(r) for r in self.db.query(sql, (*params, limit, offset))]
+
+    def errors(self) -> list[tuple[str, str]]:
+        return [(r["path"], r["error"] or "") for r in self.db.query(
+            "SELECT path, error FROM photos WHERE status = 'error' ORDER BY path")]
+
+    def paths_under(self, folder: str) -> list[str]:
+        prefix = folder.rstrip("/\\")
+        return [r["path"] for r in self.db.query(
+            "SELECT path FROM photos WHERE path LIKE ? ESCAPE '\\'",
+            (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))]
+
+    def move(self, old_path: str, new_path: str) -> bool:
+        """Keep a moved file's records (faces, observations) under its new path."""
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM photos WHERE path = ? AND status = 'error'", (new_path,))
+            cur = conn.execute("UPDATE photos SET path = ? WHERE path = ?", (new_path, old_path))
+            return cur.rowcount > 0
+
+    def delete(self, path: str) -> int | None:
+        """Remove a photo and (by cascade and triggers) its faces, vectors and observations."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT id, thumbnail FROM photos WHERE path = ?", (path,)).fetchone()
+            if row is None:
+                return None
+            conn.execute("DELETE FROM photos WHERE id = ?", (row["id"],))
+            return int(row["id"])
+
+    def set_embedding(self, photo_id: int, embedding: np.ndarray) -> None:
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM vec_images WHERE photo_id = ?", (photo_id,))
+            conn.execute("INSERT INTO vec_images (photo_id, embedding) VALUES (?, ?)",
+                         (photo_id, vec_blob(embedding)))
+
+    def embedding(self, photo_id: int) -> np.ndarray | None:
+        row = self.db.query_one("SELECT embedding FROM vec_images WHERE photo_id = ?", (photo_id,))
+        return np.frombuffer(row["embedding"], dtype="<f4").copy() if row else None
+
+    def search(self, query: np.ndarray, k: int = 20) -> list[tuple[Photo, float]]:
+        """Photos whose image embedding is nearest to ``query`` (cosine distance)."""
+        rows = self.db.query(
+            "SELECT p.*, v.distance AS distance FROM (SELECT photo_id, distance FROM vec_images "
+            "WHERE embedding MATCH ? AND k = ?) v JOIN photos p ON p.id = v.photo_id ORDER BY v.distance",
+            (vec_blob(query), k))
+        return [(_photo(r), float(r["distance"])) for r in rows]
+
+    def count(self) -> int:
+        row = self.db.query_one("SELECT count(*) AS n FROM photos WHERE status = 'ok'")
+        return int(row["n"]) if row else 0

@@ -1,0 +1,221 @@
+"""Plain dataclasses shared by every layer. No behaviour beyond small helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+
+Category = Literal["person", "pet", "object", "place"]
+CATEGORIES: tuple[str, ...] = ("person", "pet", "object", "place")
+MemoryKind = Literal["semantic", "episodic", "procedural", "core"]
+MEMORY_KINDS: tuple[str, ...] = ("semantic", "episodic", "procedural", "core")
+# Where an observation came from; "sighting" vs "mention" is a separate field.
+ObservationSource = Literal["face", "clip", "user", "conversation"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of a long operation; ``total`` is None when unknown."""
+
+    stage: str
+    done: int
+    total: int | None = None
+    message: str = ""
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle in the photo as the user sees it (after EXIF rotation)."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def area(self) -> int:
+        return max(0, self.right - self.left) * max(0, self.bottom - self.top)
+
+    def as_list(self) -> list[int]:
+        return [self.left, self.top, self.right, self.bottom]
+
+
+@dataclass(frozen=True)
+class Place:
+    """A reverse-geocoded place name."""
+
+    city: str = ""
+    region: str = ""
+    country: str = ""
+    country_code: str = ""
+
+    def label(self) -> str:
+        return ", ".join(p for p in (self.city, self.region, self.country) if p)
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """A face found by a face backend: where, how sure, and its identity vector."""
+
+    box: Box
+    embedding: np.ndarray
+    score: float = 1.0
+
+
+@dataclass(frozen=True)
+class DecodedPhoto:
+    """A photo read from disk: pixels sized for the models plus its metadata."""
+
+    pixels: np.ndarray          # RGB uint8, H x W x 3, at most a few hundred px per side... or more for faces
+    width: int                  # full size, after EXIF orientation
+    height: int
+    scale: float                # pixels / full size
+    taken_at: datetime | None   # aware when the EXIF offset was known
+    taken_at_source: Literal["exif", "file"] = "file"
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass
+class Photo:
+    id: int
+    path: str
+    content_hash: str
+    size: int
+    mtime: float
+    taken_at: datetime | None
+    taken_at_source: str
+    latitude: float | None
+    longitude: float | None
+    place: Place | None
+    width: int
+    height: int
+    thumbnail: str | None
+    status: str = "ok"          # ok | error
+    error: str | None = None
+
+
+@dataclass
+class Face:
+    id: int
+    photo_id: int
+    box: Box
+    score: float
+    concept_id: int | None
+    cluster_id: int | None
+    distance: float | None = None
+
+
+@dataclass
+class Concept:
+    """A RAP-style card: who or what, plus a short description the model reads."""
+
+    id: int
+    name: str
+    category: str
+    info: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass
+class ConceptRef:
+    """A reference key of a concept: a face or an image embedding, with its source."""
+
+    id: int
+    concept_id: int
+    kind: Literal["face", "image"]
+    image_path: str | None
+    box: Box | None
+    face_id: int | None
+    photo_id: int | None
+
+
+@dataclass
+class Observation:
+    """A concept seen in a photo, or mentioned by the user in a turn."""
+
+    id: int
+    concept_id: int
+    time: datetime | None
+    place: str
+    source: str                  # face | clip | user | conversation
+    kind: str                    # sighting | mention
+    confidence: float
+    photo_id: int | None = None
+    turn_id: int | None = None
+    action: str = ""             # what the user said they were doing, for mentions
+
+
+@dataclass
+class Conversation:
+    id: int
+    started_at: datetime
+    title: str
+    temporary: bool = False
+
+
+@dataclass
+class Turn:
+    id: int
+    conversation_id: int
+    role: str                    # user | assistant
+    text: str
+    time: datetime
+    images: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Memory:
+    """A timestamped memory (PersonaVLM tiers), linked to concepts and source turns."""
+
+    id: int
+    kind: str
+    content: str
+    keywords: list[str]
+    time: datetime | None
+    place: str
+    action: str
+    concept_ids: list[int]
+    source_turn_ids: list[int]
+    created_at: datetime
+    updated_at: datetime
+    session_id: int | None = None
+
+
+@dataclass
+class Trigger:
+    """An instruction that must fire when its concept shows up again (ITR)."""
+
+    id: int
+    concept_id: int
+    instruction: str
+    keyword: str
+    created_at: datetime
+    source_turn_id: int | None
+    active: bool = True
+    fired_count: int = 0
+    last_fired_at: datetime | None = None
+
+
+BIG_FIVE: tuple[str, ...] = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
+
+
+@dataclass
+class Persona:
+    """Big-Five estimate on a 1-5 scale; 3 is neutral."""
+
+    openness: float = 3.0
+    conscientiousness: float = 3.0
+    extraversion: float = 3.0
+    agreeableness: float = 3.0
+    neuroticism: float = 3.0
+    interactions: int = 0
+    updated_at: datetime | None = None
+
+    def scores(self) -> dict[str, float]:
+        return {trait: float(getattr(self, trait)) for trait in BIG_FIVE}

@@ -1,0 +1,103 @@
+"""Every location Companion reads or writes, in one place.
+
+Resolution order for the home: an explicit ``--home`` argument, then the
+``COMPANION_HOME`` environment variable, then the platform's user directories
+(through platformdirs). With a home set, everything lives below it so a test or
+a portable install never touches the user's real profile.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Companion"
+HOME_ENV = "COMPANION_HOME"
+# Lets several profiles (or test homes) share one folder of large model files.
+MODELS_ENV = "COMPANION_MODELS_DIR"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The directories and files of one Companion profile."""
+
+    data_dir: Path
+    cache_dir: Path
+    models_dir: Path
+    logs_dir: Path
+    config_dir: Path
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "companion.db"
+
+    @property
+    def settings_path(self) -> Path:
+        return self.config_dir / "settings.toml"
+
+    @property
+    def thumbnails_dir(self) -> Path:
+        return self.cache_dir / "thumbnails"
+
+    @property
+    def concept_images_dir(self) -> Path:
+        """Reference images the user gave for concepts (kept, unlike the cache)."""
+        return self.data_dir / "concept_images"
+
+    def ensure(self) -> "Paths":
+        for directory in (self.data_dir, self.cache_dir, self.models_dir, self.logs_dir,
+                          self.config_dir, self.thumbnails_dir, self.concept_images_dir):
+            directory.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def resolve(home: str | os.PathLike[str] | None = None) -> Paths:
+    """Return the profile's paths, honouring ``home`` and ``COMPANION_HOME``."""
+    chosen = home if home is not None else os.environ.get(HOME_ENV)
+    models_override = os.environ.get(MODELS_ENV)
+    if chosen:
+        root = Path(chosen).expanduser().resolve()
+        paths = Paths(
+            data_dir=root / "data",
+            cache_dir=root / "cache",
+            models_dir=root / "models",
+            logs_dir=root / "logs",
+            config_dir=root,
+        )
+    else:
+        dirs = platformdirs.PlatformDirs(APP_NAME, appauthor=False)
+        data = Path(dirs.user_data_dir)
+        paths = Paths(
+            data_dir=data,
+            cache_dir=Path(dirs.user_cache_dir),
+            models_dir=data / "models",
+            logs_dir=Path(dirs.user_log_dir),
+            config_dir=Path(dirs.user_config_dir),
+        )
+    if models_override:
+        paths = replace(paths, models_dir=Path(models_override).expanduser().resolve())
+    return paths
+
+
+def resources_dir() -> Path:
+    """The read-only resources (prompts, icons, style sheets, model catalog).
+
+    In a PyInstaller bundle they sit under ``sys._MEIPASS``; from a source
+    checkout or an installed wheel they sit next to the package.
+    """
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def catalog_path() -> Path:
+    """The model catalog (TOML) shipped with the app."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "models" / "catalog.toml"
+    return Path(__file__).resolve().parent.parent / "models" / "catalog.toml"
