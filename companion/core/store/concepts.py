@@ -147,14 +147,6 @@ class ConceptRepo:
         rows = self.db.query(f"SELECT r.concept_id, v.embedding FROM {table} v JOIN concept_refs r ON r.id = v.ref_id")
         return [(int(r["concept_id"]), np.frombuffer(r["embedding"], dtype="<f4").copy()) for r in rows]
 
-    def delete(self, concept_id: int) -> list[str]:
-        """Delete the card (cascades do the rest); returns reference image files to remove."""
-        with self.db.transaction() as conn:
-            paths = [r["image_path"] for r in conn.execute(
-                "SELECT image_path FROM concept_refs WHERE concept_id = ? AND image_path IS NOT NULL", (concept_id,))]
-            conn.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
-        return paths
-
     def count(self) -> int:
         row = self.db.query_one("SELECT count(*) AS n FROM concepts")
         return int(row["n"]) if row else 0

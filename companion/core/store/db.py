@@ -108,8 +108,12 @@ class Database:
             raise translate_error(exc) from exc
         try:
             yield conn
-        except BaseException:
+        except sqlite3.OperationalError as exc:
             conn.execute("ROLLBACK")
+            raise translate_error(exc) from exc
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
         try:
             conn.execute("COMMIT")

@@ -73,6 +73,9 @@ class Store:
         concept = self.concepts.require(concept_id)
         report = ForgetReport(concept.name)
         with self.db.transaction() as conn:
+            # Collect reference files first: deleting faces cascades to their keys.
+            report.files = [r[0] for r in conn.execute(
+                "SELECT image_path FROM concept_refs WHERE concept_id = ? AND image_path IS NOT NULL", (concept_id,))]
             report.observations = conn.execute("SELECT count(*) FROM observations WHERE concept_id = ?",
                                                (concept_id,)).fetchone()[0]
             turn_ids = {r[0] for r in conn.execute(
@@ -100,7 +103,7 @@ class Store:
             report.faces = len(face_ids)
             conn.executemany("DELETE FROM turns WHERE id = ?", [(t,) for t in turn_ids])
             report.turns = len(turn_ids)
-            report.files = self.concepts.delete(concept_id)
+            conn.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
         self._purge_text_indexes()
         for file in report.files:
             Path(file).unlink(missing_ok=True)

@@ -1,0 +1,39 @@
+# Companion: the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+
+.PHONY: run test test-headless lint package clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Stamps re-run the install only when the dependencies change.
+$(VENV)/.app-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[test,export]'
+	touch $@ $(VENV)/.app-installed
+
+## Create the virtual environment, install Companion and open the app.
+run: $(VENV)/.app-installed
+	$(BIN)/python -m companion gui
+
+## Install what the tests need and run the whole suite, then the core and CLI without Qt.
+test: $(VENV)/.test-installed
+	$(BIN)/lint-imports
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	$(MAKE) --no-print-directory test-headless
+
+test-headless: $(VENV)/.test-installed
+	COMPANION_BLOCK_QT=1 $(BIN)/python -m pytest -p no:pytest-qt -q tests/unit tests/cli
+
+lint: $(VENV)/.test-installed
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) .cache build dist .pytest_cache

@@ -1,0 +1,27 @@
+"""Test-wide fixtures: every test gets its own Companion home; Qt can be made unimportable.
+
+``COMPANION_BLOCK_QT=1`` makes ``import PySide6`` fail, which proves the core
+and the CLI run on a machine without Qt (the headless job in ``make test``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+if os.environ.get("COMPANION_BLOCK_QT") == "1":
+    sys.modules["PySide6"] = None  # type: ignore[assignment]  # import now raises ImportError
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_MODELS = REPO / ".cache" / "test-models"
+
+
+@pytest.fixture(autouse=True)
+def companion_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, private profile for each test; the real user profile is never touched."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("COMPANION_HOME", str(home))
+    return home

@@ -1,0 +1,78 @@
+"""Vector KNN agrees with a numpy brute force; full-text search finds what was said."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from companion.core.store import Store
+from companion.core.store.memories import NewMemory
+from companion.core.store.photos import PhotoRecord
+
+
+@pytest.fixture()
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    s = Store.open(tmp_path / "c.db")
+    yield s
+    s.close()
+
+
+def normalised(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:
+    v = rng.normal(size=(n, dim)).astype("f4")
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_image_knn_matches_numpy_brute_force(store: Store) -> None:
+    rng = np.random.default_rng(7)
+    vectors = normalised(rng, 300, 512)
+    ids = []
+    for i, vector in enumerate(vectors):
+        pid = store.photos.upsert(PhotoRecord(f"/p/{i}.jpg", str(i), 1, 1.0, None, "file", None, None, None, 1, 1, None))
+        store.photos.set_embedding(pid, vector)
+        ids.append(pid)
+    for query in normalised(rng, 5, 512):
+        got = store.photos.search(query, k=10)
+        distances = 1 - vectors @ query
+        expected = [ids[i] for i in np.argsort(distances)[:10]]
+        assert [p.id for p, _ in got] == expected
+        assert [d for _, d in got] == pytest.approx(sorted(distances)[:10], abs=1e-5)
+
+
+def test_face_knn_respects_max_distance(store: Store) -> None:
+    rng = np.random.default_rng(1)
+    pid = store.photos.upsert(PhotoRecord("/p.jpg", "h", 1, 1.0, None, "file", None, None, None, 1, 1, None))
+    from companion.core.types import Box
+
+    base = normalised(rng, 1, 128)[0]
+    near = base + 0.05 * normalised(rng, 1, 128)[0]
+    far = normalised(rng, 1, 128)[0]
+    a = store.faces.add(pid, Box(0, 0, 1, 1), 1.0, near / np.linalg.norm(near))
+    store.faces.add(pid, Box(0, 0, 1, 1), 1.0, far)
+    assert [f for f, _ in store.faces.nearest(base, k=5, max_distance=0.2)] == [a]
+
+
+def test_memory_vector_search_matches_numpy(store: Store) -> None:
+    rng = np.random.default_rng(3)
+    vectors = normalised(rng, 50, 384)
+    ids = [store.memories.add(NewMemory("semantic", f"memory {i}"), v) for i, v in enumerate(vectors)]
+    query = normalised(rng, 1, 384)[0]
+    expected = [ids[i] for i in np.argsort(1 - vectors @ query)[:5]]
+    assert [m for m, _ in store.memories.search_vector(query, 5)] == expected
+
+
+def test_full_text_search_over_memories_and_turns(store: Store) -> None:
+    m1 = store.memories.add(NewMemory("semantic", "We went hiking in the Alps", ("hiking", "Alps")))
+    store.memories.add(NewMemory("semantic", "The car needs new tyres", ("car",)))
+    assert [m for m, _ in store.memories.search_text("hike alps")] == [m1]  # porter stemming: hike ~ hiking
+    conv = store.conversations.start()
+    turn = store.conversations.add_turn(conv.id, "user", "Grandma's birthday is on Sunday",
+                                        datetime(2024, 1, 1, tzinfo=timezone.utc))
+    assert [t.id for t in store.conversations.search("birthday")] == [turn.id]
+    # Punctuation and FTS operators in user text are data, not query syntax.
+    assert store.conversations.search('birthday" OR NOT (') == [store.conversations.get_turn(turn.id)]
+    store.memories.edit(m1, content="We went sailing", keywords=["sailing"])
+    assert store.memories.search_text("hiking") == []  # the old text left the index with the edit
+    assert [m for m, _ in store.memories.search_text("sailing")] == [m1]
