@@ -17,7 +17,7 @@ from typing import Any
 
 import tomli_w
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class SettingsError(Exception):
@@ -38,8 +38,12 @@ class Settings:
     idle_unload_seconds: int = 600
     image_max_tokens: int = 256
     session_gap_minutes: int = 60
-    face_match_distance: float = 0.5   # dlib: same person below ~0.6; stricter for safety
-    face_cluster_distance: float = 0.5
+    # Cosine distances between L2-normalised dlib descriptors. dlib's "same person
+    # below 0.6 euclidean" on its raw (norm ~1.4) vectors is ~0.09 here; two different
+    # women in the test photos sit at 0.09-0.12 and one person's copies below 0.02.
+    # A stranger must never be given a name, so err on the strict side.
+    face_match_distance: float = 0.07
+    face_cluster_distance: float = 0.07
     face_min_cluster_size: int = 3
     image_match_similarity: float = 0.8
     onboarding_done: bool = False
@@ -53,8 +57,16 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    # v2's face distances (0.5) matched different people; keep only values the user chose.
+    for key in ("face_match_distance", "face_cluster_distance"):
+        if data.get(key) == 0.5:
+            data.pop(key)
+    return data
+
+
 # MIGRATIONS[n] turns a version-n dict into a version-(n+1) dict. Append only.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:

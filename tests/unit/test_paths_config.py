@@ -44,7 +44,7 @@ def test_version_1_settings_are_migrated_and_rewritten(tmp_path: Path) -> None:
     settings = config.load(path)
     assert settings.watched_folders == ["/home/me/Pictures"]
     assert settings.onboarding_done is True
-    assert "schema_version = 2" in path.read_text()
+    assert f"schema_version = {config.SCHEMA_VERSION}" in path.read_text()
 
 
 def test_newer_settings_are_refused(tmp_path: Path) -> None:
@@ -59,3 +59,11 @@ def test_broken_settings_give_a_clear_error(tmp_path: Path) -> None:
     path.write_text("model = [unclosed\n")
     with pytest.raises(config.SettingsError, match="not valid TOML"):
         config.load(path)
+
+
+def test_version_2_unsafe_face_distance_is_replaced_but_user_choice_kept(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("schema_version = 2\nface_match_distance = 0.5\nface_cluster_distance = 0.05\n")
+    settings = config.load(path)
+    assert settings.face_match_distance == config.Settings().face_match_distance < 0.1
+    assert settings.face_cluster_distance == 0.05

@@ -83,3 +83,15 @@ def test_reader_sees_consistent_counts_during_writes(tmp_path: Path) -> None:
     assert all(n % 10 == 0 for n in seen)         # never sees half a transaction
     assert store.memories.count() == 400
     store.close()
+
+
+def test_processes_opening_a_new_database_together_do_not_collide(tmp_path: Path) -> None:
+    db_path = tmp_path / "new.db"
+    script = "import sys; from companion.core.store import Store; Store.open(sys.argv[1]).close(); print('ok')"
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(db_path)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in results]
+    store = Store.open(db_path)
+    assert store.db.query_one("SELECT count(*) FROM schema_migrations")[0] == 4
+    store.close()

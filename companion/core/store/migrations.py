@@ -303,14 +303,20 @@ def migrate(db: Database, upto: str | None = None) -> list[str]:
         )
     newly = []
     for name, script in MIGRATIONS:
-        if name not in done:
-            # Each migration and its record commit together or not at all.
-            with db.transaction() as conn:
-                for statement in _statements(script):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
-                             (name, to_iso(now())))
+        if name not in done and _apply(db, name, script):
             newly.append(name)
         if name == upto:
             break
     return newly
+
+
+def _apply(db: Database, name: str, script: str) -> bool:
+    """Run one migration and record it, atomically; False if another process got there first."""
+    with db.transaction() as conn:
+        # Another process may have applied it while we waited for the write lock.
+        if conn.execute("SELECT 1 FROM schema_migrations WHERE name = ?", (name,)).fetchone():
+            return False
+        for statement in _statements(script):
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", (name, to_iso(now())))
+    return True
