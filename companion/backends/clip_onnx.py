@@ -1,0 +1,208 @@
+"""CLIP image/text embeddings from an open_clip model exported to ONNX (``scripts/export_clip.py``).
+
+Run time needs onnxruntime, tokenizers, numpy and Pillow only (no torch):
+preprocessing follows open_clip's saved config (resize the shortest side with
+bicubic, center crop, mean/std) and text goes through open_clip's BPE rules,
+saved by the exporter as a ``tokenizers`` file.
+
+Providers: CUDA, then CoreML, then CPU, by what this onnxruntime build has. On
+CPU alone we use every core for one model run (intra-op = cpu_count, inter-op =
+1, as Immich does), because the indexer runs one model at a time.
+
+Tokens equal open_clip's for ordinary text (tested), with one deliberate
+difference: the literal strings "<start_of_text>"/"<end_of_text>" typed by a
+user are plain text here, not control tokens.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from companion.core.errors import ModelError, ModelMissingError
+
+MODEL_FILES = ("image.onnx", "text.onnx", "preprocess.json", "tokenizer.json")
+DEFAULT_DIRNAME = "clip-vit-b-32"       # under Paths.models_dir
+PROVIDER_PREFERENCE = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider")
+
+
+def make_session(path: Path, threads: int | None = None, providers: Sequence[str] | None = None) -> Any:
+    """An onnxruntime session on the best available provider; ModelError when the file is not a model."""
+    import onnxruntime as ort
+
+    available = set(ort.get_available_providers())
+    chosen = [p for p in (providers or PROVIDER_PREFERENCE) if p in available] or ["CPUExecutionProvider"]
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    if chosen == ["CPUExecutionProvider"]:
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=chosen)
+    except Exception as error:  # noqa: BLE001 - onnxruntime raises its own untyped errors
+        raise ModelError(f"cannot load model {Path(path).name}: {str(error).splitlines()[0][:200]}") from error
+
+
+class OnnxClipEmbedder:
+    """``ImageEmbedder`` over an exported open_clip folder (see ``MODEL_FILES``).
+
+    batch_size: images per encoder run; threads: CPU intra-op threads (default: all cores).
+    Sessions load on first use, image and text separately (search only needs text).
+    """
+
+    def __init__(self, model_dir: Path | str, batch_size: int = 8, threads: int | None = None,
+                 providers: Sequence[str] | None = None) -> None:
+        self.model_dir = Path(model_dir)
+        missing = [name for name in MODEL_FILES if not (self.model_dir / name).is_file()]
+        if missing:
+            raise ModelMissingError(f"CLIP model files missing in {self.model_dir}: {', '.join(missing)} "
+                                    "(create them with scripts/export_clip.py)")
+        try:
+            self.config: dict[str, Any] = json.loads((self.model_dir / "preprocess.json").read_text())
+        except (OSError, ValueError) as error:
+            raise ModelError(f"bad preprocess.json in {self.model_dir}: {error}") from error
+        self.dim = int(self.config["dim"])
+        self.name = f"clip-onnx:{self.config['model']}:{self.config.get('pretrained') or 'random'}"
+        self.size = int(self.config["size"])
+        self.context_length = int(self.config.get("context_length", 77))
+        self.batch_size = max(1, int(batch_size))
+        self.threads = threads
+        self.providers = providers
+        self._mean = np.asarray(self.config["mean"], dtype=np.float32).reshape(3, 1, 1)
+        self._std = np.asarray(self.config["std"], dtype=np.float32).reshape(3, 1, 1)
+        self._lock = threading.Lock()
+        self._image: Any = None
+        self._text: Any = None
+        self._tokenizer: Any = None
+
+    # ---- images ---------------------------------------------------------------------
+
+    def embed_images(self, images: Sequence[np.ndarray]) -> np.ndarray:
+        """(n, dim) float32 unit vectors for RGB uint8 H x W x 3 arrays."""
+        if len(images) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        session = self._session("image")
+        out = []
+        for start in range(0, len(images), self.batch_size):
+            batch = np.stack([self.preprocess(image) for image in images[start:start + self.batch_size]])
+            out.append(session.run(None, {session.get_inputs()[0].name: batch})[0])
+        return _unit_rows(np.concatenate(out))
+
+    def preprocess(self, image: np.ndarray) -> np.ndarray:
+        """open_clip's eval transform in Pillow/numpy: (3, size, size) float32."""
+        from PIL import Image
+
+        array = np.asarray(image)
+        if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
+            raise ValueError(f"expected RGB uint8 H x W x 3 pixels, got {array.dtype} {array.shape}")
+        picture = Image.fromarray(np.ascontiguousarray(array), "RGB")
+        resample = _resample(self.config.get("interpolation", "bicubic"))
+        picture = _resize(picture, self.size, self.config.get("resize_mode", "shortest"), resample)
+        chw = np.asarray(picture, dtype=np.float32).transpose(2, 0, 1) / 255.0
+        return (chw - self._mean) / self._std
+
+    # ---- texts ----------------------------------------------------------------------
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        session = self._session("text")
+        out = []
+        for start in range(0, len(texts), 64):
+            tokens = self.tokenize(texts[start:start + 64])
+            out.append(session.run(None, {session.get_inputs()[0].name: tokens})[0])
+        return _unit_rows(np.concatenate(out))
+
+    def tokenize(self, texts: Sequence[str]) -> np.ndarray:
+        """open_clip token ids, (n, context_length) int64: sot, BPE, eot, zero padding; truncated like open_clip."""
+        tokenizer = self._get_tokenizer()
+        sot, eot = int(self.config.get("sot_token_id", 49406)), int(self.config.get("eot_token_id", 49407))
+        result = np.zeros((len(texts), self.context_length), dtype=np.int64)
+        for row, encoding in enumerate(tokenizer.encode_batch([_clean(t) for t in texts], add_special_tokens=False)):
+            ids = [sot, *encoding.ids, eot][: self.context_length]
+            ids[-1] = eot
+            result[row, : len(ids)] = ids
+        return result
+
+    # ---- loading --------------------------------------------------------------------
+
+    def _session(self, which: str) -> Any:
+        with self._lock:
+            attr = f"_{which}"
+            if getattr(self, attr) is None:
+                setattr(self, attr, make_session(self.model_dir / f"{which}.onnx", self.threads, self.providers))
+            return getattr(self, attr)
+
+    def _get_tokenizer(self) -> Any:
+        with self._lock:
+            if self._tokenizer is None:
+                from tokenizers import Tokenizer
+
+                self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+            return self._tokenizer
+
+    @property
+    def providers_in_use(self) -> list[str]:
+        return list(self._session("image").get_providers())
+
+
+def create(paths: Any, settings: Any, **options: Any) -> OnnxClipEmbedder:
+    """Registry factory: the export in ``models_dir/clip-vit-b-32`` unless ``model_dir`` is given."""
+    model_dir = options.pop("model_dir", None) or Path(paths.models_dir) / DEFAULT_DIRNAME
+    return OnnxClipEmbedder(model_dir, **options)
+
+
+def _resize(picture: Any, size: int, mode: str, resample: Any) -> Any:
+    from PIL import Image
+
+    width, height = picture.size
+    if mode == "squash":
+        return picture.resize((size, size), resample)
+    if mode == "longest":   # fit inside, pad with black (open_clip's ResizeKeepRatio + CenterCrop fill 0)
+        factor = size / max(width, height)
+        inner = picture.resize((max(1, round(width * factor)), max(1, round(height * factor))), resample)
+        canvas = Image.new("RGB", (size, size))
+        canvas.paste(inner, ((size - inner.width) // 2, (size - inner.height) // 2))
+        return canvas
+    # "shortest" (torchvision Resize(int) + CenterCrop), with torchvision's rounding.
+    if width <= height:
+        new = (size, int(size * height / width))
+    else:
+        new = (int(size * width / height), size)
+    if new != (width, height):
+        picture = picture.resize(new, resample)
+    left = int(round((new[0] - size) / 2.0))
+    top = int(round((new[1] - size) / 2.0))
+    return picture.crop((left, top, left + size, top + size))
+
+
+def _clean(text: str) -> str:
+    """open_clip's basic_clean: ftfy (when installed), html unescape twice, strip."""
+    try:
+        import ftfy
+        text = ftfy.fix_text(text)
+    except ImportError:
+        pass
+    return html.unescape(html.unescape(text)).strip()
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
+
+
+def _resample(name: str) -> Any:
+    from PIL import Image
+
+    return {"bilinear": Image.Resampling.BILINEAR, "nearest": Image.Resampling.NEAREST,
+            "lanczos": Image.Resampling.LANCZOS}.get(name, Image.Resampling.BICUBIC)

