@@ -151,6 +151,29 @@ class FaceRepo:
         conn.execute("DELETE FROM face_clusters WHERE concept_id IS NULL AND id NOT IN "
                      "(SELECT cluster_id FROM faces WHERE cluster_id IS NOT NULL)")
 
+    # ---- added for the photo library (issue 3) ----------------------------------------
+
+    def embeddings(self) -> tuple[list[int], np.ndarray]:
+        """Every stored face vector as (face ids, (n, dim) matrix), for re-matching without models."""
+        rows = self.db.query("SELECT face_id, embedding FROM vec_faces ORDER BY face_id")
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return ([int(r["face_id"]) for r in rows],
+                np.stack([np.frombuffer(r["embedding"], dtype="<f4") for r in rows]))
+
+    def cluster_source(self, face_id: int) -> str | None:
+        """'user' when the user placed the face (automatic matching must not move it), else 'auto'."""
+        row = self.db.query_one("SELECT cluster_source FROM faces WHERE id = ?", (face_id,))
+        return str(row["cluster_source"]) if row else None
+
+    def cluster_ids(self, face_ids: list[int]) -> dict[int, int | None]:
+        """face id -> cluster id (None when unclustered) for the given faces."""
+        if not face_ids:
+            return {}
+        marks = ",".join("?" * len(face_ids))
+        return {int(r["id"]): r["cluster_id"] for r in self.db.query(
+            f"SELECT id, cluster_id FROM faces WHERE id IN ({marks})", tuple(face_ids))}
+
     def count(self) -> int:
         row = self.db.query_one("SELECT count(*) AS n FROM faces")
         return int(row["n"]) if row else 0

@@ -65,6 +65,11 @@ class ObservationRepo:
     def clear_concept_auto(self, concept_id: int) -> None:
         self.db.execute("DELETE FROM observations WHERE concept_id = ? AND source IN ('face', 'clip')", (concept_id,))
 
+    def remove(self, concept_id: int, photo_id: int, source: str) -> None:
+        """Drop one automatic photo observation (a face the user moved away from the concept)."""
+        self.db.execute("DELETE FROM observations WHERE concept_id = ? AND photo_id = ? AND source = ?",
+                        (concept_id, photo_id, source))
+
     def count(self) -> int:
         row = self.db.query_one("SELECT count(*) AS n FROM observations")
         return int(row["n"]) if row else 0

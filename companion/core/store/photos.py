@@ -147,6 +147,23 @@ class PhotoRepo:
             (vec_blob(query), k))
         return [(_photo(r), float(r["distance"])) for r in rows]
 
+    # ---- added for the photo library (issue 3) ----------------------------------------
+
+    def touch(self, path: str, size: int, mtime: float) -> None:
+        """Record a new size/mtime for a file whose content is unchanged (touched, copied back, moved)."""
+        self.db.execute("UPDATE photos SET size = ?, mtime = ? WHERE path = ?", (size, mtime, path))
+
+    def delete_embedding(self, photo_id: int) -> None:
+        self.db.execute("DELETE FROM vec_images WHERE photo_id = ?", (photo_id,))
+
+    def embeddings(self) -> tuple[list[int], np.ndarray]:
+        """Every stored image embedding as (photo ids, (n, dim) matrix), for re-matching without models."""
+        rows = self.db.query("SELECT photo_id, embedding FROM vec_images ORDER BY photo_id")
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return ([int(r["photo_id"]) for r in rows],
+                np.stack([np.frombuffer(r["embedding"], dtype="<f4") for r in rows]))
+
     def count(self) -> int:
         row = self.db.query_one("SELECT count(*) AS n FROM photos WHERE status = 'ok'")
         return int(row["n"]) if row else 0

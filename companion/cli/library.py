@@ -1,0 +1,273 @@
+"""``companion index|search|faces|folders|watch``: the photo library from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from companion.cli._services import services_for
+from companion.cli.output import emit_json, table, when
+from companion.core.indexing import IndexSummary
+from companion.core.types import Progress
+
+
+def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
+    index = commands.add_parser("index", parents=[parent], help="add photos from folders or files to the library")
+    index.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                       help="folders or photo files (default: the watched folders)")
+    index.set_defaults(func=run_index)
+
+    search = commands.add_parser("search", parents=[parent], help="find photos by a description")
+    search.add_argument("text", help='e.g. "beach with the dog"')
+    search.add_argument("--limit", type=int, default=20, metavar="N")
+    search.set_defaults(func=run_search)
+
+    faces = commands.add_parser("faces", parents=[parent], help="face groups: list, name, merge, split, remove")
+    sub = faces.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(faces))
+    lst = sub.add_parser("list", parents=[parent], help="face groups, largest first")
+    lst.add_argument("--unnamed", action="store_true", help="only groups waiting for a name")
+    lst.set_defaults(func=run_faces_list)
+    name = sub.add_parser("name", parents=[parent], help="name a face group (a new or an existing person)")
+    name.add_argument("group", type=int, help="group id (see 'faces list')")
+    name.add_argument("name", help="the person's name, or a concept id")
+    name.set_defaults(func=run_faces_name)
+    merge = sub.add_parser("merge", parents=[parent], help="merge face group A into group B (same person)")
+    merge.add_argument("a", type=int)
+    merge.add_argument("b", type=int)
+    merge.set_defaults(func=run_faces_merge)
+    split = sub.add_parser("split", parents=[parent], help="move faces into a group of their own")
+    split.add_argument("face_ids", type=int, nargs="+", metavar="FACE_ID")
+    split.set_defaults(func=run_faces_split)
+    remove = sub.add_parser("remove", parents=[parent], help="forget a face (a false detection or a stranger)")
+    remove.add_argument("face_id", type=int)
+    remove.set_defaults(func=run_faces_remove)
+
+    folders = commands.add_parser("folders", parents=[parent], help="watched folders: add, remove, list")
+    fsub = folders.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(folders))
+    fadd = fsub.add_parser("add", parents=[parent], help="watch a folder (index it with 'companion index')")
+    fadd.add_argument("path", type=Path)
+    fadd.set_defaults(func=run_folders_add)
+    fremove = fsub.add_parser("remove", parents=[parent], help="stop watching a folder (its photos stay)")
+    fremove.add_argument("path", type=Path)
+    fremove.set_defaults(func=run_folders_remove)
+    flist = fsub.add_parser("list", parents=[parent], help="the watched folders")
+    flist.set_defaults(func=run_folders_list)
+
+    watch = commands.add_parser("watch", parents=[parent],
+                                help="index new and changed photos in the watched folders until Ctrl-C")
+    watch.add_argument("--no-initial-scan", action="store_true", help="do not index the folders first")
+    watch.set_defaults(func=run_watch)
+
+
+# ---- index ------------------------------------------------------------------------------
+
+
+class _Bar:
+    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.last = 0.0
+
+    def show(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.1 and progress.done != progress.total):
+            return
+        self.last = now
+        if progress.total:
+            filled = int(30 * progress.done / progress.total)
+            line = f"{progress.stage:5} [{'#' * filled}{'.' * (30 - filled)}] {progress.done}/{progress.total} "
+        else:
+            line = f"{progress.stage:5} {progress.message} "
+        name = progress.message if progress.total else ""
+        sys.stderr.write("\r" + (line + name)[:100].ljust(100))
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+
+
+def print_summary(summary: IndexSummary) -> None:
+    state = " (cancelled)" if summary.cancelled else ""
+    print(f"Indexed in {summary.seconds:.1f} s{state}: {summary.new} new, {summary.changed} changed, "
+          f"{summary.unchanged} unchanged, {summary.moved} moved, {summary.removed} removed, "
+          f"{len(summary.skipped)} skipped; {summary.faces} faces found.")
+    for path, reason in summary.skipped:
+        print(f"  skipped {path}: {reason}")
+
+
+def run_index(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        targets = list(args.paths) or [Path(f) for f in services.settings.watched_folders]
+        if not targets:
+            print("companion: error: nothing to index: give a folder, or add one with 'companion folders add PATH'",
+                  file=sys.stderr)
+            return 2
+        bar = _Bar(enabled=sys.stderr.isatty() and not args.json)
+        summary: IndexSummary | None = None
+        try:
+            for item in services.index(targets, threading.Event()):
+                if isinstance(item, IndexSummary):
+                    summary = item
+                else:
+                    bar.show(item)
+        finally:
+            bar.close()
+    assert summary is not None
+    if args.json:
+        emit_json(summary.as_dict())
+    else:
+        print_summary(summary)
+    return 0
+
+
+# ---- search and faces ----------------------------------------------------------------------
+
+
+def run_search(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        hits = services.search_photos(args.text, args.limit)
+    if args.json:
+        emit_json([{"photo": photo, "distance": round(distance, 4)} for photo, distance in hits])
+    elif not hits:
+        print("No photos indexed yet. Add some with: companion index FOLDER")
+    else:
+        table([[str(p.id), f"{1 - d:.3f}", when(p.taken_at), p.place.label() if p.place else "", p.path]
+               for p, d in hits], ["id", "score", "taken", "place", "path"])
+    return 0
+
+
+def _group_rows(services: Any, named: bool | None) -> list[dict[str, Any]]:
+    rows = []
+    for group in services.face_groups(named=named):
+        concept = services.store.concepts.get(group.concept_id) if group.concept_id else None
+        rows.append({"id": group.id, "size": group.size, "name": concept.name if concept else None,
+                     "concept_id": group.concept_id, "face_ids": group.sample_face_ids})
+    return rows
+
+
+def run_faces_list(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        rows = _group_rows(services, False if args.unnamed else None)
+    if args.json:
+        emit_json(rows)
+    elif not rows:
+        print("No face groups yet (index some photos; a group needs a few photos of the same face).")
+    else:
+        table([[str(r["id"]), str(r["size"]), r["name"] or "(unnamed)", " ".join(map(str, r["face_ids"]))]
+               for r in rows], ["group", "faces", "name", "face ids"])
+    return 0
+
+
+def run_faces_name(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        concept = services.name_face_group(args.group, args.name)
+        photos = len(services.store.photos.list(concept_id=concept.id, limit=100000))
+    if args.json:
+        emit_json({"concept_id": concept.id, "name": concept.name, "photos": photos})
+    else:
+        print(f"Group {args.group} is now {concept.name!r} (concept {concept.id}), seen in {photos} photos.")
+    return 0
+
+
+def run_faces_merge(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        kept = services.merge_face_groups(args.a, args.b)
+    if args.json:
+        emit_json({"group": kept})
+    else:
+        print(f"Merged groups {args.a} and {args.b} into group {kept}.")
+    return 0
+
+
+def run_faces_split(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        group = services.split_faces(args.face_ids)
+    if args.json:
+        emit_json({"group": group})
+    else:
+        print(f"Moved {len(args.face_ids)} face(s) into new group {group}.")
+    return 0
+
+
+def run_faces_remove(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        services.remove_face(args.face_id)
+    if args.json:
+        emit_json({"removed": args.face_id})
+    else:
+        print(f"Removed face {args.face_id}.")
+    return 0
+
+
+# ---- folders and watch ------------------------------------------------------------------------
+
+
+def _folders(args: argparse.Namespace, folders: list[str]) -> int:
+    if args.json:
+        emit_json(folders)
+    elif not folders:
+        print("No watched folders. Add one with: companion folders add PATH")
+    else:
+        for folder in folders:
+            print(folder)
+    return 0
+
+
+def run_folders_add(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        return _folders(args, services.add_watched_folder(args.path))
+
+
+def run_folders_remove(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        return _folders(args, services.remove_watched_folder(args.path))
+
+
+def run_folders_list(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        return _folders(args, list(services.settings.watched_folders))
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        folders = list(services.settings.watched_folders)
+        if not folders:
+            print("companion: error: no watched folders; add one with 'companion folders add PATH'", file=sys.stderr)
+            return 2
+        if not args.no_initial_scan:
+            for item in services.index(folders):
+                if isinstance(item, IndexSummary):
+                    _report(args, item)
+
+        def on_event(event: Any) -> None:
+            _report(args, event)
+
+        watcher = services.watch(on_event)
+        print(f"Watching {len(folders)} folder(s); press Ctrl-C to stop.", file=sys.stderr, flush=True)
+        try:
+            while True:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            watcher.stop()
+    print("Stopped watching.", file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace, event: Any) -> None:
+    if isinstance(event, IndexSummary):
+        if args.json:
+            emit_json(event.as_dict())
+        elif event.new or event.changed or event.moved or event.removed or event.skipped:
+            print_summary(event)
+    else:
+        print(f"watch: {event}", file=sys.stderr)
+    sys.stdout.flush()

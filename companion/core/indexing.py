@@ -1,0 +1,413 @@
+"""Photos on disk -> records in the store, as a generator of :class:`Progress`.
+
+``index_paths`` walks folders (and single files), and for every photo file:
+
+- skips it when unchanged (same size and mtime, or else the same content hash);
+- treats a file whose content hash belongs to a known photo whose old path is
+  gone as a *move*: the path is updated, faces and observations are kept;
+- otherwise decodes it once, finds faces, embeds the image (CLIP, batched
+  across photos for speed), reverse-geocodes its GPS position, writes a
+  thumbnail, and commits the photo *with* its faces, embedding and
+  observations in one transaction, so a killed run never leaves half a photo
+  and a second run resumes where the first stopped;
+- records anything that is not a usable photo with its reason (``mark_error``)
+  and goes on: one bad file never stops indexing.
+
+Photos that disappeared from an indexed folder are removed with their faces and
+observations. The core stays pure: models come in through the protocols.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from companion.config import Settings
+from companion.core import recognition
+from companion.core.errors import CompanionError, ModelError, ModelMissingError, StoreError
+from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, PhotoReader
+from companion.core.store import Store
+from companion.core.store.photos import PhotoRecord
+from companion.core.types import Box, DecodedPhoto, DetectedFace, Place, Progress
+
+IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
+HASH_CHUNK = 1 << 20
+SCAN_REPORT_EVERY = 200
+
+
+@dataclass
+class IndexSummary:
+    """What one indexing run did; ``skipped`` holds (path, reason) for every file not indexed."""
+
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    moved: int = 0
+    removed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    faces: int = 0
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    @property
+    def photos_indexed(self) -> int:
+        return self.new + self.changed
+
+    def as_dict(self) -> dict[str, object]:
+        return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged, "moved": self.moved,
+                "removed": self.removed, "faces": self.faces, "cancelled": self.cancelled,
+                "seconds": round(self.seconds, 3),
+                "skipped": [{"path": p, "reason": r} for p, r in self.skipped]}
+
+
+@dataclass
+class _Work:
+    """A file that needs (re-)analysis, carried from decoding to its commit."""
+
+    path: str
+    size: int
+    mtime: float
+    content_hash: str
+    changed: bool
+    decoded: DecodedPhoto | None = None
+    faces: list[DetectedFace] = field(default_factory=list)
+    vector: np.ndarray | None = None
+
+
+@contextmanager
+def _timed(timings: dict[str, float] | None, key: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[key] = timings.get(key, 0.0) + time.perf_counter() - start
+
+
+def content_hash(path: str) -> str:
+    """BLAKE2b of the file's bytes, streamed (photos can be large)."""
+    digest = hashlib.blake2b(digest_size=20)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_photo_name(path: str | Path) -> bool:
+    name = os.path.basename(str(path))
+    return not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+
+
+# ---- scanning ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Scan:
+    files: list[str] = field(default_factory=list)
+    folders: list[str] = field(default_factory=list)        # folder targets read completely
+    missing: list[str] = field(default_factory=list)        # targets that do not exist
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _walk(root: str, scan: _Scan, visited: set[str]) -> bool:
+    """Collect photo files under ``root``; False when ``root`` itself could not be read."""
+    stack, complete, seen = [root], True, set(scan.files)
+    while stack:
+        folder = stack.pop()
+        real = os.path.realpath(folder)
+        if real in visited:   # a link back up the tree (or to a folder already walked): never loop
+            if folder != root:
+                scan.skipped.append((folder, "symlink loop or duplicate folder link"))
+            continue
+        visited.add(real)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except FileNotFoundError:
+            scan.skipped.append((folder, "folder disappeared while indexing"))
+            complete = complete and folder != root
+            continue
+        except PermissionError:
+            scan.skipped.append((folder, "cannot read folder (permission denied)"))
+            complete = complete and folder != root
+            continue
+        except OSError as exc:
+            scan.skipped.append((folder, f"cannot read folder: {exc.strerror or exc}"))
+            complete = complete and folder != root
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue            # hidden files and folders (.thumbnails, .DS_Store, ...)
+            try:
+                if entry.is_dir():
+                    subfolders.append(entry.path)
+                elif entry.is_file():
+                    if is_photo_name(entry.name) and entry.path not in seen:
+                        scan.files.append(entry.path)
+                        seen.add(entry.path)
+                elif entry.is_symlink() and is_photo_name(entry.name):
+                    scan.skipped.append((entry.path, "broken or looping symlink"))
+            except OSError as exc:   # ELOOP and friends while following a link
+                scan.skipped.append((entry.path, f"cannot follow link: {exc.strerror or exc}"))
+        stack.extend(reversed(subfolders))
+    return complete
+
+
+def scan_targets(targets: Sequence[str | Path]) -> _Scan:
+    """Expand folders into photo files; single files are taken as given."""
+    scan, visited = _Scan(), set()
+    for target in targets:
+        path = os.path.abspath(os.path.expanduser(str(target)))
+        if os.path.isdir(path):
+            if _walk(path, scan, visited):
+                scan.folders.append(path)
+        elif os.path.isfile(path):
+            if is_photo_name(path):
+                if path not in scan.files:
+                    scan.files.append(path)
+            else:
+                scan.skipped.append((path, "not a photo file type"))
+        elif os.path.lexists(path):
+            scan.skipped.append((path, "broken or looping symlink"))
+        else:
+            scan.missing.append(path)
+    return scan
+
+
+# ---- the run --------------------------------------------------------------------------
+
+
+def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path], *, reader: PhotoReader,
+                faces: FaceBackend | None = None, embedder: ImageEmbedder | None = None,
+                geocoder: Geocoder | None = None, thumbnails_dir: Path | None = None,
+                cancel: threading.Event | None = None, batch_size: int = 8,
+                timings: dict[str, float] | None = None) -> Iterator[Progress | IndexSummary]:
+    """Index ``targets`` (folders and/or files); yields Progress, then one IndexSummary.
+
+    ``timings`` (optional) accumulates seconds per stage: scan, hash, decode,
+    faces, embeddings, geocode, thumbnails, database, clustering.
+    """
+    started = time.perf_counter()
+    summary = IndexSummary()
+    yield Progress("scan", 0, None, "looking for photos")
+    with _timed(timings, "scan"):
+        scan = scan_targets(targets)
+    summary.skipped.extend(scan.skipped)
+    total = len(scan.files)
+    yield Progress("scan", total, total, f"found {total} photo files")
+
+    pending: list[_Work] = []
+    for done, path in enumerate(scan.files, start=1):
+        if cancel is not None and cancel.is_set():
+            summary.cancelled = True
+            break
+        work = _triage(store, path, summary, timings)
+        if work is not None:
+            try:
+                _analyse(work, reader, faces, timings)
+                pending.append(work)
+            except (ModelError, ModelMissingError, StoreError):
+                raise               # not the file's fault: stop and say so
+            except (CompanionError, OSError, ValueError) as exc:
+                _skip(store, summary, work.path, work.size, work.mtime, _reason(exc))
+        if len(pending) >= batch_size or (pending and done == total):
+            summary.faces += _finish(store, settings, pending, summary, embedder, geocoder, reader,
+                                     thumbnails_dir, timings)
+            pending = []
+        yield Progress("index", done, total, Path(path).name, path)
+    # A cancelled run drops its decoded-but-uncommitted photos: the next run picks them up.
+
+    if not summary.cancelled:
+        with _timed(timings, "database"):
+            _remove_vanished(store, scan, summary, thumbnails_dir)
+    if summary.faces and not summary.cancelled:
+        yield Progress("faces", 0, None, "grouping faces")
+        with _timed(timings, "clustering"):
+            report = recognition.cluster_faces(store, settings)
+        yield Progress("faces", report.assigned, report.assigned + report.deferred,
+                       f"{report.assigned} faces grouped, {report.new_clusters} new groups")
+    summary.seconds = time.perf_counter() - started
+    yield summary
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "file disappeared while indexing"
+    if isinstance(exc, PermissionError):
+        return "cannot read file (permission denied)"
+    if isinstance(exc, CompanionError):
+        return str(exc)
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:200]
+
+
+def _skip(store: Store, summary: IndexSummary, path: str, size: int, mtime: float, reason: str) -> None:
+    summary.skipped.append((path, reason))
+    if os.path.lexists(path):   # a file that vanished needs no error row
+        store.photos.mark_error(path, size, mtime, reason)
+
+
+def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, float] | None) -> _Work | None:
+    """Decide what a file needs: nothing (unchanged/moved/skipped) or analysis (returned)."""
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        summary.skipped.append((path, _reason(exc)))
+        return None
+    size, mtime = stat.st_size, stat.st_mtime
+    known = store.photos.by_path(path)
+    if known is not None and known.size == size and known.mtime == mtime:
+        if known.status == "error":
+            summary.skipped.append((path, known.error or "could not be indexed"))
+        else:
+            summary.unchanged += 1
+        return None
+    if size == 0:
+        _skip(store, summary, path, size, mtime, "empty file")
+        return None
+    try:
+        with _timed(timings, "hash"):
+            digest = content_hash(path)
+    except OSError as exc:
+        _skip(store, summary, path, size, mtime, _reason(exc))
+        return None
+    if known is not None and known.status == "ok":
+        if known.content_hash == digest:   # touched, not edited: keep everything
+            store.photos.touch(path, size, mtime)
+            summary.unchanged += 1
+            return None
+        return _Work(path, size, mtime, digest, changed=True)
+    if known is None:
+        for other in store.photos.by_hash(digest):
+            if not os.path.lexists(other.path):
+                store.photos.move(other.path, path)
+                store.photos.touch(path, size, mtime)
+                summary.moved += 1
+                return None
+    return _Work(path, size, mtime, digest, changed=known is not None and known.status == "ok")
+
+
+def _analyse(work: _Work, reader: PhotoReader, faces: FaceBackend | None,
+             timings: dict[str, float] | None) -> None:
+    with _timed(timings, "decode"):
+        work.decoded = reader.read(Path(work.path))
+    if faces is not None:
+        with _timed(timings, "faces"):
+            work.faces = faces.detect(work.decoded.pixels)
+
+
+def _full_box(box: Box, photo: DecodedPhoto) -> Box:
+    """A box in the decoded pixels -> the same box in full-size photo coordinates."""
+    scale = photo.scale or 1.0
+    return Box(max(0, round(box.left / scale)), max(0, round(box.top / scale)),
+               min(photo.width, round(box.right / scale)), min(photo.height, round(box.bottom / scale)))
+
+
+def _finish(store: Store, settings: Settings, batch: list[_Work], summary: IndexSummary,
+            embedder: ImageEmbedder | None, geocoder: Geocoder | None, reader: PhotoReader,
+            thumbnails_dir: Path | None, timings: dict[str, float] | None) -> int:
+    """Embed a batch in one model call, then commit each photo in its own transaction."""
+    if embedder is not None:
+        with _timed(timings, "embeddings"):
+            _embed(batch, embedder)
+    faces_written = 0
+    for work in batch:
+        photo = work.decoded
+        assert photo is not None
+        try:
+            place = None
+            if geocoder is not None and photo.latitude is not None and photo.longitude is not None:
+                with _timed(timings, "geocode"):
+                    place = _reverse(geocoder, photo.latitude, photo.longitude)
+            thumbnail = None
+            if thumbnails_dir is not None:
+                with _timed(timings, "thumbnails"):
+                    target = Path(thumbnails_dir) / work.content_hash[:2] / f"{work.content_hash}.jpg"
+                    if not target.exists():
+                        reader.thumbnail(photo, target)
+                    thumbnail = str(target)
+            with _timed(timings, "database"):
+                _commit(store, settings, work, place, thumbnail)
+        except StoreError:
+            raise
+        except (CompanionError, OSError, ValueError) as exc:
+            _skip(store, summary, work.path, work.size, work.mtime, _reason(exc))
+            continue
+        faces_written += len(work.faces)
+        if work.changed:
+            summary.changed += 1
+        else:
+            summary.new += 1
+        work.decoded = None    # free the pixels early
+    return faces_written
+
+
+def _embed(batch: list[_Work], embedder: ImageEmbedder) -> None:
+    pixels = [w.decoded.pixels for w in batch if w.decoded is not None]
+    vectors = embedder.embed_images(pixels)
+    for work, vector in zip(batch, vectors):
+        work.vector = np.asarray(vector, dtype=np.float32)
+
+
+def _reverse(geocoder: Geocoder, latitude: float, longitude: float) -> Place | None:
+    try:
+        return geocoder.reverse(latitude, longitude)
+    except Exception:  # noqa: BLE001 - a place name is a nicety; the photo must still be indexed
+        return None
+
+
+def _commit(store: Store, settings: Settings, work: _Work, place: Place | None, thumbnail: str | None) -> None:
+    photo = work.decoded
+    assert photo is not None
+    record = PhotoRecord(path=work.path, content_hash=work.content_hash, size=work.size, mtime=work.mtime,
+                         taken_at=photo.taken_at, taken_at_source=photo.taken_at_source,
+                         latitude=photo.latitude, longitude=photo.longitude, place=place,
+                         width=photo.width, height=photo.height, thumbnail=thumbnail)
+    with store.db.transaction():
+        photo_id = store.photos.upsert(record)
+        if work.changed:
+            store.faces.replace_for_photo(photo_id)
+            store.observations.clear_photo(photo_id)
+            store.photos.delete_embedding(photo_id)
+        face_vectors = []
+        for face in work.faces:
+            face_id = store.faces.add(photo_id, _full_box(face.box, photo), face.score, face.embedding)
+            face_vectors.append((face_id, face.embedding))
+        if work.vector is not None:
+            store.photos.set_embedding(photo_id, work.vector)
+        recognition.match_photo(store, settings, photo_id, face_vectors, work.vector)
+
+
+def _remove_vanished(store: Store, scan: _Scan, summary: IndexSummary, thumbnails_dir: Path | None) -> None:
+    """Forget photos whose files are gone from a fully read folder, or were named as missing targets."""
+    found = set(scan.files)
+    gone: list[str] = []
+    for folder in scan.folders:
+        prefix = folder.rstrip(os.sep) + os.sep
+        gone += [p for p in store.photos.paths_under(folder)
+                 if p.startswith(prefix) and p not in found and not os.path.lexists(p)]
+    for path in scan.missing:
+        if store.photos.by_path(path) is not None:
+            gone.append(path)     # a deleted file named directly (the watcher does this)
+        elif any(p.startswith(path.rstrip(os.sep) + os.sep) for p in store.photos.paths_under(path)):
+            # A missing folder is more likely an unplugged drive than a deletion: keep its photos.
+            summary.skipped.append((path, "folder not found (its photos are kept; is the drive connected?)"))
+        else:
+            summary.skipped.append((path, "not found"))
+    for path in dict.fromkeys(gone):
+        photo = store.photos.by_path(path)
+        if photo is None or store.photos.delete(path) is None:
+            continue
+        if photo.status == "ok":
+            summary.removed += 1
+        if photo.thumbnail and thumbnails_dir is not None and not store.photos.by_hash(photo.content_hash):
+            Path(photo.thumbnail).unlink(missing_ok=True)

@@ -1,0 +1,372 @@
+"""Faces and image embeddings -> concepts: matching, face groups, naming, re-matching.
+
+- :func:`match_photo` runs while a photo is committed: each face against the
+  person keys (``face_match_distance``), the image against pet/object/place
+  keys (``image_match_similarity``); hits become "sighting" observations with
+  the photo's time and place.
+- :func:`cluster_faces` groups faces the Immich way (incremental, DBSCAN-like):
+  a face with at least ``face_min_cluster_size`` neighbours within
+  ``face_cluster_distance`` (itself included) is a *core* face and joins the
+  group of its nearest grouped neighbour, or starts a new group; other faces
+  are deferred and, on the retry, may only join an existing group. Faces that
+  join a named group become sightings of that person.
+- Naming, merging, splitting and removing keep keys and observations in step.
+- :func:`rematch_concept` re-reads stored vectors (no model runs) when a
+  concept or key is added. Renaming needs nothing: names are read at answer time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from companion.config import Settings
+from companion.core.errors import InvalidInputError, NotFoundError
+from companion.core.store import Store
+from companion.core.types import Box, Concept
+
+DEFAULT_NEIGHBOURS = 16
+
+
+@dataclass(frozen=True)
+class ClusterReport:
+    assigned: int = 0        # faces that joined a group this run
+    new_clusters: int = 0
+    deferred: int = 0        # non-core faces with no grouped neighbour: retried next run
+
+
+# ---- observations -----------------------------------------------------------------------
+
+
+def _observe(store: Store, concept_id: int, photo_id: int, source: str, confidence: float) -> None:
+    photo = store.photos.get(photo_id)
+    if photo is None:
+        return
+    store.observations.add(concept_id, time=photo.taken_at, place=photo.place.label() if photo.place else "",
+                           source=source, kind="sighting", confidence=round(max(0.0, min(1.0, confidence)), 4),
+                           photo_id=photo_id)
+
+
+def _unobserve_if_gone(store: Store, concept_id: int, photo_id: int) -> None:
+    """Drop a face sighting once no face of the photo belongs to the concept any more."""
+    if not any(f.concept_id == concept_id for f in store.faces.for_photo(photo_id)):
+        store.observations.remove(concept_id, photo_id, "face")
+
+
+def match_photo(store: Store, settings: Settings, photo_id: int, faces: list[tuple[int, np.ndarray]],
+                vector: np.ndarray | None) -> list[int]:
+    """Match a just-written photo against every concept key; returns the concept ids seen."""
+    best: dict[tuple[int, str], float] = {}
+    claimed: set[int] = set()
+    for face_id, embedding in faces:    # largest face first (the backend's order)
+        matches = [m for m in store.concepts.match("face", embedding, settings.face_match_distance)
+                   if m[0] not in claimed]
+        if not matches:
+            continue
+        concept_id, distance = matches[0]
+        claimed.add(concept_id)         # two faces in one photo are two people
+        best[(concept_id, "face")] = max(best.get((concept_id, "face"), 0.0), 1.0 - distance)
+        cluster_id = store.faces.cluster_of_concept(concept_id)
+        if cluster_id is not None:
+            store.faces.set_cluster([face_id], cluster_id, source="auto")
+    if vector is not None:
+        for concept_id, distance in store.concepts.match("image", vector, 1.0 - settings.image_match_similarity):
+            concept = store.concepts.get(concept_id)
+            if concept is not None and concept.category != "person":   # people are recognised by face only
+                best[(concept_id, "clip")] = max(best.get((concept_id, "clip"), 0.0), 1.0 - distance)
+    for (concept_id, source), confidence in best.items():
+        _observe(store, concept_id, photo_id, source, confidence)
+    return sorted({concept_id for concept_id, _ in best})
+
+
+# ---- clustering -------------------------------------------------------------------------
+
+
+def cluster_faces(store: Store, settings: Settings, face_ids: list[int] | None = None) -> ClusterReport:
+    """Group unclustered faces (or ``face_ids``) incrementally; see the module docstring."""
+    todo = face_ids if face_ids is not None else store.faces.unclustered()
+    k = max(settings.face_min_cluster_size, DEFAULT_NEIGHBOURS)
+    assigned = new_clusters = 0
+    deferred: list[int] = []
+    for face_id in todo:
+        outcome = _cluster_one(store, settings, face_id, k, retry=False)
+        if outcome == "deferred":
+            deferred.append(face_id)
+        assigned += outcome in ("joined", "new")
+        new_clusters += outcome == "new"
+    left = 0
+    for face_id in deferred:   # now that core faces have groups, border faces may join one
+        outcome = _cluster_one(store, settings, face_id, k, retry=True)
+        assigned += outcome == "joined"
+        left += outcome == "deferred"
+    return ClusterReport(assigned, new_clusters, left)
+
+
+def _cluster_one(store: Store, settings: Settings, face_id: int, k: int, retry: bool) -> str:
+    if store.faces.cluster_ids([face_id]).get(face_id) is not None:
+        return "already"
+    try:
+        embedding = store.faces.embedding(face_id)
+    except KeyError:
+        return "gone"
+    matches = store.faces.nearest(embedding, k, settings.face_cluster_distance)
+    others = [(f, d) for f, d in matches if f != face_id]
+    is_core = len(others) + 1 >= settings.face_min_cluster_size
+    if not is_core and not retry:
+        return "deferred"
+    clusters = store.faces.cluster_ids([f for f, _ in others])
+    nearest = next(((clusters[f], d) for f, d in others if clusters.get(f) is not None), None)
+    if nearest is None and not is_core:
+        return "deferred"
+    with store.db.transaction():
+        if nearest is None:
+            cluster_id, distance, outcome = store.faces.new_cluster(), 0.0, "new"
+        else:
+            (cluster_id, distance), outcome = nearest, "joined"
+        store.faces.set_cluster([face_id], cluster_id, source="auto")
+        face = store.faces.get(face_id)
+        if face is not None and face.concept_id is not None:   # joined a named person: a sighting
+            _observe(store, face.concept_id, face.photo_id, "face", 1.0 - distance)
+    return outcome
+
+
+# ---- naming, merging, splitting ---------------------------------------------------------
+
+
+def _resolve(store: Store, name: str | int, category: str) -> Concept:
+    if isinstance(name, int) or (isinstance(name, str) and name.strip().isdigit()):
+        return store.concepts.require(int(name))
+    return store.concepts.by_name(str(name)) or store.concepts.add(str(name), category)
+
+
+def _confirm(store: Store, concept_id: int, face_ids: list[int]) -> None:
+    """The user says these faces are the concept: each becomes a key and a sighting."""
+    for face_id in face_ids:
+        face = store.faces.get(face_id)
+        if face is None:
+            continue
+        store.concepts.add_ref(concept_id, "face", store.faces.embedding(face_id), box=face.box,
+                               face_id=face_id, photo_id=face.photo_id)
+        _observe(store, concept_id, face.photo_id, "face", 1.0)
+
+
+def name_face_group(store: Store, cluster_id: int, name: str | int, category: str = "person", *,
+                    settings: Settings | None = None) -> Concept:
+    """Name a face group (a new or existing concept); its faces become the concept's keys.
+
+    With ``settings`` the concept is then re-matched against every stored face.
+    """
+    cluster = store.faces.cluster(cluster_id)
+    if cluster is None:
+        raise NotFoundError(f"no face group with id {cluster_id}")
+    with store.db.transaction():
+        concept = _resolve(store, name, category)
+        if cluster.concept_id is not None and cluster.concept_id != concept.id:
+            current = store.concepts.require(cluster.concept_id)
+            raise InvalidInputError(f"face group {cluster_id} is already {current.name!r}; rename that concept "
+                                    "instead, or split the faces that are someone else")
+        store.faces.name_cluster(cluster_id, concept.id)
+        target = store.faces.cluster_of_concept(concept.id)
+        _confirm(store, concept.id, [f.id for f in store.faces.in_cluster(target)] if target else [])
+    if settings is not None:
+        rematch_concept(store, settings, concept.id)
+    return concept
+
+
+def merge_face_groups(store: Store, source_id: int, target_id: int, *, settings: Settings | None = None) -> int:
+    """Merge two face groups; returns the surviving group (the named one, if only one is named)."""
+    source, target = store.faces.cluster(source_id), store.faces.cluster(target_id)
+    for cluster, ident in ((source, source_id), (target, target_id)):
+        if cluster is None:
+            raise NotFoundError(f"no face group with id {ident}")
+    assert source is not None and target is not None
+    if source_id == target_id:
+        raise InvalidInputError("cannot merge a face group with itself")
+    if source.concept_id and target.concept_id and source.concept_id != target.concept_id:
+        names = [store.concepts.require(c).name for c in (source.concept_id, target.concept_id)]
+        raise InvalidInputError(f"the groups are two different people ({names[0]} and {names[1]}); "
+                                "split faces or forget a concept instead")
+    if source.concept_id and not target.concept_id:   # keep the named group
+        source, target = target, source
+    with store.db.transaction():
+        moved = [f.id for f in store.faces.in_cluster(source.id)]
+        store.faces.merge(source.id, target.id)
+        if target.concept_id is not None:
+            _confirm(store, target.concept_id, moved)
+    if settings is not None and target.concept_id is not None:
+        rematch_concept(store, settings, target.concept_id)
+    return target.id
+
+
+def split_faces(store: Store, face_ids: list[int]) -> int:
+    """Move faces into a new unnamed group (they are not who the group says); returns its id."""
+    faces = []
+    for face_id in face_ids:
+        face = store.faces.get(face_id)
+        if face is None:
+            raise NotFoundError(f"no face with id {face_id}")
+        faces.append(face)
+    if not faces:
+        raise InvalidInputError("name at least one face to split")
+    with store.db.transaction():
+        store.concepts.remove_refs_for_faces(face_ids)
+        cluster_id = store.faces.split(face_ids)
+        for face in faces:
+            if face.concept_id is not None:
+                _unobserve_if_gone(store, face.concept_id, face.photo_id)
+    return cluster_id
+
+
+def remove_face(store: Store, face_id: int) -> None:
+    """Forget a face (a false detection, or nobody the user knows), with its key and sighting."""
+    face = store.faces.get(face_id)
+    if face is None:
+        raise NotFoundError(f"no face with id {face_id}")
+    with store.db.transaction():
+        store.concepts.remove_refs_for_faces([face_id])
+        store.faces.remove(face_id)
+        if face.concept_id is not None:
+            _unobserve_if_gone(store, face.concept_id, face.photo_id)
+
+
+# ---- re-matching without models -------------------------------------------------------------
+
+
+def _distances(matrix: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
+    """Cosine distance of each row to its nearest key (exact, over every stored vector)."""
+    rows = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    stacked = np.stack(keys)
+    stacked = stacked / np.maximum(np.linalg.norm(stacked, axis=1, keepdims=True), 1e-12)
+    return 1.0 - (rows @ stacked.T).max(axis=1)
+
+
+def rematch_concept(store: Store, settings: Settings, concept_id: int) -> int:
+    """Rebuild a concept's automatic sightings from stored vectors; returns how many photos it is in."""
+    concept = store.concepts.require(concept_id)
+    face_keys = [v for c, v in store.concepts.ref_embeddings("face") if c == concept_id]
+    image_keys = [v for c, v in store.concepts.ref_embeddings("image") if c == concept_id]
+    seen: dict[tuple[int, str], float] = {}
+    with store.db.transaction():
+        store.observations.clear_concept_auto(concept_id)
+        for face in store.faces.of_concept(concept_id):   # its group, confirmed or grouped automatically
+            seen[(face.photo_id, "face")] = 1.0
+        if face_keys:
+            ids, matrix = store.faces.embeddings()
+            if ids:
+                distances = _distances(matrix, face_keys)
+                home = store.faces.cluster_of_concept(concept_id)
+                for index in np.flatnonzero(distances <= settings.face_match_distance):
+                    _rematch_face(store, settings, concept_id, ids[index], matrix[index],
+                                  float(distances[index]), home, seen)
+        if image_keys and concept.category != "person":
+            ids, matrix = store.photos.embeddings()
+            if ids:
+                distances = _distances(matrix, image_keys)
+                for index in np.flatnonzero(distances <= 1.0 - settings.image_match_similarity):
+                    seen[(ids[index], "clip")] = max(seen.get((ids[index], "clip"), 0.0),
+                                                     1.0 - float(distances[index]))
+        for (photo_id, source), confidence in seen.items():
+            _observe(store, concept_id, photo_id, source, confidence)
+    return len({photo_id for photo_id, _ in seen})
+
+
+def _rematch_face(store: Store, settings: Settings, concept_id: int, face_id: int, embedding: np.ndarray,
+                  distance: float, home: int | None, seen: dict[tuple[int, str], float]) -> None:
+    face = store.faces.get(face_id)
+    if face is None or (face.concept_id is not None and face.concept_id != concept_id):
+        return   # someone else's face
+    if face.concept_id is None and face.cluster_id is not None and store.faces.cluster_source(face_id) == "user":
+        return   # the user split it away from this person
+    best = store.concepts.match("face", embedding, settings.face_match_distance)
+    if best and best[0][0] != concept_id:
+        return   # nearer to another person's keys
+    key = (face.photo_id, "face")
+    seen[key] = max(seen.get(key, 0.0), 1.0 - distance)
+    if face.cluster_id is None and home is not None:
+        store.faces.set_cluster([face_id], home, source="auto")
+
+
+def rematch_all(store: Store, settings: Settings) -> int:
+    """Re-match every concept (after changing thresholds); returns the number of sightings."""
+    return sum(rematch_concept(store, settings, c.id) for c in store.concepts.list())
+
+
+# ---- reference images -----------------------------------------------------------------------
+
+
+def _overlap(a: Box, b: Box) -> int:
+    return max(0, min(a.right, b.right) - max(a.left, b.left)) * max(0, min(a.bottom, b.bottom) - max(a.top, b.top))
+
+
+def _describe(boxes: list[Box]) -> str:
+    return "; ".join(f"{i + 1}: {' '.join(map(str, b.as_list()))}" for i, b in enumerate(boxes))
+
+
+def add_reference_image(services: Any, concept_id: int, image_path: Path | str,
+                        box: list[int] | Box | None = None) -> int:
+    """Make a reference photo a key of the concept (a face for people, a CLIP vector otherwise).
+
+    ``box`` (full-size photo coordinates) picks the face, or the region to embed.
+    Returns the new key's id; existing photos are re-matched at once.
+    """
+    store: Store = services.store
+    concept = store.concepts.require(concept_id)
+    path = Path(image_path).expanduser()
+    if not path.is_file():
+        raise InvalidInputError(f"image not found: {image_path}")
+    chosen = Box(*box) if isinstance(box, (list, tuple)) else box
+    if chosen is not None and chosen.area == 0:
+        raise InvalidInputError("the box is empty: give LEFT TOP RIGHT BOTTOM with LEFT < RIGHT and TOP < BOTTOM")
+    photo = services.photo_reader.read(path)
+    scale = photo.scale or 1.0
+    if concept.category == "person":
+        faces = services.face_backend.detect(photo.pixels)
+        boxes = [Box(round(f.box.left / scale), round(f.box.top / scale), round(f.box.right / scale),
+                     round(f.box.bottom / scale)) for f in faces]
+        if not faces:
+            raise InvalidInputError(f"no face found in {path.name}; use a photo where the face is clearly visible")
+        if chosen is None and len(faces) > 1:
+            raise InvalidInputError(f"the photo has {len(faces)} faces; pick one with --box LEFT TOP RIGHT BOTTOM: "
+                                    f"{_describe(boxes)}")
+        index = 0
+        if chosen is not None:
+            overlaps = [_overlap(chosen, b) for b in boxes]
+            index = int(np.argmax(overlaps))
+            if overlaps[index] == 0:
+                raise InvalidInputError(f"no face inside the box; faces are at {_describe(boxes)}")
+        kind, vector, key_box = "face", faces[index].embedding, boxes[index]
+    else:
+        pixels = photo.pixels
+        if chosen is not None:
+            l, t = max(0, int(chosen.left * scale)), max(0, int(chosen.top * scale))
+            r, b = min(pixels.shape[1], int(round(chosen.right * scale))), min(pixels.shape[0], int(round(chosen.bottom * scale)))
+            if r - l < 2 or b - t < 2:
+                raise InvalidInputError(f"the box is outside the photo ({photo.width}x{photo.height})")
+            pixels = pixels[t:b, l:r]
+        kind, vector, key_box = "image", services.image_embedder.embed_images([np.ascontiguousarray(pixels)])[0], chosen
+    copy, created = _keep_copy(Path(services.paths.concept_images_dir), concept_id, path)
+    try:
+        ref_id = store.concepts.add_ref(concept_id, kind, np.asarray(vector, dtype=np.float32),
+                                        image_path=str(copy), box=key_box)
+    except BaseException:
+        if created:   # never delete a copy another key of the concept still uses
+            copy.unlink(missing_ok=True)
+        raise
+    rematch_concept(store, services.settings, concept_id)
+    return ref_id
+
+
+def _keep_copy(folder: Path, concept_id: int, source: Path) -> tuple[Path, bool]:
+    """Copy the reference image into the profile (the user may delete the original)."""
+    digest = hashlib.blake2b(source.read_bytes(), digest_size=8).hexdigest()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"concept-{concept_id}-{digest}{source.suffix.lower()}"
+    if target.exists():
+        return target, False
+    shutil.copy2(source, target)
+    return target, True

@@ -1,0 +1,293 @@
+"""Face groups, naming/merging/splitting, re-matching from stored vectors, and reference images.
+
+Vectors are written straight into the store (no models): person A's faces sit
+near one direction, B's near another, so distances are known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from companion.config import Settings
+from companion.core import recognition
+from companion.core.errors import InvalidInputError
+from companion.core.store import Store
+from companion.core.store.photos import PhotoRecord
+from companion.core.types import Box, DecodedPhoto, DetectedFace, Place
+
+SETTINGS = Settings(face_match_distance=0.1, face_cluster_distance=0.1, face_min_cluster_size=3,
+                    image_match_similarity=0.9)
+
+
+def direction(seed: int, dim: int = 128) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=dim).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def near(base: np.ndarray, seed: int, spread: float = 0.05) -> np.ndarray:
+    v = base + spread * direction(10_000 + seed, base.shape[0]) / np.sqrt(2)
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+A, B = direction(1), direction(2)
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Store:
+    s = Store.open(tmp_path / "companion.db")
+    yield s
+    s.close()
+
+
+def add_photo(store: Store, n: int, faces: list[np.ndarray], image: np.ndarray | None = None,
+              city: str = "Lyon") -> tuple[int, list[int]]:
+    photo_id = store.photos.upsert(PhotoRecord(
+        path=f"/photos/{n}.jpg", content_hash=f"h{n}", size=1, mtime=1.0,
+        taken_at=datetime(2024, 1, n, 12, tzinfo=timezone.utc), taken_at_source="exif", latitude=None,
+        longitude=None, place=Place(city, "", "France", "FR"), width=100, height=100, thumbnail=None))
+    face_ids = [store.faces.add(photo_id, Box(i * 10, 0, i * 10 + 8, 8), 1.0, f) for i, f in enumerate(faces)]
+    if image is not None:
+        store.photos.set_embedding(photo_id, image)
+    return photo_id, face_ids
+
+
+def group_of(store: Store, face_id: int) -> int | None:
+    return store.faces.get(face_id).cluster_id  # type: ignore[union-attr]
+
+
+def test_clustering_groups_core_faces_and_defers_the_rest(store: Store) -> None:
+    a_faces = [add_photo(store, i + 1, [near(A, i)])[1][0] for i in range(4)]
+    b_faces = [add_photo(store, i + 10, [near(B, i)])[1][0] for i in range(2)]   # too few for a group
+    report = recognition.cluster_faces(store, SETTINGS)
+    assert {group_of(store, f) for f in a_faces} != {None} and len({group_of(store, f) for f in a_faces}) == 1
+    assert [group_of(store, f) for f in b_faces] == [None, None]
+    assert (report.assigned, report.new_clusters, report.deferred) == (4, 1, 2)
+    # A third photo of B arrives: now B's faces are core, and the run is incremental.
+    b_faces.append(add_photo(store, 20, [near(B, 9)])[1][0])
+    report = recognition.cluster_faces(store, SETTINGS)
+    assert report.new_clusters == 1 and len({group_of(store, f) for f in b_faces}) == 1
+    assert group_of(store, b_faces[0]) != group_of(store, a_faces[0])
+
+
+def test_border_face_joins_an_existing_group_on_the_retry(store: Store) -> None:
+    # Faces on a circle through A and B: cosine distance = 1 - cos(angle), radius 0.1 = 0.451 rad.
+    e2 = B - (B @ A) * A
+    e2 /= np.linalg.norm(e2)
+
+    def at(angle: float) -> np.ndarray:
+        return (np.cos(angle) * A + np.sin(angle) * e2).astype(np.float32)
+
+    settings = Settings(face_cluster_distance=0.1, face_min_cluster_size=4, face_match_distance=0.1)
+    border = add_photo(store, 1, [at(0.75)])[1][0]   # first in line: only one face (0.35) within reach
+    core = [add_photo(store, i + 2, [at(angle)])[1][0] for i, angle in enumerate((0.0, 0.05, 0.1, 0.35))]
+    far = add_photo(store, 9, [at(1.6)])[1][0]        # nobody within reach
+    report = recognition.cluster_faces(store, settings)
+    groups = {group_of(store, f) for f in core}
+    assert len(groups) == 1 and None not in groups
+    assert group_of(store, border) in groups and group_of(store, far) is None
+    assert (report.assigned, report.new_clusters, report.deferred) == (5, 1, 1)
+
+
+def test_naming_a_group_makes_keys_and_sightings_and_new_photos_match(store: Store) -> None:
+    faces = [add_photo(store, i + 1, [near(A, i)])[1][0] for i in range(3)]
+    add_photo(store, 9, [near(B, 1)])
+    recognition.cluster_faces(store, SETTINGS)
+    cluster = group_of(store, faces[0])
+    concept = recognition.name_face_group(store, cluster, "Ann", settings=SETTINGS)
+    assert concept.category == "person" and len(store.concepts.refs(concept.id)) == 3
+    timeline = store.observations.timeline(concept.id)
+    assert [o.time.day for o in timeline] == [3, 2, 1] and {o.place for o in timeline} == {"Lyon, France"}
+    assert {(o.source, o.kind, o.confidence) for o in timeline} == {("face", "sighting", 1.0)}
+    # A new photo of Ann, as indexing would commit it: matched by her keys, grouped with her.
+    photo_id, (face_id,) = add_photo(store, 15, [near(A, 7)], city="Nice")
+    seen = recognition.match_photo(store, SETTINGS, photo_id, [(face_id, store.faces.embedding(face_id))], None)
+    assert seen == [concept.id]
+    latest = store.observations.latest(concept.id, "sighting")
+    assert latest.photo_id == photo_id and latest.place == "Nice, France" and 0.9 < latest.confidence < 1
+    assert store.faces.get(face_id).concept_id == concept.id
+    # Naming another group with the same name merges into Ann's group.
+    other = [add_photo(store, 20 + i, [near(A, 30 + i)])[1][0] for i in range(3)]
+    store.faces.set_cluster(other, store.faces.new_cluster())
+    recognition.name_face_group(store, group_of(store, other[0]), "ann", settings=SETTINGS)
+    assert len(store.faces.clusters(named=True)) == 1 and len(store.faces.of_concept(concept.id)) == 7
+
+
+def test_faces_that_join_a_named_group_become_sightings(store: Store) -> None:
+    faces = [add_photo(store, i + 1, [near(A, i)])[1][0] for i in range(3)]
+    recognition.cluster_faces(store, SETTINGS)
+    concept = recognition.name_face_group(store, group_of(store, faces[0]), "Ann")
+    # Clustering alone (no key matching) propagates the name to a newly grouped face.
+    photo_id, (face_id,) = add_photo(store, 12, [near(A, 12)])
+    recognition.cluster_faces(store, SETTINGS)
+    assert group_of(store, face_id) == group_of(store, faces[0])
+    assert [o.concept_id for o in store.observations.for_photo(photo_id)] == [concept.id]
+
+
+def test_merge_keeps_the_named_group_and_refuses_two_people(store: Store) -> None:
+    a1 = [add_photo(store, i + 1, [near(A, i)])[1][0] for i in range(2)]
+    a2 = [add_photo(store, i + 5, [near(A, 40 + i)])[1][0] for i in range(2)]
+    g1 = store.faces.new_cluster()
+    store.faces.set_cluster(a1, g1)
+    g2 = store.faces.new_cluster()   # (an empty unnamed group is dropped at the next assignment)
+    store.faces.set_cluster(a2, g2)
+    concept = recognition.name_face_group(store, g2, "Ann")
+    kept = recognition.merge_face_groups(store, g2, g1, settings=SETTINGS)   # named one asked to merge away
+    assert kept == g2 and store.faces.cluster(g1) is None
+    assert len(store.concepts.refs(concept.id)) == 4 and len(store.observations.timeline(concept.id)) == 4
+    b = [add_photo(store, 20, [near(B, 1)])[1][0]]
+    g3 = store.faces.new_cluster()
+    store.faces.set_cluster(b, g3)
+    recognition.name_face_group(store, g3, "Bob")
+    with pytest.raises(InvalidInputError, match="two different people"):
+        recognition.merge_face_groups(store, g3, g2)
+
+
+def test_split_and_remove_keep_keys_and_sightings_consistent(store: Store) -> None:
+    photos = [add_photo(store, i + 1, [near(A, i)]) for i in range(4)]
+    faces = [f[0] for _, f in photos]
+    group = store.faces.new_cluster()
+    store.faces.set_cluster(faces, group)
+    concept = recognition.name_face_group(store, group, "Ann", settings=SETTINGS)
+    new_group = recognition.split_faces(store, [faces[0]])
+    assert group_of(store, faces[0]) == new_group and len(store.concepts.refs(concept.id)) == 3
+    assert store.observations.for_photo(photos[0][0]) == []
+    # Re-matching must not pull the split face back (the user said it is someone else).
+    recognition.rematch_concept(store, SETTINGS, concept.id)
+    assert store.observations.for_photo(photos[0][0]) == [] and group_of(store, faces[0]) == new_group
+    recognition.remove_face(store, faces[1])
+    assert store.faces.get(faces[1]) is None and store.observations.for_photo(photos[1][0]) == []
+    assert len(store.concepts.refs(concept.id)) == 2 and len(store.observations.timeline(concept.id)) == 2
+
+
+def test_rematch_uses_stored_vectors_when_a_key_is_added(store: Store) -> None:
+    ann_photos = [add_photo(store, i + 1, [near(A, i)])[0] for i in range(3)]
+    bob_photo = add_photo(store, 9, [near(B, 0)])[0]
+    concept = store.concepts.add("Ann", "person")
+    store.concepts.add_ref(concept.id, "face", A)
+    assert recognition.rematch_concept(store, SETTINGS, concept.id) == 3
+    assert sorted(o.photo_id for o in store.observations.timeline(concept.id)) == ann_photos
+    assert store.observations.for_photo(bob_photo) == []
+    # Bob's key is exactly the face of Ann's first photo: that face is nearer to Bob, so it is his.
+    bob = store.concepts.add("Bob", "person")
+    first_face = store.faces.for_photo(ann_photos[0])[0].id
+    store.concepts.add_ref(bob.id, "face", store.faces.embedding(first_face))
+    recognition.rematch_all(store, SETTINGS)
+    owners = {p: {o.concept_id for o in store.observations.for_photo(p)} for p in ann_photos}
+    assert owners == {ann_photos[0]: {bob.id}, ann_photos[1]: {concept.id}, ann_photos[2]: {concept.id}}
+
+
+def test_pet_keys_match_image_embeddings_but_people_only_match_by_face(store: Store) -> None:
+    dog = direction(50, 512)
+    with_dog = add_photo(store, 1, [], image=near(dog, 1, 0.05))[0]
+    without = add_photo(store, 2, [], image=direction(51, 512))[0]
+    pet = store.concepts.add("Rex", "pet")
+    store.concepts.add_ref(pet.id, "image", dog)
+    recognition.rematch_concept(store, SETTINGS, pet.id)
+    obs = store.observations.timeline(pet.id)
+    assert [(o.photo_id, o.source) for o in obs] == [(with_dog, "clip")] and obs[0].confidence > 0.9
+    assert store.observations.for_photo(without) == []
+    person = store.concepts.add("Ann", "person")
+    store.concepts.add_ref(person.id, "image", dog)
+    photo_id = add_photo(store, 3, [], image=near(dog, 2, 0.05))[0]
+    assert recognition.match_photo(store, SETTINGS, photo_id, [], store.photos.embedding(photo_id)) == [pet.id]
+
+
+# ---- add_reference_image with small doubles -------------------------------------------------
+
+
+class Reader:
+    def read(self, path: Path) -> DecodedPhoto:
+        return DecodedPhoto(pixels=np.zeros((50, 100, 3), np.uint8), width=200, height=100, scale=0.5,
+                            taken_at=None, taken_at_source="file")
+
+    def thumbnail(self, photo: DecodedPhoto, destination: Path) -> None:
+        raise AssertionError("not used")
+
+
+class Faces:
+    name, dim = "fixed", 128
+
+    def __init__(self, faces: list[DetectedFace]) -> None:
+        self.faces = faces
+
+    def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
+        return self.faces
+
+
+class Embedder:
+    name, dim = "mean", 512
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, ...]] = []
+
+    def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
+        self.shapes += [i.shape for i in images]
+        return np.stack([direction(50, 512) for _ in images])
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        raise AssertionError("not used")
+
+
+@dataclass
+class FakeServices:
+    store: Store
+    paths: Any
+    face_backend: Faces
+    settings: Settings = field(default_factory=lambda: SETTINGS)
+    photo_reader: Reader = field(default_factory=Reader)
+    image_embedder: Embedder = field(default_factory=Embedder)
+
+
+@dataclass
+class P:
+    concept_images_dir: Path
+
+
+def test_reference_image_one_face_becomes_the_key(store: Store, tmp_path: Path) -> None:
+    image = tmp_path / "ann.jpg"
+    image.write_bytes(b"jpeg bytes")
+    faces = Faces([DetectedFace(Box(10, 10, 20, 20), A)])
+    services = FakeServices(store, P(tmp_path / "refs"), faces)
+    photo_id = add_photo(store, 1, [near(A, 1)])[0]
+    concept = store.concepts.add("Ann", "person")
+    ref_id = recognition.add_reference_image(services, concept.id, image, None)
+    (ref,) = store.concepts.refs(concept.id)
+    assert ref.id == ref_id and ref.kind == "face" and ref.box == Box(20, 20, 40, 40)   # full-size coordinates
+    assert Path(ref.image_path).read_bytes() == b"jpeg bytes" and Path(ref.image_path).parent == tmp_path / "refs"
+    assert [o.photo_id for o in store.observations.timeline(concept.id)] == [photo_id]   # re-matched at once
+
+
+def test_reference_image_with_several_faces_needs_a_box(store: Store, tmp_path: Path) -> None:
+    image = tmp_path / "group.jpg"
+    image.write_bytes(b"x")
+    faces = Faces([DetectedFace(Box(0, 0, 10, 10), A), DetectedFace(Box(40, 0, 50, 10), B),
+                   DetectedFace(Box(70, 0, 80, 10), direction(3))])
+    services = FakeServices(store, P(tmp_path / "refs"), faces)
+    concept = store.concepts.add("Bob", "person")
+    with pytest.raises(InvalidInputError, match=r"the photo has 3 faces; pick one with --box .*2: 80 0 100 20"):
+        recognition.add_reference_image(services, concept.id, image, None)
+    recognition.add_reference_image(services, concept.id, image, [75, 0, 105, 25])
+    (key,) = store.concepts.ref_embeddings("face")
+    assert np.allclose(key[1], B)
+    with pytest.raises(InvalidInputError, match="no face inside the box"):
+        recognition.add_reference_image(services, concept.id, image, [190, 90, 199, 99])
+    services.face_backend = Faces([])
+    with pytest.raises(InvalidInputError, match="no face found"):
+        recognition.add_reference_image(services, concept.id, image, None)
+
+
+def test_reference_image_for_a_pet_embeds_the_box_crop(store: Store, tmp_path: Path) -> None:
+    image = tmp_path / "rex.jpg"
+    image.write_bytes(b"x")
+    services = FakeServices(store, P(tmp_path / "refs"), Faces([]), image_embedder=Embedder())
+    pet = store.concepts.add("Rex", "pet")
+    recognition.add_reference_image(services, pet.id, image, [20, 10, 120, 90])
+    assert services.image_embedder.shapes == [(40, 50, 3)]    # the crop, at the decoded scale
+    (ref,) = store.concepts.refs(pet.id)
+    assert ref.kind == "image" and ref.box == Box(20, 10, 120, 90)
