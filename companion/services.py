@@ -145,6 +145,145 @@ class Services:
 
         return learn_from_turns(self, turns)
 
+    # ---- personalization (issue 5) ----
+
+    def language_model(self, name: str | None = None) -> Any | None:
+        """The chat model (``name``, else settings.model), opened once; None when none is installed."""
+        key = name or self.settings.model
+        if not key:
+            return None
+        models = self.__dict__.setdefault("_language_models", {})
+        if key not in models:
+            from companion.backends import model_manager
+
+            try:
+                models[key] = model_manager.open_language_model(key, self.paths, self.settings)
+            except ModelMissingError:
+                return None
+        return models[key]
+
+    def model_hint(self) -> str:
+        """Which model to get when none is installed: the catalog's smallest chat model."""
+        try:
+            from companion.backends import model_manager
+
+            chat = [e for e in model_manager.load_catalog().values() if e.kind in ("vlm", "llm")]
+            name = min(chat, key=lambda e: e.approx_mb or 1 << 30).name if chat else "NAME"
+        except (ImportError, OSError, ValueError):
+            name = "NAME"
+        return f"Install a chat model with: companion models download {name}"
+
+    def deps(self, model_name: str | None = None, *, with_model: bool = True) -> Any:
+        from companion.core.deps import Deps
+
+        return Deps.from_services(self, with_model=with_model, model_name=model_name)
+
+    def ask(self, question: str, image: Path | str | None = None, *, model: str | None = None,
+            temporary: bool = False, cancel: threading.Event | None = None) -> Any:
+        """Stream ``AnswerEvent``s for a question about an optional photo (see companion.core.pipeline)."""
+        from companion.core.pipeline import ask
+
+        return ask(self.deps(model), question, image, temporary=temporary, cancel=cancel)
+
+    def chat_session(self, *, model: str | None = None, temporary: bool = False) -> Any:
+        """An interactive conversation; ``session.send(text, image)`` streams AnswerEvents."""
+        from companion.core.pipeline import ChatSession
+
+        return ChatSession(self.deps(model), temporary=temporary)
+
+    # ---- photo library (issue 3) ----
+
+    def index(self, targets: list[Path | str], cancel: threading.Event | None = None,
+              timings: dict[str, float] | None = None) -> Any:
+        """Index folders/files: an iterator of ``Progress`` ending with an ``IndexSummary``.
+
+        Missing face/CLIP/geocoder models make indexing skip that step, never fail.
+        """
+        from companion.core.indexing import index_paths
+
+        return index_paths(self.store, self.settings, list(targets), reader=self.photo_reader,
+                           faces=self.optional("face_backend"), embedder=self.optional("image_embedder"),
+                           geocoder=self.optional("geocoder"), thumbnails_dir=self.paths.thumbnails_dir,
+                           cancel=cancel, timings=timings)
+
+    def search_photos(self, text: str, k: int = 20) -> list[Any]:
+        """(Photo, cosine distance) pairs for a text query, nearest first (CLIP)."""
+        if not text.strip():
+            return []
+        query = self.image_embedder.embed_texts([text])[0]
+        return self.store.photos.search(query, k)
+
+    def face_groups(self, named: bool | None = None) -> list[Any]:
+        """Face groups (``FaceCluster``), largest first; ``named=False`` gives those waiting for a name."""
+        return self.store.faces.clusters(named=named)
+
+    def name_face_group(self, cluster_id: int, name: str | int) -> Concept:
+        from companion.core.recognition import name_face_group
+
+        return name_face_group(self.store, cluster_id, name, settings=self.settings)
+
+    def merge_face_groups(self, source_id: int, target_id: int) -> int:
+        from companion.core.recognition import merge_face_groups
+
+        return merge_face_groups(self.store, source_id, target_id, settings=self.settings)
+
+    def split_faces(self, face_ids: list[int]) -> int:
+        from companion.core.recognition import split_faces
+
+        return split_faces(self.store, list(face_ids))
+
+    def remove_face(self, face_id: int) -> None:
+        from companion.core.recognition import remove_face
+
+        remove_face(self.store, face_id)
+
+    def watch(self, on_event: Any, quiet_seconds: float = 0.5) -> Any:
+        """Start watching the watched folders; returns the running ``PhotoWatcher`` (call ``stop()``).
+
+        ``on_event`` gets an ``IndexSummary`` after each indexed batch and a ``str`` for status messages.
+        """
+        from companion.core.indexing import IndexSummary
+        from companion.watcher import PhotoWatcher
+
+        folders = [str(Path(f).expanduser().absolute()) for f in self.settings.watched_folders]
+
+        def on_batch(events: list[Any]) -> None:
+            targets: list[str] = []
+            for event in events:
+                path = Path(event.path)
+                if path.is_dir() or path.suffix == "":
+                    # A folder appeared or vanished: rescan the watched folder holding it (cheap:
+                    # unchanged files cost a stat), which also removes photos that went with it.
+                    roots = [f for f in folders if event.path == f or event.path.startswith(f + "/")]
+                    targets += [r for r in roots if Path(r).is_dir()]
+                else:
+                    targets.append(event.path)
+            if not targets:
+                return
+            for item in self.index(list(dict.fromkeys(targets))):
+                if isinstance(item, IndexSummary):
+                    on_event(item)
+
+        return PhotoWatcher(folders, on_batch, on_status=on_event, quiet_seconds=quiet_seconds).start()
+
+    def add_watched_folder(self, path: Path | str) -> list[str]:
+        folder = Path(path).expanduser().absolute()
+        if not folder.is_dir():
+            raise CompanionError(f"not a folder: {path}")
+        if str(folder) not in self.settings.watched_folders:
+            self.settings.watched_folders.append(str(folder))
+            self.save_settings()
+        return list(self.settings.watched_folders)
+
+    def remove_watched_folder(self, path: Path | str) -> list[str]:
+        """Stop watching a folder; its photos stay in the library."""
+        folder = str(Path(path).expanduser().absolute())
+        if folder not in self.settings.watched_folders:
+            raise CompanionError(f"not a watched folder: {path}")
+        self.settings.watched_folders.remove(folder)
+        self.save_settings()
+        return list(self.settings.watched_folders)
+
     # ---- diagnostics ----------------------------------------------------------------
 
     def doctor(self) -> dict[str, Any]:

@@ -1,0 +1,66 @@
+"""``companion chat``: an interactive, streaming conversation.
+
+Commands: ``/image PATH`` (ask about a photo), ``/image`` (clear it), ``/temporary`` (toggle: answer but
+remember nothing), ``/forget NAME`` (forget a concept everywhere), ``/persona`` (show), ``/persona reset``,
+``/quit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from pathlib import Path
+
+from companion.cli._services import services_for
+from companion.cli.ask import print_events
+from companion.core import persona
+
+
+def run_interactive(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        session = services.chat_session(model=args.model, temporary=args.temporary)
+        print("Companion chat. /image PATH, /temporary, /forget NAME, /persona [reset], /quit")
+        while True:
+            try:
+                line = input("you> ").strip()
+            except EOFError:
+                print()
+                return 0
+            if not line:
+                continue
+            if line in ("/quit", "/exit"):
+                return 0
+            if line.startswith("/"):
+                _command(services, session, line)
+                continue
+            cancel = threading.Event()
+            try:
+                print_events(session.send(line, cancel=cancel), stream=True)
+            except KeyboardInterrupt:
+                cancel.set()
+                print("\n[stopped]")
+
+
+def _command(services, session, line: str) -> None:  # type: ignore[no-untyped-def]
+    name, _, rest = line.partition(" ")
+    rest = rest.strip()
+    if name == "/image":
+        if rest and not Path(rest).expanduser().is_file():
+            print(f"[no such file: {rest}]")
+            return
+        session.image = str(Path(rest).expanduser().resolve()) if rest else None
+        print(f"[photo: {session.image}]" if session.image else "[photo cleared]")
+    elif name == "/temporary":
+        session.temporary = not session.temporary
+        print("[temporary chat: nothing will be remembered]" if session.temporary else "[remembering again]")
+    elif name == "/forget" and rest:
+        report = session.forget(rest)
+        print(f"[forgot {report.name}: {report.memories} memories, {report.observations} observations]")
+    elif name == "/persona":
+        if rest == "reset":
+            services.store.persona.reset()
+            print("[persona reset to neutral]")
+        else:
+            print("[persona: " + persona.describe(services.store.persona.get()) + "]")
+    else:
+        print("[unknown command]")

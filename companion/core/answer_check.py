@@ -1,0 +1,130 @@
+"""Record-backed statements and the answer checker.
+
+The model writes the prose; these functions make sure it states what the
+records say (last sighting, last action, fired reminders, "I don't know who
+this is") and contradicts none of it. A missing fact is appended; a
+contradicting answer (a wrong name or a place the records do not support) is
+replaced by the structured answer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from companion.core import dates
+from companion.core.perception import Perception
+from companion.core.retrieval import Context
+
+WHERE_Q = re.compile(r"\bwhere\b.*\b(?:see|seen|saw|last|meet|met)\b|\blast seen\b", re.I)
+DOING_Q = re.compile(r"\bwhat\b.*\b(?:doing|did I do|was I up to)\b", re.I)
+
+
+@dataclass
+class Statement:
+    text: str
+    must_contain: list[str] = field(default_factory=list)   # every one must appear in a good answer
+    kind: str = "fact"                                        # fact | reminder | unknown | profile | none
+
+
+@dataclass
+class Reminder:
+    name: str
+    instruction: str
+    keyword: str
+    trigger_id: int
+
+    def text(self) -> str:
+        tag = f" [{self.keyword}]" if self.keyword else ""
+        return f"Reminder about {self.name}{tag}: {self.instruction}"
+
+
+def _city(place: str) -> str:
+    return place.split(",")[0].strip()
+
+
+def _doing(action: str) -> str:
+    first = action.split()[0].lower() if action else ""
+    return f"you were {action}" if first.endswith("ing") else f"you {action}"
+
+
+def statements(question: str, context: Context, perception: Perception, reminders: list[Reminder]) -> list[Statement]:
+    """What the records say that this question needs, each with the words that prove it was said."""
+    out: list[Statement] = []
+    asks_where, asks_doing = bool(WHERE_Q.search(question)), bool(DOING_Q.search(question))
+    if not asks_where and not asks_doing and context.concepts:
+        asks_where = True   # a bare photo question: say who it is and when they were last seen
+    for item in context.concepts:
+        name = item.concept.name
+        if asks_where:
+            seen = item.last_seen
+            if seen is not None:
+                where = f" in {seen.place}" if seen.place else ""
+                origin = f"photo {seen.source_id}" if seen.source_type == "photo" else "what you told me"
+                must = [name] + ([_city(seen.place)] if seen.place else []) + (
+                    [str(seen.time.year)] if seen.time else [])
+                out.append(Statement(f"You last saw {name} on {dates.describe(seen.time)}{where} ({origin}).", must))
+            else:
+                out.append(Statement(f"This is {name}, but I have no record of where you last saw them.", [name]))
+        if asks_doing:
+            act = item.last_action
+            if act is not None:
+                out.append(Statement(f"The last time you told me about {name} ({dates.describe(act.time)}), "
+                                     f"{_doing(act.action)}.", [act.action]))
+            else:
+                out.append(Statement(f"You haven't told me what you were doing with {name}.", [name]))
+    for key, values in context.profile.items():
+        if re.search(r"\b" + re.escape(key) + r"\b", question, re.I):
+            value, when, _ = values[0]
+            text = f"Your {key} is {value}"
+            if len(values) > 1 and values[1][0].lower() != value.lower():
+                text += f" (it changed on {dates.describe(when)}; before that it was {values[1][0]})"
+            out.append(Statement(text + ".", [value], "profile"))
+    for reminder in reminders:
+        out.append(Statement(reminder.text() + ".", [reminder.keyword or reminder.instruction], "reminder"))
+    faces_named = any(r.source == "face" for r in perception.recognized)
+    if perception.unknown_faces and not faces_named:
+        out.append(Statement("I don't know who this is. Tell me their name and I'll remember them.",
+                             ["don't know who"], "unknown"))
+    elif perception.unknown_faces:
+        out.append(Statement(f"There {'is' if perception.unknown_faces == 1 else 'are'} also "
+                             f"{perception.unknown_faces} person(s) I don't recognize; tell me who they are and "
+                             "I'll remember them.", ["recogni"], "unknown"))
+    if not out:
+        out.append(Statement("I don't have any memories about that yet.", [], "none"))
+    return out
+
+
+def structured_answer(items: list[Statement]) -> str:
+    return " ".join(s.text for s in items)
+
+
+_ECHO = ("[card]", "[memory", "[last seen]", "[last told]", "[reminder]", "<<<", "not instructions")
+
+
+def _contains(text: str, word: str) -> bool:
+    return word.lower() in text.lower()
+
+
+def check(answer: str, items: list[Statement], *, known_names: list[str], allowed_names: list[str],
+          geocoder: Any = None, allowed_places: list[str] | None = None) -> tuple[str, str, bool]:
+    """(final answer, text appended or replacing, replaced?) — records win over the model."""
+    structured = structured_answer(items)
+    # An empty answer, or one that parrots the record block, is not an answer: use the records' own words.
+    if not answer.strip() or any(marker in answer for marker in _ECHO):
+        return structured, structured, True
+    allowed = {n.lower() for n in allowed_names}
+    for name in known_names:   # a name we did not recognize is a guess
+        if name.lower() not in allowed and re.search(r"\b" + re.escape(name) + r"\b", answer, re.I):
+            return structured, structured, True
+    if geocoder is not None:
+        ok = {_city(p).lower() for p in allowed_places or [] if p}
+        for place in geocoder.find_places(answer):
+            if place.city and place.city.lower() not in ok and re.search(r"\b" + re.escape(place.city) + r"\b", answer):
+                return structured, structured, True
+    missing = [s for s in items if s.kind != "none" and not all(_contains(answer, w) for w in s.must_contain)]
+    if not missing:
+        return answer, "", False
+    fix = " ".join(s.text for s in missing)
+    return answer.rstrip() + ("\n" if answer.strip() else "") + fix, fix, False

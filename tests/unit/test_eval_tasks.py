@@ -1,0 +1,38 @@
+"""The diagnostic task generator and metrics (reused by the later evaluation issue)."""
+
+from __future__ import annotations
+
+from companion.core import eval_tasks
+from companion.core.pipeline import run
+from tests.unit._personal import deps, say
+
+
+def test_metrics() -> None:
+    assert eval_tasks.token_f1("Porto", "Porto") == 1.0
+    assert eval_tasks.token_f1("Lyon", "Porto") == 0.0
+    assert round(eval_tasks.token_f1("Porto Portugal", "Porto"), 3) == 0.667
+    assert eval_tasks.contains("You were baking bread.", "baking bread")
+
+
+def test_generated_history_scores_perfectly_with_records_and_zero_when_wrong(tmp_path) -> None:
+    d = deps(tmp_path)
+    history = eval_tasks.generate_history(["Anna", "Marco"], seed=3)
+    for name in history.gold:
+        d.store.concepts.add(name, "person")
+    conversation = d.store.conversations.start("gen")
+    from datetime import datetime
+
+    from companion.core.memory import learn
+
+    turns = [d.store.conversations.add_turn(conversation.id, t["role"], t["text"], datetime.fromisoformat(t["time"]))
+             for t in history.turns]
+    learn(d, turns)
+    # Text questions name the person (no photo here); the photo path is covered by the CLI tests.
+    scores = eval_tasks.run_diagnostic(lambda q, image: run(d, q.replace("the one in this photo", image),
+                                                            temporary=True),
+                                       history.gold, {n: n for n in history.gold})
+    assert scores.lsd_f1 == 1.0 and scores.lar_accuracy == 1.0
+    assert scores.itr_keyword_rate == 0.0   # reminders fire only for people *in a photo*
+    wrong = eval_tasks.score([(g, run(d, "Where did I last see Nobody?", temporary=True),) * 1 +
+                              (run(d, "x", temporary=True),) * 2 for g in history.gold.values()])
+    assert wrong.lsd_f1 == 0.0 and wrong.lar_accuracy == 0.0
