@@ -1,0 +1,137 @@
+"""GUI responsiveness: cold start to a visible window, and the longest event-loop stall
+while the GUI works (a 200-photo index, a streamed answer, loading the 200-photo grid).
+
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui.py [--photos 200] [--starts 3]
+
+A QTimer ticking every 5 ms records the largest gap between ticks (minus the
+interval): the longest time the window could not repaint or react. The target
+is < 50 ms. A measurement whose Services method is not in this build is
+reported as unavailable, never estimated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "ui"))
+
+CHILD = """
+import sys, time
+from companion.services import Services
+from companion.ui.app import create_app
+from companion.ui.main_window import MainWindow
+app = create_app([])
+services = Services.open(sys.argv[1])
+window = MainWindow(services)
+window.show()
+while not (window.windowHandle() and window.windowHandle().isExposed()):
+    app.processEvents()
+app.processEvents()  # the first paint
+print(repr(time.time()))
+window.workers.shutdown(); services.close()
+"""
+
+
+def cold_start(starts: int) -> list[float]:
+    """Seconds from launching a fresh interpreter to the window being exposed and painted."""
+    times = []
+    for _ in range(starts):
+        with tempfile.TemporaryDirectory() as home:
+            t0 = time.time()
+            out = subprocess.run([sys.executable, "-c", CHILD, home], capture_output=True, text=True,
+                                 check=True, cwd=REPO, env={**os.environ, "COMPANION_HOME": home})
+            times.append(float(out.stdout.strip().splitlines()[-1]) - t0)
+    return times
+
+
+def measure(app: Any, worker: Any, timeout_s: float = 600) -> tuple[float, float, int]:
+    """Run the event loop until ``worker`` finishes; (longest stall ms, seconds, items seen)."""
+    from companion.ui.stall import StallMeter
+    from companion.ui.qt import QtCore
+
+    meter, seen, done = StallMeter(5), [0], []
+    worker.signals.item.connect(lambda _v: seen.__setitem__(0, seen[0] + 1))
+    worker.signals.progress.connect(lambda _v: seen.__setitem__(0, seen[0] + 1))
+    worker.signals.finished.connect(lambda _r: done.append(True))
+    worker.signals.failed.connect(lambda m: done.append(m))
+    start = time.perf_counter()
+    meter.start()
+    while not done and time.perf_counter() - start < timeout_s:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    stall = meter.stop()
+    if done and done[0] is not True:
+        raise RuntimeError(done[0])
+    return stall, time.perf_counter() - start, seen[0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=int, default=200)
+    parser.add_argument("--starts", type=int, default=3)
+    args = parser.parse_args()
+
+    import sample_data
+    from companion.services import Services
+    from companion.ui.app import create_app
+    from companion.ui.main_window import MainWindow
+
+    starts = cold_start(args.starts)
+    print(f"cold start to visible window: median {statistics.median(starts) * 1000:.0f} ms "
+          f"(runs: {', '.join(f'{s * 1000:.0f}' for s in starts)} ms)")
+
+    app = create_app([sys.argv[0]])
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        services = Services.open(home)
+        window = MainWindow(services)
+        window.show()
+        folder = home / "photos"
+        for i in range(args.photos):
+            sample_data.scene(folder / f"scene-{i:03d}.jpg", i, size=(1600, 1200))
+
+        if hasattr(services, "index"):
+            stall, seconds, n = measure(app, window.start_indexing([str(folder)]))
+            print(f"index {args.photos} photos: longest stall {stall:.1f} ms over {seconds:.1f} s ({n} updates)")
+        else:
+            print("index: unavailable (Services.index is not in this build)")
+
+        if not services.store.photos.count():  # no indexer: record the files as indexing would
+            for i, path in enumerate(sorted(folder.glob("*.jpg"))):
+                services.store.photos.upsert(sample_data.record(path, sample_data.T0, sample_data.PLACES[i % 3]))
+        window.show_view(2)
+        window.workers.shutdown()
+        stall, seconds, n = measure(app, window.photos.reload())
+        print(f"photo grid, {n - 1} thumbnails from {args.photos} 1600x1200 files: longest stall "
+              f"{stall:.1f} ms over {seconds:.1f} s")
+
+        if hasattr(services, "ask"):
+            window.show_view(0)
+            window.chat.attach_image(next(folder.glob("*.jpg")))
+            window.chat.input.setPlainText("Where was this taken?")
+            window.chat.send()
+            stall, seconds, n = measure(app, window.chat.worker)
+            print(f"streamed answer: longest stall {stall:.1f} ms over {seconds:.1f} s ({n} events)")
+        else:
+            print("streamed answer: unavailable (Services.ask is not in this build)")
+        window.workers.shutdown()
+        window.close()
+        services.close()
+        window.deleteLater()
+        app.processEvents()
+        del window
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Start the GUI: ``companion gui`` and the ``companion-gui`` script call :func:`main`.
+
+Opening :class:`~companion.services.Services` only opens the database (no model
+is loaded), so it is done before the window shows. On quit, running workers
+are cancelled and awaited before the store is closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from companion.paths import resources_dir
+from companion.services import Services
+from companion.ui.main_window import MainWindow
+from companion.ui.qt import QtCore, QtGui, QtWidgets
+
+
+def create_app(argv: Sequence[str]) -> QtWidgets.QApplication:
+    """The QApplication, created once, with high-DPI rounding that keeps fractional scales sharp."""
+    app = QtWidgets.QApplication.instance()
+    if app is None:
+        QtGui.QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            QtCore.Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QtWidgets.QApplication(list(argv))
+    app.setApplicationName("Companion")
+    app.setOrganizationName("Companion")
+    app.setApplicationDisplayName("Companion")
+    icon = resources_dir() / "icons" / "companion.svg"
+    if icon.is_file():
+        app.setWindowIcon(QtGui.QIcon(str(icon)))
+    return app  # type: ignore[return-value]
+
+
+def open_window(services: Services) -> MainWindow:
+    """Build and show the window; first run opens the onboarding on top of it."""
+    window = MainWindow(services)
+    window.show()
+    if not services.settings.onboarding_done:
+        window.open_onboarding()
+    return window
+
+
+def shutdown(window: MainWindow, services: Services) -> None:
+    """Stop workers (cancel, then wait), then close the store."""
+    if not window.workers.shutdown(10_000):
+        logging.getLogger(__name__).warning("some workers did not stop within 10 s")
+    services.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the desktop app; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="companion gui", description="Open the Companion window.")
+    parser.add_argument("--home", metavar="DIR", help="use DIR for all data (overrides COMPANION_HOME)")
+    args, qt_args = parser.parse_known_args(argv)
+    app = create_app([sys.argv[0], *qt_args])
+    try:
+        services = Services.open(args.home)
+    except Exception as exc:  # noqa: BLE001 - tell the user why, then exit
+        QtWidgets.QMessageBox.critical(None, "Companion cannot start", str(exc))
+        return 1
+    window = open_window(services)
+    try:
+        return int(app.exec())
+    finally:
+        shutdown(window, services)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Photos: the indexed library as a grid, filtered by person and place or searched by text.
+
+Listing and thumbnails run on a worker. Text search uses the image embeddings
+through ``Services.search_photos``. Selecting a photo shows who, where and when.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from companion.core.types import Photo
+from companion.ui import images
+from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
+from companion.ui.workers import Worker, WorkerPool
+
+PHOTO_ID = QtCore.Qt.ItemDataRole.UserRole
+
+
+@dataclass
+class PhotoTile:
+    photo: Photo
+    thumb: QtGui.QImage
+
+
+@dataclass
+class PhotoDetail:
+    """Everything the detail pane shows, read on a worker."""
+
+    photo: Photo
+    image: QtGui.QImage
+    people: list[str] = field(default_factory=list)
+
+
+def describe_when(photo: Photo) -> str:
+    return photo.taken_at.strftime("%A %d %B %Y, %H:%M") if photo.taken_at else "unknown date"
+
+
+def load_detail(services: Any, photo_id: int) -> PhotoDetail | None:
+    store = services.store
+    photo = store.photos.get(photo_id)
+    if photo is None:
+        return None
+    names = []
+    for observation in store.observations.for_photo(photo_id):
+        concept = store.concepts.get(observation.concept_id)
+        if concept is not None and concept.name not in names:
+            names.append(concept.name)
+    return PhotoDetail(photo, images.load_image(photo.path, 320), names)
+
+
+class PhotosView(QtWidgets.QWidget):
+    """Grid, filters, search and a detail pane.
+
+    Signals:
+        status(str): a message for the status bar.
+        loaded(int): the grid now shows this many photos.
+    """
+
+    status = Signal(str)
+    loaded = Signal(int)
+
+    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.workers = workers
+        self._loader: Worker | None = None
+        self.person = QtWidgets.QComboBox()
+        self.person.setMinimumContentsLength(12)
+        self.place = QtWidgets.QLineEdit(placeholderText="Place (city, region or country)")
+        self.search = QtWidgets.QLineEdit(placeholderText="Describe a photo, e.g. 'beach at sunset'")
+        if not hasattr(services, "search_photos"):
+            self.search.setEnabled(False)
+            self.search.setPlaceholderText("Text search is not in this build yet (Services.search_photos)")
+        self.person.activated.connect(lambda _i: self.reload())
+        self.place.returnPressed.connect(self.reload)
+        self.search.returnPressed.connect(self.reload)
+        filters = QtWidgets.QHBoxLayout()
+        filters.addWidget(QtWidgets.QLabel("Person"))
+        filters.addWidget(self.person)
+        filters.addWidget(self.place, 1)
+        filters.addWidget(self.search, 2)
+
+        self.grid = QtWidgets.QListWidget()
+        self.grid.setViewMode(QtWidgets.QListView.ViewMode.IconMode)
+        self.grid.setIconSize(QtCore.QSize(140, 140))
+        self.grid.setGridSize(QtCore.QSize(170, 200))
+        self.grid.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QtWidgets.QListView.Movement.Static)
+        self.grid.currentItemChanged.connect(lambda item, _prev: item and self.show_photo(int(item.data(PHOTO_ID))))
+
+        self.preview = QtWidgets.QLabel(alignment=QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(320, 240)
+        self.who = QtWidgets.QLabel(wordWrap=True)
+        self.where = QtWidgets.QLabel(wordWrap=True)
+        self.when = QtWidgets.QLabel(wordWrap=True)
+        self.file = QtWidgets.QLabel(wordWrap=True)
+        self.file.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        detail = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(detail)
+        form.addRow(self.preview)
+        form.addRow("Who", self.who)
+        form.addRow("Where", self.where)
+        form.addRow("When", self.when)
+        form.addRow("File", self.file)
+        splitter = QtWidgets.QSplitter()
+        splitter.addWidget(self.grid)
+        splitter.addWidget(detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+        self.detail_photo_id: int | None = None
+
+    def reload(self) -> Worker:
+        """Reload people for the filter and the grid for the current filters."""
+        if self._loader is not None:
+            self._loader.cancel()
+        concept_id = self.person.currentData()
+        place, text = self.place.text().strip(), self.search.text().strip()
+
+        def job(cancel: Any) -> Any:
+            people = [(c.name, c.id) for c in self.services.store.concepts.list() if c.category in ("person", "pet")]
+            yield ("people", people)
+            if text:
+                found = self.services.search_photos(text, 60)
+                photos = [field_photo(hit) for hit in found]
+                photos = [p for p in photos if (concept_id is None or p.id in self._ids_of(concept_id))]
+            else:
+                photos = self.services.store.photos.list(concept_id=concept_id, place=place or None, limit=500)
+            for photo in photos:
+                if cancel.is_set():
+                    return None
+                yield PhotoTile(photo, images.photo_thumbnail(photo, 140))
+            return len(photos)
+
+        self.grid.clear()
+        self._loader = worker = self.workers.start(job, "load photos")
+        worker.signals.item.connect(self._on_item)
+        worker.signals.finished.connect(lambda n: n is not None and emit(self.loaded, n))
+        worker.signals.failed.connect(self.status)
+        return worker
+
+    def _ids_of(self, concept_id: int) -> set[int]:
+        return {p.id for p in self.services.store.photos.list(concept_id=concept_id, limit=10_000)}
+
+    def _on_item(self, value: Any) -> None:
+        if isinstance(value, PhotoTile):
+            photo = value.photo
+            when = photo.taken_at.strftime("%d %b %Y") if photo.taken_at else ""
+            label = "\n".join(x for x in (when, photo.place.city if photo.place else "") if x)
+            item = QtWidgets.QListWidgetItem(QtGui.QIcon(images.pixmap(value.thumb, "?", 140)), label)
+            item.setData(PHOTO_ID, photo.id)
+            item.setToolTip(photo.path)
+            self.grid.addItem(item)
+        elif isinstance(value, tuple) and value[0] == "people":
+            current = self.person.currentData()
+            self.person.clear()
+            self.person.addItem("Anyone", None)
+            for name, concept_id in value[1]:
+                self.person.addItem(name, concept_id)
+            index = self.person.findData(current)
+            self.person.setCurrentIndex(max(0, index))
+
+    def show_photo(self, photo_id: int) -> Worker:
+        """Load and show the detail of one photo (also used when a source card is clicked)."""
+        self.detail_photo_id = photo_id
+        worker = self.workers.start(lambda _c: load_detail(self.services, photo_id), "photo detail")
+        worker.signals.finished.connect(self._show_detail)
+        worker.signals.failed.connect(self.status)
+        return worker
+
+    def _show_detail(self, detail: PhotoDetail | None) -> None:
+        if detail is None or detail.photo.id != self.detail_photo_id:
+            return
+        photo = detail.photo
+        self.preview.setPixmap(images.pixmap(detail.image, "?", 240))
+        self.who.setText(", ".join(detail.people) or "Nobody recognized")
+        self.where.setText(photo.place.label() if photo.place else "Unknown place")
+        self.when.setText(describe_when(photo))
+        self.file.setText(photo.path)
+
+
+def field_photo(hit: Any) -> Photo:
+    """``search_photos`` hits are ``(Photo, score)`` pairs or objects with a ``photo``."""
+    if isinstance(hit, tuple):
+        return hit[0]
+    return getattr(hit, "photo", hit)

@@ -1,0 +1,168 @@
+"""Settings: watched folders, models, hardware (GPU layers, device, idle unload), privacy.
+
+Changes are staged in the widgets and applied together on OK, on a worker
+(saving settings and registering folders touch the disk). Models have their
+own panel, whose actions take effect immediately.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from companion.ui.models_panel import ModelsPanel
+from companion.ui.qt import QtWidgets, Signal, emit
+from companion.ui.workers import Worker, WorkerPool
+
+DEVICES = ("auto", "cpu", "cuda", "metal")
+
+
+class FoldersEditor(QtWidgets.QWidget):
+    """A list of folders with add and remove; used by settings and onboarding."""
+
+    def __init__(self, folders: list[str], parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QtWidgets.QListWidget()
+        self.list.addItems(folders)
+        add = QtWidgets.QPushButton("Add folder…")
+        remove = QtWidgets.QPushButton("Remove")
+        add.clicked.connect(self._pick)
+        remove.clicked.connect(self.remove_selected)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QtWidgets.QLabel("Photos in these folders are indexed, and new ones are noticed."))
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+
+    def folders(self) -> list[str]:
+        return [self.list.item(i).text() for i in range(self.list.count())]
+
+    def add_folder(self, path: str) -> None:
+        path = str(Path(path).expanduser().resolve())
+        if path not in self.folders():
+            self.list.addItem(path)
+
+    def remove_selected(self) -> None:
+        for item in self.list.selectedItems():
+            self.list.takeItem(self.list.row(item))
+
+    def _pick(self) -> None:
+        path = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder with photos", str(Path.home()))
+        if path:
+            self.add_folder(path)
+
+
+def apply_folders(services: Any, wanted: list[str]) -> None:
+    """Make the watched folders ``wanted``, through Services' folder methods when it has them."""
+    current = list(services.settings.watched_folders)
+    adder = getattr(services, "add_watched_folder", None)
+    remover = getattr(services, "remove_watched_folder", None)
+    for folder in current:
+        if folder not in wanted:
+            if remover is not None:
+                remover(folder)
+            else:
+                services.settings.watched_folders.remove(folder)
+    for folder in wanted:
+        if folder not in services.settings.watched_folders:
+            if adder is not None:
+                adder(folder)
+            else:
+                services.settings.watched_folders.append(folder)
+
+
+class SettingsDialog(QtWidgets.QDialog):
+    """All user settings in tabs.
+
+    Signals:
+        applied(): settings were saved (folders may have changed: the window may re-index).
+        failed(str): saving failed.
+    """
+
+    applied = Signal()
+    failed = Signal(str)
+
+    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.services = services
+        self.workers = workers
+        settings = services.settings
+        self.folders = FoldersEditor(list(settings.watched_folders))
+        self.models = ModelsPanel(services, workers)
+
+        self.auto_layers = QtWidgets.QCheckBox("Choose automatically")
+        self.gpu_layers = QtWidgets.QSpinBox()
+        self.gpu_layers.setRange(-1, 999)
+        self.gpu_layers.setSpecialValueText("all")  # -1: every layer on the GPU (llama.cpp convention)
+        self.auto_layers.setChecked(settings.n_gpu_layers is None)
+        self.gpu_layers.setValue(settings.n_gpu_layers if settings.n_gpu_layers is not None else 0)
+        self.gpu_layers.setEnabled(settings.n_gpu_layers is not None)
+        self.auto_layers.toggled.connect(lambda on: self.gpu_layers.setEnabled(not on))
+        self.device = QtWidgets.QComboBox()
+        self.device.addItems(list(DEVICES))
+        self.device.setCurrentText(settings.device)
+        self.idle_unload = QtWidgets.QSpinBox()
+        self.idle_unload.setRange(0, 24 * 3600)
+        self.idle_unload.setSuffix(" s")
+        self.idle_unload.setSpecialValueText("never")
+        self.idle_unload.setValue(settings.idle_unload_seconds)
+        hardware = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(hardware)
+        form.addRow("GPU layers", self.auto_layers)
+        form.addRow("", self.gpu_layers)
+        form.addRow("Device", self.device)
+        form.addRow("Unload the model after idle", self.idle_unload)
+
+        self.remember = QtWidgets.QCheckBox("Remember what I tell you in conversations")
+        self.remember.setChecked(settings.remember_conversations)
+        privacy = QtWidgets.QWidget()
+        privacy_layout = QtWidgets.QVBoxLayout(privacy)
+        privacy_layout.addWidget(self.remember)
+        privacy_layout.addWidget(QtWidgets.QLabel("Everything stays on this computer. Use a temporary chat "
+                                                  "to keep a single conversation out of memory."))
+        privacy_layout.addStretch(1)
+
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(self.folders, "Folders")
+        self.tabs.addTab(self.models, "Models")
+        self.tabs.addTab(hardware, "Hardware")
+        self.tabs.addTab(privacy, "Privacy")
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
+                                             | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.apply)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(buttons)
+        self.resize(640, 460)
+
+    def apply(self) -> Worker:
+        """Save everything on a worker; the dialog closes when it is saved."""
+        folders = self.folders.folders()
+        layers = None if self.auto_layers.isChecked() else self.gpu_layers.value()
+        device, idle, remember = self.device.currentText(), self.idle_unload.value(), self.remember.isChecked()
+
+        def job(_cancel: Any) -> None:
+            apply_folders(self.services, folders)
+            settings = self.services.settings
+            settings.n_gpu_layers, settings.device = layers, device
+            settings.idle_unload_seconds, settings.remember_conversations = idle, remember
+            self.services.save_settings()
+
+        worker = self.workers.start(job, "save settings")
+        worker.signals.finished.connect(lambda _r: (emit(self.applied), self.accept()))
+        worker.signals.failed.connect(self._failed)
+        return worker
+
+    def _failed(self, message: str) -> None:
+        emit(self.failed, message)
+        QtWidgets.QMessageBox.warning(self, "Settings not saved", message)
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        self.models.cancel()  # a running download stops with the dialog
+        super().done(result)

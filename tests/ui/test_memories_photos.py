@@ -1,0 +1,91 @@
+"""Memories (list by kind, search, edit, delete, persona reset) and the photo library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from companion.core.types import Persona
+from companion.services import Services
+from companion.ui.main_window import MainWindow
+
+import sample_data
+
+
+def shown(window: MainWindow) -> list[str]:
+    table = window.memories.table
+    return [table.item(r, 2).text() for r in range(table.rowCount())]
+
+
+def test_memories_filter_search_edit_delete(qtbot, window: MainWindow, services: Services,
+                                            say_yes: list[str]) -> None:
+    ids = sample_data.seed_memories(services)
+    view = window.memories
+    with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
+        window.show_view(3)
+    assert blocker.args == [len(ids)]
+    assert "Anna is my sister" in shown(window)[0]  # newest first
+
+    view.kind.setCurrentIndex(view.kind.findData("procedural"))
+    with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
+        view.reload()
+    assert blocker.args == [1] and "running" in shown(window)[0]
+
+    view.kind.setCurrentIndex(0)
+    view.search.setText("retriever")
+    with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
+        view.reload()
+    assert blocker.args == [1] and "Rex" in shown(window)[0]
+
+    rex = next(m for m in view.memories if "Rex" in m.content)
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.edit(rex.id, "Rex is Anna's dog; he is scared of thunder and fireworks.")
+    assert "fireworks" in services.store.memories.get(rex.id).content  # type: ignore[union-attr]
+
+    view.search.clear()
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.reload()
+    view.table.selectRow(0)
+    first = view.selected()
+    assert first is not None
+    with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
+        view.delete_selected()
+    assert say_yes and blocker.args == [len(ids) - 1]
+    assert services.store.memories.get(first.id) is None
+
+
+def test_persona_bars_and_reset(qtbot, window: MainWindow, services: Services, say_yes: list[str]) -> None:
+    services.store.persona.save(Persona(openness=4.5, neuroticism=1.5, interactions=7))
+    view = window.memories
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        window.show_view(3)
+    assert view.persona.bars["openness"].value() == 450
+    assert "7" in view.persona.interactions.text()
+    with qtbot.waitSignal(view.loaded, timeout=5000):
+        view.persona.reset_button.click()
+    assert say_yes
+    assert view.persona.bars["openness"].value() == 300
+    assert services.store.persona.get().openness == 3.0
+
+
+def test_photo_grid_filters_and_detail(qtbot, window: MainWindow, services: Services, tmp_path: Path) -> None:
+    ids = sample_data.seed_photos(services, tmp_path / "photos", count=6)
+    view = window.photos
+    with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
+        window.show_view(2)
+    assert blocker.args == [6] and view.grid.count() == 6
+    assert not view.grid.item(0).icon().isNull()
+
+    view.place.setText("Lisbon")
+    with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
+        view.reload()
+    assert blocker.args == [2]
+
+    photo = services.store.photos.get(ids[1])
+    assert photo is not None
+    worker = view.show_photo(ids[1])
+    with qtbot.waitSignal(worker.signals.finished, timeout=5000):
+        pass
+    assert view.where.text() == photo.place.label()  # type: ignore[union-attr]
+    assert photo.taken_at.strftime("%d %B %Y") in view.when.text()  # type: ignore[union-attr]
+    assert view.who.text() == "Nobody recognized"
+    assert view.preview.pixmap() is not None and not view.preview.pixmap().isNull()

@@ -1,0 +1,93 @@
+"""Settings (watched folders, hardware, privacy) and the first-run onboarding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from companion import config
+from companion.services import Services
+from companion.ui.app import open_window
+from companion.ui.main_window import MainWindow
+from companion.ui.qt import QtWidgets
+
+
+def saved(services: Services) -> config.Settings:
+    return config.load(services.paths.settings_path)
+
+
+def test_change_watched_folders_and_settings(qtbot, window: MainWindow, services: Services, tmp_path: Path) -> None:
+    first, second = tmp_path / "Pictures", tmp_path / "Phone"
+    first.mkdir()
+    second.mkdir()
+    dialog = window.open_settings()
+    dialog.folders.add_folder(str(first))
+    dialog.folders.add_folder(str(second))
+    dialog.folders.add_folder(str(first))  # twice is once
+    dialog.auto_layers.setChecked(False)
+    dialog.gpu_layers.setValue(12)
+    dialog.device.setCurrentText("cpu")
+    dialog.remember.setChecked(False)
+    with qtbot.waitSignal(dialog.applied, timeout=10_000):
+        dialog.apply()
+    on_disk = saved(services)
+    assert on_disk.watched_folders == [str(first.resolve()), str(second.resolve())]
+    assert (on_disk.n_gpu_layers, on_disk.device, on_disk.remember_conversations) == (12, "cpu", False)
+
+    dialog = window.open_settings()
+    assert dialog.folders.folders() == on_disk.watched_folders
+    dialog.folders.list.setCurrentRow(0)
+    dialog.folders.list.item(0).setSelected(True)
+    dialog.folders.remove_selected()
+    dialog.auto_layers.setChecked(True)
+    with qtbot.waitSignal(dialog.applied, timeout=10_000):
+        dialog.apply()
+    on_disk = saved(services)
+    assert on_disk.watched_folders == [str(second.resolve())]
+    assert on_disk.n_gpu_layers is None
+
+
+def test_first_run_onboarding_saves_folders_and_finishes(qtbot, services: Services, tmp_path: Path) -> None:
+    folder = tmp_path / "Photos"
+    folder.mkdir()
+    assert not services.settings.onboarding_done
+    window = open_window(services)
+    qtbot.addWidget(window)
+    wizard = window.onboarding
+    assert wizard is not None and wizard.isVisible()
+    wizard.next()
+    wizard.folders.add_folder(str(folder))
+    wizard.next()
+    wizard.next()
+    assert wizard.currentPage().title() == "Ready"
+    wizard.start_indexing.setChecked(False)
+    with qtbot.waitSignal(wizard.completed, timeout=10_000) as blocker:
+        wizard.button(QtWidgets.QWizard.WizardButton.FinishButton).click()
+    assert blocker.args == [False]
+    assert not wizard.isVisible()
+    on_disk = saved(services)
+    assert on_disk.onboarding_done and on_disk.watched_folders == [str(folder.resolve())]
+    window.workers.shutdown()
+
+
+def test_onboarding_can_be_skipped_and_reopened(qtbot, services: Services, tmp_path: Path) -> None:
+    window = open_window(services)
+    qtbot.addWidget(window)
+    wizard = window.onboarding
+    assert wizard is not None
+    wizard.next()
+    wizard.folders.add_folder(str(tmp_path))  # chosen, then skipped: not saved
+    with qtbot.waitSignal(wizard.completed, timeout=10_000):
+        wizard.button(QtWidgets.QWizard.WizardButton.CustomButton1).click()
+    on_disk = saved(services)
+    assert on_disk.onboarding_done and on_disk.watched_folders == []
+
+    # A second start does not nag; the Help menu brings it back.
+    window2 = open_window(services)
+    qtbot.addWidget(window2)
+    assert window2.onboarding is None
+    action = next(a for m in window2.menuBar().findChildren(QtWidgets.QMenu) for a in m.actions()
+                  if a.text() == "&Getting started…")
+    action.trigger()
+    assert window2.onboarding is not None and window2.onboarding.isVisible()
+    window.workers.shutdown()
+    window2.workers.shutdown()
