@@ -35,5 +35,10 @@ test-headless: $(VENV)/.test-installed
 lint: $(VENV)/.test-installed
 	$(BIN)/lint-imports
 
+## Build the app for this platform (dist/: one folder, archive, installer), then smoke-test it.
+package: $(VENV)/.test-installed
+	$(PIP) install --quiet pyinstaller
+	$(BIN)/python packaging/build.py
+
 clean:
 	rm -rf $(VENV) .cache build dist .pytest_cache

@@ -1,4 +1,5 @@
-"""Entry point: ``companion gui`` opens the window; everything else is the command line.
+"""Entry point: ``companion gui`` opens the window, ``companion --self-test`` checks the
+installation; everything else is the command line.
 
 This dispatch lives above both front ends so that neither imports the other.
 """
@@ -11,6 +12,10 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--self-test"]:
+        from companion.selftest import run_self_test
+
+        return run_self_test(args[1:])
     if args[:1] == ["gui"]:
         from companion.ui.app import main as gui_main
 

