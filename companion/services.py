@@ -147,20 +147,27 @@ class Services:
 
     # ---- personalization (issue 5) ----
 
+    @cached_property
+    def model_host(self) -> Any:
+        """Keeps one chat model resident, loads on demand, unloads after the idle timeout."""
+        from companion.backends import model_manager
+        from companion.backends.model_host import ModelHost
+
+        return ModelHost(lambda name: model_manager.open_language_model(name, self.paths, self.settings),
+                         self.settings.idle_unload_seconds)
+
     def language_model(self, name: str | None = None) -> Any | None:
-        """The chat model (``name``, else settings.model), opened once; None when none is installed."""
+        """The chat model (``name``, else settings.model) through the host; None when none is installed."""
         key = name or self.settings.model
         if not key:
             return None
-        models = self.__dict__.setdefault("_language_models", {})
-        if key not in models:
-            from companion.backends import model_manager
+        from companion.backends import model_manager
 
-            try:
-                models[key] = model_manager.open_language_model(key, self.paths, self.settings)
-            except ModelMissingError:
-                return None
-        return models[key]
+        try:
+            model_manager.resolve_model(key, self.paths, self.settings)  # cheap: files only, no load
+        except ModelMissingError:
+            return None
+        return self.model_host.language_model(key)
 
     def model_hint(self) -> str:
         """Which model to get when none is installed: the catalog's smallest chat model."""
