@@ -1,0 +1,163 @@
+"""What llama.cpp was built with, what the machine has, and how many layers to offload.
+
+A llama.cpp build only uses a GPU when it was compiled for one (CUDA, Metal,
+Vulkan, ...). Offloading (``n_gpu_layers=-1``) is chosen only when the build can
+offload *and* a GPU is present; the user's ``Settings.n_gpu_layers`` always wins.
+Everything here is cheap and never raises: ``companion doctor`` prints it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import platform
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from companion.config import Settings
+
+
+@dataclass(frozen=True)
+class LlamaBuild:
+    """The llama.cpp library inside llama-cpp-python."""
+
+    available: bool
+    version: str = ""
+    gpu_offload: bool = False
+    backends: tuple[str, ...] = ()      # ggml backend registry names, e.g. ("CUDA", "CPU")
+    system_info: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class MachineGpus:
+    """GPUs the machine has, independent of what llama.cpp can use."""
+
+    nvidia: tuple[str, ...] = ()        # "NVIDIA H100 80GB HBM3, 81559 MiB"
+    apple_metal: bool = False
+
+    @property
+    def any(self) -> bool:
+        return bool(self.nvidia) or self.apple_metal
+
+    def names(self) -> list[str]:
+        return list(self.nvidia) + (["Apple Silicon GPU (Metal)"] if self.apple_metal else [])
+
+
+@dataclass(frozen=True)
+class HardwareReport:
+    build: LlamaBuild
+    gpus: MachineGpus
+    n_gpu_layers: int
+    reason: str
+    onnxruntime_providers: list[str] = field(default_factory=list)
+
+
+def _ggml_backend_names(lib_dir: Path) -> tuple[str, ...]:
+    # llama-cpp-python does not wrap the ggml backend registry; read it through ctypes.
+    for name in ("libggml.so", "libggml.dylib", "ggml.dll"):
+        candidate = lib_dir / name
+        if candidate.exists():
+            lib = ctypes.CDLL(str(candidate))
+            lib.ggml_backend_reg_count.restype = ctypes.c_size_t
+            lib.ggml_backend_reg_get.restype = ctypes.c_void_p
+            lib.ggml_backend_reg_get.argtypes = [ctypes.c_size_t]
+            lib.ggml_backend_reg_name.restype = ctypes.c_char_p
+            lib.ggml_backend_reg_name.argtypes = [ctypes.c_void_p]
+            return tuple(
+                (lib.ggml_backend_reg_name(lib.ggml_backend_reg_get(i)) or b"?").decode()
+                for i in range(lib.ggml_backend_reg_count())
+            )
+    return ()
+
+
+def llama_build() -> LlamaBuild:
+    """Inspect the installed llama-cpp-python; ``available=False`` when it cannot be imported."""
+    try:
+        import llama_cpp  # lazy: importing companion.backends must stay cheap
+    except Exception as exc:  # ImportError, or a broken shared library (OSError)
+        return LlamaBuild(available=False, error=f"{type(exc).__name__}: {exc}")
+    try:
+        backends = _ggml_backend_names(Path(llama_cpp.__file__).parent / "lib")
+    except OSError:
+        backends = ()
+    return LlamaBuild(
+        available=True,
+        version=getattr(llama_cpp, "__version__", ""),
+        gpu_offload=bool(llama_cpp.llama_supports_gpu_offload()),
+        backends=backends,
+        system_info=llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+    )
+
+
+def detect_gpus(system: str | None = None, machine: str | None = None) -> MachineGpus:
+    """NVIDIA GPUs through ``nvidia-smi``; Apple Silicon means Metal."""
+    system = system or platform.system()
+    machine = machine or platform.machine()
+    nvidia: tuple[str, ...] = ()
+    smi = shutil.which("nvidia-smi")
+    if smi:
+        try:
+            out = subprocess.run([smi, "--query-gpu=name,memory.total", "--format=csv,noheader"],
+                                 capture_output=True, text=True, timeout=10, check=False)
+            if out.returncode == 0:
+                nvidia = tuple(line.strip() for line in out.stdout.splitlines() if line.strip())
+        except (OSError, subprocess.TimeoutExpired):
+            nvidia = ()
+    apple = system == "Darwin" and machine in ("arm64", "aarch64")
+    return MachineGpus(nvidia=nvidia, apple_metal=apple)
+
+
+def choose_n_gpu_layers(override: int | None, build: LlamaBuild, gpus: MachineGpus) -> tuple[int, str]:
+    """``(n_gpu_layers, reason)``: -1 = all layers on the GPU, 0 = CPU only."""
+    if override is not None:
+        return int(override), "set in settings (n_gpu_layers)"
+    if not build.gpu_offload:
+        return 0, "llama.cpp was built without GPU support"
+    if not gpus.any:
+        # A Vulkan/ROCm build may see GPUs nvidia-smi cannot; trust a GPU backend in the registry.
+        gpu_backends = [b for b in build.backends if b.upper() not in ("CPU", "BLAS", "RPC")]
+        if gpu_backends:
+            return -1, f"GPU build ({', '.join(gpu_backends)})"
+        return 0, "no GPU found"
+    return -1, "GPU build and a GPU present: all layers offloaded"
+
+
+def gpu_layers_for(settings: Settings) -> int:
+    """What the model loader passes as ``n_gpu_layers`` for these settings."""
+    if settings.device == "cpu":
+        return 0
+    return choose_n_gpu_layers(settings.n_gpu_layers, llama_build(), detect_gpus())[0]
+
+
+def onnxruntime_providers() -> list[str]:
+    try:
+        import onnxruntime  # lazy
+    except Exception:
+        return []
+    return list(onnxruntime.get_available_providers())
+
+
+def doctor_report(settings: Settings | None = None) -> dict[str, Any]:
+    """Everything ``companion doctor`` shows about compute, as plain JSON-able data."""
+    settings = settings or Settings()
+    build = llama_build()
+    gpus = detect_gpus()
+    if settings.device == "cpu":
+        layers, reason = 0, "device = cpu in settings"
+    else:
+        layers, reason = choose_n_gpu_layers(settings.n_gpu_layers, build, gpus)
+    report = HardwareReport(build=build, gpus=gpus, n_gpu_layers=layers, reason=reason,
+                            onnxruntime_providers=onnxruntime_providers())
+    data = asdict(report)
+    data["gpus"] = {"detected": gpus.names(), "nvidia": list(gpus.nvidia), "apple_metal": gpus.apple_metal}
+    data["build"]["backends"] = list(build.backends)
+    data["platform"] = f"{platform.system()} {platform.machine()}"
+    return data
+
+
+def report(settings: Settings | None = None) -> dict[str, Any]:
+    """Alias of :func:`doctor_report` (the name ``services.doctor`` calls)."""
+    return doctor_report(settings)
