@@ -74,18 +74,19 @@ def seed_photos(services: Any, folder: Path, count: int = 6) -> list[int]:
 
 
 def seed_face_group(services: Any, folder: Path, copies: int = 3) -> tuple[int, list[int]]:
-    """One unnamed face group made of real faces; returns (cluster id, face ids)."""
-    rng = np.random.default_rng(0)
-    base = rng.normal(size=128).astype("f4")
-    face_ids = []
+    """Index rescaled copies of two real portraits with the real face model and clustering.
+
+    Returns the first unnamed face group (largest first) and its face ids; the
+    two people land in separate groups, as they would for a user.
+    """
     for n in range(copies):
-        for i, (path, box) in enumerate(portraits(folder / f"p{n}")):
-            photo_id = services.store.photos.upsert(record(path, T0 - timedelta(days=30 * n + i), PLACES[0]))
-            vector = base + 0.01 * rng.normal(size=128).astype("f4")
-            face_ids.append(services.store.faces.add(photo_id, box, 0.99, vector / np.linalg.norm(vector)))
-    cluster = services.store.faces.new_cluster()
-    services.store.faces.set_cluster(face_ids, cluster)
-    return cluster, face_ids
+        for path, _box in portraits(folder / f"p{n}"):
+            with Image.open(path) as img:  # a distinct file per copy, like a re-shot photo
+                img.resize((int(img.width * (1 - 0.1 * n)), int(img.height * (1 - 0.1 * n)))).save(path, quality=88)
+    for _event in services.index([folder]):
+        pass
+    group = services.face_groups(named=False)[0]
+    return group.id, [face.id for face in services.store.faces.in_cluster(group.id)]
 
 
 MEMORIES = [
