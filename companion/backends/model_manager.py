@@ -113,6 +113,9 @@ def read_gguf(path: Path) -> GgufInfo:
         raise ModelError(f"{path} is not a readable GGUF model file ({exc})") from exc
 
 
+_U64 = struct.Struct("<Q")
+
+
 def _parse_gguf(buf: mmap.mmap) -> GgufInfo:
     if buf[:4] != b"GGUF":
         raise ValueError("bad magic")
@@ -141,6 +144,13 @@ def _parse_gguf(buf: mmap.mmap) -> GgufInfo:
                     items = list(struct.unpack_from(f"<{count}{_SCALARS[sub]}", buf, at))
                     return items, at + size * count
                 return count, at + size * count
+            if sub == 8 and count > 64:
+                # A vocabulary (hundreds of thousands of strings): step over it without
+                # decoding, since this runs in GUI workers where long GIL holds stall the window.
+                unpack = _U64.unpack_from
+                for _ in range(count):
+                    at += 8 + unpack(buf, at)[0]
+                return count, at
             items: list[Any] = []
             for _ in range(count):
                 item, at = value(sub, at)
