@@ -91,6 +91,31 @@ class Services:
         except ModelMissingError:
             return None
 
+    def warm_up(self) -> list[str]:
+        """Load the perception models and the gazetteer's name index now; returns what loaded.
+
+        The app runs this in a worker as soon as its window shows. dlib's model
+        loader and the gazetteer's index build hold the GIL for a few hundred
+        milliseconds each, so paying for them later, mid-question or mid-index,
+        would freeze the window at the worst moment.
+        """
+        import numpy as np
+
+        blank = np.zeros((64, 64, 3), dtype=np.uint8)
+        steps = {
+            "face_backend": lambda b: b.detect(blank),
+            "image_embedder": lambda b: b.embed_images([blank]),
+            "text_embedder": lambda b: b.embed(["warm up"]),
+            "geocoder": lambda b: b.find_places("Paris"),
+        }
+        loaded = []
+        for name, touch in steps.items():
+            backend = self.optional(name)
+            if backend is not None:
+                touch(backend)
+                loaded.append(name)
+        return loaded
+
     # ---- concepts -------------------------------------------------------------------
 
     def add_concept(self, name: str, category: str, info: str = "", images: list[Path] | None = None,

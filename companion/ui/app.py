@@ -16,6 +16,7 @@ from companion.paths import resources_dir
 from companion.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
+from companion.ui.workers import Worker
 
 
 def create_app(argv: Sequence[str]) -> QtWidgets.QApplication:
@@ -38,9 +39,15 @@ def open_window(services: Services) -> MainWindow:
     """Build and show the window; first run opens the onboarding on top of it."""
     window = MainWindow(services)
     window.show()
+    start_warm_up(window, services)
     if not services.settings.onboarding_done:
         window.open_onboarding()
     return window
+
+
+def start_warm_up(window: MainWindow, services: Services) -> Worker:
+    """Load models in the background while the user is still looking at the window."""
+    return window.workers.start(lambda _cancel: services.warm_up(), "warm-up")
 
 
 def shutdown(window: MainWindow, services: Services) -> None:
