@@ -100,6 +100,8 @@ def print_summary(summary: IndexSummary) -> None:
           f"{len(summary.skipped)} skipped; {summary.faces} faces found.")
     for path, reason in summary.skipped:
         print(f"  skipped {path}: {reason}")
+    for reminder in summary.reminders:
+        print(f"Reminder: {reminder.text()} ({reminder.path})")
 
 
 def run_index(args: argparse.Namespace) -> int:

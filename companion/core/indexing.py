@@ -32,6 +32,7 @@ import numpy as np
 
 from companion.config import Settings
 from companion.core import recognition
+from companion.core.photo_reminders import PhotoReminder, Sighting, fire_for_sightings
 from companion.core.errors import CompanionError, ModelError, ModelMissingError, StoreError
 from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, PhotoReader
 from companion.core.store import Store
@@ -56,6 +57,8 @@ class IndexSummary:
     faces: int = 0
     cancelled: bool = False
     seconds: float = 0.0
+    reminders: list[PhotoReminder] = field(default_factory=list)   # triggers fired by the new photos
+    sightings: list[Sighting] = field(default_factory=list)        # recognised concepts, per written photo
 
     @property
     def photos_indexed(self) -> int:
@@ -64,7 +67,7 @@ class IndexSummary:
     def as_dict(self) -> dict[str, object]:
         return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged, "moved": self.moved,
                 "removed": self.removed, "faces": self.faces, "cancelled": self.cancelled,
-                "seconds": round(self.seconds, 3),
+                "seconds": round(self.seconds, 3), "reminders": [r.as_dict() for r in self.reminders],
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped]}
 
 
@@ -229,6 +232,9 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
     if not summary.cancelled:
         with _timed(timings, "database"):
             _remove_vanished(store, scan, summary, thumbnails_dir)
+    if summary.sightings:
+        with _timed(timings, "database"):
+            summary.reminders = fire_for_sightings(store, summary.sightings)
     if summary.faces and not summary.cancelled:
         yield Progress("faces", 0, None, "grouping faces")
         with _timed(timings, "clustering"):
@@ -336,7 +342,9 @@ def _finish(store: Store, settings: Settings, batch: list[_Work], summary: Index
                         reader.thumbnail(photo, target)
                     thumbnail = str(target)
             with _timed(timings, "database"):
-                _commit(store, settings, work, place, thumbnail)
+                photo_id, seen = _commit(store, settings, work, place, thumbnail)
+            if seen:
+                summary.sightings.append(Sighting(photo_id, work.path, photo.taken_at, tuple(seen)))
         except StoreError:
             raise
         except (CompanionError, OSError, ValueError) as exc:
@@ -365,7 +373,9 @@ def _reverse(geocoder: Geocoder, latitude: float, longitude: float) -> Place | N
         return None
 
 
-def _commit(store: Store, settings: Settings, work: _Work, place: Place | None, thumbnail: str | None) -> None:
+def _commit(store: Store, settings: Settings, work: _Work, place: Place | None,
+            thumbnail: str | None) -> tuple[int, list[int]]:
+    """Write one photo with its faces, embedding and observations; returns (photo id, concept ids seen)."""
     photo = work.decoded
     assert photo is not None
     record = PhotoRecord(path=work.path, content_hash=work.content_hash, size=work.size, mtime=work.mtime,
@@ -384,7 +394,7 @@ def _commit(store: Store, settings: Settings, work: _Work, place: Place | None, 
             face_vectors.append((face_id, face.embedding))
         if work.vector is not None:
             store.photos.set_embedding(photo_id, work.vector)
-        recognition.match_photo(store, settings, photo_id, face_vectors, work.vector)
+        return photo_id, recognition.match_photo(store, settings, photo_id, face_vectors, work.vector)
 
 
 def _remove_vanished(store: Store, scan: _Scan, summary: IndexSummary, thumbnails_dir: Path | None) -> None:

@@ -349,3 +349,24 @@ def test_content_hash_streams_large_files(tmp_path: Path) -> None:
     other = tmp_path / "other.bin"
     other.write_bytes(b"x" * (3 * 1024 * 1024 + 4) + b"y")
     assert content_hash(big) != content_hash(other) and len(content_hash(big)) == 40
+
+
+def test_a_person_in_a_new_photo_fires_their_reminder_once(run: Run, tmp_path: Path, store: Store) -> None:
+    sister = store.concepts.add("Mia", "person")
+    store.concepts.add_ref(sister.id, "face", _unit(1007, 128))      # seed face 7 is Mia
+    trigger_id = store.triggers.add(sister.id, "ask her about the new flat", "SKS")
+    lib = tmp_path / "lib"
+    photo(lib / "old.jpg", 1, "7", "2015-06-01T10:00:00+02:00 48.85 2.35")  # taken before the instruction
+    summary, _ = run(lib)
+    assert summary.reminders == []                                    # an old photo is not "showing up again"
+    photo(lib / "new1.jpg", 2, "7")                                   # file time now: taken after it
+    photo(lib / "new2.jpg", 3, "7,8")
+    photo(lib / "stranger.jpg", 4, "8")
+    summary, _ = run(lib)
+    assert [(r.name, r.keyword, r.trigger_id) for r in summary.reminders] == [("Mia", "SKS", trigger_id)]
+    assert Path(summary.reminders[0].path).name in {"new1.jpg", "new2.jpg"}
+    assert "ask her about the new flat" in summary.reminders[0].text()
+    assert summary.as_dict()["reminders"][0]["name"] == "Mia"
+    assert store.triggers.list()[0].fired_count == 1
+    summary, _ = run(lib)                                             # nothing new: nothing fires
+    assert summary.reminders == []
