@@ -11,6 +11,7 @@ import platform
 import shutil
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -33,6 +34,16 @@ class ImportResult:
     memories: int
 
 
+class _EitherEvent:
+    """Looks like a set ``threading.Event`` when any of its events is set (all ``index_paths`` asks)."""
+
+    def __init__(self, *events: threading.Event | None) -> None:
+        self.events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+
 class Services:
     """Everything one profile needs, built from its paths and settings."""
 
@@ -41,6 +52,9 @@ class Services:
         self.settings = settings
         self.store = store
         self._lock = threading.Lock()
+        # One indexing run at a time: the window's catch-up scan and a watched-folder batch
+        # racing over the same new file would both analyse it and write its faces twice.
+        self._index_lock = threading.Lock()
 
     @classmethod
     def open(cls, home: str | Path | None = None) -> "Services":
@@ -226,17 +240,23 @@ class Services:
     # ---- photo library (issue 3) ----
 
     def index(self, targets: list[Path | str], cancel: threading.Event | None = None,
-              timings: dict[str, float] | None = None) -> Any:
+              timings: dict[str, float] | None = None) -> Iterator[Any]:
         """Index folders/files: an iterator of ``Progress`` ending with an ``IndexSummary``.
 
         Missing face/CLIP/geocoder models make indexing skip that step, never fail.
+        Runs are serialized: a second run waits (in its own thread) for the first.
         """
         from companion.core.indexing import index_paths
 
-        return index_paths(self.store, self.settings, list(targets), reader=self.photo_reader,
-                           faces=self.optional("face_backend"), embedder=self.optional("image_embedder"),
-                           geocoder=self.optional("geocoder"), thumbnails_dir=self.paths.thumbnails_dir,
-                           cancel=cancel, timings=timings)
+        run = index_paths(self.store, self.settings, list(targets), reader=self.photo_reader,
+                          faces=self.optional("face_backend"), embedder=self.optional("image_embedder"),
+                          geocoder=self.optional("geocoder"), thumbnails_dir=self.paths.thumbnails_dir,
+                          cancel=cancel, timings=timings)
+        return self._one_at_a_time(run)
+
+    def _one_at_a_time(self, run: Iterator[Any]) -> Iterator[Any]:
+        with self._index_lock:     # released when the run ends, or is closed when cancelled
+            yield from run
 
     def search_photos(self, text: str, k: int = 20) -> list[Any]:
         """(Photo, cosine distance) pairs for a text query, nearest first (CLIP)."""
@@ -269,10 +289,15 @@ class Services:
 
         remove_face(self.store, face_id)
 
-    def watch(self, on_event: Any, quiet_seconds: float = 0.5) -> Any:
+    def watch(self, on_event: Callable[[Any], Any], quiet_seconds: float = 0.5, *,
+              on_progress: Callable[[Any], Any] | None = None,
+              cancel: threading.Event | None = None) -> Any:
         """Start watching the watched folders; returns the running ``PhotoWatcher`` (call ``stop()``).
 
-        ``on_event`` gets an ``IndexSummary`` after each indexed batch and a ``str`` for status messages.
+        ``on_event`` gets an ``IndexSummary`` after each indexed batch and a ``str`` for status
+        messages; ``on_progress`` (optional) every ``Progress`` of a batch. Setting ``cancel``
+        stops the batch being indexed (the files are picked up by the next scan); stopping the
+        watcher does too. All callbacks run on the watcher's thread.
         """
         from companion.core.indexing import IndexSummary
         from companion.watcher import PhotoWatcher
@@ -292,11 +317,15 @@ class Services:
                     targets.append(event.path)
             if not targets:
                 return
-            for item in self.index(list(dict.fromkeys(targets))):
+            stop = _EitherEvent(watcher.stopping, cancel)
+            for item in self.index(list(dict.fromkeys(targets)), cancel=stop):  # type: ignore[arg-type]
                 if isinstance(item, IndexSummary):
                     on_event(item)
+                elif on_progress is not None:
+                    on_progress(item)
 
-        return PhotoWatcher(folders, on_batch, on_status=on_event, quiet_seconds=quiet_seconds).start()
+        watcher = PhotoWatcher(folders, on_batch, on_status=on_event, quiet_seconds=quiet_seconds)
+        return watcher.start()
 
     def add_watched_folder(self, path: Path | str) -> list[str]:
         folder = Path(path).expanduser().absolute()

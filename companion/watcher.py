@@ -117,6 +117,11 @@ class PhotoWatcher:
         self.stop()
 
     @property
+    def stopping(self) -> threading.Event:
+        """Set once ``stop()`` is called; long work in ``on_batch`` should check it."""
+        return self._stop
+
+    @property
     def watching(self) -> list[str]:
         return sorted(self._watches)
 

@@ -36,12 +36,20 @@ def create_app(argv: Sequence[str]) -> QtWidgets.QApplication:
 
 
 def open_window(services: Services) -> MainWindow:
-    """Build and show the window; first run opens the onboarding on top of it."""
+    """Build and show the window; first run opens the onboarding on top of it.
+
+    Otherwise, once the models are warm, the watched folders are watched and
+    scanned once, which picks up photos added while the app was closed.
+    """
     window = MainWindow(services)
     window.show()
-    start_warm_up(window, services)
+    warm_up = start_warm_up(window, services)
     if not services.settings.onboarding_done:
         window.open_onboarding()
+    else:
+        # finished(None) means the warm-up was cancelled: the app is closing, so do nothing.
+        warm_up.signals.finished.connect(lambda loaded: loaded is not None and catch_up(window))
+        warm_up.signals.failed.connect(lambda _message: catch_up(window))
     return window
 
 
@@ -50,8 +58,16 @@ def start_warm_up(window: MainWindow, services: Services) -> Worker:
     return window.workers.start(lambda _cancel: services.warm_up(), "warm-up")
 
 
+def catch_up(window: MainWindow) -> None:
+    """Watch the watched folders and index what changed in them since the last run."""
+    if window.services.settings.watched_folders:
+        window.start_watching()
+        window.start_indexing()
+
+
 def shutdown(window: MainWindow, services: Services) -> None:
-    """Stop workers (cancel, then wait), then close the store."""
+    """Stop the watcher and the workers (cancel, then wait), then close the store."""
+    window.stop_watching()
     if not window.workers.shutdown(10_000):
         logging.getLogger(__name__).warning("some workers did not stop within 10 s")
     services.close()

@@ -1,27 +1,62 @@
 """The main window: a sidebar of views, menus and shortcuts, indexing in the status bar.
 
 Photos dropped anywhere on the window go to the chat. Indexing runs
-``Services.index`` on a worker; a reminder that fires for a newly indexed photo
-becomes a system-tray notification when the platform has a tray.
+``Services.index`` on a worker; while the window is open the watched folders
+are watched too (``Services.watch``, on the watcher's own thread), and their
+batches show in the same status bar. A reminder that fires for a newly indexed
+photo becomes a system-tray notification when the platform has a tray (and a
+status-bar message always).
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
+from companion.core.indexing import IndexSummary
 from companion.core.types import Progress
 from companion.ui import images
-from companion.ui.chat_view import ChatView, field_of
+from companion.ui.chat_view import ChatView
 from companion.ui.memories_view import MemoriesView
 from companion.ui.onboarding import Onboarding
 from companion.ui.people_view import PeopleView
 from companion.ui.photos_view import PhotosView
-from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
+from companion.ui.qt import QObject, QtCore, QtGui, QtWidgets, Signal, emit
 from companion.ui.settings_dialog import SettingsDialog
 from companion.ui.workers import Worker, WorkerPool
 
 VIEWS = ("Chat", "People & things", "Photos", "Memories")
+
+
+def describe(summary: IndexSummary) -> str:
+    """One status-bar line a user can read, e.g. "3 new photos, 1 changed, 2 skipped, 4 faces"."""
+    parts = [f"{summary.new} new photo{'s' if summary.new != 1 else ''}"]
+    for count, label in ((summary.changed, "changed"), (summary.moved, "moved"), (summary.removed, "removed"),
+                         (len(summary.skipped), "skipped"), (summary.faces, "faces")):
+        if count:
+            parts.append(f"{count} {label}")
+    return ", ".join(parts)
+
+
+class WatchBridge(QObject):
+    """Carries the folder watcher's callbacks (its own thread) to the GUI thread as signals.
+
+    Signals:
+        progress(object): a ``Progress`` of the batch being indexed.
+        summary(object): the ``IndexSummary`` of a finished batch.
+        status(str): a message such as "watched folder was deleted: ...".
+    """
+
+    progress = Signal(object)
+    summary = Signal(object)
+    status = Signal(str)
+
+    def on_event(self, event: Any) -> None:
+        emit(self.summary, event) if isinstance(event, IndexSummary) else emit(self.status, str(event))
+
+    def on_progress(self, progress: Any) -> None:
+        emit(self.progress, progress)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -29,10 +64,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     Signals:
         indexing_finished(object): the index summary (None when cancelled or failed).
+        watched(object): the ``IndexSummary`` of a watched-folder batch, after the window showed it.
         notified(str, str): a tray notification was shown (title, message); for tests and logs.
     """
 
     indexing_finished = Signal(object)
+    watched = Signal(object)
     notified = Signal(str, str)
 
     def __init__(self, services: Any, workers: WorkerPool | None = None) -> None:
@@ -40,6 +77,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.services = services
         self.workers = workers or WorkerPool(self)
         self.index_worker: Worker | None = None
+        self._summary: IndexSummary | None = None
+        self.watcher: Any = None
+        self.watch_cancel = threading.Event()
+        self.watch_bridge = WatchBridge(self)
+        self.watch_bridge.progress.connect(self._on_index_progress)
+        self.watch_bridge.summary.connect(self._on_watch_summary)
+        self.watch_bridge.status.connect(self.show_status)
         self.onboarding: Onboarding | None = None
         self.setWindowTitle("Companion")
         self.setAcceptDrops(True)
@@ -176,25 +220,30 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _settings_applied(self, folders_before: list[str]) -> None:
         self.show_status("Settings saved")
-        added = [f for f in self.services.settings.watched_folders if f not in folders_before]
+        folders = list(self.services.settings.watched_folders)
+        added = [f for f in folders if f not in folders_before]
+        if folders != folders_before and self.watcher is not None:
+            self.start_watching()
         if added:
             self.start_indexing(added)
 
     def open_onboarding(self) -> Onboarding:
         self.onboarding = Onboarding(self.services, self.workers, self)
-        self.onboarding.completed.connect(lambda start: start and self.start_indexing())
+        self.onboarding.completed.connect(self._onboarding_completed)
         self.onboarding.open()
         return self.onboarding
 
     # ---- indexing ---------------------------------------------------------------------
 
+    def _onboarding_completed(self, start_indexing: bool) -> None:
+        self.start_watching()
+        if start_indexing:
+            self.start_indexing()
+
     def start_indexing(self, targets: list[str] | None = None) -> Worker | None:
         """Index ``targets`` (default: every watched folder) on a worker, with progress below."""
         if self.index_worker is not None:
             return self.index_worker
-        if not hasattr(self.services, "index"):
-            self.show_status("Indexing is not available in this build (Services.index is missing)")
-            return None
         folders = [Path(t) for t in (targets or self.services.settings.watched_folders)]
         if not folders:
             self.show_status("No folders to index: add some in Settings")
@@ -204,50 +253,96 @@ class MainWindow(QtWidgets.QMainWindow):
         worker.signals.item.connect(self._on_index_item)
         worker.signals.finished.connect(self._on_index_finished)
         worker.signals.failed.connect(lambda m: self._on_index_finished(None, m))
-        self.index_bar.setRange(0, 0)
-        for widget in (self.index_label, self.index_bar, self.index_cancel):
-            widget.show()
-        self.index_label.setText("Indexing…")
+        self._show_index_widgets("Indexing…")
         return worker
 
     def cancel_indexing(self) -> None:
+        """The status bar's Stop: ends the scan in progress and the watched-folder batch, if any."""
         if self.index_worker is not None:
             self.index_worker.cancel()
+        if self.watcher is not None:
+            self.watch_cancel.set()   # cleared when that batch's summary arrives
+
+    def _show_index_widgets(self, text: str) -> None:
+        if self.index_label.isHidden():
+            self.index_bar.setRange(0, 0)
+        for widget in (self.index_label, self.index_bar, self.index_cancel):
+            widget.show()
+        self.index_label.setText(text)
+
+    def _hide_index_widgets(self) -> None:
+        for widget in (self.index_label, self.index_bar, self.index_cancel):
+            widget.hide()
 
     def _on_index_progress(self, progress: Progress) -> None:
+        if self.index_label.isHidden():
+            self._show_index_widgets("")
         if progress.total:
             self.index_bar.setRange(0, progress.total)
             self.index_bar.setValue(progress.done)
         self.index_label.setText(f"Indexing: {progress.done}/{progress.total or '?'} {progress.message}".strip())
-        self._notify_reminders(progress)
 
     def _on_index_item(self, value: Any) -> None:
-        self._notify_reminders(value)
-        if field_of(value, "photos_indexed", None) is not None or type(value).__name__ == "IndexSummary":
+        if isinstance(value, IndexSummary):
             self._summary = value
 
-    def _notify_reminders(self, value: Any) -> None:
-        for reminder in field_of(value, "reminders", None) or []:
-            name = field_of(reminder, "concept", None) or field_of(reminder, "name", "")
-            text = field_of(reminder, "text", None) or field_of(reminder, "instruction", str(reminder))
-            self.notify(f"Reminder about {name}" if name else "Reminder", str(text))
+    def _notify_reminders(self, summary: IndexSummary | None) -> None:
+        for reminder in summary.reminders if summary is not None else []:
+            self.notify(f"Reminder about {reminder.name}", reminder.text())
 
     def _on_index_finished(self, summary: Any, error: str = "") -> None:
         worker, self.index_worker = self.index_worker, None
-        for widget in (self.index_label, self.index_bar, self.index_cancel):
-            widget.hide()
-        summary = summary if summary is not None else getattr(self, "_summary", None)
+        summary, self._summary = summary if summary is not None else self._summary, None
+        self._hide_index_widgets()
         if error:
             self.show_status(f"Indexing failed: {error}")
         elif worker is not None and worker.cancelled:
             self.show_status("Indexing stopped")
         else:
+            self.show_status(f"Indexing done: {describe(summary)}" if summary is not None else "Indexing done")
             self._notify_reminders(summary)
-            self.show_status(f"Indexing done: {summary}" if summary is not None else "Indexing done")
+        self._reload_current_view()
+        emit(self.indexing_finished, None if error else summary)
+
+    def _reload_current_view(self) -> None:
         view = self.stack.currentWidget()
         if view is not self.chat and hasattr(view, "reload"):
             view.reload()
-        emit(self.indexing_finished, None if error else summary)
+
+    # ---- watched folders --------------------------------------------------------------
+
+    def start_watching(self) -> None:
+        """Watch the watched folders while the window is open (restarts after a folder change)."""
+        self.stop_watching(wait=False)
+        if not self.services.settings.watched_folders:
+            return
+        self.watch_cancel = threading.Event()
+        self.watcher = self.services.watch(self.watch_bridge.on_event, on_progress=self.watch_bridge.on_progress,
+                                           cancel=self.watch_cancel)
+
+    def stop_watching(self, wait: bool = True) -> None:
+        """Stop the watcher; without ``wait`` the join happens on a worker so the window never blocks."""
+        watcher, self.watcher = self.watcher, None
+        if watcher is None:
+            return
+        self.watch_cancel.set()
+        if wait:
+            watcher.stop()
+        else:
+            self.workers.start(lambda _cancel: watcher.stop(), "stop-watcher")
+
+    def _on_watch_summary(self, summary: IndexSummary) -> None:
+        if self.index_worker is None:
+            self._hide_index_widgets()
+        if summary.cancelled:
+            self.watch_cancel.clear()
+            self.show_status("Indexing stopped; the rest waits for the next scan")
+        elif summary.new or summary.changed or summary.moved or summary.removed or summary.skipped:
+            self.show_status(f"Watched folders: {describe(summary)}")
+        self._notify_reminders(summary)
+        if summary.photos_indexed or summary.removed or summary.moved:
+            self._reload_current_view()
+        emit(self.watched, summary)
 
     # ---- tray and shutdown ------------------------------------------------------------
 

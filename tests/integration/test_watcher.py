@@ -161,3 +161,30 @@ def test_a_photo_dropped_into_a_watched_folder_is_in_the_store_within_two_second
         services.close()
     assert sum(s.new for s in summaries) == 1 and sum(s.moved for s in summaries) == 1
     assert sum(s.removed for s in summaries) == 1
+
+
+@pytest.mark.models
+def test_indexing_runs_one_at_a_time_so_a_photo_is_never_written_twice(models_env: Path, tmp_path: Path) -> None:
+    """The window's catch-up scan and a watched-folder batch can start together; the second waits."""
+    from test_library import astronaut_pixels, open_services, save_photo
+
+    from companion.core.indexing import IndexSummary
+
+    folder = tmp_path / "photos"
+    save_photo(folder / "a.jpg", astronaut_pixels())
+    services = open_services(models_env)
+    try:
+        first = services.index([folder])
+        next(first)                                   # the first run has started (and holds the turn)
+        results: list[IndexSummary] = []
+        second = threading.Thread(target=lambda: results.extend(
+            i for i in services.index([folder]) if isinstance(i, IndexSummary)))
+        second.start()
+        time.sleep(0.5)
+        assert second.is_alive() and results == []   # waiting for the first run
+        summary = [i for i in first if isinstance(i, IndexSummary)][0]
+        second.join(30)
+        assert summary.new == 1 and results[0].new == 0 and results[0].unchanged == 1
+        assert len(services.store.faces.for_photo(services.store.photos.by_path(str(folder / "a.jpg")).id)) == 1
+    finally:
+        services.close()
