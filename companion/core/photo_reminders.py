@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from companion.core.answer_check import Reminder
 from companion.core.store import Store
 
 
@@ -26,12 +27,10 @@ class Sighting:
     concept_ids: tuple[int, ...]
 
 
-@dataclass(frozen=True)
-class PhotoReminder:
-    name: str
-    instruction: str
-    keyword: str
-    trigger_id: int
+@dataclass
+class PhotoReminder(Reminder):
+    """A chat reminder (name, instruction, keyword, trigger) plus the new photo that set it off."""
+
     photo_id: int
     path: str
 
