@@ -1,10 +1,14 @@
-"""``companion eval --suite diagnostic [--model NAME] [--json]``: CoViP's LSD, LAR and ITR on a generated history.
+"""``companion eval``: the personal-memory benchmark and CoViP's diagnostic suite.
 
-Builds a fresh profile (under --home, else a temporary folder): two people with
-real face photos (scikit-image's astronaut, matplotlib's Grace Hopper) as
-reference keys, a seeded conversation history imported through the normal
-import path, then asks the three questions about *new* (augmented) photos of
-each person through the real pipeline and prints the scores.
+``--suite personal`` (issue 7) generates a user's life per ``--size``, builds it
+into a fresh profile, asks every task through every baseline with the same
+model, and writes ``report.json`` and ``report.md`` (see ``eval_personal``).
+
+``--suite diagnostic`` builds a fresh profile (under --home, else a temporary
+folder): two people with real face photos (scikit-image's astronaut,
+matplotlib's Grace Hopper) as reference keys, a seeded conversation history
+imported through the normal import path, then asks LSD, LAR and ITR about *new*
+(augmented) photos of each person through the real pipeline and prints the scores.
 """
 
 from __future__ import annotations
@@ -20,9 +24,20 @@ from companion.cli.output import emit_json
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     ev = commands.add_parser("eval", parents=[parent], help="run the personalization evaluation")
-    ev.add_argument("--suite", default="diagnostic", choices=["diagnostic"])
-    ev.add_argument("--model", help="chat model for the text steps (default: the one in settings; none = records only)")
+    ev.add_argument("--suite", default="diagnostic", choices=["diagnostic", "personal"])
+    ev.add_argument("--model", help="chat model (diagnostic default: the one in settings, none = records only; "
+                                    "personal default: gemma3-270m, registered from its PyPI package)")
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--size", default="tiny", help="personal: history sizes, comma-separated (tiny, small, medium, large)")
+    ev.add_argument("--perception", default="annotated", choices=["annotated", "real"],
+                    help="personal: ground-truth presence (with --miss-rate/--false-match-rate) or the real face model")
+    ev.add_argument("--miss-rate", type=float, default=0.0)
+    ev.add_argument("--false-match-rate", type=float, default=0.0)
+    ev.add_argument("--baselines", default="no_memory,full_history,rap_topk,ours_no_caption,ours")
+    ev.add_argument("--tasks", help="personal: only these tasks, comma-separated (e.g. LSD,ITR,REC,CAPQA)")
+    ev.add_argument("--questions", type=int, help="personal: subjects per task (default: the size's)")
+    ev.add_argument("--n-ctx", type=int, default=2048, help="personal: the model's context size in tokens")
+    ev.add_argument("--out", help="personal: folder for report.json and report.md (default: current folder)")
     ev.set_defaults(func=run_eval)
 
 
@@ -50,6 +65,10 @@ def sample_faces(folder: Path) -> dict[str, tuple[Path, Path]]:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    if args.suite == "personal":
+        from companion.cli.eval_personal import run_personal
+
+        return run_personal(args)
     from companion.core import eval_tasks
     from companion.core.pipeline import run
     from companion.services import Services

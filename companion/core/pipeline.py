@@ -133,9 +133,15 @@ def _stream_answer(deps: Deps, context: Context, question: str, caption: str, re
 
 
 def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary: bool = False,
-        conversation_id: int | None = None, cancel: threading.Event | None = None) -> Iterator[AnswerEvent]:
-    """Answer a question about an optional photo, streaming events; remembers the turn unless temporary."""
-    perception = perceive(deps, image)
+        conversation_id: int | None = None, cancel: threading.Event | None = None,
+        perception: Perception | None = None, caption_pass: bool = True) -> Iterator[AnswerEvent]:
+    """Answer a question about an optional photo, streaming events; remembers the turn unless temporary.
+
+    ``perception`` replaces perceiving ``image`` (the evaluation injects ground truth or a shared result);
+    ``caption_pass=False`` skips CoViP's pass 1 (an evaluation baseline).
+    """
+    has_photo = image is not None or perception is not None
+    perception = perceive(deps, image) if perception is None else perception
     perception.recognized += named_in_text(deps, question, perception.recognized)
     yield AnswerEvent("recognized", recognized=list(perception.recognized))
     context = retrieve(deps.store, question, perception.recognized, deps.text_embedder,
@@ -148,8 +154,8 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
                 deps.store.triggers.mark_fired(trigger.id)
     for reminder in reminders:
         yield AnswerEvent("reminder", reminder.text())
-    caption = structured_caption(perception, context) if image is not None else ""
-    if image is not None and deps.model is not None and deps.model.supports_images:
+    caption = structured_caption(perception, context) if has_photo and caption_pass else ""
+    if caption_pass and perception.photo_path and deps.model is not None and deps.model.supports_images:
         prompt = render_prompt("caption", records=data_block("records", records_text(context, reminders)),
                                perception=data_block("perception", caption))
         model_caption = complete(deps.model, GenerationRequest(
