@@ -11,6 +11,11 @@ run on a smaller copy (``detect_max_side``) for speed; landmarks and identity
 vectors are computed on the pixels given, so a downscaled detection does not
 cost embedding quality.
 
+HOG runs on a grayscale copy: dlib's HOG takes the strongest gradient over
+the colour channels, and on one channel it costs ~30 % less (86 against 123
+CPU-ms at 640 px with one upsample on the 2-core test machine) while finding
+the same smallest faces (benchmarks/README.md, "Photo indexing").
+
 Distances: dlib's published rule is "same person when the euclidean distance
 of raw descriptors is below 0.6". Raw descriptors are NOT unit length: their
 norm is about 1.37-1.47 (measured on the test photos, ``DLIB_TYPICAL_NORM``).
@@ -66,10 +71,11 @@ class DlibFaceBackend:
         on the 2-core test machine against ~0.13 s for HOG: not usable for indexing on CPU).
     upsample: detector upsampling steps; each one lets it find faces half as large, at ~2.5-4x the cost.
     detect_max_side: run detection on a copy at most this many px per side (None = as given).
-        The default, 640 px with upsample 1, finds faces down to ~40 px at 640 (about 1/16 of the
-        photo's width) and cost ~215 ms per 1000 px photo on the 2-core test machine
-        (benchmarks/README_perception.md); 1000 px with upsample 0 is cheaper (~155 ms) but misses
-        faces under ~1/12 of the width.
+        The default, 640 px with upsample 1, finds faces down to ~4.5 % of the photo's long side
+        (180 px in a 4000 px photo) at ~86 CPU-ms of HOG per photo on the 2-core test machine;
+        1000 px with upsample 0 costs ~52 ms but misses faces under ~6 % (240 px of 4000)
+        (benchmarks/README.md, "Photo indexing").
+    gray: run HOG on a grayscale copy (the default: ~30 % cheaper, the same smallest faces).
     num_jitters: >0 averages descriptors of jittered crops (slower, slightly more accurate).
     min_score: drop detections whose detector score is lower. ``DetectedFace.score`` is the HOG SVM
         margin (or the CNN confidence), not a probability. Real faces in the test photos score 1.1-1.6;
@@ -80,7 +86,8 @@ class DlibFaceBackend:
     dim = 128
 
     def __init__(self, models_dir: Path | None = None, detector: str = "hog", upsample: int = 1,
-                 detect_max_side: int | None = 640, num_jitters: int = 0, min_score: float = 0.3) -> None:
+                 detect_max_side: int | None = 640, num_jitters: int = 0, min_score: float = 0.3,
+                 gray: bool = True) -> None:
         if detector not in ("hog", "cnn"):
             raise ValueError(f"unknown face detector {detector!r} (hog or cnn)")
         self.models_dir = Path(models_dir) if models_dir else dlib_models_dir()
@@ -89,6 +96,7 @@ class DlibFaceBackend:
         self.detect_max_side = detect_max_side
         self.num_jitters = int(num_jitters)
         self.min_score = float(min_score)
+        self.gray = bool(gray) and detector == "hog"   # the CNN detector wants colour
         needed = ["shape5", "recognition"] + (["cnn"] if detector == "cnn" else [])
         missing = [_FILES[k] for k in needed if not (self.models_dir / _FILES[k]).is_file()]
         if missing:
@@ -123,7 +131,7 @@ class DlibFaceBackend:
         image = _rgb_uint8(pixels)
         height, width = image.shape[:2]
         small, factor = _shrink(image, self.detect_max_side)
-        rectangles, scores = self._find(detector, small)
+        rectangles, scores = self._find(detector, _gray(small) if self.gray else small)
         found: list[tuple[Box, Any, float]] = []
         for rect, score in zip(rectangles, scores):
             if score < self.min_score:
@@ -179,6 +187,13 @@ def _shrink(image: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]
     size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
     small = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
     return small, size[0] / image.shape[1]
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    """Luma (ITU-R 601, as Pillow's "L"), uint8 H x W: HOG on one channel instead of three."""
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(image).convert("L"))
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

