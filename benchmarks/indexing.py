@@ -2,11 +2,18 @@
 
 Generates a library of 4000x3000 JPEGs with EXIF time and GPS (every third one
 with a real face pasted in: skimage's astronaut or matplotlib's Grace Hopper),
-indexes it through ``Services.index`` into a fresh temporary profile, and prints
-photos/s, a per-stage breakdown and the share of wall time spent outside model
-inference (faces + embeddings).
+indexes it with ``index_paths`` and the app's backends into a fresh temporary
+profile, and prints photos/s, a per-stage breakdown and the share of wall time
+spent outside model inference: the time when neither the face model nor the
+image encoder is running (the two overlap on different threads, so this is the
+wall time minus the union of their busy intervals).
 
     .venv/bin/python benchmarks/indexing.py --photos 300 [--models-dir .cache/test-models-app]
+    .venv/bin/python benchmarks/indexing.py --photos 60 --configs before,gray,int8,shipped
+
+``--configs`` runs several setups one after the other on the same photos, each
+into a fresh profile, and prints each one's speed relative to the first
+(``CONFIGS`` says what each is; ``shipped`` is what the app does).
 
 The CLIP model is the random-weight ViT-B-32 export (same cost as trained
 weights); ``--models-dir`` must hold it as ``clip-vit-b-32`` (a temporary
@@ -75,12 +82,108 @@ def make_library(folder: Path, count: int, seed: int = 0) -> int:
     return with_faces
 
 
+CONFIGS: dict[str, dict[str, object]] = {
+    # faces: DlibFaceBackend options; quantized: CLIP int8 (None = the app's choice); prefetch: index_paths'.
+    "before": {"faces": {"detect_max_side": 640, "upsample": 1, "gray": False}, "quantized": False, "prefetch": 0},
+    "gray": {"faces": {"detect_max_side": 640, "upsample": 1}, "quantized": False, "prefetch": 0},
+    "int8": {"faces": {"detect_max_side": 640, "upsample": 1}, "quantized": None, "prefetch": 0},
+    "shipped": {"faces": {}, "quantized": None, "prefetch": None},
+    "overlap-fp32": {"faces": {}, "quantized": False, "prefetch": None},
+    "faces1000up0": {"faces": {"detect_max_side": 1000, "upsample": 0}, "quantized": None, "prefetch": None},
+}
+STAGES = ("scan", "hash", "decode", "faces", "embeddings", "geocode", "thumbnails", "database", "clustering")
+
+
+class Busy:
+    """Records when a model call runs (from any thread) to measure time with no model running."""
+
+    def __init__(self) -> None:
+        self.intervals: list[tuple[float, float]] = []
+
+    def wrap(self, function):  # type: ignore[no-untyped-def]
+        def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.intervals.append((start, time.perf_counter()))   # list.append is atomic
+        return timed
+
+    def union(self) -> float:
+        total, end = 0.0, float("-inf")
+        for start, stop in sorted(self.intervals):
+            if stop > end:
+                total += stop - max(start, end)
+                end = stop
+        return total
+
+
+def run_config(name: str, targets: list[Path], models: Path, work: Path) -> dict[str, object]:
+    """Index ``targets`` into a fresh profile with config ``name``; returns the measurements."""
+    from companion.backends.clip_onnx import OnnxClipEmbedder
+    from companion.backends.faces import DlibFaceBackend
+    from companion.core.indexing import IndexSummary, index_paths
+    from companion.services import Services
+
+    config = CONFIGS[name]
+    os.environ["COMPANION_HOME"] = str(work / f"home-{name}")
+    services = Services.open()
+    faces = DlibFaceBackend(**config["faces"])  # type: ignore[arg-type]
+    embedder = OnnxClipEmbedder(models / "clip-vit-b-32", quantized=config["quantized"])  # type: ignore[arg-type]
+    # Load the models before timing: the app keeps them loaded between runs.
+    embedder.embed_images([np.zeros((224, 224, 3), np.uint8)] * 8)
+    faces.detect(np.zeros((64, 64, 3), np.uint8))
+    services.geocoder.reverse(*CITIES[0])
+    busy = Busy()
+    faces.detect = busy.wrap(faces.detect)  # type: ignore[method-assign]
+    embedder.embed_images = busy.wrap(embedder.embed_images)  # type: ignore[method-assign]
+
+    timings: dict[str, float] = {}
+    load = os.getloadavg()[0]
+    started, cpu = time.perf_counter(), time.process_time()
+    summary = None
+    for item in index_paths(services.store, services.settings, targets, reader=services.photo_reader,
+                            faces=faces, embedder=embedder, geocoder=services.geocoder,
+                            thumbnails_dir=services.paths.thumbnails_dir, timings=timings,
+                            prefetch=config["prefetch"]):  # type: ignore[arg-type]
+        if isinstance(item, IndexSummary):
+            summary = item
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    services.close()
+    assert summary is not None and summary.new == len(targets), summary
+    return {"name": name, "wall": wall, "cpu": cpu, "photos": summary.new, "faces": summary.faces,
+            "timings": timings, "busy": busy.union(), "load": (load, os.getloadavg()[0]),
+            "encoder": embedder.image_file}
+
+
+def report(result: dict[str, object], baseline: dict[str, object] | None) -> None:
+    wall, photos, timings = float(result["wall"]), int(result["photos"]), dict(result["timings"])  # type: ignore[arg-type]
+    rate = photos / wall
+    versus = f"  ({rate / (int(baseline['photos']) / float(baseline['wall'])):.2f}x {baseline['name']})" \
+        if baseline is not None and baseline is not result else ""
+    print(f"== {result['name']}: {photos} photos, {result['faces']} faces, CLIP {result['encoder']}, "
+          f"load {result['load'][0]:.2f} -> {result['load'][1]:.2f}")  # type: ignore[index]
+    print(f"wall: {wall:.2f} s  ->  {rate:.2f} photos/s{versus}; process CPU {1000 * float(result['cpu']) / photos:.0f}"
+          f" ms/photo")
+    for stage in STAGES:
+        if stage in timings:
+            print(f"  {stage:11} {timings[stage]:8.2f} s  {100 * timings[stage] / wall:5.1f} %"
+                  f"  {1000 * timings[stage] / max(1, photos):7.1f} ms/photo")
+    busy = float(result["busy"])
+    print(f"a model running: {100 * busy / wall:.1f} % of wall; outside model inference: "
+          f"{100 * (wall - busy) / wall:.1f} %")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--photos", type=int, default=300)
     parser.add_argument("--models-dir", type=Path, help="folder with clip-vit-b-32/ (default: the test export)")
     parser.add_argument("--library", type=Path, help="reuse/generate the photos here (default: a temp folder)")
+    parser.add_argument("--configs", default="shipped", help=f"comma-separated, from: {', '.join(CONFIGS)}")
     args = parser.parse_args(argv)
+    names = [n for n in args.configs.split(",") if n]
+    if unknown := [n for n in names if n not in CONFIGS]:
+        parser.error(f"unknown config(s): {', '.join(unknown)}")
 
     work = Path(tempfile.mkdtemp(prefix="companion-bench-"))
     models = args.models_dir
@@ -88,7 +191,6 @@ def main(argv: list[str] | None = None) -> int:
         models = work / "models"
         models.mkdir()
         (models / "clip-vit-b-32").symlink_to(REPO / ".cache" / "test-models" / "clip-vit-b-32-random")
-    os.environ["COMPANION_HOME"] = str(work / "home")
     os.environ["COMPANION_MODELS_DIR"] = str(models)
     library = args.library or work / "library"
     existing = len(list(library.glob("IMG_*.jpg"))) if library.exists() else 0
@@ -97,36 +199,14 @@ def main(argv: list[str] | None = None) -> int:
         faces = make_library(library, args.photos)
         print(f"generated {args.photos} photos ({faces} with a face) in {time.perf_counter() - generated:.1f} s",
               file=sys.stderr)
-
-    from companion.core.indexing import IndexSummary
-    from companion.services import Services
-
-    services = Services.open()
-    # Load the models before timing: the app keeps them loaded between runs.
-    for name in ("photo_reader", "face_backend", "image_embedder", "geocoder"):
-        services.optional(name)
-    services.image_embedder.embed_images([np.zeros((224, 224, 3), np.uint8)])
-    services.face_backend.detect(np.zeros((64, 64, 3), np.uint8))
-    services.geocoder.reverse(*CITIES[0])
-
-    timings: dict[str, float] = {}
     targets = sorted(library.glob("IMG_*.jpg"))[: args.photos]
-    started = time.perf_counter()
-    summary = None
-    for item in services.index(targets, timings=timings):
-        if isinstance(item, IndexSummary):
-            summary = item
-    wall = time.perf_counter() - started
-    services.close()
-    assert summary is not None
-    inference = timings.get("faces", 0.0) + timings.get("embeddings", 0.0)
-    print(f"photos: {summary.new} new, {len(summary.skipped)} skipped, {summary.faces} faces; cores: {os.cpu_count()}")
-    print(f"wall: {wall:.2f} s  ->  {summary.new / wall:.2f} photos/s")
-    for stage in ("scan", "hash", "decode", "faces", "embeddings", "geocode", "thumbnails", "database", "clustering"):
-        if stage in timings:
-            print(f"  {stage:11} {timings[stage]:8.2f} s  {100 * timings[stage] / wall:5.1f} %"
-                  f"  {1000 * timings[stage] / max(1, summary.new):7.1f} ms/photo")
-    print(f"outside model inference: {100 * (wall - inference) / wall:.1f} % of wall time")
+    for path in targets:          # the same page cache for every config
+        path.read_bytes()
+    print(f"cores: {os.cpu_count()}; photos: {len(targets)}")
+    results: list[dict[str, object]] = []
+    for name in names:
+        results.append(run_config(name, targets, models, work))
+        report(results[-1], results[0])
     return 0
 
 

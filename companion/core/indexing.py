@@ -15,6 +15,11 @@
 
 Photos that disappeared from an indexed folder are removed with their faces and
 observations. The core stays pure: models come in through the protocols.
+
+The two models run side by side: one worker thread decodes photos and finds
+their faces a batch ahead, while the indexing thread embeds the batch before
+(onnxruntime releases the GIL while it computes) and writes the store. Every
+store access stays on the indexing thread (SQLite connections are per thread).
 """
 
 from __future__ import annotations
@@ -23,7 +28,9 @@ import hashlib
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +90,17 @@ class _Work:
     decoded: DecodedPhoto | None = None
     faces: list[DetectedFace] = field(default_factory=list)
     vector: np.ndarray | None = None
+    seconds: dict[str, float] = field(default_factory=dict)   # decode/faces time, merged by the indexing thread
+
+
+@dataclass
+class _Queued:
+    """A scanned file waiting for its turn: ``work`` is None when it needs no analysis."""
+
+    done: int
+    path: str
+    work: _Work | None
+    analysis: Future[None] | None
 
 
 @contextmanager
@@ -193,11 +211,17 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
                 faces: FaceBackend | None = None, embedder: ImageEmbedder | None = None,
                 geocoder: Geocoder | None = None, thumbnails_dir: Path | None = None,
                 cancel: threading.Event | None = None, batch_size: int = 8,
-                timings: dict[str, float] | None = None) -> Iterator[Progress | IndexSummary]:
+                timings: dict[str, float] | None = None,
+                prefetch: int | None = None) -> Iterator[Progress | IndexSummary]:
     """Index ``targets`` (folders and/or files); yields Progress, then one IndexSummary.
 
     ``timings`` (optional) accumulates seconds per stage: scan, hash, decode,
-    faces, embeddings, geocode, thumbnails, database, clustering.
+    faces, embeddings, geocode, thumbnails, database, clustering. Decode and
+    faces run on the worker thread, overlapping the other stages, so the
+    stages can add up to more than the wall time.
+    ``prefetch``: how many photos the worker thread may decode and search for
+    faces ahead of the indexing thread (default ``batch_size``, enough to keep
+    it busy while a batch is embedded; 0 = everything on the calling thread).
     """
     started = time.perf_counter()
     summary = IndexSummary()
@@ -208,26 +232,57 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
     total = len(scan.files)
     yield Progress("scan", total, total, f"found {total} photo files")
 
+    ahead = batch_size if prefetch is None else max(0, int(prefetch))
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="companion-analyse") if ahead else None
+    queue: deque[_Queued] = deque()
     pending: list[_Work] = []
-    for done, path in enumerate(scan.files, start=1):
+
+    def cancelled() -> bool:
         if cancel is not None and cancel.is_set():
             summary.cancelled = True
-            break
-        work = _triage(store, path, summary, timings)
-        if work is not None:
-            try:
-                _analyse(work, reader, faces, timings)
-                pending.append(work)
-            except (ModelError, ModelMissingError, StoreError):
-                raise               # not the file's fault: stop and say so
-            except (CompanionError, OSError, ValueError) as exc:
-                _skip(store, summary, work.path, work.size, work.mtime, _reason(exc))
-        if len(pending) >= batch_size or (pending and done == total):
-            summary.faces += _finish(store, settings, pending, summary, embedder, geocoder, reader,
-                                     thumbnails_dir, timings)
-            pending = []
-        yield Progress("index", done, total, Path(path).name, path)
-    # A cancelled run drops its decoded-but-uncommitted photos: the next run picks them up.
+        return summary.cancelled
+
+    def drain(keep: int) -> Iterator[Progress]:
+        """Take analysed files off the queue in order, embed and commit full batches."""
+        nonlocal pending
+        while len(queue) > keep and not cancelled():
+            item = queue.popleft()
+            work = item.work
+            if work is not None:
+                try:
+                    if item.analysis is None:
+                        _analyse(work, reader, faces, work.seconds)
+                    else:
+                        item.analysis.result()
+                    pending.append(work)
+                except (ModelError, ModelMissingError, StoreError):
+                    raise               # not the file's fault: stop and say so
+                except (CompanionError, OSError, ValueError) as exc:
+                    _skip(store, summary, work.path, work.size, work.mtime, _reason(exc))
+                finally:
+                    _merge(timings, work.seconds)
+            if len(pending) >= batch_size or (pending and item.done == total):
+                summary.faces += _finish(store, settings, pending, summary, embedder, geocoder, reader,
+                                         thumbnails_dir, timings)
+                pending = []
+            yield Progress("index", item.done, total, Path(item.path).name, item.path)
+
+    try:
+        for done, path in enumerate(scan.files, start=1):
+            if cancelled():
+                break
+            work = _triage(store, path, summary, timings)
+            analysis = None
+            if work is not None and pool is not None:
+                analysis = pool.submit(_analyse, work, reader, faces, work.seconds)
+            queue.append(_Queued(done, path, work, analysis))
+            yield from drain(ahead)
+        yield from drain(0)
+    finally:
+        # Cancelled, failed or abandoned: drop what was not committed (the next run picks it up);
+        # the worker finishes at most the photo it is on.
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     if not summary.cancelled:
         with _timed(timings, "database"):
@@ -304,11 +359,19 @@ def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, f
 
 def _analyse(work: _Work, reader: PhotoReader, faces: FaceBackend | None,
              timings: dict[str, float] | None) -> None:
+    """Decode and find faces (on the worker thread unless prefetch is 0): no store access here."""
     with _timed(timings, "decode"):
         work.decoded = reader.read(Path(work.path))
     if faces is not None:
         with _timed(timings, "faces"):
             work.faces = faces.detect(work.decoded.pixels)
+
+
+def _merge(timings: dict[str, float] | None, seconds: dict[str, float]) -> None:
+    if timings is not None:
+        for key, value in seconds.items():
+            timings[key] = timings.get(key, 0.0) + value
+    seconds.clear()
 
 
 def _full_box(box: Box, photo: DecodedPhoto) -> Box:

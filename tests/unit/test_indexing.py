@@ -370,3 +370,34 @@ def test_a_person_in_a_new_photo_fires_their_reminder_once(run: Run, tmp_path: P
     assert store.triggers.list()[0].fired_count == 1
     summary, _ = run(lib)                                             # nothing new: nothing fires
     assert summary.reminders == []
+
+
+def test_next_photos_are_decoded_and_searched_for_faces_while_a_batch_is_embedded(store: Store,
+                                                                                  tmp_path: Path) -> None:
+    lib = tmp_path / "lib"
+    for i in range(16):
+        photo(lib / f"{i:02}.jpg", i + 1, str(100 + i))
+    ninth_searched = threading.Event()
+
+    class WatchingFaces(SeedFaces):
+        def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
+            if pixels[0, 0, 0] == 9:
+                ninth_searched.set()
+            return super().detect(pixels)
+
+    class WaitingEmbedder(SeedEmbedder):
+        def embed_images(self, images: list[np.ndarray]) -> np.ndarray:
+            if not self.batches:    # the first batch (photos 1-8) waits for the worker to reach photo 9
+                self.overlapped = ninth_searched.wait(timeout=10)
+            return super().embed_images(images)
+
+    embedder = WaitingEmbedder()
+    events = list(index_paths(store, Settings(), [lib], reader=TextReader(), faces=WatchingFaces(),
+                              embedder=embedder, batch_size=8))
+    assert embedder.overlapped and embedder.batches == [8, 8]
+    summary = events[-1]
+    assert isinstance(summary, IndexSummary) and summary.new == 16 and summary.faces == 16
+    for i in range(16):    # every photo still gets its own faces and embedding
+        record = store.photos.by_path(str(lib / f"{i:02}.jpg"))
+        assert np.allclose(store.photos.embedding(record.id), _unit(i + 1, 512))
+    assert [e.done for e in events if isinstance(e, Progress) and e.stage == "index"] == list(range(1, 17))
