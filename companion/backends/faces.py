@@ -102,6 +102,10 @@ class DlibFaceBackend:
         if missing:
             raise ModelMissingError(f"face model files missing in {self.models_dir}: {', '.join(missing)}")
         self._lock = threading.Lock()
+        # One dlib call at a time: the ResNet keeps per-call state. (dlib's bindings hold the GIL
+        # anyway; the lock keeps that true if a build releases it.) Shrinking and grayscale
+        # conversion stay outside, so a second indexing thread can prepare the next photo.
+        self._busy = threading.Lock()
         self._models: tuple[Any, Any, Any] | None = None
 
     def _load(self) -> tuple[Any, Any, Any]:
@@ -129,9 +133,16 @@ class DlibFaceBackend:
 
         detector, shape_predictor, recognition = self._load()
         image = _rgb_uint8(pixels)
-        height, width = image.shape[:2]
         small, factor = _shrink(image, self.detect_max_side)
-        rectangles, scores = self._find(detector, _gray(small) if self.gray else small)
+        if self.gray:
+            small = _gray(small)
+        with self._busy:
+            return self._describe(dlib, image, small, factor, detector, shape_predictor, recognition)
+
+    def _describe(self, dlib: Any, image: np.ndarray, small: np.ndarray, factor: float, detector: Any,
+                  shape_predictor: Any, recognition: Any) -> list[DetectedFace]:
+        height, width = image.shape[:2]
+        rectangles, scores = self._find(detector, small)
         found: list[tuple[Box, Any, float]] = []
         for rect, score in zip(rectangles, scores):
             if score < self.min_score:

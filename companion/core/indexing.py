@@ -16,8 +16,8 @@
 Photos that disappeared from an indexed folder are removed with their faces and
 observations. The core stays pure: models come in through the protocols.
 
-The two models run side by side: one worker thread decodes photos and finds
-their faces a batch ahead, while the indexing thread embeds the batch before
+The two models run side by side: worker threads decode photos and find their
+faces a batch ahead, while the indexing thread embeds the batch before
 (onnxruntime releases the GIL while it computes) and writes the store. Every
 store access stays on the indexing thread (SQLite connections are per thread).
 """
@@ -48,6 +48,9 @@ from companion.core.types import Box, DecodedPhoto, DetectedFace, Place, Progres
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
 HASH_CHUNK = 1 << 20
+# Two analysis threads: dlib holds the GIL while it runs, so one thread's face search and the
+# other's JPEG decode (Pillow releases the GIL) overlap, but two face searches never would.
+ANALYSIS_THREADS = 2
 SCAN_REPORT_EVERY = 200
 
 
@@ -217,9 +220,9 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
 
     ``timings`` (optional) accumulates seconds per stage: scan, hash, decode,
     faces, embeddings, geocode, thumbnails, database, clustering. Decode and
-    faces run on the worker thread, overlapping the other stages, so the
+    faces run on worker threads, overlapping the other stages, so the
     stages can add up to more than the wall time.
-    ``prefetch``: how many photos the worker thread may decode and search for
+    ``prefetch``: how many photos the worker threads may decode and search for
     faces ahead of the indexing thread (default ``batch_size``, enough to keep
     it busy while a batch is embedded; 0 = everything on the calling thread).
     """
@@ -233,7 +236,7 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
     yield Progress("scan", total, total, f"found {total} photo files")
 
     ahead = batch_size if prefetch is None else max(0, int(prefetch))
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="companion-analyse") if ahead else None
+    pool = ThreadPoolExecutor(max_workers=ANALYSIS_THREADS, thread_name_prefix="companion-analyse") if ahead else None
     queue: deque[_Queued] = deque()
     pending: list[_Work] = []
 
@@ -280,7 +283,7 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
         yield from drain(0)
     finally:
         # Cancelled, failed or abandoned: drop what was not committed (the next run picks it up);
-        # the worker finishes at most the photo it is on.
+        # each worker finishes at most the photo it is on.
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -359,7 +362,7 @@ def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, f
 
 def _analyse(work: _Work, reader: PhotoReader, faces: FaceBackend | None,
              timings: dict[str, float] | None) -> None:
-    """Decode and find faces (on the worker thread unless prefetch is 0): no store access here."""
+    """Decode and find faces (on a worker thread unless prefetch is 0): no store access here."""
     with _timed(timings, "decode"):
         work.decoded = reader.read(Path(work.path))
     if faces is not None:
