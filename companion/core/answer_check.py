@@ -19,13 +19,18 @@ from companion.core.retrieval import Context
 
 WHERE_Q = re.compile(r"\bwhere\b.*\b(?:see|seen|saw|last|meet|met)\b|\blast seen\b", re.I)
 DOING_Q = re.compile(r"\bwhat\b.*\b(?:doing|did I do|was I up to)\b", re.I)
+# "Is Anna in this photo?", "Do you see Rex here?": answered by perception, never by the card that
+# naming Anna pulls into the context.
+PRESENCE_Q = re.compile(r"\b(?:is|are)\b.*\b(?:in|on)\s+(?:this|the)\s+(?:photo|picture|image|pic|shot)\b"
+                        r"|\b(?:do|can) you see\b", re.I)
+_LEADING_YES_NO = re.compile(r"^\W*(yes|no)\b", re.I)
 
 
 @dataclass
 class Statement:
     text: str
     must_contain: list[str] = field(default_factory=list)   # every one must appear in a good answer
-    kind: str = "fact"                                        # fact | reminder | unknown | profile | none
+    kind: str = "fact"            # fact | presence | absence | reminder | unknown | profile | none
 
 
 @dataclass
@@ -51,9 +56,9 @@ def _doing(action: str) -> str:
 
 def statements(question: str, context: Context, perception: Perception, reminders: list[Reminder]) -> list[Statement]:
     """What the records say that this question needs, each with the words that prove it was said."""
-    out: list[Statement] = []
+    out = _presence(question, perception)
     asks_where, asks_doing = bool(WHERE_Q.search(question)), bool(DOING_Q.search(question))
-    if not asks_where and not asks_doing and context.concepts:
+    if not asks_where and not asks_doing and not out and context.concepts:
         asks_where = True   # a bare photo question: say who it is and when they were last seen
     for item in context.concepts:
         name = item.concept.name
@@ -96,6 +101,29 @@ def statements(question: str, context: Context, perception: Perception, reminder
     return out
 
 
+def _presence(question: str, perception: Perception) -> list[Statement]:
+    """Yes or no for each known concept the question asks about, from what was recognised in the photo."""
+    if perception.photo_path is None or not PRESENCE_Q.search(question):
+        return []
+    in_photo = {r.name for r in perception.recognized if r.source in ("face", "clip")}
+    # Named in the question: text matches, plus recognised concepts the question names (those are
+    # not repeated as text matches).
+    asked = dict.fromkeys(r.name for r in perception.recognized
+                          if r.source == "text" or re.search(r"\b" + re.escape(r.name) + r"\b", question, re.I))
+    return [Statement(f"Yes, {name} is in this photo.", [name], "presence") if name in in_photo
+            else Statement(f"No, I don't see {name} in this photo.", [name], "absence") for name in asked]
+
+
+def _contradicts_presence(answer: str, items: list[Statement]) -> bool:
+    """A yes/no question must open with the right word; with several names, the records answer."""
+    asked = [s for s in items if s.kind in ("presence", "absence")]
+    if not asked:
+        return False
+    opening = _LEADING_YES_NO.match(answer)
+    want = "yes" if asked[0].kind == "presence" else "no"
+    return len(asked) > 1 or opening is None or opening.group(1).lower() != want
+
+
 def structured_answer(items: list[Statement]) -> str:
     return " ".join(s.text for s in items)
 
@@ -112,7 +140,7 @@ def check(answer: str, items: list[Statement], *, known_names: list[str], allowe
     """(final answer, text appended or replacing, replaced?) — records win over the model."""
     structured = structured_answer(items)
     # An empty answer, or one that parrots the record block, is not an answer: use the records' own words.
-    if not answer.strip() or any(marker in answer for marker in _ECHO):
+    if not answer.strip() or any(marker in answer for marker in _ECHO) or _contradicts_presence(answer, items):
         return structured, structured, True
     allowed = {n.lower() for n in allowed_names}
     for name in known_names:   # a name we did not recognize is a guess

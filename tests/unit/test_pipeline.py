@@ -89,3 +89,29 @@ def test_an_answer_that_parrots_the_record_block_is_replaced(tmp_path) -> None:
     d.model = ScriptedModel("[card] Anna (person): [last seen] Anna: Chamonix 2026")
     answer = run(d, "Where did I last see Anna?")
     assert "[card]" not in answer.answer and answer.answer.startswith("You last saw Anna")
+
+
+def _photo_showing(d, *names: str):  # type: ignore[no-untyped-def]
+    from companion.core.perception import Perception, Recognized
+
+    people = [d.store.concepts.by_name(n) for n in names]
+    return Perception(recognized=[Recognized(p.id, p.name, p.category, 0.9, "face") for p in people],
+                      faces=len(people), photo_path="/photos/new.jpg")
+
+
+def test_asking_whether_someone_is_in_the_photo_follows_what_was_recognised(tmp_path) -> None:
+    d = deps(tmp_path)
+    d.store.concepts.add("Anna", "person")
+    d.store.concepts.add("Bob", "person")
+    say(d, *HISTORY)
+    # Naming Anna pulls her card into the context; a small model then says yes. The photo shows Bob.
+    d.model = ScriptedModel("Yes, Anna is in this photo, hiking in Chamonix.")
+    answer = run(d, "Is Anna in this photo?", perception=_photo_showing(d, "Bob"))
+    assert answer.answer.startswith("No, I don't see Anna in this photo") and "Yes" not in answer.answer
+    d.model = ScriptedModel("Yes, that's Anna smiling at the camera.")
+    answer = run(d, "Is Anna in this photo?", perception=_photo_showing(d, "Anna"))
+    assert answer.answer.startswith("Yes, that's Anna smiling") and "don't see" not in answer.answer
+    assert "SKS" in answer.answer                          # she is there, so her reminder fires
+    d.model = None                                          # records only: the same yes/no
+    assert run(d, "Do you see Anna here?", perception=_photo_showing(d, "Bob")).answer.startswith(
+        "No, I don't see Anna")
