@@ -36,6 +36,7 @@ sys.path.insert(0, str(REPO))
 from companion.backends.clip_onnx import OnnxClipEmbedder  # noqa: E402
 from companion.backends.faces import DlibFaceBackend  # noqa: E402
 from companion.backends.imaging import PillowPhotoReader  # noqa: E402
+from companion.core.errors import ModelMissingError  # noqa: E402
 
 FACE_SETTINGS = [  # (label, detect_max_side, upsample)
     ("det 1024 up0", 1024, 0), ("det 1024 up1", 1024, 1), ("det 800 up0", 800, 0),
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     small = [_shrink(p, 640)[0] for p in pixels]
     rows.append(("  of which HOG detect only, 640 up1", timed(lambda s: detector.run(s, 1, 0.0), small)[0], ""))
 
-    clip = OnnxClipEmbedder(ensure_clip())
+    clip = OnnxClipEmbedder(ensure_clip(), quantized=False, threads=os.cpu_count())
     clip.embed_images(pixels[:8])
     rows.append(("clip preprocess (resize+crop+norm)", timed(clip.preprocess, pixels)[0], "outside the model"))
     clip_rows = {}
@@ -211,19 +212,11 @@ def _two_processes(paths: list[Path]) -> Timing:
 
 
 def _quantized(clip: OnnxClipEmbedder, folder: Path) -> OnnxClipEmbedder | None:
-    """The same export with int8 dynamic quantization of the weights (speed only: no accuracy claim)."""
+    """The export's int8 image encoder (scripts/export_clip.py writes it), on all cores like fp32."""
     try:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-    except ImportError:
+        return OnnxClipEmbedder(clip.model_dir, quantized=True, threads=os.cpu_count())
+    except ModelMissingError:
         return None
-    target = folder / "clip-int8"
-    target.mkdir(exist_ok=True)
-    for name in ("text.onnx", "preprocess.json", "tokenizer.json"):
-        if not (target / name).exists():
-            (target / name).symlink_to(clip.model_dir.resolve() / name)
-    if not (target / "image.onnx").exists():
-        quantize_dynamic(str(clip.model_dir / "image.onnx"), str(target / "image.onnx"), weight_type=QuantType.QInt8)
-    return OnnxClipEmbedder(target)
 
 
 def _estimate(rows: list[tuple[str, Timing, str]], clip_rows: dict) -> None:

@@ -6,10 +6,12 @@ bicubic, center crop, mean/std) and text goes through open_clip's BPE rules,
 saved by the exporter as a ``tokenizers`` file.
 
 Providers: CUDA, then CoreML, then CPU, by what this onnxruntime build has. On
-CPU alone we use every core for one model run (intra-op = cpu_count, inter-op =
-1, as Immich does), with thread spinning off: the indexer runs face detection
-on another thread at the same time, and an idle onnxruntime thread that spins
-takes a core from it (and from the rest of the desktop).
+CPU alone one model run is spread over the cores (inter-op = 1, as Immich does),
+except one for the image encoder: the indexer runs face detection (one core:
+dlib holds the GIL) at the same time. On 2 cores an image encoder thread that
+competed with it cost 8-15 % more CPU per image (75-82 against 69-70 ms int8).
+Thread spinning is off, so an idle onnxruntime thread does not take a core
+from the face search (or from the rest of the desktop).
 
 On CPU alone the image encoder is ``image.int8.onnx`` when the export has it
 (dynamic int8 quantisation, ``scripts/export_clip.py``): ~25-35 % less CPU per
@@ -73,7 +75,8 @@ def make_session(path: Path, threads: int | None = None, providers: Sequence[str
 class OnnxClipEmbedder:
     """``ImageEmbedder`` over an exported open_clip folder (see ``MODEL_FILES``).
 
-    batch_size: images per encoder run; threads: CPU intra-op threads (default: all cores).
+    batch_size: images per encoder run; threads: CPU intra-op threads (default: all cores for text,
+    all but one for images, see the module docstring).
     quantized: use ``image.int8.onnx`` (True), never (False), or when present and on CPU only (None).
     Sessions load on first use, image and text separately (search only needs text).
     """
@@ -161,7 +164,8 @@ class OnnxClipEmbedder:
         with self._lock:
             attr = f"_{which}"
             if getattr(self, attr) is None:
-                setattr(self, attr, make_session(self._file(which), self.threads, self.providers))
+                threads = self.threads or (max(1, (os.cpu_count() or 1) - 1) if which == "image" else None)
+                setattr(self, attr, make_session(self._file(which), threads, self.providers))
             return getattr(self, attr)
 
     def _file(self, which: str) -> Path:
