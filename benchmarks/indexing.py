@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -214,9 +215,12 @@ def main(argv: list[str] | None = None) -> int:
         path.read_bytes()
     print(f"cores: {os.cpu_count()}; photos: {len(targets)}")
     results: list[dict[str, object]] = []
-    for name in names:
-        results.append(run_config(name, targets, models, work))
-        report(results[-1], results[0])
+    try:
+        for name in names:
+            results.append(run_config(name, targets, models, work))
+            report(results[-1], results[0])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)   # profiles, thumbnails (and the library unless --library)
     return 0
 
 
