@@ -23,6 +23,7 @@ DOING_Q = re.compile(r"\bwhat\b.*\b(?:doing|did I do|was I up to)\b", re.I)
 # naming Anna pulls into the context.
 PRESENCE_Q = re.compile(r"\b(?:is|are)\b.*\b(?:in|on)\s+(?:this|the)\s+(?:photo|picture|image|pic|shot)\b"
                         r"|\b(?:do|can) you see\b", re.I)
+WHO_Q = re.compile(r"\bwho(?:'s| is| are)\b", re.I)
 _LEADING_YES_NO = re.compile(r"^\W*(yes|no)\b", re.I)
 
 
@@ -54,14 +55,22 @@ def _doing(action: str) -> str:
     return f"you were {action}" if first.endswith("ing") else f"you {action}"
 
 
-def statements(question: str, context: Context, perception: Perception, reminders: list[Reminder]) -> list[Statement]:
-    """What the records say that this question needs, each with the words that prove it was said."""
-    out = _presence(question, perception)
+def statements(question: str, context: Context, perception: Perception, reminders: list[Reminder], *,
+               has_photo: bool | None = None) -> list[Statement]:
+    """What the records say that this question needs, each with the words that prove it was said.
+
+    ``has_photo`` says a photo came with the question (default: perception has a photo path).
+    """
+    out = _presence(question, perception, perception.photo_path is not None if has_photo is None else has_photo)
     asks_where, asks_doing = bool(WHERE_Q.search(question)), bool(DOING_Q.search(question))
     if not asks_where and not asks_doing and not out and context.concepts:
         asks_where = True   # a bare photo question: say who it is and when they were last seen
+    asks_who = bool(WHO_Q.search(question))
     for item in context.concepts:
         name = item.concept.name
+        if asks_who and item.recognized.source in ("face", "clip"):
+            info = f" ({item.concept.info.rstrip('.')})" if item.concept.info else ""
+            out.append(Statement(f"This is {name}{info}.", [name]))
         if asks_where:
             seen = item.last_seen
             if seen is not None:
@@ -101,9 +110,9 @@ def statements(question: str, context: Context, perception: Perception, reminder
     return out
 
 
-def _presence(question: str, perception: Perception) -> list[Statement]:
+def _presence(question: str, perception: Perception, has_photo: bool) -> list[Statement]:
     """Yes or no for each known concept the question asks about, from what was recognised in the photo."""
-    if perception.photo_path is None or not PRESENCE_Q.search(question):
+    if not has_photo or not PRESENCE_Q.search(question):
         return []
     in_photo = {r.name for r in perception.recognized if r.source in ("face", "clip")}
     # Named in the question: text matches, plus recognised concepts the question names (those are

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from companion.core import dates, persona
-from companion.core.answer_check import Reminder, check, statements, structured_answer
+from companion.core.answer_check import WHERE_Q, Reminder, check, statements, structured_answer
 from companion.core.deps import Deps, data_block, render_prompt
 from companion.core.memory import consolidate, remember_turn
 from companion.core.perception import Perception, Recognized, named_in_text, perceive
@@ -163,7 +163,7 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
         caption = model_caption.strip() or caption
     if caption:
         yield AnswerEvent("caption", caption)
-    items = statements(question, context, perception, reminders)
+    items = statements(question, context, perception, reminders, has_photo=has_photo)
     notice = ""
     if deps.model is None:
         notice = "No chat model is installed, so this answer comes straight from your records. " + deps.model_hint
@@ -177,8 +177,10 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
             yield AnswerEvent("token", piece)
         known = [c.name for c in deps.store.concepts.list()]
         allowed = [r.name for r in perception.recognized]
-        places = [c.last_seen.place for c in context.concepts if c.last_seen] + [perception.place] + [
-            c.last_action.place for c in context.concepts if c.last_action] + [m.place for m in context.memories]
+        places = [c.last_seen.place for c in context.concepts if c.last_seen] + [perception.place]
+        if not WHERE_Q.search(question):   # "where did I last see X": only the last sighting's place is right
+            places += [c.last_action.place for c in context.concepts if c.last_action] + [
+                m.place for m in context.memories]
         text, fix, replaced = check(generated, items, known_names=known, allowed_names=allowed,
                                     geocoder=deps.geocoder, allowed_places=places)
         if fix:

@@ -115,3 +115,28 @@ def test_asking_whether_someone_is_in_the_photo_follows_what_was_recognised(tmp_
     d.model = None                                          # records only: the same yes/no
     assert run(d, "Do you see Anna here?", perception=_photo_showing(d, "Bob")).answer.startswith(
         "No, I don't see Anna")
+    shown = _photo_showing(d, "Bob")
+    shown.photo_path = None                                 # an injected perception with no file
+    d.model = ScriptedModel("Yes, I see her.")
+    assert run(d, "Is Anna in this photo?", perception=shown).answer.startswith("No, I don't see Anna")
+    assert not run(d, "Is Anna in this photo?").answer.startswith("No, I don't see")   # no photo at all
+
+
+def test_who_is_this_names_the_recognised_person_with_their_card(tmp_path) -> None:
+    d = deps(tmp_path)
+    anna = d.store.concepts.add("Anna", "person", "my sister")
+    say(d, *HISTORY)
+    d.model = ScriptedModel("That looks like a nice day out.")
+    answer = run(d, "Who is this?", perception=_photo_showing(d, "Anna"))
+    assert "This is Anna (my sister)." in answer.answer
+    assert anna.id and "Chamonix" in answer.answer          # and where you last saw her
+
+
+def test_where_did_i_last_see_rejects_any_other_remembered_place(tmp_path) -> None:
+    d = deps(tmp_path)
+    d.store.concepts.add("Anna", "person")
+    say(d, *HISTORY)
+    # Lyon is in the records (a phone call), but it is not where you last *saw* Anna.
+    d.model = ScriptedModel("You last saw Anna in Lyon.")
+    answer = run(d, "Where did I last see Anna?")
+    assert "Lyon" not in answer.answer and "Chamonix" in answer.answer
