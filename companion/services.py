@@ -67,9 +67,11 @@ class Services:
         config.save(self.paths.settings_path, self.settings)
 
     def close(self) -> None:
-        host = self.__dict__.get("model_host")
-        if host is not None:
-            host.close()
+        # Backends that hold a process or a model (cached_property keeps them in __dict__).
+        for name in ("model_host", "face_backend"):
+            closable = getattr(self.__dict__.get(name), "close", None)
+            if closable is not None:
+                closable()
         self.store.close()
 
     # ---- backends (lazy) ------------------------------------------------------------

@@ -175,11 +175,6 @@ class DlibFaceBackend:
         return list(rectangles), [float(s) for s in scores]
 
 
-def create(paths: Any, settings: Any, **options: Any) -> DlibFaceBackend:
-    """Registry factory (``companion.backends.registry``)."""
-    return DlibFaceBackend(**options)
-
-
 def _rgb_uint8(pixels: np.ndarray) -> np.ndarray:
     array = np.asarray(pixels)
     if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:

@@ -1,0 +1,113 @@
+"""The dlib face backend in a child process, so its face search runs next to the rest of indexing.
+
+dlib's Python bindings hold the GIL for the whole HOG search and each face
+descriptor (~100 ms per photo). In the app's process that serialises them with
+everything else that needs the interpreter: the indexing thread, the second
+decode thread, and the window's event loop (loading dlib's models alone froze
+the window for 0.35-0.8 s). In a child process the face search has its own
+interpreter and its own core; this process only pickles the decoded pixels
+(~2 MB, ~1 ms) across and gets the faces back.
+
+``FaceProcess`` has the same ``name``/``dim``/``detect`` surface as
+``DlibFaceBackend`` (the ``FaceBackend`` Protocol), so nothing else changes.
+The child is started on first use with the "spawn" method (the same on Linux,
+macOS and Windows, and safe next to threads; the frozen app calls
+``multiprocessing.freeze_support``). If the child dies (killed, out of memory,
+a crash in dlib) the call is retried once in a fresh child; a second death
+raises ``ModelError``, which stops indexing with that message and loses nothing.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import numpy as np
+
+from companion.core.errors import ModelError
+from companion.core.types import DetectedFace
+
+from .faces import DlibFaceBackend
+
+
+class FaceProcess:
+    """``FaceBackend`` that runs a ``DlibFaceBackend`` built from ``options`` in one child process."""
+
+    name = DlibFaceBackend.name
+    dim = DlibFaceBackend.dim
+
+    def __init__(self, **options: Any) -> None:
+        DlibFaceBackend(**options)   # missing weights or bad options fail here, before a child starts
+        self._options = options
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
+        """Faces in an RGB uint8 H x W x 3 array, found in the child (see ``DlibFaceBackend.detect``)."""
+        return self._call(_detect, np.asarray(pixels))
+
+    def child_cpu_seconds(self) -> float:
+        """CPU time the current child has used (benchmarks add it to this process's)."""
+        return self._call(time.process_time)
+
+    def close(self) -> None:
+        """Stop the child (it is started again on the next ``detect``)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _call(self, function: Any, *args: Any) -> Any:
+        for attempt in (1, 2):
+            pool = self._running()
+            try:
+                return pool.submit(function, *args).result()
+            except BrokenProcessPool as error:
+                self._discard(pool)
+                if attempt == 2:
+                    raise ModelError(f"the face model's process stopped twice in a row ({error})") from error
+        raise AssertionError("unreachable")
+
+    def _running(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_start, initargs=(self._options,))
+            return self._pool
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def create(paths: Any, settings: Any, *, process: bool | None = None, **options: Any) -> Any:
+    """Registry factory: the child-process backend where there is a second core to give it.
+
+    process: True/False forces it; None (the default) uses a child when the machine has 2+ cores
+    (with one core, a second interpreter would only cost memory).
+    """
+    if process is None:
+        process = (os.cpu_count() or 1) >= 2
+    return FaceProcess(**options) if process else DlibFaceBackend(**options)
+
+
+# ---- in the child ----------------------------------------------------------------------
+
+_backend: DlibFaceBackend | None = None
+
+
+def _start(options: dict[str, Any]) -> None:
+    global _backend
+    _backend = DlibFaceBackend(**options)
+
+
+def _detect(pixels: np.ndarray) -> list[DetectedFace]:
+    assert _backend is not None, "initializer did not run"
+    return _backend.detect(pixels)

@@ -1,0 +1,90 @@
+"""The face backend in a child process: the same faces as in-process, and it survives its child dying."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+from conftest_perception import astronaut  # noqa: F401 - fixture
+
+from companion.core.errors import ModelError
+from companion.core.protocols import FaceBackend
+
+pytestmark = pytest.mark.models
+
+pytest.importorskip("dlib")
+from companion.backends import registry  # noqa: E402
+from companion.backends.face_process import FaceProcess  # noqa: E402
+from companion.backends.faces import DlibFaceBackend  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def child():
+    backend = FaceProcess()
+    yield backend
+    backend.close()
+
+
+def _child_pid(backend: FaceProcess) -> int:
+    return backend._call(os.getpid)
+
+
+def test_finds_the_same_faces_as_in_process(child, astronaut):
+    assert isinstance(child, FaceBackend)
+    (here,), (there,) = DlibFaceBackend().detect(astronaut), child.detect(astronaut)
+    assert there.box == here.box
+    assert float(here.embedding @ there.embedding) > 0.9999
+    assert _child_pid(child) != os.getpid()
+
+
+def test_bad_pixels_raise_the_same_error_as_in_process(child):
+    with pytest.raises(ValueError, match="RGB uint8"):
+        child.detect(np.zeros((20, 20), dtype=np.uint8))
+
+
+def test_a_killed_child_is_replaced_and_the_photo_still_analysed(child, astronaut):
+    first = _child_pid(child)
+    os.kill(first, signal.SIGKILL)
+    assert len(child.detect(astronaut)) == 1
+    assert _child_pid(child) != first
+
+
+def test_a_child_that_keeps_dying_is_a_model_error_not_a_hang(child, astronaut):
+    with pytest.raises(ModelError, match="stopped twice"):
+        child._call(os._exit, 3)
+    assert len(child.detect(astronaut)) == 1       # and the next call starts afresh
+
+
+def test_close_stops_the_child(astronaut):
+    backend = FaceProcess()
+    pid = _child_pid(backend)
+    backend.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert len(backend.detect(astronaut)) == 1      # used again: a new child
+    backend.close()
+
+
+def test_the_registry_runs_faces_in_a_child_only_with_a_second_core(tmp_path, monkeypatch):
+    from companion.config import Settings
+    from companion.paths import resolve
+
+    paths, settings = resolve(tmp_path), Settings()
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert isinstance(registry.create("faces", paths, settings), FaceProcess)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert isinstance(registry.create("faces", paths, settings), DlibFaceBackend)
+
+
+def test_closing_the_services_stops_the_face_child(tmp_path, monkeypatch, astronaut):
+    from companion.services import Services
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    services = Services.open(tmp_path)
+    assert len(services.face_backend.detect(astronaut)) == 1
+    pid = _child_pid(services.face_backend)
+    services.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
