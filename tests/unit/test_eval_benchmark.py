@@ -89,6 +89,16 @@ def test_metrics_penalise_hedging_and_naming_a_stranger() -> None:
         == tasks.NONE_OPTION
 
 
+def test_echoing_the_options_is_not_choosing_one() -> None:
+    choices = ("rooibos", "black tea", "green tea", "chai")
+    item = tasks.Item("x", "PREF_LATEST", "Which tea do I like now?", "rooibos", choices=choices)
+    assert metrics.score(item, " (a) rooibos (b) black tea (c) green tea (d) chai.", PLACES, []) == 0.0
+    # The statement after the echo still counts, by its letter or by the option it names.
+    assert metrics.score(item, "(a) rooibos (b) black tea (c) green tea (d) chai.\nYou like rooibos now.",
+                         PLACES, []) == 1.0
+    assert metrics.score(item, "(a) rooibos (b) black tea\n(d)", PLACES, []) == 0.0
+
+
 def test_annotated_perception_misses_and_false_matches_at_the_set_rates() -> None:
     known = [f"P{i}" for i in range(10)]
     kinds = dict.fromkeys(known, "person")

@@ -5,8 +5,8 @@ names; LAR: the gold action's words are in the answer; ITR: the literal
 keyword is in the answer; REC: yes / no / can't tell read from the answer;
 CAPQA: a text-only judge answers the MCQ from the caption alone (an option is
 confirmed when all its words are in the caption; exactly one confirmed option
-wins, else D, "none can be confirmed"); Persona MCQs: the letter, else the one
-option the answer states.
+wins, else D, "none can be confirmed"); Persona MCQs: the letter, else the option the
+answer states first, ignoring a line that echoes the option list.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ _UNSURE = re.compile(r"\b(?:can'?t tell|cannot tell|don'?t know|do not know|not 
 _YES = re.compile(r"\b(?:yes|is in (?:this|the) photo)\b", re.I)
 _NO = re.compile(r"\b(?:no|not in (?:this|the) photo|isn'?t in)\b", re.I)
 _LETTER = re.compile(r"\(([a-d])\)|^\s*([a-d])[).:]?\s*$|^\s*([a-d])[).:]\s", re.I | re.M)
+# A line listing two or more lettered options: the model echoing the question, not choosing.
+_ECHOED_OPTIONS = re.compile(r"^.*\([a-d]\).*\([a-d]\).*$", re.I | re.M)
 _STOPWORDS = {"the", "a", "an", "of", "to", "in", "at", "on", "from", "and", "my", "is"}
 
 
@@ -57,7 +59,12 @@ def recognition_label(text: str) -> str:
 
 
 def chosen_option(text: str, choices: tuple[str, ...]) -> str:
-    """The option an answer picks: its letter if it gives one, else the option it states first."""
+    """The option an answer picks: its letter if it gives one, else the option it states first.
+
+    An echoed option list ("(a) tea (b) coffee ...") is dropped first: it names every option, so
+    reading it would score whichever option happens to come first.
+    """
+    text = _ECHOED_OPTIONS.sub("", text)
     match = _LETTER.search(text)
     if match:
         index = "abcd".index(next(g for g in match.groups() if g).lower())
