@@ -23,8 +23,8 @@ import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import numpy as np
@@ -34,9 +34,16 @@ from companion.core.types import DetectedFace
 
 from .faces import DlibFaceBackend
 
+_STOP_SECONDS = 5.0      # how long close() waits for the child before killing it
+
 
 class FaceProcess:
-    """``FaceBackend`` that runs a ``DlibFaceBackend`` built from ``options`` in one child process."""
+    """``FaceBackend`` that runs a ``DlibFaceBackend`` built from ``options`` in one child process.
+
+    A plain process and a pipe rather than ``ProcessPoolExecutor``: Python 3.11's pool can
+    hang forever when its worker is killed while idle (measured here: the next call never
+    returned), while a dead child makes a pipe fail at once (``EOFError`` / ``BrokenPipeError``).
+    """
 
     name = DlibFaceBackend.name
     dim = DlibFaceBackend.dim
@@ -44,47 +51,69 @@ class FaceProcess:
     def __init__(self, **options: Any) -> None:
         DlibFaceBackend(**options)   # missing weights or bad options fail here, before a child starts
         self._options = options
-        self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()   # one request at a time: the child answers in order
+        self._child: tuple[BaseProcess, Connection] | None = None
 
     def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
         """Faces in an RGB uint8 H x W x 3 array, found in the child (see ``DlibFaceBackend.detect``)."""
-        return self._call(_detect, np.asarray(pixels))
+        return self._call("detect", np.asarray(pixels))
 
     def child_cpu_seconds(self) -> float:
         """CPU time the current child has used (benchmarks add it to this process's)."""
-        return self._call(time.process_time)
+        return self._call("cpu")
+
+    @property
+    def child_pid(self) -> int | None:
+        """The running child's process id (None before the first call or after ``close``)."""
+        child = self._child
+        return child[0].pid if child is not None else None
 
     def close(self) -> None:
-        """Stop the child (it is started again on the next ``detect``)."""
+        """Stop the child (it is started again on the next call)."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._stop()
 
-    def _call(self, function: Any, *args: Any) -> Any:
-        for attempt in (1, 2):
-            pool = self._running()
-            try:
-                return pool.submit(function, *args).result()
-            except BrokenProcessPool as error:
-                self._discard(pool)
-                if attempt == 2:
-                    raise ModelError(f"the face model's process stopped twice in a row ({error})") from error
+    def _call(self, request: str, payload: Any = None) -> Any:
+        with self._lock:
+            for attempt in (1, 2):
+                if self._child is None:
+                    self._child = self._spawn()
+                _, connection = self._child
+                try:
+                    connection.send((request, payload))
+                    ok, result = connection.recv()
+                except (EOFError, OSError) as error:       # the child died (killed, out of memory, crashed)
+                    self._stop()
+                    if attempt == 2:
+                        raise ModelError(f"the face model's process stopped twice in a row ({error!r})") from error
+                    continue
+                if ok:
+                    return result
+                raise result                               # the child's exception, e.g. ValueError for bad pixels
         raise AssertionError("unreachable")
 
-    def _running(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_start, initargs=(self._options,))
-            return self._pool
+    def _spawn(self) -> tuple[BaseProcess, Connection]:
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_serve, args=(theirs, self._options), name="companion-faces", daemon=True)
+        process.start()
+        theirs.close()      # only the child holds its end: its death then ends our reads and writes
+        return process, ours
 
-    def _discard(self, pool: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
+    def _stop(self) -> None:
+        child, self._child = self._child, None
+        if child is None:
+            return
+        process, connection = child
+        try:
+            connection.send(("stop", None))
+        except OSError:
+            pass                                            # already gone
+        connection.close()
+        process.join(_STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def create(paths: Any, settings: Any, *, process: bool | None = None, **options: Any) -> Any:
@@ -100,14 +129,19 @@ def create(paths: Any, settings: Any, *, process: bool | None = None, **options:
 
 # ---- in the child ----------------------------------------------------------------------
 
-_backend: DlibFaceBackend | None = None
-
-
-def _start(options: dict[str, Any]) -> None:
-    global _backend
-    _backend = DlibFaceBackend(**options)
-
-
-def _detect(pixels: np.ndarray) -> list[DetectedFace]:
-    assert _backend is not None, "initializer did not run"
-    return _backend.detect(pixels)
+def _serve(connection: Connection, options: dict[str, Any]) -> None:
+    """Answer requests until told to stop or the parent goes away."""
+    backend = DlibFaceBackend(**options)
+    while True:
+        try:
+            request, payload = connection.recv()
+        except (EOFError, OSError):
+            return                                          # the parent exited or closed the pipe
+        if request == "stop":
+            return
+        try:
+            result = backend.detect(payload) if request == "detect" else time.process_time()
+        except Exception as error:  # noqa: BLE001 - sent back and raised in the parent
+            connection.send((False, error))
+        else:
+            connection.send((True, result))

@@ -27,16 +27,12 @@ def child():
     backend.close()
 
 
-def _child_pid(backend: FaceProcess) -> int:
-    return backend._call(os.getpid)
-
-
 def test_finds_the_same_faces_as_in_process(child, astronaut):
     assert isinstance(child, FaceBackend)
     (here,), (there,) = DlibFaceBackend().detect(astronaut), child.detect(astronaut)
     assert there.box == here.box
     assert float(here.embedding @ there.embedding) > 0.9999
-    assert _child_pid(child) != os.getpid()
+    assert child.child_pid not in (None, os.getpid())
 
 
 def test_bad_pixels_raise_the_same_error_as_in_process(child):
@@ -45,21 +41,33 @@ def test_bad_pixels_raise_the_same_error_as_in_process(child):
 
 
 def test_a_killed_child_is_replaced_and_the_photo_still_analysed(child, astronaut):
-    first = _child_pid(child)
+    child.detect(astronaut)
+    first = child.child_pid
     os.kill(first, signal.SIGKILL)
     assert len(child.detect(astronaut)) == 1
-    assert _child_pid(child) != first
+    assert child.child_pid != first
 
 
-def test_a_child_that_keeps_dying_is_a_model_error_not_a_hang(child, astronaut):
+def test_a_child_that_keeps_dying_is_a_model_error_not_a_hang(child, astronaut, monkeypatch):
+    spawn = FaceProcess._spawn
+
+    def doomed(self):
+        process, connection = spawn(self)
+        process.kill()                              # dies before it can answer, every time
+        return process, connection
+
+    child.close()
+    monkeypatch.setattr(FaceProcess, "_spawn", doomed)
     with pytest.raises(ModelError, match="stopped twice"):
-        child._call(os._exit, 3)
+        child.detect(astronaut)
+    monkeypatch.undo()
     assert len(child.detect(astronaut)) == 1       # and the next call starts afresh
 
 
 def test_close_stops_the_child(astronaut):
     backend = FaceProcess()
-    pid = _child_pid(backend)
+    backend.detect(astronaut)
+    pid = backend.child_pid
     backend.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
@@ -84,7 +92,7 @@ def test_closing_the_services_stops_the_face_child(tmp_path, monkeypatch, astron
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     services = Services.open(tmp_path)
     assert len(services.face_backend.detect(astronaut)) == 1
-    pid = _child_pid(services.face_backend)
+    pid = services.face_backend.child_pid
     services.close()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
