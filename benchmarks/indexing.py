@@ -130,7 +130,7 @@ class Busy:
         return total
 
 
-def run_config(name: str, targets: list[Path], models: Path, work: Path) -> dict[str, object]:
+def run_config(name: str, targets: list[Path], models: Path, work: Path, run: int = 0) -> dict[str, object]:
     """Index ``targets`` into a fresh profile with config ``name``; returns the measurements."""
     from companion.backends.clip_onnx import OnnxClipEmbedder
     from companion.backends.face_process import FaceProcess
@@ -141,7 +141,7 @@ def run_config(name: str, targets: list[Path], models: Path, work: Path) -> dict
 
     config = CONFIGS[name]
     indexing.ANALYSIS_THREADS = int(config["threads"])  # type: ignore[call-overload]
-    os.environ["COMPANION_HOME"] = str(work / f"home-{name}")
+    os.environ["COMPANION_HOME"] = str(work / f"home-{run}-{name}")   # a config may be named twice
     services = Services.open()
     faces = (FaceProcess if config.get("process") else DlibFaceBackend)(**config["faces"])  # type: ignore[arg-type]
     embedder = OnnxClipEmbedder(models / "clip-vit-b-32", quantized=config["quantized"],  # type: ignore[arg-type]
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, object]] = []
     try:
         for name in names:
-            results.append(run_config(name, targets, models, work))
+            results.append(run_config(name, targets, models, work, len(results)))
             report(results[-1], results[0])
     finally:
         shutil.rmtree(work, ignore_errors=True)   # profiles, thumbnails (and the library unless --library)

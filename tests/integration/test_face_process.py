@@ -52,9 +52,9 @@ def test_a_child_that_keeps_dying_is_a_model_error_not_a_hang(child, astronaut, 
     spawn = FaceProcess._spawn
 
     def doomed(self):
-        process, connection = spawn(self)
-        process.kill()                              # dies before it can answer, every time
-        return process, connection
+        child = spawn(self)
+        child.process.kill()                        # dies before it can answer, every time
+        return child
 
     child.close()
     monkeypatch.setattr(FaceProcess, "_spawn", doomed)
@@ -62,6 +62,17 @@ def test_a_child_that_keeps_dying_is_a_model_error_not_a_hang(child, astronaut, 
         child.detect(astronaut)
     monkeypatch.undo()
     assert len(child.detect(astronaut)) == 1       # and the next call starts afresh
+
+
+def test_two_threads_can_ask_at_once_and_each_gets_its_own_answer(child, astronaut):
+    # The indexer's two analysis threads send their photos without waiting for each other.
+    from concurrent.futures import ThreadPoolExecutor
+
+    blank = np.zeros((300, 300, 3), dtype=np.uint8)
+    photos = [astronaut, blank] * 4
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(child.detect, photos))
+    assert [len(faces) for faces in found] == [1, 0] * 4
 
 
 def test_close_stops_the_child(astronaut):
