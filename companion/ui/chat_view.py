@@ -95,9 +95,21 @@ class MessageView(QtWidgets.QFrame):
         self.reminders = QtWidgets.QVBoxLayout()
         self.reminder_labels: list[QtWidgets.QLabel] = []
         layout.addLayout(self.reminders)
-        self.sources = QtWidgets.QHBoxLayout()
+        # Source cards scroll sideways in their own strip, so many sources never make the
+        # whole message (and the chat) wider than the window.
+        strip = QtWidgets.QWidget()
+        self.sources = QtWidgets.QHBoxLayout(strip)
+        self.sources.setContentsMargins(0, 0, 0, 0)
         self.sources.addStretch(1)
-        layout.addLayout(self.sources)
+        self.source_strip = QtWidgets.QScrollArea()
+        self.source_strip.setObjectName("sources")
+        self.source_strip.setWidget(strip)
+        self.source_strip.setWidgetResizable(True)
+        self.source_strip.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.source_strip.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.source_strip.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.source_strip.hide()
+        layout.addWidget(self.source_strip)
         self.cards: list[SourceCard] = []
 
     def append(self, token: str) -> None:
@@ -131,6 +143,13 @@ class MessageView(QtWidgets.QFrame):
     def add_source(self, card: SourceCard) -> None:
         self.sources.insertWidget(self.sources.count() - 1, card)
         self.cards.append(card)
+        self._fit_source_strip()
+        self.source_strip.show()
+
+    def _fit_source_strip(self) -> None:
+        # As tall as the tallest card plus room for the sideways scroll bar.
+        tallest = max(c.sizeHint().height() for c in self.cards)
+        self.source_strip.setFixedHeight(tallest + self.source_strip.horizontalScrollBar().sizeHint().height() + 4)
 
 
 class ChatInput(QtWidgets.QPlainTextEdit):

@@ -153,3 +153,22 @@ def test_a_streamed_answer_from_the_test_model(qtbot, window: MainWindow, servic
         pass
     assert blocker.args[0] is not None and len(tokens) > 1  # it streamed
     assert window.chat.messages[-1].body.text().strip()
+
+
+def test_many_source_cards_scroll_sideways_inside_the_message(qtbot, window: MainWindow) -> None:
+    """Ten long memory cards must not make the answer (and the chat) wider than the window."""
+    from companion.ui.chat_view import MessageView, SourceCard
+
+    window.resize(900, 700)
+    window.show()
+    qtbot.waitExposed(window)
+    message = MessageView("assistant", "You last saw Anna in Lisbon.")
+    window.chat.column.insertWidget(window.chat.column.count() - 1, message)
+    for i in range(10):
+        message.add_source(SourceCard({"type": "memory", "id": i, "time": "2024-05-20",
+                                       "snippet": f"Anna and I took Rex to the lake, day {i}, and it was cold"}))
+    qtbot.waitUntil(lambda: message.source_strip.isVisible())
+    viewport = window.chat.scroll.viewport().width()
+    assert message.width() <= viewport
+    assert not window.chat.scroll.horizontalScrollBar().isVisible()
+    assert message.source_strip.horizontalScrollBar().maximum() > 0     # the cards scroll, the chat does not
