@@ -40,12 +40,20 @@ class PersonaPanel(QtWidgets.QGroupBox):
         super().__init__("How I see you (Big Five, 1–5)", parent)
         form = QtWidgets.QFormLayout(self)
         self.bars: dict[str, QtWidgets.QProgressBar] = {}
+        self.values: dict[str, QtWidgets.QLabel] = {}
         for trait in BIG_FIVE:
             bar = QtWidgets.QProgressBar()
             bar.setRange(100, 500)  # hundredths of the 1-5 scale
             bar.setMinimumWidth(160)
-            self.bars[trait] = bar
-            form.addRow(trait.title(), bar)
+            # The score beside the bar, not on it: some styles draw the text where the bar's
+            # colour ends, splitting "3.00" across two backgrounds.
+            bar.setTextVisible(False)
+            value = QtWidgets.QLabel()
+            row = QtWidgets.QHBoxLayout()
+            row.addWidget(bar, 1)
+            row.addWidget(value)
+            self.bars[trait], self.values[trait] = bar, value
+            form.addRow(trait.title(), row)
         self.interactions = QtWidgets.QLabel()
         form.addRow(self.interactions)
         self.reset_button = QtWidgets.QPushButton("Reset…")
@@ -55,7 +63,7 @@ class PersonaPanel(QtWidgets.QGroupBox):
     def show_persona(self, persona: Persona) -> None:
         for trait, score in persona.scores().items():
             self.bars[trait].setValue(round(score * 100))
-            self.bars[trait].setFormat(f"{score:.2f}")
+            self.values[trait].setText(f"{score:.2f}")
         self.interactions.setText(f"Learned from {persona.interactions} conversations" if persona.interactions
                                   else "Nothing learned yet: neutral")
 

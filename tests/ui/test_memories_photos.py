@@ -59,11 +59,13 @@ def test_persona_bars_and_reset(qtbot, window: MainWindow, services: Services, s
     with qtbot.waitSignal(view.loaded, timeout=5000):
         window.show_view(3)
     assert view.persona.bars["openness"].value() == 450
+    assert view.persona.values["openness"].text() == "4.50"
     assert "7" in view.persona.interactions.text()
     with qtbot.waitSignal(view.loaded, timeout=5000):
         view.persona.reset_button.click()
     assert say_yes
     assert view.persona.bars["openness"].value() == 300
+    assert view.persona.values["openness"].text() == "3.00"
     assert services.store.persona.get().openness == 3.0
 
 
