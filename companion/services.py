@@ -110,10 +110,11 @@ class Services:
     def warm_up(self) -> list[str]:
         """Load the perception models and the gazetteer's name index now; returns what loaded.
 
-        The app runs this in a worker as soon as its window shows. dlib's model
-        loader and the gazetteer's index build hold the GIL for a few hundred
-        milliseconds each, so paying for them later, mid-question or mid-index,
-        would freeze the window at the worst moment.
+        The app runs this in a worker as soon as its window shows, so the first
+        question or index does not wait seconds for them: it starts the face
+        child process (which loads dlib there), opens the ONNX sessions and
+        builds the gazetteer (written so that none of this holds the GIL for
+        long: benchmarks/README.md, "Desktop app responsiveness").
         """
         import numpy as np
 
