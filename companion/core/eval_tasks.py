@@ -12,10 +12,11 @@ histories, sizes and baselines.
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from companion.core.evaluation.metrics import token_f1, tokens
 
 PLACES = ("Lyon", "Grenoble", "Annecy", "Geneva", "Munich", "Vienna", "Porto", "Seville", "Bergen", "Kyoto",
           "Bologna", "Krakow")
@@ -71,22 +72,10 @@ def generate_history(names: list[str], seed: int = 0, start: datetime | None = N
     return history
 
 
-def tokens(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", text.lower()))
-
-
-def token_f1(predicted: str, gold: str) -> float:
-    """Token-set F1, CoViP's LSD metric."""
-    p, g = tokens(predicted), tokens(gold)
-    common = len(p & g)
-    if not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
-
-
 def contains(text: str, phrase: str) -> bool:
-    return " ".join(sorted(tokens(phrase))) != "" and tokens(phrase) <= tokens(text)
+    """Every word of ``phrase`` (stopwords too, unlike the personal suite's judge) is in ``text``."""
+    words = tokens(phrase)
+    return bool(words) and words <= tokens(text)
 
 
 @dataclass
