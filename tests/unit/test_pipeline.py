@@ -11,10 +11,17 @@ HISTORY = ((0, "Yesterday I went hiking in Chamonix with Anna."),
            (3, "If Anna shows up again, remind me with the keyword SKS."))
 
 
-def test_no_model_gives_a_structured_answer_and_says_which_model_to_get(tmp_path) -> None:
+def remembering(tmp_path, *people: str):  # type: ignore[no-untyped-def]
+    """A profile that knows ``people`` (Anna by default) and has been told HISTORY."""
     d = deps(tmp_path)
-    d.store.concepts.add("Anna", "person")
+    for name in people or ("Anna",):
+        d.store.concepts.add(name, "person")
     say(d, *HISTORY)
+    return d
+
+
+def test_no_model_gives_a_structured_answer_and_says_which_model_to_get(tmp_path) -> None:
+    d = remembering(tmp_path)
     answer = run(d, "Where did I last see Anna? What was I doing the last time I told you about Anna?")
     assert "Chamonix" in answer.answer and "baking bread in Lyon" in answer.answer
     assert "companion models download gemma-3-4b" in answer.notice
@@ -27,19 +34,14 @@ def test_empty_history_says_so(tmp_path) -> None:
 
 
 def test_checker_appends_a_place_the_model_left_out(tmp_path) -> None:
-    d = deps(tmp_path)
-    d.store.concepts.add("Anna", "person")
-    say(d, *HISTORY)
+    d = remembering(tmp_path)
     d.model = ScriptedModel("She was with you on a lovely day.")
     answer = run(d, "Where did I last see Anna?")
     assert answer.answer.startswith("She was with you") and "Chamonix" in answer.answer
 
 
 def test_checker_replaces_a_contradicting_place_or_a_guessed_name(tmp_path) -> None:
-    d = deps(tmp_path)
-    d.store.concepts.add("Anna", "person")
-    d.store.concepts.add("Bob", "person")
-    say(d, *HISTORY)
+    d = remembering(tmp_path, "Anna", "Bob")
     d.model = ScriptedModel("You last saw Anna in Berlin in 2026.")
     answer = run(d, "Where did I last see Anna?")
     assert "Berlin" not in answer.answer and "Chamonix" in answer.answer
@@ -83,9 +85,7 @@ def test_bounded_retrieval_loop_runs_when_the_model_asks(tmp_path) -> None:
 
 
 def test_an_answer_that_parrots_the_record_block_is_replaced(tmp_path) -> None:
-    d = deps(tmp_path)
-    d.store.concepts.add("Anna", "person")
-    say(d, *HISTORY)
+    d = remembering(tmp_path)
     d.model = ScriptedModel("[card] Anna (person): [last seen] Anna: Chamonix 2026")
     answer = run(d, "Where did I last see Anna?")
     assert "[card]" not in answer.answer and answer.answer.startswith("You last saw Anna")
@@ -100,10 +100,7 @@ def _photo_showing(d, *names: str):  # type: ignore[no-untyped-def]
 
 
 def test_asking_whether_someone_is_in_the_photo_follows_what_was_recognised(tmp_path) -> None:
-    d = deps(tmp_path)
-    d.store.concepts.add("Anna", "person")
-    d.store.concepts.add("Bob", "person")
-    say(d, *HISTORY)
+    d = remembering(tmp_path, "Anna", "Bob")
     # Naming Anna pulls her card into the context; a small model then says yes. The photo shows Bob.
     d.model = ScriptedModel("Yes, Anna is in this photo, hiking in Chamonix.")
     answer = run(d, "Is Anna in this photo?", perception=_photo_showing(d, "Bob"))
@@ -133,9 +130,7 @@ def test_who_is_this_names_the_recognised_person_with_their_card(tmp_path) -> No
 
 
 def test_where_did_i_last_see_rejects_any_other_remembered_place(tmp_path) -> None:
-    d = deps(tmp_path)
-    d.store.concepts.add("Anna", "person")
-    say(d, *HISTORY)
+    d = remembering(tmp_path)
     # Lyon is in the records (a phone call), but it is not where you last *saw* Anna.
     d.model = ScriptedModel("You last saw Anna in Lyon.")
     answer = run(d, "Where did I last see Anna?")
