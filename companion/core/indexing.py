@@ -48,8 +48,9 @@ from companion.core.types import Box, DecodedPhoto, DetectedFace, Place, Progres
 
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
 HASH_CHUNK = 1 << 20
-# Two analysis threads: dlib holds the GIL while it runs, so one thread's face search and the
-# other's JPEG decode (Pillow releases the GIL) overlap, but two face searches never would.
+# Two analysis threads: one thread's face search overlaps the other's JPEG decode (Pillow releases
+# the GIL). A third would not help: there is one face search at a time (one face child process,
+# or dlib holding the GIL when it runs in this process), so a second search only queues.
 ANALYSIS_THREADS = 2
 SCAN_REPORT_EVERY = 200
 
