@@ -4,27 +4,33 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 
-.PHONY: run test test-headless lint package clean
+.PHONY: run test test-headless lint package clean llama
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# Stamps re-run the install only when the dependencies change.
-$(VENV)/.app-installed: pyproject.toml | $(BIN)/python
+## Build llama-cpp-python portably (CPU variants chosen at run time; LLAMA_BACKEND=cuda|metal for GPUs)
+## and install it; reuses a wheel built earlier with the same flags (see scripts/build_llama.py).
+llama: | $(BIN)/python
+	$(BIN)/python scripts/build_llama.py
+
+# Stamps re-run the install only when the dependencies change; llama comes first so that
+# pip never compiles llama-cpp-python itself (its default build is -march=native).
+$(VENV)/.app-installed: pyproject.toml | llama
 	$(PIP) install --quiet -e .
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.test-installed: pyproject.toml | llama
 	$(PIP) install --quiet -e '.[test,export]'
 	touch $@ $(VENV)/.app-installed
 
 ## Create the virtual environment, install Companion and open the app.
-run: $(VENV)/.app-installed
+run: llama $(VENV)/.app-installed
 	$(BIN)/python -m companion gui
 
 ## Install what the tests need and run the whole suite, then the core and CLI without Qt.
-test: $(VENV)/.test-installed
+test: llama $(VENV)/.test-installed
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-headless
@@ -36,7 +42,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/lint-imports
 
 ## Build the app for this platform (dist/: one folder, archive, installer), then smoke-test it.
-package: $(VENV)/.test-installed
+package: llama $(VENV)/.test-installed
 	$(PIP) install --quiet pyinstaller
 	$(BIN)/python packaging/build.py
 
