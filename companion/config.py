@@ -37,6 +37,9 @@ class Settings:
     device: str = "auto"  # auto | cpu | cuda | metal
     idle_unload_seconds: int = 600
     image_max_tokens: int = 256
+    # llama.cpp's AMX CPU code crashes on virtualised Sapphire Rapids / Xeon 6 hosts; opt in only
+    # on bare metal (COMPANION_LLAMA_AMX=1 does the same for one run).
+    llm_allow_amx: bool = False
     session_gap_minutes: int = 60
     # Cosine distances between L2-normalised dlib descriptors. dlib's "same person
     # below 0.6 euclidean" on its raw (norm ~1.4) vectors is ~0.09 here; two different

@@ -8,12 +8,10 @@ Everything here is cheap and never raises: ``companion doctor`` prints it.
 
 from __future__ import annotations
 
-import ctypes
 import platform
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from companion.config import Settings
@@ -27,7 +25,10 @@ class LlamaBuild:
     version: str = ""
     gpu_offload: bool = False
     backends: tuple[str, ...] = ()      # ggml backend registry names, e.g. ("CUDA", "CPU")
-    system_info: str = ""
+    system_info: str = ""               # llama.cpp's own line: the CPU features the loaded backend uses
+    portable: bool = False              # CPU variants chosen at run time (False: one CPU target, maybe native)
+    cpu_variant: str = ""               # e.g. "haswell", "zen4"
+    summary: str = ""                   # one sentence on the build, for people
     error: str = ""
 
 
@@ -55,40 +56,33 @@ class HardwareReport:
     onnxruntime_providers: list[str] = field(default_factory=list)
 
 
-def _ggml_backend_names(lib_dir: Path) -> tuple[str, ...]:
-    # llama-cpp-python does not wrap the ggml backend registry; read it through ctypes.
-    for name in ("libggml.so", "libggml.dylib", "ggml.dll"):
-        candidate = lib_dir / name
-        if candidate.exists():
-            lib = ctypes.CDLL(str(candidate))
-            lib.ggml_backend_reg_count.restype = ctypes.c_size_t
-            lib.ggml_backend_reg_get.restype = ctypes.c_void_p
-            lib.ggml_backend_reg_get.argtypes = [ctypes.c_size_t]
-            lib.ggml_backend_reg_name.restype = ctypes.c_char_p
-            lib.ggml_backend_reg_name.argtypes = [ctypes.c_void_p]
-            return tuple(
-                (lib.ggml_backend_reg_name(lib.ggml_backend_reg_get(i)) or b"?").decode()
-                for i in range(lib.ggml_backend_reg_count())
-            )
-    return ()
+def llama_build(allow_amx: bool = False) -> LlamaBuild:
+    """Inspect the installed llama-cpp-python; ``available=False`` when it cannot be imported.
 
-
-def llama_build() -> LlamaBuild:
-    """Inspect the installed llama-cpp-python; ``available=False`` when it cannot be imported."""
+    Loads llama.cpp's backends first (``llama_backends.ensure_loaded``): a portable build
+    has none until then, and its system info names the CPU variant chosen for this machine.
+    """
     try:
         import llama_cpp  # lazy: importing companion.backends must stay cheap
+
+        from .llama import quiet_native_logs
+        from .llama_backends import ensure_loaded, registered
+
+        quiet_native_logs()
+        loaded = ensure_loaded(allow_amx)
+        backends = registered()
     except Exception as exc:  # ImportError, or a broken shared library (OSError)
         return LlamaBuild(available=False, error=f"{type(exc).__name__}: {exc}")
-    try:
-        backends = _ggml_backend_names(Path(llama_cpp.__file__).parent / "lib")
-    except OSError:
-        backends = ()
     return LlamaBuild(
         available=True,
         version=getattr(llama_cpp, "__version__", ""),
         gpu_offload=bool(llama_cpp.llama_supports_gpu_offload()),
         backends=backends,
         system_info=llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+        portable=loaded.portable,
+        cpu_variant=loaded.cpu_variant,
+        summary=loaded.describe(),
+        error=loaded.error,
     )
 
 
@@ -129,7 +123,7 @@ def gpu_layers_for(settings: Settings) -> int:
     """What the model loader passes as ``n_gpu_layers`` for these settings."""
     if settings.device == "cpu":
         return 0
-    return choose_n_gpu_layers(settings.n_gpu_layers, llama_build(), detect_gpus())[0]
+    return choose_n_gpu_layers(settings.n_gpu_layers, llama_build(settings.llm_allow_amx), detect_gpus())[0]
 
 
 def onnxruntime_providers() -> list[str]:
@@ -143,7 +137,7 @@ def onnxruntime_providers() -> list[str]:
 def doctor_report(settings: Settings | None = None) -> dict[str, Any]:
     """Everything ``companion doctor`` shows about compute, as plain JSON-able data."""
     settings = settings or Settings()
-    build = llama_build()
+    build = llama_build(settings.llm_allow_amx)
     gpus = detect_gpus()
     if settings.device == "cpu":
         layers, reason = 0, "device = cpu in settings"

@@ -79,8 +79,12 @@ class LlamaModel:
     def __init__(self, model_path: str | Path, mmproj_path: str | Path | None = None, *, name: str = "",
                  n_ctx: int | None = None, max_ctx: int = DEFAULT_MAX_CTX, n_gpu_layers: int = 0,
                  n_threads: int | None = None, image_max_tokens: int | None = 256,
-                 chat_format: str = "auto", verbose: bool = False) -> None:
-        """``chat_format``: auto (GGUF template, else a simple one) | simple | raw (plain completion)."""
+                 chat_format: str = "auto", verbose: bool = False, allow_amx: bool = False) -> None:
+        """``chat_format``: auto (GGUF template, else a simple one) | simple | raw (plain completion).
+
+        ``allow_amx``: let llama.cpp use its AMX CPU code (off by default; see ``llama_backends``).
+        """
+        from companion.backends.llama_backends import ensure_loaded
         from companion.backends.model_manager import check_mmproj_compatible, read_gguf
 
         self.model_path = Path(model_path)
@@ -102,7 +106,10 @@ class LlamaModel:
 
         import llama_cpp  # lazy: heavy native library
         self._lc = llama_cpp
-        _quiet_native_logs(verbose)
+        quiet_native_logs(verbose)
+        self.backends = ensure_loaded(allow_amx)
+        if self.backends.error:
+            raise ModelError(f"llama.cpp cannot run here: {self.backends.error}")
         try:
             self._llm = llama_cpp.Llama(
                 model_path=str(self.model_path), n_ctx=n_ctx or choose_n_ctx(info.metadata, max_ctx),
@@ -142,6 +149,14 @@ class LlamaModel:
     def count_tokens(self, text: str) -> int:
         self._check_open()
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def describe(self) -> tuple[str, bool, int]:
+        """``(name, supports_images, context_length)``: what a process host needs to know."""
+        return self.name, self.supports_images, self.context_length
+
+    def stats(self) -> dict[str, float]:
+        """Timings of the last generation (``last_stats``)."""
+        return dict(self.last_stats)
 
     def close(self) -> None:
         with self._lock:
@@ -395,7 +410,7 @@ class LlamaModel:
             raise ModelError(f"model {self.name} is closed")
 
 
-def _quiet_native_logs(verbose: bool) -> None:
+def quiet_native_logs(verbose: bool = False) -> None:
     """Silence llama.cpp / mtmd's stderr chatter unless verbose (GUI users never see it)."""
     global _QUIET_LOG
     if verbose or _QUIET_LOG is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from companion.cli._services import services_for
 from companion.cli.output import emit_json
@@ -35,11 +36,17 @@ def run_doctor(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(report)
         return 0
-    for key, value in report.items():
-        if isinstance(value, dict):
-            print(f"{key}:")
-            for sub, item in value.items():
-                print(f"  {sub}: {item}")
-        else:
-            print(f"{key}: {value}")
+    _print_tree(report)
     return 0
+
+
+def _print_tree(data: dict[str, Any], indent: str = "") -> None:
+    """Nested sections as indented ``key: value`` lines (lists on one line)."""
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            print(f"{indent}{key}:")
+            _print_tree(value, indent + "  ")
+        elif isinstance(value, (list, tuple)):
+            print(f"{indent}{key}: {', '.join(str(v) for v in value) or '-'}")
+        else:
+            print(f"{indent}{key}: {'-' if value in ('', None, {}) else value}")
