@@ -471,18 +471,25 @@ def resolve_model(name: str, paths: Paths, settings: Settings | None = None) -> 
 
 
 def open_language_model(name: str = "", paths: Paths | None = None, settings: Settings | None = None,
-                        **options: Any) -> Any:
-    """Open a ``LanguageModel`` by name: resolves files, checks the pair, picks GPU layers."""
-    from companion.backends.hardware import gpu_layers_for
-    from companion.backends.llama import LlamaModel
+                        *, process: bool = True, **options: Any) -> Any:
+    """Open a ``LanguageModel`` by name: resolves files, checks the pair, picks GPU layers.
+
+    ``process`` (the default) runs it in a child process, so a crash in llama.cpp cannot
+    take the app down (``llama_process.py``); False loads it here (tests, benchmarks).
+    """
     from companion.paths import resolve
 
     paths = paths or resolve()
     settings = settings or Settings()
     model, mmproj = resolve_model(name, paths, settings)
-    options.setdefault("n_gpu_layers", gpu_layers_for(settings))
     options.setdefault("image_max_tokens", settings.image_max_tokens)
-    return LlamaModel(model, mmproj, name=name or settings.model, **options)
+    if process:
+        from companion.backends.llama_process import LlamaProcess
+
+        return LlamaProcess(model, mmproj, name=name or settings.model, settings=settings, **options)
+    from companion.backends.llama_process import open_model
+
+    return open_model(str(model), str(mmproj) if mmproj else None, name or settings.model, settings, **options)
 
 
 # --- module-level API for the CLI, the UI and `companion doctor` ------------------------

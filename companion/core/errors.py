@@ -48,5 +48,21 @@ class ModelError(CompanionError):
     """A model failed to load or run (wrong mmproj, corrupt file, ...)."""
 
 
+class ModelCrashedError(ModelError):
+    """The language model's process died while working (a crash in native code)."""
+
+    def __init__(self, model: str, exitcode: int | None = None) -> None:
+        how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+        super().__init__(
+            f"The language model {model} crashed ({how}); Companion restarted it and your question "
+            "is still in the box: send it again. If this keeps happening, run `companion doctor` "
+            "or choose another model in Settings.")
+        self.model = model
+        self.exitcode = exitcode
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.model, self.exitcode))
+
+
 class CancelledError(CompanionError):
     """The user cancelled a long operation."""

@@ -204,6 +204,7 @@ class ChatView(QtWidgets.QWidget):
         self.services = services
         self.workers = workers
         self.image: Path | None = None
+        self._asked: tuple[str, Path | None] = ("", None)   # the last question sent, with its photo
         self.worker: Worker | None = None
         self.current: MessageView | None = None
         self.messages: list[MessageView] = []
@@ -284,6 +285,7 @@ class ChatView(QtWidgets.QWidget):
             return
         image, temporary = self.image, self.temporary.isChecked()
         self._last_answer: Any = None
+        self._asked = (question, image)   # put back in the box if answering fails
         self.empty.hide()
         self._add(MessageView("user", question, image))
         self.current = self._add(MessageView("assistant"))
@@ -378,6 +380,11 @@ class ChatView(QtWidgets.QWidget):
     def _on_failed(self, message: str) -> None:
         if self.current is not None:
             self.current.body.setText(f"⚠ {message}")
+        question, image = self._asked
+        if not self.input.toPlainText().strip():   # nothing typed since: the question goes back in the box
+            self.input.setPlainText(question)
+            if image is not None and self.image is None:
+                self.attach_image(image)
         self._reset()
         emit(self.status, message)
         emit(self.answer_finished, None)

