@@ -109,7 +109,8 @@ def read_gguf(path: Path) -> GgufInfo:
     try:
         with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             return _parse_gguf(buf)
-    except (OSError, ValueError, struct.error, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, OverflowError, struct.error, UnicodeDecodeError) as exc:
+        # OverflowError: a damaged length field larger than any file
         raise ModelError(f"{path} is not a readable GGUF model file ({exc})") from exc
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import struct
 import threading
 from pathlib import Path
 
@@ -67,8 +68,9 @@ def test_a_crash_is_a_clear_error_and_the_model_is_back_for_the_next_question(mo
 
 def test_a_file_that_is_not_a_model_fails_to_open_with_a_message(tmp_path: Path) -> None:
     bad = tmp_path / "broken.gguf"
-    bad.write_bytes(b"GGUF" + os.urandom(2048))
-    with pytest.raises(ModelError):
+    # A GGUF header whose first key claims to be 2**63 bytes long, as a damaged download might.
+    bad.write_bytes(b"GGUF" + struct.pack("<IQQQ", 3, 1, 1, 2**63) + os.urandom(2048))
+    with pytest.raises(ModelError, match="not a readable GGUF"):
         LlamaProcess(bad)
     with pytest.raises(ModelError, match="not found"):
         LlamaProcess(tmp_path / "missing.gguf")
