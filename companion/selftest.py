@@ -177,11 +177,15 @@ def check_onnxruntime() -> str:
 
 
 def check_llama() -> str:
-    import llama_cpp
+    from companion.backends.hardware import llama_build
 
-    # llama_print_system_info touches the shared library, not just the Python wrapper.
-    info = llama_cpp.llama_print_system_info().decode("utf-8", "replace").strip()
-    return f"llama-cpp-python {llama_cpp.__version__}; {info[:80]}"
+    # Loads the backends and reads llama.cpp's system info: the shared libraries, not just the wrapper.
+    build = llama_build()
+    if not build.available or build.error:
+        raise RuntimeError(f"llama.cpp unusable: {build.error}")
+    if not build.portable:   # a native build would die with SIGILL on another user's CPU
+        raise RuntimeError(build.summary)
+    return f"llama-cpp-python {build.version}; {build.summary}; {build.system_info[:60]}"
 
 
 def check_index(services: Any, photos: Path) -> str:

@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO / "packaging"))
     import spec_support
 
+    refusal = spec_support.unportable_llama()
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
     for missing in spec_support.missing_app_files():
         print(f"warning: {missing} does not exist; the bundle will not have it", flush=True)
     ver = version()

@@ -170,6 +170,19 @@ def _wanted_shared_library(path: Path) -> bool:
     return re.fullmatch(r".+\.so\.\d+", path.name) is not None
 
 
+def unportable_llama() -> str:
+    """Why the installed llama.cpp must not be bundled ("" when it may): a native build
+    carries this machine's instruction set into every user's installer."""
+    from companion.backends.hardware import llama_build
+
+    build = llama_build()
+    if not build.available or build.error:
+        return f"llama-cpp-python is not usable here: {build.error}"
+    if not build.portable:
+        return f"{build.summary} (`make llama` installs the portable build)"
+    return ""
+
+
 def missing_app_files() -> list[str]:
     """Files the app expects at run time that the build would not find."""
     wanted = [REPO / "resources", REPO / "resources" / "prompts", REPO / "models" / "catalog.toml"]

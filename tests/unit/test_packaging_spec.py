@@ -166,3 +166,16 @@ def test_self_test_reports_failures(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "ok    fine" in out and "FAIL  broken" in out and "ZeroDivisionError" in out
     assert check.failures == ["broken"] and selftest._verdict(check) == 1
+
+
+def test_a_native_llama_build_is_refused_by_the_packager_and_the_self_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    from companion import selftest
+    from companion.backends import hardware
+
+    assert spec_support.unportable_llama() == ""   # what `make` installed: the portable build
+    native = hardware.LlamaBuild(available=True, version="0.3.36", portable=False,
+                                 summary="single-target build: llama.cpp was compiled for one CPU")
+    monkeypatch.setattr(hardware, "llama_build", lambda *a, **k: native)
+    assert "single-target" in spec_support.unportable_llama() and "make llama" in spec_support.unportable_llama()
+    with pytest.raises(RuntimeError, match="single-target"):
+        selftest.check_llama()
