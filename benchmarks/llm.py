@@ -11,7 +11,16 @@ Measured in one run, on real files only (nothing is downloaded):
    SmolVLM-256M's vision tower (SigLIP-B/16 at 512 px, random weights from
    ``scripts/make_mm_fixture.py --real-dims smolvlm``, cached in .cache/).
 
-Usage: ``python benchmarks/llm.py [--tokens 128] [--cap 256] [--json]``
+4. the portable llama.cpp build (CPU variants chosen at run time, what
+   ``make`` installs) against a native one (``-march=native``, pip's default)
+   on the same machine: decode and prompt-eval tokens/s through raw
+   llama-cpp-python, each build in its own process. The native build is made
+   once into ``.cache/llama-native`` (``--build-native``, ~5 minutes);
+5. the cost of running the model in a child process (``LlamaProcess``, what
+   the app does so a llama.cpp crash cannot close the window) against the same
+   model in-process: time to first token and decode tokens/s.
+
+Usage: ``python benchmarks/llm.py [--tokens 128] [--cap 256] [--build-native] [--json]``
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import argparse
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,9 +40,38 @@ CACHE = REPO / ".cache" / "test-models"
 sys.path.insert(0, str(REPO))
 
 from companion.backends.llama import LlamaModel, _default_threads  # noqa: E402
+from companion.backends.llama_process import LlamaProcess  # noqa: E402
 from companion.core.protocols import ChatMessage, GenerationRequest  # noqa: E402
 
 PROMPT = "1, 2, 3,"   # a base model continues counting: no early EOS, same tokens every run
+NATIVE = CACHE.parent / "llama-native"   # pip's default (-march=native) build, for comparison only
+
+# Decode and prompt-eval speed of raw llama-cpp-python, run in a fresh process per build.
+BUILD_PROBE = """
+import json, sys, time
+from companion.backends.llama_backends import ensure_loaded
+loaded = ensure_loaded()
+from llama_cpp import Llama
+model, tokens, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+llm = Llama(model_path=model, n_ctx=2048, n_threads=threads, n_batch=512, verbose=False)
+decode = 0.0
+for _ in range(3):
+    stamps = [time.perf_counter() for _c in llm.create_completion("1, 2, 3,", max_tokens=tokens, temperature=0.0, stream=True)]
+    decode = max(decode, (len(stamps) - 1) / (stamps[-1] - stamps[0]))
+    llm.reset()
+prompt = llm.tokenize((" ".join(str(i) for i in range(1, 400))).encode())[:512]
+evals = []
+for _ in range(3):
+    llm.reset()
+    start = time.perf_counter()
+    llm.eval(prompt)
+    evals.append(len(prompt) / (time.perf_counter() - start))
+import llama_cpp
+print(json.dumps({"decode": decode, "prompt_eval": max(evals), "portable": loaded.portable,
+                  "variant": loaded.cpu_variant or "native",
+                  "system_info": llama_cpp.llama_print_system_info().decode().strip()}))
+llm.close()
+"""
 
 
 def gemma_path() -> Path:
@@ -90,6 +129,46 @@ def decode_rate_adapter(model: Path, tokens: int, threads: int) -> float:
         return best
 
 
+def build_speeds(model: Path, tokens: int, threads: int, extra_path: Path | None = None) -> dict[str, Any]:
+    """Raw llama-cpp-python speeds of the installed build, or of the one in ``extra_path``."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(str(p) for p in (extra_path, REPO) if p))
+    done = subprocess.run([sys.executable, "-c", BUILD_PROBE, str(model), str(tokens), str(threads)],
+                          capture_output=True, text=True, env=env, timeout=600)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[-1]}
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def build_native() -> None:
+    """pip's default build of the pinned version (GGML_NATIVE=ON) into .cache/llama-native."""
+    from importlib.metadata import version
+
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-cache-dir", "--no-binary",
+                    "llama-cpp-python", "--target", str(NATIVE), f"llama-cpp-python=={version('llama-cpp-python')}"],
+                   check=True)
+
+
+def process_cost(model: Path, tokens: int, threads: int) -> dict[str, float]:
+    """TTFT and decode tokens/s in-process vs in the child process, same model and prompt."""
+    request = GenerationRequest([ChatMessage("user", PROMPT)], max_tokens=tokens, temperature=0.0)
+    results: dict[str, float] = {}
+    for label, opener in (("in_process", LlamaModel), ("child", LlamaProcess)):
+        llm = opener(model, chat_format="raw", n_ctx=2048, n_threads=threads)
+        try:
+            best_rate, best_ttft = 0.0, float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                stamps = [time.perf_counter() for _piece in llm.stream(request)]
+                best_ttft = min(best_ttft, stamps[0] - start)
+                best_rate = max(best_rate, (llm.last_stats["generated"] - 1) / (stamps[-1] - stamps[0]))
+        finally:
+            llm.close()
+        results[f"{label}_ttft_ms"] = round(1000 * best_ttft, 1)
+        results[f"{label}_decode_tok_s"] = round(best_rate, 1)
+    results["child_decode_pct"] = round(100 * results["child_decode_tok_s"] / results["in_process_decode_tok_s"], 1)
+    return results
+
+
 def photo_questions(model: Path, projector: Path, photo: Path, cap: int | None) -> dict[str, float]:
     first = [ChatMessage("user", "Write a one-line caption for this photo.", image=str(photo))]
     follow = first + [ChatMessage("assistant", "An astronaut in front of a flag."),
@@ -113,12 +192,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokens", type=int, default=128, help="tokens to generate for the decode rate")
     parser.add_argument("--cap", type=int, default=256, help="image_max_tokens for the capped run")
     parser.add_argument("--json", action="store_true", help="print the numbers as JSON too")
+    parser.add_argument("--build-native", action="store_true",
+                        help="first build pip's default native llama.cpp into .cache/llama-native (~5 min)")
     args = parser.parse_args(argv)
     threads = _default_threads()
     model, projector, photo = gemma_path(), smolvlm_projector(), photo_12mp()
+    if args.build_native and not NATIVE.exists():
+        build_native()
 
     raw = decode_rate_raw(model, args.tokens, threads)
     ours = decode_rate_adapter(model, args.tokens, threads)
+    portable = build_speeds(model, args.tokens, threads)
+    native = build_speeds(model, args.tokens, threads, NATIVE) if NATIVE.exists() else {"error": "not built (--build-native)"}
+    child = process_cost(model, args.tokens, threads)
     capped = photo_questions(model, projector, photo, args.cap)
     uncapped = photo_questions(model, projector, photo, None)
     results: dict[str, Any] = {
@@ -137,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                          "prompt_eval_s": round(uncapped["first_prompt_eval_s"], 2)},
             "speedup_x": round(uncapped["first_prompt_eval_s"] / capped["first_prompt_eval_s"], 1)},
     }
+    results["builds"] = {"portable": portable, "native": native}
+    results["child_process"] = child
     print(f"model: {model.name} + {projector.name} (SigLIP-B/16 512px dims, random weights)")
     print(f"machine: {results['machine']}")
     d = results["decode_tok_s"]
@@ -149,6 +237,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"12 MP photo       uncapped {e['uncapped']['prompt_positions']} positions, "
           f"{e['uncapped']['prompt_eval_s']} s;  cap {args.cap}: {e[f'capped_{args.cap}']['prompt_positions']} "
           f"positions, {e[f'capped_{args.cap}']['prompt_eval_s']} s  -> {e['speedup_x']}x faster")
+    for label, build in results["builds"].items():
+        if "error" in build:
+            print(f"{label:<9} build    {build['error']}")
+        else:
+            print(f"{label:<9} build    decode {build['decode']:7.1f} tok/s  prompt eval {build['prompt_eval']:7.1f} tok/s"
+                  f"  (CPU variant {build['variant']})")
+    if "error" not in native and "error" not in portable:
+        print(f"portable / native: decode {portable['decode'] / native['decode']:.2f}x, "
+              f"prompt eval {portable['prompt_eval'] / native['prompt_eval']:.2f}x")
+    print(f"child process     TTFT {child['child_ttft_ms']} ms (in-process {child['in_process_ttft_ms']} ms); decode "
+          f"{child['child_decode_tok_s']} tok/s = {child['child_decode_pct']} % of in-process")
     if args.json:
         print(json.dumps(results, indent=2))
     return 0
