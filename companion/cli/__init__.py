@@ -23,7 +23,6 @@ COMMAND_MODULES = (
     "companion.cli.library",    # index, search, faces
     "companion.cli.ask",
     "companion.cli.models",
-    "companion.cli.eval",
 )
 
 

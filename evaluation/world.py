@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from companion.core.evaluation.life import CITIES, Life
-from companion.core.evaluation.simulate import Seen, annotate
-from companion.core.evaluation.systems import PhotoInput
-from companion.core.evaluation.tasks import Item
+from evaluation.faces import face_images
+from evaluation.life import CITIES, Life
+from evaluation.simulate import Seen, annotate
+from evaluation.systems import PhotoInput
+from evaluation.tasks import Item
 from companion.core.store.photos import PhotoRecord
 
-FACE_SOURCES = ("astronaut", "grace_hopper")   # the real faces shipped by installed packages
+FACE_SOURCES = ("astronaut", "grace_hopper")   # the real faces shipped by installed packages (faces.py)
 
 
 @dataclass
@@ -32,15 +33,6 @@ class World:
     photos: dict[str, PhotoInput] = field(default_factory=dict)
     with_faces: dict[str, str] = field(default_factory=dict)   # person -> face source (real mode)
     setup: dict[str, float] = field(default_factory=dict)
-
-
-def face_images() -> dict[str, Any]:
-    import matplotlib.cbook
-    from PIL import Image
-    from skimage import data
-
-    hopper = Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg")).convert("RGB")
-    return {"astronaut": Image.fromarray(data.astronaut()), "grace_hopper": hopper}
 
 
 def augment(image: Any, rng: random.Random) -> Any:

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from companion.core.evaluation.life import CITIES, HABITS, PREFERENCES, RELATIONS, SIZES, STRANGERS, Life
+from evaluation.life import CITIES, HABITS, PREFERENCES, RELATIONS, SIZES, STRANGERS, Life
 
 LSD_QUESTION = "Where did I last see the one in this photo?"
 LAR_QUESTION = "What was I doing the last time I told you about the one in this photo?"

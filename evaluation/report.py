@@ -11,7 +11,7 @@ import math
 from statistics import mean
 from typing import Any
 
-from companion.core.evaluation.tasks import METRICS, TASKS
+from evaluation.tasks import METRICS, TASKS
 
 
 def percentile(values: list[float], share: float) -> float:

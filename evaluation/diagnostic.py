@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from companion.core.evaluation.metrics import token_f1, tokens
+from evaluation.life import KEYWORD
+from evaluation.metrics import contains, token_f1
+from evaluation.tasks import ITR_QUESTION, LAR_QUESTION, LSD_QUESTION
 
 PLACES = ("Lyon", "Grenoble", "Annecy", "Geneva", "Munich", "Vienna", "Porto", "Seville", "Bergen", "Kyoto",
           "Bologna", "Krakow")
@@ -24,10 +26,6 @@ ACTIONS = ("hiking", "baking bread", "painting the fence", "playing chess", "swi
            "picking apples", "fixing the bike", "planting tomatoes", "reading in the garden")
 NOISE = ("The weather was grey all day.", "I finished a long book about trains.", "Work was busy this week.",
          "I cooked a big pot of soup.")
-KEYWORD = "SKS"
-LSD_QUESTION = "Where did I last see the one in this photo?"
-LAR_QUESTION = "What was I doing the last time I told you about the one in this photo?"
-ITR_QUESTION = LSD_QUESTION
 
 
 @dataclass
@@ -72,12 +70,6 @@ def generate_history(names: list[str], seed: int = 0, start: datetime | None = N
     return history
 
 
-def contains(text: str, phrase: str) -> bool:
-    """Every word of ``phrase`` (stopwords too, unlike the personal suite's judge) is in ``text``."""
-    words = tokens(phrase)
-    return bool(words) and words <= tokens(text)
-
-
 @dataclass
 class TaskScores:
     lsd_f1: float = 0.0            # token F1 of the last-seen city against the gold place
@@ -98,10 +90,10 @@ def score(results: list[tuple[Gold, Any, Any, Any]]) -> TaskScores:
         city = seen["place"].split(",")[0] if seen else ""
         f1 = token_f1(city, gold.place)
         action = next((a["action"] for a in lar.last_action if a["name"] == gold.name), "")
-        lar_ok = contains(action, gold.action) and contains(lar.answer, gold.action)
+        lar_ok = contains(action, gold.action, every_word=True) and contains(lar.answer, gold.action, every_word=True)
         itr_ok = gold.keyword in itr.answer
         out.lsd_f1 += f1
-        out.lsd_stated += contains(lsd.answer, gold.place)
+        out.lsd_stated += contains(lsd.answer, gold.place, every_word=True)
         out.lar_accuracy += lar_ok
         out.itr_keyword_rate += itr_ok
         out.details.append({"name": gold.name, "gold_place": gold.place, "last_seen": city, "lsd_f1": round(f1, 3),

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from companion.core.evaluation import metrics
-from companion.core.evaluation.life import CITIES, Life
-from companion.core.evaluation.metering import MeteredModel
-from companion.core.evaluation.systems import PhotoInput, Systems
-from companion.core.evaluation.tasks import Item
+from evaluation import metrics
+from evaluation.life import CITIES, Life
+from evaluation.metering import MeteredModel
+from evaluation.systems import PhotoInput, Systems
+from evaluation.tasks import Item
 
 
 def run_items(systems: Systems, life: Life, items: list[Item], photos: dict[str, PhotoInput],

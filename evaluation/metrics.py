@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from companion.core.evaluation.tasks import NONE_OPTION, Item
+from evaluation.tasks import NONE_OPTION, Item
 
 _UNSURE = re.compile(r"\b(?:can'?t tell|cannot tell|don'?t know|do not know|not sure|unknown|don'?t recogni[sz]e|"
                      r"do not recogni[sz]e|no record|unclear|can'?t say|not recogni[sz]ed)\b", re.I)
@@ -39,9 +39,9 @@ def token_f1(predicted: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def contains(text: str, phrase: str) -> bool:
-    """All content words of ``phrase`` occur in ``text``."""
-    words = tokens(phrase) - _STOPWORDS or tokens(phrase)
+def contains(text: str, phrase: str, *, every_word: bool = False) -> bool:
+    """All content words of ``phrase`` occur in ``text`` (with ``every_word``, its stopwords too)."""
+    words = tokens(phrase) if every_word else (tokens(phrase) - _STOPWORDS or tokens(phrase))
     return bool(words) and words <= tokens(text)
 
 
