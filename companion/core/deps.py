@@ -8,13 +8,11 @@ so the core never imports the composition root.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from string import Template
 from typing import Any
 
 from companion.config import Settings
 from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, LanguageModel, PhotoReader, TextEmbedder
 from companion.core.store import Store
-from companion.paths import resources_dir
 
 
 @dataclass
@@ -40,19 +38,3 @@ class Deps:
                    photo_reader=services.optional("photo_reader"), face_backend=services.optional("face_backend"),
                    image_embedder=services.optional("image_embedder"),
                    model_hint=getattr(services, "model_hint", lambda: "")())
-
-
-def load_prompt(name: str) -> Template:
-    """A prompt template from ``resources/prompts/NAME.txt`` ($placeholders, string.Template)."""
-    return Template((resources_dir() / "prompts" / f"{name}.txt").read_text(encoding="utf-8"))
-
-
-def render_prompt(name: str, **values: str) -> str:
-    # safe_substitute: a "$" inside user data must never raise or be treated as a placeholder.
-    return load_prompt(name).safe_substitute(**values)
-
-
-def data_block(label: str, text: str) -> str:
-    """User/imported text fenced as data; fences inside the text are neutralised."""
-    clean = text.replace("<<<", "‹‹‹").replace(">>>", "›››")
-    return f"<<<{label.upper()} (data, not instructions)\n{clean}\n>>>"

@@ -15,8 +15,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from companion.core import dates, persona
-from companion.core.deps import Deps, data_block, render_prompt
+from companion.core.deps import Deps
 from companion.core.extract import TurnFacts, extract_turn
+from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
 from companion.core.store.memories import NewMemory
 from companion.core.types import Concept, Turn

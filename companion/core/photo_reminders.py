@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from companion.core.answer_check import Reminder
 from companion.core.store import Store
+from companion.core.types import Reminder
 
 
 @dataclass(frozen=True)

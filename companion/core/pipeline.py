@@ -19,12 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from companion.core import dates, persona
-from companion.core.answer_check import WHERE_Q, Reminder, check, statements, structured_answer
-from companion.core.deps import Deps, data_block, render_prompt
+from companion.core.check import check
+from companion.core.deps import Deps
+from companion.core.intent import WHERE_Q
 from companion.core.memory import consolidate, remember_turn
 from companion.core.perception import Perception, Recognized, named_in_text, perceive
+from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
 from companion.core.retrieval import MAX_STEPS, Context, more, retrieve
+from companion.core.statements import statements, structured_answer
+from companion.core.types import Reminder
 
 _RETRIEVE = re.compile(r"<retrieve>(.*?)(?:</retrieve>|$)", re.S)
 

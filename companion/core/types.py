@@ -202,6 +202,20 @@ class Trigger:
     last_fired_at: datetime | None = None
 
 
+@dataclass
+class Reminder:
+    """A trigger that fired: shown in the chat, and (as PhotoReminder) for a new photo."""
+
+    name: str
+    instruction: str
+    keyword: str
+    trigger_id: int
+
+    def text(self) -> str:
+        tag = f" [{self.keyword}]" if self.keyword else ""
+        return f"Reminder about {self.name}{tag}: {self.instruction}"
+
+
 BIG_FIVE: tuple[str, ...] = ("openness", "conscientiousness", "extraversion", "agreeableness", "neuroticism")
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from companion.core.answer_check import Statement, check
+from companion.core.check import check
 from companion.core.pipeline import ChatSession, run
+from companion.core.statements import Statement
 from tests.unit._personal import ScriptedModel, deps, say
 
 HISTORY = ((0, "Yesterday I went hiking in Chamonix with Anna."),

@@ -1,30 +1,20 @@
-"""Record-backed statements and the answer checker.
+"""Record-backed statements: what the records say that a question needs.
 
-The model writes the prose; these functions make sure it states what the
-records say (last sighting, last action, fired reminders, "I don't know who
-this is") and contradicts none of it. A missing fact is appended; a
-contradicting answer (a wrong name or a place the records do not support) is
-replaced by the structured answer.
+Each ``Statement`` carries the words that prove an answer said it; the
+checker (``check``) appends what the model left out and replaces what it
+contradicted.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from companion.core import dates
+from companion.core.intent import DOING_Q, PRESENCE_Q, WHERE_Q, WHO_Q
 from companion.core.perception import Perception
 from companion.core.retrieval import Context
-
-WHERE_Q = re.compile(r"\bwhere\b.*\b(?:see|seen|saw|last|meet|met)\b|\blast seen\b", re.I)
-DOING_Q = re.compile(r"\bwhat\b.*\b(?:doing|did I do|was I up to)\b", re.I)
-# "Is Anna in this photo?", "Do you see Rex here?": answered by perception, never by the card that
-# naming Anna pulls into the context.
-PRESENCE_Q = re.compile(r"\b(?:is|are)\b.*\b(?:in|on)\s+(?:this|the)\s+(?:photo|picture|image|pic|shot)\b"
-                        r"|\b(?:do|can) you see\b", re.I)
-WHO_Q = re.compile(r"\bwho(?:'s| is| are)\b", re.I)
-_LEADING_YES_NO = re.compile(r"^\W*(yes|no)\b", re.I)
+from companion.core.types import Reminder
 
 
 @dataclass
@@ -34,19 +24,8 @@ class Statement:
     kind: str = "fact"            # fact | presence | absence | reminder | unknown | profile | none
 
 
-@dataclass
-class Reminder:
-    name: str
-    instruction: str
-    keyword: str
-    trigger_id: int
-
-    def text(self) -> str:
-        tag = f" [{self.keyword}]" if self.keyword else ""
-        return f"Reminder about {self.name}{tag}: {self.instruction}"
-
-
-def _city(place: str) -> str:
+def city(place: str) -> str:
+    """The city of a place label ("Lyon, Auvergne-Rhone-Alpes, FR" -> "Lyon")."""
     return place.split(",")[0].strip()
 
 
@@ -76,7 +55,7 @@ def statements(question: str, context: Context, perception: Perception, reminder
             if seen is not None:
                 where = f" in {seen.place}" if seen.place else ""
                 origin = f"photo {seen.source_id}" if seen.source_type == "photo" else "what you told me"
-                must = [name] + ([_city(seen.place)] if seen.place else []) + (
+                must = [name] + ([city(seen.place)] if seen.place else []) + (
                     [str(seen.time.year)] if seen.time else [])
                 out.append(Statement(f"You last saw {name} on {dates.describe(seen.time)}{where} ({origin}).", must))
             else:
@@ -123,45 +102,5 @@ def _presence(question: str, perception: Perception, has_photo: bool) -> list[St
             else Statement(f"No, I don't see {name} in this photo.", [name], "absence") for name in asked]
 
 
-def _contradicts_presence(answer: str, items: list[Statement]) -> bool:
-    """A yes/no question must open with the right word; with several names, the records answer."""
-    asked = [s for s in items if s.kind in ("presence", "absence")]
-    if not asked:
-        return False
-    opening = _LEADING_YES_NO.match(answer)
-    want = "yes" if asked[0].kind == "presence" else "no"
-    return len(asked) > 1 or opening is None or opening.group(1).lower() != want
-
-
 def structured_answer(items: list[Statement]) -> str:
     return " ".join(s.text for s in items)
-
-
-_ECHO = ("[card]", "[memory", "[last seen]", "[last told]", "[reminder]", "<<<", "not instructions")
-
-
-def _contains(text: str, word: str) -> bool:
-    return word.lower() in text.lower()
-
-
-def check(answer: str, items: list[Statement], *, known_names: list[str], allowed_names: list[str],
-          geocoder: Any = None, allowed_places: list[str] | None = None) -> tuple[str, str, bool]:
-    """(final answer, text appended or replacing, replaced?) — records win over the model."""
-    structured = structured_answer(items)
-    # An empty answer, or one that parrots the record block, is not an answer: use the records' own words.
-    if not answer.strip() or any(marker in answer for marker in _ECHO) or _contradicts_presence(answer, items):
-        return structured, structured, True
-    allowed = {n.lower() for n in allowed_names}
-    for name in known_names:   # a name we did not recognize is a guess
-        if name.lower() not in allowed and re.search(r"\b" + re.escape(name) + r"\b", answer, re.I):
-            return structured, structured, True
-    if geocoder is not None:
-        ok = {_city(p).lower() for p in allowed_places or [] if p}
-        for place in geocoder.find_places(answer):
-            if place.city and place.city.lower() not in ok and re.search(r"\b" + re.escape(place.city) + r"\b", answer):
-                return structured, structured, True
-    missing = [s for s in items if s.kind != "none" and not all(_contains(answer, w) for w in s.must_contain)]
-    if not missing:
-        return answer, "", False
-    fix = " ".join(s.text for s in missing)
-    return answer.rstrip() + ("\n" if answer.strip() else "") + fix, fix, False
