@@ -135,8 +135,8 @@ def run_config(name: str, targets: list[Path], models: Path, work: Path, run: in
     from companion.backends.clip_onnx import OnnxClipEmbedder
     from companion.backends.face_process import FaceProcess
     from companion.backends.faces import DlibFaceBackend
-    from companion.core import indexing
-    from companion.core.indexing import IndexSummary, index_paths
+    from companion.core.library import indexing
+    from companion.core.library.indexing import IndexSummary, index_paths
     from companion.services import Services
 
     config = CONFIGS[name]

@@ -19,8 +19,8 @@ from typing import Any
 
 from companion import __version__, config
 from companion.backends import registry
-from companion.core.chat_import import parse_jsonl
 from companion.core.errors import CompanionError, ModelMissingError
+from companion.core.memory.chat_import import parse_jsonl
 from companion.core.store import Store
 from companion.core.store.db import versions
 from companion.core.types import Concept, Turn
@@ -157,7 +157,7 @@ class Services:
 
     def add_concept_key(self, concept_id: int, image: Path, box: list[int] | None = None) -> int:
         """Use a reference photo as a key of the concept. Implemented with the photo library."""
-        from companion.core.recognition import add_reference_image
+        from companion.core.library.recognition import add_reference_image
 
         return add_reference_image(self, concept_id, image, box)
 
@@ -183,7 +183,7 @@ class Services:
 
     def learn_from_turns(self, turns: list[Turn]) -> int:
         """Extract memories from stored turns; returns how many were written."""
-        from companion.core.memory import learn_from_turns
+        from companion.core.memory.learn import learn_from_turns
 
         return learn_from_turns(self, turns)
 
@@ -229,14 +229,14 @@ class Services:
 
     def ask(self, question: str, image: Path | str | None = None, *, model: str | None = None,
             temporary: bool = False, cancel: threading.Event | None = None) -> Any:
-        """Stream ``AnswerEvent``s for a question about an optional photo (see companion.core.pipeline)."""
-        from companion.core.pipeline import ask
+        """Stream ``AnswerEvent``s for a question about an optional photo (see companion.core.answer.pipeline)."""
+        from companion.core.answer.pipeline import ask
 
         return ask(self.deps(model), question, image, temporary=temporary, cancel=cancel)
 
     def chat_session(self, *, model: str | None = None, temporary: bool = False) -> Any:
         """An interactive conversation; ``session.send(text, image)`` streams AnswerEvents."""
-        from companion.core.pipeline import ChatSession
+        from companion.core.answer.pipeline import ChatSession
 
         return ChatSession(self.deps(model), temporary=temporary)
 
@@ -249,7 +249,7 @@ class Services:
         Missing face/CLIP/geocoder models make indexing skip that step, never fail.
         Runs are serialized: a second run waits (in its own thread) for the first.
         """
-        from companion.core.indexing import index_paths
+        from companion.core.library.indexing import index_paths
 
         run = index_paths(self.store, self.settings, list(targets), reader=self.photo_reader,
                           faces=self.optional("face_backend"), embedder=self.optional("image_embedder"),
@@ -273,22 +273,22 @@ class Services:
         return self.store.faces.clusters(named=named)
 
     def name_face_group(self, cluster_id: int, name: str | int) -> Concept:
-        from companion.core.recognition import name_face_group
+        from companion.core.library.recognition import name_face_group
 
         return name_face_group(self.store, cluster_id, name, settings=self.settings)
 
     def merge_face_groups(self, source_id: int, target_id: int) -> int:
-        from companion.core.recognition import merge_face_groups
+        from companion.core.library.recognition import merge_face_groups
 
         return merge_face_groups(self.store, source_id, target_id, settings=self.settings)
 
     def split_faces(self, face_ids: list[int]) -> int:
-        from companion.core.recognition import split_faces
+        from companion.core.library.recognition import split_faces
 
         return split_faces(self.store, list(face_ids))
 
     def remove_face(self, face_id: int) -> None:
-        from companion.core.recognition import remove_face
+        from companion.core.library.recognition import remove_face
 
         remove_face(self.store, face_id)
 
@@ -302,7 +302,7 @@ class Services:
         stops the batch being indexed (the files are picked up by the next scan); stopping the
         watcher does too. All callbacks run on the watcher's thread.
         """
-        from companion.core.indexing import IndexSummary
+        from companion.core.library.indexing import IndexSummary
         from companion.watcher import PhotoWatcher
 
         folders = [str(Path(f).expanduser().absolute()) for f in self.settings.watched_folders]

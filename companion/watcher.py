@@ -25,7 +25,7 @@ from typing import Any
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from companion.core.indexing import is_photo_name
+from companion.core.library.scan import is_photo_name
 
 DEFAULT_QUIET_SECONDS = 0.5
 FOLDER_CHECK_SECONDS = 1.0

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from companion.core.dates import WEEKDAYS
+from companion.core.memory.dates import WEEKDAYS
 
 # Real coordinates, so photos reverse-geocode to these names with the offline gazetteer.
 CITIES: dict[str, tuple[float, float]] = {

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from companion.cli.output import emit_json
-from companion.core.pipeline import run
+from companion.core.answer.pipeline import run
 from companion.services import Services
 from evaluation import diagnostic
 from evaluation.faces import sample_faces

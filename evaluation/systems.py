@@ -11,14 +11,14 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
+from companion.core.answer.perceive import Perception, Recognized
+from companion.core.answer.pipeline import run
 from companion.core.deps import Deps
+from companion.core.protocols import ChatMessage, GenerationRequest, complete
 from evaluation import prompts
 from evaluation.life import Life, history_lines
 from evaluation.simulate import Seen
 from evaluation.tasks import CAPTION_REQUEST, Item
-from companion.core.perception import Perception, Recognized
-from companion.core.pipeline import run
-from companion.core.protocols import ChatMessage, GenerationRequest, complete
 
 BASELINES = ("no_memory", "full_history", "rap_topk", "ours_no_caption", "ours")
 RAP_TOP_K = 2          # RAP's captioning / chat setting

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from companion.core.store.photos import PhotoRecord
 from evaluation.faces import face_images
 from evaluation.life import CITIES, Life
 from evaluation.simulate import Seen, annotate
 from evaluation.systems import PhotoInput
 from evaluation.tasks import Item
-from companion.core.store.photos import PhotoRecord
 
 FACE_SOURCES = ("astronaut", "grace_hopper")   # the real faces shipped by installed packages (faces.py)
 
@@ -143,7 +143,7 @@ def _annotated_photo(services: Any, path: Path, photo: Any, present: tuple[str, 
 def query_inputs(services: Any, deps: Any, life: Life, items: list[Item], world: World, scratch: Path, mode: str,
                  miss: float, false_match: float, seed: int) -> dict[str, PhotoInput]:
     """Every query photo as the systems receive it; perceived once, shared by all baselines."""
-    from companion.core.perception import perceive
+    from companion.core.answer.perceive import perceive
 
     rng = random.Random(f"queries:{seed}")
     faces = face_images() if mode == "real" else {}

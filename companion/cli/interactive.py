@@ -13,7 +13,7 @@ from pathlib import Path
 
 from companion.cli._services import services_for
 from companion.cli.ask import print_events
-from companion.core import persona
+from companion.core.memory import persona
 
 
 def run_interactive(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
-from companion.core.indexing import IndexSummary
+from companion.core.library.indexing import IndexSummary
 from companion.core.types import Progress
 
 

@@ -325,7 +325,7 @@ class ChatView(QtWidgets.QWidget):
         return message
 
     def _on_event(self, event: Any) -> None:
-        """One ``AnswerEvent`` (see companion.core.pipeline), or the thumbnails loaded after it."""
+        """One ``AnswerEvent`` (see companion.core.answer.pipeline), or the thumbnails loaded after it."""
         message = self.current
         if message is None:
             return

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from companion.core.indexing import IndexSummary
+from companion.core.library.indexing import IndexSummary
 from companion.core.types import Progress
 from companion.ui import images
 from companion.ui.chat_view import ChatView

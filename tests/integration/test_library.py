@@ -29,7 +29,7 @@ import pytest
 from conftest_perception import REPO, astronaut_pixels, clip_dir, grace_hopper_pixels  # noqa: F401 - fixture
 
 from companion.cli import main
-from companion.core.indexing import IndexSummary
+from companion.core.library.indexing import IndexSummary
 from companion.services import Services
 
 pytestmark = pytest.mark.models

@@ -120,7 +120,7 @@ def test_a_photo_dropped_into_a_watched_folder_is_in_the_store_within_two_second
         models_env: Path, tmp_path: Path) -> None:
     from test_library import astronaut_pixels, open_services, run_index, save_photo, variants
 
-    from companion.core.indexing import IndexSummary
+    from companion.core.library.indexing import IndexSummary
 
     folder = tmp_path / "watched"
     outside = tmp_path / "staging"
@@ -168,7 +168,7 @@ def test_indexing_runs_one_at_a_time_so_a_photo_is_never_written_twice(models_en
     """The window's catch-up scan and a watched-folder batch can start together; the second waits."""
     from test_library import astronaut_pixels, open_services, save_photo
 
-    from companion.core.indexing import IndexSummary
+    from companion.core.library.indexing import IndexSummary
 
     folder = tmp_path / "photos"
     save_photo(folder / "a.jpg", astronaut_pixels())

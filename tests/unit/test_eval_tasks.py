@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from companion.core.pipeline import run
+from companion.core.answer.pipeline import run
 from evaluation import diagnostic, metrics
 from tests.unit._personal import deps, say
 
@@ -25,7 +25,7 @@ def test_generated_history_scores_perfectly_with_records_and_zero_when_wrong(tmp
     conversation = d.store.conversations.start("gen")
     from datetime import datetime
 
-    from companion.core.memory import learn
+    from companion.core.memory.learn import learn
 
     turns = [d.store.conversations.add_turn(conversation.id, t["role"], t["text"], datetime.fromisoformat(t["time"]))
              for t in history.turns]

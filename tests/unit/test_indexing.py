@@ -18,7 +18,7 @@ import pytest
 
 from companion.config import Settings
 from companion.core.errors import BadImageError
-from companion.core.indexing import IndexSummary, content_hash, index_paths
+from companion.core.library.indexing import IndexSummary, content_hash, index_paths
 from companion.core.store import Store
 from companion.core.types import Box, DecodedPhoto, DetectedFace, Place, Progress
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from companion.core import dates
-from companion.core.extract import find_action, find_keyword
-from companion.core.memory import consolidate, profile_history
+from companion.core.memory import dates
+from companion.core.memory.consolidate import consolidate, profile_history
+from companion.core.memory.extract import find_action, find_keyword
 from tests.unit._personal import T0, deps, say
 
 

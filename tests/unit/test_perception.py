@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from companion.core.perception import named_in_text, perceive
+from companion.core.answer.perceive import named_in_text, perceive
 from tests.unit._personal import deps
 
 pytestmark = pytest.mark.models

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from companion.core import persona
+from companion.core.memory import persona
 from companion.core.types import Persona
 from tests.unit._personal import deps
 

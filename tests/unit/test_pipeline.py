@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from companion.core.check import check
-from companion.core.pipeline import ChatSession, run
-from companion.core.statements import Statement
+from companion.core.answer.check import check
+from companion.core.answer.pipeline import ChatSession, run
+from companion.core.answer.statements import Statement
 from tests.unit._personal import ScriptedModel, deps, say
 
 HISTORY = ((0, "Yesterday I went hiking in Chamonix with Anna."),
@@ -93,7 +93,7 @@ def test_an_answer_that_parrots_the_record_block_is_replaced(tmp_path) -> None:
 
 
 def _photo_showing(d, *names: str):  # type: ignore[no-untyped-def]
-    from companion.core.perception import Perception, Recognized
+    from companion.core.answer.perceive import Perception, Recognized
 
     people = [d.store.concepts.by_name(n) for n in names]
     return Perception(recognized=[Recognized(p.id, p.name, p.category, 0.9, "face") for p in people],

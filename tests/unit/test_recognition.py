@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from companion.config import Settings
-from companion.core import recognition
+from companion.core.library import recognition
 from companion.core.errors import InvalidInputError
 from companion.core.store import Store
 from companion.core.store.photos import PhotoRecord

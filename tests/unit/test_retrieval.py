@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from companion.core.perception import Recognized
-from companion.core.retrieval import MAX_STEPS, last_action, last_seen, more, retrieve, search_memories
+from companion.core.answer.perceive import Recognized
+from companion.core.answer.retrieve import MAX_STEPS, last_action, last_seen, more, retrieve, search_memories
 from companion.core.store.photos import PhotoRecord
 from companion.core.types import Place
 from tests.unit._personal import T0, deps, say

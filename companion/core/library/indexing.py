@@ -1,6 +1,6 @@
 """Photos on disk -> records in the store, as a generator of :class:`Progress`.
 
-``index_paths`` walks folders (and single files), and for every photo file:
+``index_paths`` finds photo files (``scan``: folders walked, single files as given), and for each:
 
 - skips it when unchanged (same size and mtime, or else the same content hash);
 - treats a file whose content hash belongs to a known photo whose old path is
@@ -38,15 +38,15 @@ from pathlib import Path
 import numpy as np
 
 from companion.config import Settings
-from companion.core import recognition
-from companion.core.photo_reminders import PhotoReminder, Sighting, fire_for_sightings
 from companion.core.errors import CompanionError, ModelError, ModelMissingError, StoreError
+from companion.core.library import recognition
+from companion.core.library.reminders import PhotoReminder, Sighting, fire_for_sightings
+from companion.core.library.scan import Scan, scan_targets
 from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, PhotoReader
 from companion.core.store import Store
 from companion.core.store.photos import PhotoRecord
 from companion.core.types import Box, DecodedPhoto, DetectedFace, Place, Progress
 
-IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
 HASH_CHUNK = 1 << 20
 # Two analysis threads: one thread's face search overlaps the other's JPEG decode (Pillow releases
 # the GIL). A third would not help: there is one face search at a time (one face child process,
@@ -124,88 +124,6 @@ def content_hash(path: str) -> str:
         while chunk := handle.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def is_photo_name(path: str | Path) -> bool:
-    name = os.path.basename(str(path))
-    return not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
-
-
-# ---- scanning ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Scan:
-    files: list[str] = field(default_factory=list)
-    folders: list[str] = field(default_factory=list)        # folder targets read completely
-    missing: list[str] = field(default_factory=list)        # targets that do not exist
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _walk(root: str, scan: _Scan, visited: set[str]) -> bool:
-    """Collect photo files under ``root``; False when ``root`` itself could not be read."""
-    stack, complete, seen = [root], True, set(scan.files)
-    while stack:
-        folder = stack.pop()
-        real = os.path.realpath(folder)
-        if real in visited:   # a link back up the tree (or to a folder already walked): never loop
-            if folder != root:
-                scan.skipped.append((folder, "symlink loop or duplicate folder link"))
-            continue
-        visited.add(real)
-        try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except FileNotFoundError:
-            scan.skipped.append((folder, "folder disappeared while indexing"))
-            complete = complete and folder != root
-            continue
-        except PermissionError:
-            scan.skipped.append((folder, "cannot read folder (permission denied)"))
-            complete = complete and folder != root
-            continue
-        except OSError as exc:
-            scan.skipped.append((folder, f"cannot read folder: {exc.strerror or exc}"))
-            complete = complete and folder != root
-            continue
-        subfolders = []
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue            # hidden files and folders (.thumbnails, .DS_Store, ...)
-            try:
-                if entry.is_dir():
-                    subfolders.append(entry.path)
-                elif entry.is_file():
-                    if is_photo_name(entry.name) and entry.path not in seen:
-                        scan.files.append(entry.path)
-                        seen.add(entry.path)
-                elif entry.is_symlink() and is_photo_name(entry.name):
-                    scan.skipped.append((entry.path, "broken or looping symlink"))
-            except OSError as exc:   # ELOOP and friends while following a link
-                scan.skipped.append((entry.path, f"cannot follow link: {exc.strerror or exc}"))
-        stack.extend(reversed(subfolders))
-    return complete
-
-
-def scan_targets(targets: Sequence[str | Path]) -> _Scan:
-    """Expand folders into photo files; single files are taken as given."""
-    scan, visited = _Scan(), set()
-    for target in targets:
-        path = os.path.abspath(os.path.expanduser(str(target)))
-        if os.path.isdir(path):
-            if _walk(path, scan, visited):
-                scan.folders.append(path)
-        elif os.path.isfile(path):
-            if is_photo_name(path):
-                if path not in scan.files:
-                    scan.files.append(path)
-            else:
-                scan.skipped.append((path, "not a photo file type"))
-        elif os.path.lexists(path):
-            scan.skipped.append((path, "broken or looping symlink"))
-        else:
-            scan.missing.append(path)
-    return scan
 
 
 # ---- the run --------------------------------------------------------------------------
@@ -464,7 +382,7 @@ def _commit(store: Store, settings: Settings, work: _Work, place: Place | None,
         return photo_id, recognition.match_photo(store, settings, photo_id, face_vectors, work.vector)
 
 
-def _remove_vanished(store: Store, scan: _Scan, summary: IndexSummary, thumbnails_dir: Path | None) -> None:
+def _remove_vanished(store: Store, scan: Scan, summary: IndexSummary, thumbnails_dir: Path | None) -> None:
     """Forget photos whose files are gone from a fully read folder, or were named as missing targets."""
     found = set(scan.files)
     gone: list[str] = []

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from companion.core.memory import profile_history
-from companion.core.perception import Recognized
+from companion.core.answer.perceive import Recognized
+from companion.core.memory.consolidate import profile_history
 from companion.core.store import Store
 from companion.core.types import Concept, Memory, Observation, Trigger
 

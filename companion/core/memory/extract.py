@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from companion.core import dates
 from companion.core.deps import Deps
+from companion.core.memory import dates
 from companion.core.types import Concept
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")

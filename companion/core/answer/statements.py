@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from companion.core import dates
-from companion.core.intent import DOING_Q, PRESENCE_Q, WHERE_Q, WHO_Q
-from companion.core.perception import Perception
-from companion.core.retrieval import Context
+from companion.core.answer.intent import DOING_Q, PRESENCE_Q, WHERE_Q, WHO_Q
+from companion.core.answer.perceive import Perception
+from companion.core.answer.retrieve import Context
+from companion.core.memory import dates
 from companion.core.types import Reminder
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from companion.core.statements import Statement, city, structured_answer
+from companion.core.answer.statements import Statement, city, structured_answer
 
 _LEADING_YES_NO = re.compile(r"^\W*(yes|no)\b", re.I)
 

@@ -18,16 +18,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from companion.core import dates, persona
-from companion.core.check import check
+from companion.core.answer.check import check
+from companion.core.answer.intent import WHERE_Q
+from companion.core.answer.perceive import Perception, Recognized, named_in_text, perceive
+from companion.core.answer.retrieve import MAX_STEPS, Context, more, retrieve
+from companion.core.answer.statements import statements, structured_answer
 from companion.core.deps import Deps
-from companion.core.intent import WHERE_Q
-from companion.core.memory import consolidate, remember_turn
-from companion.core.perception import Perception, Recognized, named_in_text, perceive
+from companion.core.memory import dates, persona
+from companion.core.memory.consolidate import consolidate
+from companion.core.memory.remember import remember_turn
 from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
-from companion.core.retrieval import MAX_STEPS, Context, more, retrieve
-from companion.core.statements import statements, structured_answer
 from companion.core.types import Reminder
 
 _RETRIEVE = re.compile(r"<retrieve>(.*?)(?:</retrieve>|$)", re.S)

@@ -1,0 +1,1 @@
+"""Answering a question about a photo: perceive, retrieve, state what the records say, generate, check."""

@@ -1,0 +1,1 @@
+"""The photo library: scanning folders, indexing photos, recognising faces and concepts, photo reminders."""

@@ -1,0 +1,100 @@
+"""Consolidating closed sessions (PersonaVLM tiers): episodic summaries, procedural habits, the core profile.
+
+A session is closed after ``Settings.session_gap_minutes`` without a turn.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import datetime
+from typing import Any
+
+from companion.core.deps import Deps
+from companion.core.memory import dates
+from companion.core.memory.remember import PROFILE_KEYWORD, embed_text, grounded
+from companion.core.prompts import data_block, render_prompt
+from companion.core.protocols import ChatMessage, GenerationRequest, complete
+from companion.core.store.memories import NewMemory
+from companion.core.types import Turn
+
+MAX_HABITS = 5
+
+
+def consolidate(deps: Deps, before: datetime) -> int:
+    """Summarise every session that ended more than the gap before ``before``; refresh habits and profile."""
+    store = deps.store
+    closed = store.conversations.closed_sessions(before, deps.settings.session_gap_minutes)
+    written = 0
+    for session_id in closed:
+        turns = [t for t in store.conversations.turns(session_id=session_id) if t.role == "user"]
+        if turns:
+            store.memories.add(*_episode(deps, session_id, turns))
+            written += 1
+        store.conversations.mark_consolidated(session_id)
+    if closed:
+        written += refresh_habits(deps) + refresh_profile(deps)
+    return written
+
+
+def _episode(deps: Deps, session_id: int, turns: list[Turn]) -> tuple[NewMemory, Any]:
+    text = "\n".join(t.text for t in turns)
+    summary = ""
+    if deps.model is not None:
+        prompt = render_prompt("summarize", turns=data_block("session", text))
+        candidate = complete(deps.model, GenerationRequest([ChatMessage("user", prompt)], max_tokens=60,
+                                                           temperature=0.0)).strip()
+        # A small model may drift: keep its summary only if it is made of the session's own words.
+        if candidate and grounded(candidate, text, share=0.7):
+            summary = candidate
+    if not summary:
+        firsts = [re.split(r"(?<=[.!?])\s", t.text.strip())[0][:160] for t in turns[:5]]
+        summary = f"Conversation on {dates.describe(turns[0].time)}: " + " / ".join(firsts)
+    concept_ids = {c.id for t in turns for c in deps.store.concepts.named_in(t.text)}
+    names = [c.name for c in deps.store.concepts.list() if c.id in concept_ids]
+    memory = NewMemory("episodic", summary, tuple(names), turns[0].time, concept_ids=tuple(sorted(concept_ids)),
+                       source_turn_ids=tuple(t.id for t in turns), session_id=session_id)
+    return memory, embed_text(deps, summary)
+
+
+def refresh_habits(deps: Deps) -> int:
+    """At most five habits: the same activity on the same weekday, on two or more dates."""
+    seen: dict[tuple[str, int], set[str]] = defaultdict(set)
+    sources: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for memory in deps.store.memories.list("semantic", limit=2000):
+        if memory.action and memory.time:
+            head = memory.action.split()[0].lower()
+            seen[(head, memory.time.weekday())].add(memory.time.date().isoformat())
+            sources[(head, memory.time.weekday())] += memory.source_turn_ids
+    habits = Counter({key: len(days) for key, days in seen.items() if len(days) >= 2}).most_common(MAX_HABITS)
+    deps.store.memories.delete_kind("procedural")
+    for (head, weekday), count in habits:
+        content = f"The user often goes {head} on {dates.WEEKDAYS[weekday].capitalize()}s ({count} times)."
+        deps.store.memories.add(NewMemory("procedural", content, (head, dates.WEEKDAYS[weekday]),
+                                          source_turn_ids=tuple(sorted(set(sources[(head, weekday)])))),
+                                embed_text(deps, content))
+    return len(habits)
+
+
+def profile_history(deps_or_store: Any) -> dict[str, list[tuple[str, datetime | None, list[int]]]]:
+    """key -> [(value, time, source turns)], newest first, from the per-turn profile facts."""
+    store = getattr(deps_or_store, "store", deps_or_store)
+    history: dict[str, list[tuple[str, datetime | None, list[int]]]] = defaultdict(list)
+    for memory in store.memories.list("semantic", limit=2000):
+        if PROFILE_KEYWORD in memory.keywords and ":" in memory.content:
+            key, value = memory.content.split(":", 1)
+            history[key.strip()].append((value.strip(), memory.time, memory.source_turn_ids))
+    return history
+
+
+def refresh_profile(deps: Deps) -> int:
+    """Rewrite the short core profile: one line per key, the newest value wins."""
+    deps.store.memories.delete_kind("core")
+    for key, values in profile_history(deps).items():
+        value, when, turn_ids = values[0]
+        content = f"{key}: {value}"
+        if len(values) > 1 and values[1][0].lower() != value.lower():
+            content += f" (changed on {dates.describe(when)}; before: {values[1][0]})"
+        deps.store.memories.add(NewMemory("core", content, (PROFILE_KEYWORD, key), when,
+                                          source_turn_ids=tuple(turn_ids)), embed_text(deps, content))
+    return len(profile_history(deps))
