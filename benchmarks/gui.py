@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "tests" / "ui"))
 
 CHILD = """
 import sys, time
-from companion.services import Services
+from companion.app.services import Services
 from companion.ui.app import create_app
 from companion.ui.main_window import MainWindow
 app = create_app([])
@@ -82,7 +82,7 @@ def main() -> int:
     args = parser.parse_args()
 
     import sample_data
-    from companion.services import Services
+    from companion.app.services import Services
     from companion.ui.app import create_app, start_warm_up
     from companion.ui.main_window import MainWindow
 
@@ -103,11 +103,8 @@ def main() -> int:
         for i in range(args.photos):
             sample_data.scene(folder / f"scene-{i:03d}.jpg", i, size=(1600, 1200))
 
-        if hasattr(services, "index"):
-            stall, seconds, n = measure(app, window.start_indexing([str(folder)]))
-            print(f"index {args.photos} photos: longest stall {stall:.1f} ms over {seconds:.1f} s ({n} updates)")
-        else:
-            print("index: unavailable (Services.index is not in this build)")
+        stall, seconds, n = measure(app, window.start_indexing([str(folder)]))
+        print(f"index {args.photos} photos: longest stall {stall:.1f} ms over {seconds:.1f} s ({n} updates)")
 
         if not services.store.photos.count():  # no indexer: record the files as indexing would
             for i, path in enumerate(sorted(folder.glob("*.jpg"))):
@@ -118,15 +115,12 @@ def main() -> int:
         print(f"photo grid, {n - 1} thumbnails from {args.photos} 1600x1200 files: longest stall "
               f"{stall:.1f} ms over {seconds:.1f} s")
 
-        if hasattr(services, "ask"):
-            window.show_view(0)
-            window.chat.attach_image(next(folder.glob("*.jpg")))
-            window.chat.input.setPlainText("Where was this taken?")
-            window.chat.send()
-            stall, seconds, n = measure(app, window.chat.worker)
-            print(f"streamed answer: longest stall {stall:.1f} ms over {seconds:.1f} s ({n} events)")
-        else:
-            print("streamed answer: unavailable (Services.ask is not in this build)")
+        window.show_view(0)
+        window.chat.attach_image(next(folder.glob("*.jpg")))
+        window.chat.input.setPlainText("Where was this taken?")
+        window.chat.send()
+        stall, seconds, n = measure(app, window.chat.worker)
+        print(f"streamed answer: longest stall {stall:.1f} ms over {seconds:.1f} s ({n} events)")
         window.workers.shutdown()
         window.close()
         services.close()

@@ -132,12 +132,12 @@ class Busy:
 
 def run_config(name: str, targets: list[Path], models: Path, work: Path, run: int = 0) -> dict[str, object]:
     """Index ``targets`` into a fresh profile with config ``name``; returns the measurements."""
+    from companion.app.services import Services
     from companion.backends.clip_onnx import OnnxClipEmbedder
     from companion.backends.face_process import FaceProcess
     from companion.backends.faces import DlibFaceBackend
     from companion.core.library import indexing
     from companion.core.library.indexing import IndexSummary, index_paths
-    from companion.services import Services
 
     config = CONFIGS[name]
     indexing.ANALYSIS_THREADS = int(config["threads"])  # type: ignore[call-overload]

@@ -8,7 +8,7 @@ here and not on a user's machine.
 
 Checks: the bundled resources, the store with sqlite-vec, every backend module
 and library of the registry, dlib's bundled face models, a tiny ``index`` and an
-``ask`` through :class:`companion.services.Services`, and the GUI started
+``ask`` through the use cases of :mod:`companion.app`, and the GUI started
 offscreen and closed. A feature that is not built yet is a FAIL, never a skip.
 
 Options: ``--home DIR`` (default: a temporary folder), ``--no-gui``,
@@ -69,7 +69,7 @@ def _drain(result: Any) -> Any:
 
 
 def _answer_text(result: Any) -> str:
-    """The text of whatever ``Services.ask`` returned: a string, an answer object or a stream."""
+    """The text of whatever ``app.chat.ask`` returned: a string, an answer object or a stream."""
     result = _drain(result)
     if isinstance(result, str):
         return result
@@ -189,7 +189,9 @@ def check_llama() -> str:
 
 
 def check_index(services: Any, photos: Path) -> str:
-    _drain(services.index([photos]))
+    from companion.app import library
+
+    _drain(library.index(services, [photos]))
     stats = services.store.stats()
     if stats["photos"] < 1:
         raise AssertionError(f"nothing was indexed from {photos}: {stats}")
@@ -197,7 +199,9 @@ def check_index(services: Any, photos: Path) -> str:
 
 
 def check_ask(services: Any, question: str, image: Path, model: str | None = None) -> str:
-    events = _drain(services.ask(question, image=image, **({"model": model} if model else {})))
+    from companion.app import chat
+
+    events = _drain(chat.ask(services, question, image=image, **({"model": model} if model else {})))
     if isinstance(events, list) and events and all(hasattr(e, "kind") for e in events):
         # AnswerEvents. Without a chat model the pipeline still answers from the records
         # (with a notice); that must not count as a working ask, so the final Answer
@@ -222,7 +226,7 @@ def check_ask(services: Any, question: str, image: Path, model: str | None = Non
 def check_gui(home: Path) -> str:
     """Start the real window offscreen (first run, onboarding open), let it paint, close it."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from companion.services import Services
+    from companion.app.services import Services
     from companion.ui.app import create_app, open_window, shutdown
     from companion.ui.qt import QtCore
 
@@ -292,8 +296,8 @@ def run_self_test(argv: Sequence[str]) -> int:
         state: dict[str, Any] = {}
 
         def open_store() -> str:
+            from companion.app.services import Services
             from companion.core.store.db import versions
-            from companion.services import Services
 
             state["services"] = Services.open(home)
             v = versions(state["services"].store.db)

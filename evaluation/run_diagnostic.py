@@ -14,9 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from companion.app import chat, concepts
+from companion.app.services import Services
 from companion.cli.output import emit_json
 from companion.core.answer.pipeline import run
-from companion.services import Services
 from evaluation import diagnostic
 from evaluation.faces import sample_faces
 
@@ -30,11 +31,11 @@ def run_diagnostic(args: argparse.Namespace) -> int:
             photos = sample_faces(Path(scratch) / "photos")
             for name, (reference, _) in photos.items():
                 if services.store.concepts.by_name(name) is None:
-                    services.add_concept(name, "person", images=[reference])
+                    concepts.add_concept(services, name, "person", images=[reference])
             history = diagnostic.generate_history(list(photos), seed=args.seed)
             jsonl = Path(scratch) / "history.jsonl"
             jsonl.write_text("\n".join(json.dumps(t) for t in history.turns) + "\n", encoding="utf-8")
-            services.import_chat(jsonl)
+            chat.import_chat(services, jsonl)
             deps = services.deps(args.model)
             scores = diagnostic.run_diagnostic(lambda q, image: run(deps, q, image, temporary=True), history.gold,
                                                {name: str(query) for name, (_, query) in photos.items()})

@@ -47,7 +47,7 @@ def open_model(services: Any, name: str, n_ctx: int) -> Any:
 
 def run_size(args: argparse.Namespace, size: str, baselines: list[str], log: Any) -> dict[str, Any]:
     from companion import config
-    from companion.services import Services
+    from companion.app.services import Services
     from evaluation import life as lives
     from evaluation import report, tasks
     from evaluation.metering import MeteredModel

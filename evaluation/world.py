@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from companion.app import chat, concepts, library
 from companion.core.store.photos import PhotoRecord
 from evaluation.faces import face_images
 from evaluation.life import CITIES, Life
@@ -93,21 +94,21 @@ def populate(services: Any, life: Life, scratch: Path, mode: str, miss: float, f
             reference.parent.mkdir(parents=True, exist_ok=True)
             faces[world.with_faces[concept.name]].save(reference, quality=92)
             images = [reference]
-        services.add_concept(concept.name, concept.category, concept.info, images=images)
+        concepts.add_concept(services, concept.name, concept.category, concept.info, images=images)
     world.setup["concepts_s"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     jsonl = scratch / "history.jsonl"
     jsonl.write_text("".join(json.dumps({"time": t.time.isoformat(), "role": "user", "text": t.text}) + "\n"
                              for t in life.turns), encoding="utf-8")
-    services.import_chat(jsonl)
+    chat.import_chat(services, jsonl)
     world.setup["import_s"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     categories = {c.name: c.category for c in life.concepts}
     known = [c.name for c in life.concepts]
-    library = scratch / "library"
+    library_dir = scratch / "library"
     real_files = []
     for photo in life.photos:
-        path = library / f"{photo.name}.jpg"
+        path = library_dir / f"{photo.name}.jpg"
         real = [n for n in photo.present if n in world.with_faces]
         if real:
             write_photo(path, [augment(faces[world.with_faces[n]], rng) for n in real], photo.time, photo.city)
@@ -118,7 +119,7 @@ def populate(services: Any, life: Life, scratch: Path, mode: str, miss: float, f
                             miss, false_match, seed)
             _annotated_photo(services, path, photo, seen.present)
     if real_files:
-        for _ in services.index(real_files):
+        for _ in library.index(services, real_files):
             pass
     world.setup["library_s"] = round(time.perf_counter() - started, 2)
     return world

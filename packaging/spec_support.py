@@ -68,7 +68,7 @@ def registry_libraries() -> list[str]:
 def companion_modules() -> list[str]:
     """Every module of the companion package, found on disk without importing it.
 
-    The CLI loads its command groups and the GUI its model manager through
+    The CLI loads its command groups and the GUI its models use cases (``companion.app.models``) through
     ``importlib``, which PyInstaller's static analysis cannot follow.
     """
     package = REPO / "companion"

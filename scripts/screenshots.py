@@ -25,7 +25,8 @@ sys.path.insert(0, str(REPO / "tests" / "ui"))
 
 import sample_data  # noqa: E402  (tests/ui/sample_data.py)
 
-from companion.services import Services  # noqa: E402
+from companion.app import chat  # noqa: E402
+from companion.app.services import Services  # noqa: E402
 from companion.ui.app import create_app  # noqa: E402
 from companion.ui.main_window import MainWindow  # noqa: E402
 from companion.ui.qt import QtCore, QtGui, QtWidgets  # noqa: E402
@@ -42,10 +43,10 @@ def seed(services: Services, home: Path) -> list[str]:
     """Fill the home with sample data; returns notes about what could not be seeded."""
     notes = []
     sample_data.seed_concepts(services)
-    chat = home / "chat.jsonl"
-    chat.write_text("\n".join(json.dumps(t) for t in CHAT) + "\n", encoding="utf-8")
+    history = home / "chat.jsonl"
+    history.write_text("\n".join(json.dumps(t) for t in CHAT) + "\n", encoding="utf-8")
     try:
-        result = services.import_chat(chat)
+        result = chat.import_chat(services, history)
         notes.append(f"imported chat: {result.turns} turns, {result.memories} memories learned")
     except (ImportError, AttributeError) as exc:  # memory extraction not in this build yet
         notes.append(f"chat turns stored, memory extraction unavailable: {exc}")
@@ -86,15 +87,11 @@ def dark_palette() -> QtGui.QPalette:
 def shoot(window: MainWindow, app: QtWidgets.QApplication, out: Path, suffix: str = "") -> list[Path]:
     files = []
     services = window.services
-    if hasattr(services, "ask"):
-        window.chat.attach_image(services.store.photos.list(limit=12)[-1].path)
-        window.chat.input.setPlainText("When did I last see Anna?")
-        window.chat.send()
-        while window.chat.busy:
-            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
-    else:
-        window.chat.attach_image(sample_data.portraits(services.paths.cache_dir / "shots")[1][0])
-        window.chat.input.setPlainText("Who is this, and where did I last see her?")
+    window.chat.attach_image(services.store.photos.list(limit=12)[-1].path)
+    window.chat.input.setPlainText("When did I last see Anna?")
+    window.chat.send()
+    while window.chat.busy:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
     for index, name in enumerate(("chat", "people", "photos", "memories")):
         window.show_view(index)
         settle(app, window)

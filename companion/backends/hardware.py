@@ -153,5 +153,5 @@ def doctor_report(settings: Settings | None = None) -> dict[str, Any]:
 
 
 def report(settings: Settings | None = None) -> dict[str, Any]:
-    """Alias of :func:`doctor_report` (the name ``services.doctor`` calls)."""
+    """Alias of :func:`doctor_report` (the name ``app.diagnostics.doctor`` calls)."""
     return doctor_report(settings)

@@ -1,4 +1,4 @@
-"""The ``companion`` command line: a thin layer over :mod:`companion.services`.
+"""The ``companion`` command line: a thin layer over the use cases in :mod:`companion.app`.
 
 Each command group lives in its own module with ``register(subparsers)``; the
 modules are listed once in :data:`COMMAND_MODULES`.

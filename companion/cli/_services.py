@@ -1,4 +1,4 @@
-"""Opening :class:`~companion.services.Services` for a command, closed when it ends."""
+"""Opening :class:`~companion.app.services.Services` for a command, closed when it ends."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from companion.services import Services
+from companion.app.services import Services
 
 
 @contextmanager

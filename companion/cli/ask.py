@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from companion.app import chat
 from companion.cli._services import services_for
 from companion.cli.output import emit_json
 
@@ -47,7 +48,7 @@ def print_events(events: Any, *, stream: bool) -> Any:
 
 def run_ask(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        events = services.ask(args.question, args.image, model=args.model, temporary=args.temporary)
+        events = chat.ask(services, args.question, args.image, model=args.model, temporary=args.temporary)
         answer = print_events(events, stream=not args.json)
     if args.json:
         emit_json(answer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from companion.app import diagnostics
 from companion.cli._services import services_for
 from companion.cli.output import emit_json
 
@@ -32,7 +33,7 @@ def run_init(args: argparse.Namespace) -> int:
 
 def run_doctor(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        report = services.doctor()
+        report = diagnostics.doctor(services)
     if args.json:
         emit_json(report)
         return 0

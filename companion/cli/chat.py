@@ -5,17 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from companion.app import chat
 from companion.cli._services import services_for
 from companion.cli.output import emit_json
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
-    chat = commands.add_parser("chat", parents=[parent], help="talk with Companion, or import past conversations")
-    chat.add_argument("--import", dest="import_file", type=Path, metavar="FILE.jsonl",
-                      help='import past turns: one {"time", "role", "text", "images"} object a line')
-    chat.add_argument("--model", help="the chat model to use (default: the one in settings)")
-    chat.add_argument("--temporary", action="store_true", help="answer but remember nothing of this chat")
-    chat.set_defaults(func=run_chat)
+    parser = commands.add_parser("chat", parents=[parent], help="talk with Companion, or import past conversations")
+    parser.add_argument("--import", dest="import_file", type=Path, metavar="FILE.jsonl",
+                        help='import past turns: one {"time", "role", "text", "images"} object a line')
+    parser.add_argument("--model", help="the chat model to use (default: the one in settings)")
+    parser.add_argument("--temporary", action="store_true", help="answer but remember nothing of this chat")
+    parser.set_defaults(func=run_chat)
 
 
 def run_chat(args: argparse.Namespace) -> int:
@@ -28,7 +29,7 @@ def run_chat(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        result = services.import_chat(args.import_file)
+        result = chat.import_chat(services, args.import_file)
     if args.json:
         emit_json(result)
     else:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from companion.app import concepts
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
 from companion.core.types import CATEGORIES
@@ -53,7 +54,7 @@ def run_add(args: argparse.Namespace) -> int:
         print("companion: error: --box needs exactly one --image", file=sys.stderr)
         return 2
     with services_for(args) as services:
-        concept = services.add_concept(args.name, args.category, args.info, args.image, box=args.box)
+        concept = concepts.add_concept(services, args.name, args.category, args.info, args.image, box=args.box)
         refs = services.store.concepts.refs(concept.id)
     if args.json:
         emit_json({"concept": concept, "keys": len(refs)})
@@ -108,7 +109,7 @@ def run_edit(args: argparse.Namespace) -> int:
         concept = services.store.concepts.resolve(args.concept)
         concept = services.store.concepts.edit(concept.id, name=args.name, category=args.category, info=args.info)
         for image in args.image:
-            services.add_concept_key(concept.id, image)
+            concepts.add_concept_key(services, concept.id, image)
     if args.json:
         emit_json(_card(concept))
     else:
@@ -118,7 +119,7 @@ def run_edit(args: argparse.Namespace) -> int:
 
 def run_forget(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        report = services.forget_concept(args.concept)
+        report = concepts.forget_concept(services, args.concept)
     if args.json:
         emit_json(report)
     else:

@@ -11,6 +11,7 @@ import argparse
 import threading
 from pathlib import Path
 
+from companion.app import chat
 from companion.cli._services import services_for
 from companion.cli.ask import print_events
 from companion.core.memory import persona
@@ -18,7 +19,7 @@ from companion.core.memory import persona
 
 def run_interactive(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        session = services.chat_session(model=args.model, temporary=args.temporary)
+        session = chat.chat_session(services, model=args.model, temporary=args.temporary)
         print("Companion chat. /image PATH, /temporary, /forget NAME, /persona [reset], /quit")
         while True:
             try:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from companion.app import library
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
 from companion.core.library.indexing import IndexSummary
@@ -114,7 +115,7 @@ def run_index(args: argparse.Namespace) -> int:
         bar = _Bar(enabled=sys.stderr.isatty() and not args.json)
         summary: IndexSummary | None = None
         try:
-            for item in services.index(targets, threading.Event()):
+            for item in library.index(services, targets, threading.Event()):
                 if isinstance(item, IndexSummary):
                     summary = item
                 else:
@@ -134,7 +135,7 @@ def run_index(args: argparse.Namespace) -> int:
 
 def run_search(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        hits = services.search_photos(args.text, args.limit)
+        hits = library.search_photos(services, args.text, args.limit)
     if args.json:
         emit_json([{"photo": photo, "distance": round(distance, 4)} for photo, distance in hits])
     elif not hits:
@@ -147,7 +148,7 @@ def run_search(args: argparse.Namespace) -> int:
 
 def _group_rows(services: Any, named: bool | None) -> list[dict[str, Any]]:
     rows = []
-    for group in services.face_groups(named=named):
+    for group in library.face_groups(services, named=named):
         concept = services.store.concepts.get(group.concept_id) if group.concept_id else None
         rows.append({"id": group.id, "size": group.size, "name": concept.name if concept else None,
                      "concept_id": group.concept_id, "face_ids": group.sample_face_ids})
@@ -169,7 +170,7 @@ def run_faces_list(args: argparse.Namespace) -> int:
 
 def run_faces_name(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        concept = services.name_face_group(args.group, args.name)
+        concept = library.name_face_group(services, args.group, args.name)
         photos = len(services.store.photos.list(concept_id=concept.id, limit=100000))
     if args.json:
         emit_json({"concept_id": concept.id, "name": concept.name, "photos": photos})
@@ -180,7 +181,7 @@ def run_faces_name(args: argparse.Namespace) -> int:
 
 def run_faces_merge(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        kept = services.merge_face_groups(args.a, args.b)
+        kept = library.merge_face_groups(services, args.a, args.b)
     if args.json:
         emit_json({"group": kept})
     else:
@@ -190,7 +191,7 @@ def run_faces_merge(args: argparse.Namespace) -> int:
 
 def run_faces_split(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        group = services.split_faces(args.face_ids)
+        group = library.split_faces(services, args.face_ids)
     if args.json:
         emit_json({"group": group})
     else:
@@ -200,7 +201,7 @@ def run_faces_split(args: argparse.Namespace) -> int:
 
 def run_faces_remove(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        services.remove_face(args.face_id)
+        library.remove_face(services, args.face_id)
     if args.json:
         emit_json({"removed": args.face_id})
     else:
@@ -224,12 +225,12 @@ def _folders(args: argparse.Namespace, folders: list[str]) -> int:
 
 def run_folders_add(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        return _folders(args, services.add_watched_folder(args.path))
+        return _folders(args, library.add_watched_folder(services, args.path))
 
 
 def run_folders_remove(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        return _folders(args, services.remove_watched_folder(args.path))
+        return _folders(args, library.remove_watched_folder(services, args.path))
 
 
 def run_folders_list(args: argparse.Namespace) -> int:
@@ -244,14 +245,14 @@ def run_watch(args: argparse.Namespace) -> int:
             print("companion: error: no watched folders; add one with 'companion folders add PATH'", file=sys.stderr)
             return 2
         if not args.no_initial_scan:
-            for item in services.index(folders):
+            for item in library.index(services, folders):
                 if isinstance(item, IndexSummary):
                     _report(args, item)
 
         def on_event(event: Any) -> None:
             _report(args, event)
 
-        watcher = services.watch(on_event)
+        watcher = library.watch(services, on_event)
         print(f"Watching {len(folders)} folder(s); press Ctrl-C to stop.", file=sys.stderr, flush=True)
         try:
             while True:

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from companion.app import models
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table
 
@@ -46,10 +47,8 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from companion.backends import model_manager
-
     with services_for(args) as services:
-        rows = model_manager.list_models(services.paths)
+        rows = models.list_models(services)
         chosen = services.settings.model
     if args.json:
         emit_json([{**vars(r), "chosen": r.name == chosen} for r in rows])
@@ -60,23 +59,16 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _choose(services, name: str) -> None:  # type: ignore[no-untyped-def]
-    services.settings.model = name
-    services.save_settings()
-
-
 def run_download(args: argparse.Namespace) -> int:
-    from companion.backends import model_manager
-
     def progress(done: int, total: int | None) -> None:
         if not args.json and sys.stderr.isatty():
             share = f"{done / total:6.1%}" if total else f"{done / 1e6:.0f} MB"
             print(f"\rdownloading {args.name}: {share}", end="", file=sys.stderr, flush=True)
 
     with services_for(args) as services:
-        files = model_manager.download(services.paths, args.name, progress)
+        files = models.download(services, args.name, progress)
         if args.use:
-            _choose(services, args.name)
+            models.choose(services, args.name)
     if args.json:
         emit_json({"name": args.name, "files": files})
     else:
@@ -85,17 +77,15 @@ def run_download(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from companion.backends import model_manager
-
     files = [args.model] + ([args.mmproj] if args.mmproj else [])
     for file in files:
         if not file.is_file():
             print(f"companion: error: no such file: {file}", file=sys.stderr)
             return 1
     with services_for(args) as services:
-        status = model_manager.add_local(services.paths, args.name, files)
+        status = models.add_local(services, args.name, files)
         if args.use:
-            _choose(services, args.name)
+            models.choose(services, args.name)
     if args.json:
         emit_json(status)
     else:
@@ -104,12 +94,10 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from companion.backends import model_manager
-
     with services_for(args) as services:
-        model_manager.remove(services.paths, args.name)
+        models.remove(services, args.name)
         if services.settings.model == args.name:
-            _choose(services, "")
+            models.choose(services, "")
     if args.json:
         emit_json({"removed": args.name})
     else:
@@ -118,10 +106,8 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from companion.backends import model_manager
-
     with services_for(args) as services:
-        results = model_manager.verify(services.paths, args.name)
+        results = models.verify(services, args.name)
     if args.json:
         emit_json([{"file": f, "ok": ok, "detail": d} for f, ok, d in results])
     else:
@@ -131,11 +117,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_use(args: argparse.Namespace) -> int:
-    from companion.backends import model_manager
-
     with services_for(args) as services:
-        model_manager.resolve_model(args.name, services.paths, services.settings)  # must be installed
-        _choose(services, args.name)
+        models.use(services, args.name)
     if args.json:
         emit_json({"model": args.name})
     else:

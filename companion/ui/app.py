@@ -1,6 +1,6 @@
 """Start the GUI: ``companion gui`` and the ``companion-gui`` script call :func:`main`.
 
-Opening :class:`~companion.services.Services` only opens the database (no model
+Opening :class:`~companion.app.services.Services` only opens the database (no model
 is loaded), so it is done before the window shows. On quit, running workers
 are cancelled and awaited before the store is closed.
 """
@@ -12,8 +12,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from companion.app.services import Services
 from companion.paths import resources_dir
-from companion.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
 from companion.ui.workers import Worker

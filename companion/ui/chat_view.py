@@ -2,7 +2,7 @@
 
 Each answer shows who was recognized, the reminders that fired (set apart) and
 cards for the photos and memories it came from; clicking a card opens it.
-``Services.ask`` runs on a worker; tokens arrive as ``item`` signals.
+``app.chat.ask`` runs on a worker; tokens arrive as ``item`` signals.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from companion.app import chat
 from companion.ui import images
 from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
 from companion.ui.workers import Worker, WorkerPool
@@ -279,10 +280,6 @@ class ChatView(QtWidgets.QWidget):
         question = self.input.toPlainText().strip()
         if self.busy or not (question or self.image):
             return
-        if not hasattr(self.services, "ask"):
-            QtWidgets.QMessageBox.information(self, "Not available", "This build cannot answer questions yet "
-                                              "(Services.ask is missing).")
-            return
         image, temporary = self.image, self.temporary.isChecked()
         self._last_answer: Any = None
         self._asked = (question, image)   # put back in the box if answering fails
@@ -301,7 +298,7 @@ class ChatView(QtWidgets.QWidget):
 
     def _job(self, question: str, image: Path | None, temporary: bool, cancel: Any) -> Any:
         # Runs on a worker: stream events, then load the source thumbnails off the GUI thread.
-        for event in self.services.ask(question, image=image, temporary=temporary, cancel=cancel):
+        for event in chat.ask(self.services, question, image=image, temporary=temporary, cancel=cancel):
             yield event
             if event.kind == "done" and event.answer is not None:
                 thumbs = _Thumbnails()

@@ -2,7 +2,7 @@
 
 Edits go through the store on a worker and show at once (RAP: no training,
 a changed card is used by the next answer). Forget asks first, then removes
-the concept everywhere through ``Services.forget_concept``.
+the concept everywhere through ``app.concepts.forget_concept``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from companion.app import concepts
 from companion.core.types import CATEGORIES, Concept
 from companion.ui import images
 from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
@@ -181,10 +182,10 @@ class ConceptsView(QtWidgets.QWidget):
         """Add (``concept_id`` None) or edit a card on a worker; the list reloads when done."""
         def job(_cancel: Any) -> Any:
             if concept_id is None:
-                return self.services.add_concept(name, category, info, [Path(p) for p in new_images])
+                return concepts.add_concept(self.services, name, category, info, [Path(p) for p in new_images])
             concept = self.services.store.concepts.edit(concept_id, name=name, category=category, info=info)
             for path in new_images:
-                self.services.add_concept_key(concept_id, Path(path))
+                concepts.add_concept_key(self.services, concept_id, Path(path))
             return concept
         return self._run(job, f"Saved {name}")
 
@@ -201,7 +202,7 @@ class ConceptsView(QtWidgets.QWidget):
             self.forget(card.concept.id, card.concept.name)
 
     def forget(self, concept_id: int, name: str) -> Any:
-        return self._run(lambda _c: self.services.forget_concept(concept_id), f"Forgot {name}")
+        return self._run(lambda _c: concepts.forget_concept(self.services, concept_id), f"Forgot {name}")
 
     def _run(self, job: Any, done_message: str) -> Any:
         worker = self.workers.start(job, "concepts")

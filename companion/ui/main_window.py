@@ -1,8 +1,8 @@
 """The main window: a sidebar of views, menus and shortcuts, indexing in the status bar.
 
 Photos dropped anywhere on the window go to the chat. Indexing runs
-``Services.index`` on a worker; while the window is open the watched folders
-are watched too (``Services.watch``, on the watcher's own thread), and their
+``app.library.index`` on a worker; while the window is open the watched folders
+are watched too (``app.library.watch``, on the watcher's own thread), and their
 batches show in the same status bar. A reminder that fires for a newly indexed
 photo becomes a system-tray notification when the platform has a tray (and a
 status-bar message always).
@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from companion.app import chat, library
 from companion.core.library.indexing import IndexSummary
 from companion.core.types import Progress
 from companion.ui import images
@@ -194,7 +195,7 @@ class MainWindow(QtWidgets.QMainWindow):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import a chat (JSONL)", str(Path.home()),
                                                         "Chat export (*.jsonl)")
         if path:
-            worker = self.workers.start(lambda _c: self.services.import_chat(Path(path)), "import chat")
+            worker = self.workers.start(lambda _c: chat.import_chat(self.services, Path(path)), "import chat")
             worker.signals.finished.connect(lambda r: self.show_status(
                 f"Imported {r.turns} messages, learned {r.memories} memories"))
             worker.signals.failed.connect(lambda m: QtWidgets.QMessageBox.warning(self, "Import failed", m))
@@ -248,7 +249,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not folders:
             self.show_status("No folders to index: add some in Settings")
             return None
-        self.index_worker = worker = self.workers.start(lambda c: self.services.index(folders, c), "index")
+        self.index_worker = worker = self.workers.start(lambda c: library.index(self.services, folders, c), "index")
         worker.signals.progress.connect(self._on_index_progress)
         worker.signals.item.connect(self._on_index_item)
         worker.signals.finished.connect(self._on_index_finished)
@@ -317,8 +318,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.services.settings.watched_folders:
             return
         self.watch_cancel = threading.Event()
-        self.watcher = self.services.watch(self.watch_bridge.on_event, on_progress=self.watch_bridge.on_progress,
-                                           cancel=self.watch_cancel)
+        self.watcher = library.watch(self.services, self.watch_bridge.on_event,
+                                     on_progress=self.watch_bridge.on_progress, cancel=self.watch_cancel)
 
     def stop_watching(self, wait: bool = True) -> None:
         """Stop the watcher; without ``wait`` the join happens on a worker so the window never blocks."""

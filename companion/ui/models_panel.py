@@ -1,8 +1,8 @@
 """The models panel (settings and onboarding): catalog, download with progress and cancel,
 add local files, verify, remove, and pick the chat model.
 
-It talks to ``companion.backends.model_manager`` (files on disk, no model is
-loaded here) on workers. When this build has no model manager the panel says
+It talks to ``companion.app.models`` (files on disk, no model is loaded
+here) on workers. When this build has no model manager the panel says
 so and offers nothing it cannot do.
 """
 
@@ -20,9 +20,9 @@ NAME = QtCore.Qt.ItemDataRole.UserRole
 
 
 def manager() -> Any | None:
-    """The model manager module, or None when this build does not have it yet."""
+    """The models use cases, or None when this build does not have them yet."""
     try:
-        return importlib.import_module("companion.backends.model_manager")
+        return importlib.import_module("companion.app.models")
     except ModuleNotFoundError:
         return None
 
@@ -109,7 +109,7 @@ class ModelsPanel(QtWidgets.QWidget):
         return str(items[0].data(NAME)) if items else None
 
     def reload(self) -> Worker:
-        worker = self.workers.start(lambda _c: list(self.mm.list_models(self.services.paths)), "list models")
+        worker = self.workers.start(lambda _c: list(self.mm.list_models(self.services)), "list models")
         worker.signals.finished.connect(self._show)
         worker.signals.failed.connect(self.status)
         return worker
@@ -132,7 +132,7 @@ class ModelsPanel(QtWidgets.QWidget):
     def use_selected(self) -> None:
         name = self.selected_name()
         if name:
-            self.services.settings.model = name  # saved with the dialog / onboarding
+            self.mm.choose(self.services, name, save=False)  # saved with the dialog / onboarding
             self._show_current()
             emit(self.chosen, name)
 
@@ -144,7 +144,7 @@ class ModelsPanel(QtWidgets.QWidget):
         def job(token: Any) -> Any:
             def on_progress(done: int, total: int | None = None) -> None:
                 token.report(Progress("download", done, total, name))
-            return self.mm.download(self.services.paths, name, progress=on_progress, cancel=token)
+            return self.mm.download(self.services, name, progress=on_progress, cancel=token)
 
         self.download_worker = worker = self.workers.start(job, f"download {name}")
         self.progress.setRange(0, 0)
@@ -182,19 +182,19 @@ class ModelsPanel(QtWidgets.QWidget):
             name, ok = QtWidgets.QInputDialog.getText(self, "Name", "A name for this model:",
                                                       text=Path(files[0]).stem)
             if ok and name.strip():
-                self._run(lambda: self.mm.add_local(self.services.paths, name.strip(), [Path(f) for f in files]),
+                self._run(lambda: self.mm.add_local(self.services, name.strip(), [Path(f) for f in files]),
                           f"Added {name.strip()}")
 
     def verify_selected(self) -> None:
         name = self.selected_name()
         if name:
-            self._run(lambda: self.mm.verify(self.services.paths, name), f"{name} verified: files are intact")
+            self._run(lambda: self.mm.verify(self.services, name), f"{name} verified: files are intact")
 
     def remove_selected(self) -> None:
         name = self.selected_name()
         if name and QtWidgets.QMessageBox.question(self, "Remove model", f"Delete the files of {name}?") \
                 == QtWidgets.QMessageBox.StandardButton.Yes:
-            self._run(lambda: self.mm.remove(self.services.paths, name), f"Removed {name}")
+            self._run(lambda: self.mm.remove(self.services, name), f"Removed {name}")
 
     def _run(self, action: Any, done_message: str) -> Worker:
         worker = self.workers.start(lambda _c: action(), "models")

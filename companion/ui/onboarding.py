@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from companion.app import library
 from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtWidgets, Signal, emit
-from companion.ui.settings_dialog import FoldersEditor, apply_folders
+from companion.ui.settings_dialog import FoldersEditor
 from companion.ui.workers import Worker, WorkerPool
 
 
@@ -71,7 +72,7 @@ class Onboarding(QtWidgets.QWizard):
 
         def job(_cancel: Any) -> None:
             if folders:
-                apply_folders(self.services, wanted)
+                library.set_watched_folders(self.services, wanted)
             self.services.settings.onboarding_done = done
             self.services.save_settings()
 

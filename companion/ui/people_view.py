@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from companion.app import library
 from companion.ui import images
 from companion.ui.concepts_view import ConceptsView
 from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
@@ -134,13 +135,11 @@ class FaceGroupsView(QtWidgets.QWidget):
 
     def _update_buttons(self) -> None:
         has_group = self.selected_group() is not None
-        for button, method, enabled in ((self.name_button, "name_face_group", has_group),
-                                        (self.merge_button, "merge_face_groups", has_group and len(self.groups) > 1),
-                                        (self.split_button, "split_faces", has_group),
-                                        (self.remove_button, "remove_face", has_group)):
-            available = hasattr(self.services, method)
-            button.setEnabled(enabled and available)
-            button.setToolTip("" if available else f"Not in this build yet (Services.{method})")
+        for button, enabled in ((self.name_button, has_group),
+                                (self.merge_button, has_group and len(self.groups) > 1),
+                                (self.split_button, has_group),
+                                (self.remove_button, has_group)):
+            button.setEnabled(enabled)
 
     # ---- actions ----------------------------------------------------------------------
 
@@ -155,7 +154,7 @@ class FaceGroupsView(QtWidgets.QWidget):
             self.name_group(group.cluster_id, name.strip())
 
     def name_group(self, cluster_id: int, name: str) -> Any:
-        return self._run(lambda: self.services.name_face_group(cluster_id, name), f"Named the group {name}")
+        return self._run(lambda: library.name_face_group(self.services, cluster_id, name), f"Named the group {name}")
 
     def ask_merge(self) -> None:
         group = self.selected_group()
@@ -166,17 +165,17 @@ class FaceGroupsView(QtWidgets.QWidget):
         choice, ok = QtWidgets.QInputDialog.getItem(self, "Merge groups", "Merge this group into:", labels, 0, False)
         if ok:
             target = others[labels.index(choice)]
-            self._run(lambda: self.services.merge_face_groups(group.cluster_id, target.cluster_id), "Merged")
+            self._run(lambda: library.merge_face_groups(self.services, group.cluster_id, target.cluster_id), "Merged")
 
     def split_selected(self) -> None:
         ids = self.selected_face_ids()
         if ids:
-            self._run(lambda: self.services.split_faces(ids), f"Moved {len(ids)} faces to a new group")
+            self._run(lambda: library.split_faces(self.services, ids), f"Moved {len(ids)} faces to a new group")
 
     def remove_selected(self) -> None:
         ids = self.selected_face_ids()
         if ids:
-            self._run(lambda: [self.services.remove_face(i) for i in ids], f"Removed {len(ids)} faces")
+            self._run(lambda: [library.remove_face(self.services, i) for i in ids], f"Removed {len(ids)} faces")
 
     def _run(self, action: Any, done_message: str) -> Any:
         worker = self.workers.start(lambda _cancel: action(), "face groups")

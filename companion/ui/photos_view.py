@@ -1,7 +1,7 @@
 """Photos: the indexed library as a grid, filtered by person and place or searched by text.
 
 Listing and thumbnails run on a worker. Text search uses the image embeddings
-through ``Services.search_photos``. Selecting a photo shows who, where and when.
+through ``app.library.search_photos``. Selecting a photo shows who, where and when.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from companion.app import library
 from companion.core.types import Photo
 from companion.ui import images
 from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
@@ -69,9 +70,6 @@ class PhotosView(QtWidgets.QWidget):
         self.person.setMinimumContentsLength(12)
         self.place = QtWidgets.QLineEdit(placeholderText="Place (city, region or country)")
         self.search = QtWidgets.QLineEdit(placeholderText="Describe a photo, e.g. 'beach at sunset'")
-        if not hasattr(services, "search_photos"):
-            self.search.setEnabled(False)
-            self.search.setPlaceholderText("Text search is not in this build yet (Services.search_photos)")
         self.person.activated.connect(lambda _i: self.reload())
         self.place.returnPressed.connect(self.reload)
         self.search.returnPressed.connect(self.reload)
@@ -124,7 +122,7 @@ class PhotosView(QtWidgets.QWidget):
             people = [(c.name, c.id) for c in self.services.store.concepts.list() if c.category in ("person", "pet")]
             yield ("people", people)
             if text:
-                found = self.services.search_photos(text, 60)
+                found = library.search_photos(self.services, text, 60)
                 photos = [field_photo(hit) for hit in found]
                 photos = [p for p in photos if (concept_id is None or p.id in self._ids_of(concept_id))]
             else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from companion.app import library
 from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtWidgets, Signal, emit
 from companion.ui.workers import Worker, WorkerPool
@@ -54,25 +55,6 @@ class FoldersEditor(QtWidgets.QWidget):
         path = QtWidgets.QFileDialog.getExistingDirectory(self, "Folder with photos", str(Path.home()))
         if path:
             self.add_folder(path)
-
-
-def apply_folders(services: Any, wanted: list[str]) -> None:
-    """Make the watched folders ``wanted``, through Services' folder methods when it has them."""
-    current = list(services.settings.watched_folders)
-    adder = getattr(services, "add_watched_folder", None)
-    remover = getattr(services, "remove_watched_folder", None)
-    for folder in current:
-        if folder not in wanted:
-            if remover is not None:
-                remover(folder)
-            else:
-                services.settings.watched_folders.remove(folder)
-    for folder in wanted:
-        if folder not in services.settings.watched_folders:
-            if adder is not None:
-                adder(folder)
-            else:
-                services.settings.watched_folders.append(folder)
 
 
 class SettingsDialog(QtWidgets.QDialog):
@@ -148,7 +130,7 @@ class SettingsDialog(QtWidgets.QDialog):
         device, idle, remember = self.device.currentText(), self.idle_unload.value(), self.remember.isChecked()
 
         def job(_cancel: Any) -> None:
-            apply_folders(self.services, folders)
+            library.set_watched_folders(self.services, folders)
             settings = self.services.settings
             settings.n_gpu_layers, settings.device = layers, device
             settings.idle_unload_seconds, settings.remember_conversations = idle, remember

@@ -13,7 +13,7 @@ sys.modules["PySide6"] = None  # any import of Qt now fails
 from companion.cli import main
 code = main(["concepts", "add", "--name", "Rex", "--category", "pet"])
 code |= main(["concepts", "list", "--json"])
-import companion.services, companion.core.store
+import companion.app.services, companion.core.store
 assert "PySide6" not in [m for m in sys.modules if sys.modules[m] is not None]
 sys.exit(code)
 """

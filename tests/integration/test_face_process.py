@@ -98,7 +98,7 @@ def test_the_registry_runs_faces_in_a_child_only_with_a_second_core(tmp_path, mo
 
 
 def test_closing_the_services_stops_the_face_child(tmp_path, monkeypatch, astronaut):
-    from companion.services import Services
+    from companion.app.services import Services
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     services = Services.open(tmp_path)

@@ -28,9 +28,10 @@ import pytest
 
 from conftest_perception import REPO, astronaut_pixels, clip_dir, grace_hopper_pixels  # noqa: F401 - fixture
 
+from companion.app import concepts, library
+from companion.app.services import Services
 from companion.cli import main
 from companion.core.library.indexing import IndexSummary
-from companion.services import Services
 
 pytestmark = pytest.mark.models
 SAME_PERSON = 0.06
@@ -104,7 +105,7 @@ def services(models_env: Path) -> Services:
 
 
 def run_index(services: Services, *targets: Path) -> IndexSummary:
-    items = list(services.index(list(targets)))
+    items = list(library.index(services, list(targets)))
     assert isinstance(items[-1], IndexSummary)
     return items[-1]
 
@@ -118,13 +119,13 @@ def test_same_person_is_grouped_named_and_recognised_in_new_photos(services: Ser
         save_photo(lib / f"grace-{i}.jpg", pixels, start + timedelta(days=10 + i), TOKYO)
     summary = run_index(services, lib)
     assert (summary.new, summary.faces, summary.skipped) == (8, 8, [])
-    groups = services.face_groups()
+    groups = library.face_groups(services)
     assert sorted(g.size for g in groups) == [4, 4]
     members = {g.id: {Path(services.store.photos.get(f.photo_id).path).name.split("-")[0]
                       for f in services.store.faces.in_cluster(g.id)} for g in groups}
     assert sorted(map(sorted, members.values())) == [["eileen"], ["grace"]]   # never mixed
     eileen_group = next(g for g, who in members.items() if who == {"eileen"})
-    eileen = services.name_face_group(eileen_group, "Eileen")
+    eileen = library.name_face_group(services, eileen_group, "Eileen")
     timeline = services.store.observations.timeline(eileen.id)
     assert len(timeline) == 4 and timeline[0].time == start + timedelta(days=3)
     assert timeline[0].place == "Paris, Île-de-France, France"
@@ -143,7 +144,7 @@ def test_same_person_is_grouped_named_and_recognised_in_new_photos(services: Ser
 
     # A concept added from a reference photo re-matches the stored faces without re-indexing.
     reference = save_photo(tmp_path / "ref" / "grace.jpg", grace_hopper_pixels()[20:, 10:])
-    grace = services.add_concept("Grace", "person", images=[reference])
+    grace = concepts.add_concept(services, "Grace", "person", images=[reference])
     grace_photos = {Path(services.store.photos.get(o.photo_id).path).name
                     for o in services.store.observations.timeline(grace.id)}
     assert grace_photos == {"grace-0.jpg", "grace-1.jpg", "grace-2.jpg", "grace-3.jpg", "office.jpg"}
@@ -155,9 +156,9 @@ def test_reference_photo_with_two_faces_asks_for_a_box(services: Services, tmp_p
     pair = np.concatenate([astronaut_pixels(), grace_hopper_pixels()[:512]], axis=1)
     path = save_photo(tmp_path / "pair.jpg", pair)
     with pytest.raises(Exception, match=r"the photo has 2 faces; pick one with --box LEFT TOP RIGHT BOTTOM"):
-        services.add_concept("Someone", "person", images=[path])
+        concepts.add_concept(services, "Someone", "person", images=[path])
     assert services.store.concepts.by_name("Someone") is None   # no half-made card
-    concept = services.add_concept("Grace", "person", images=[path], box=[600, 100, 950, 400])
+    concept = concepts.add_concept(services, "Grace", "person", images=[path], box=[600, 100, 950, 400])
     (ref,) = services.store.concepts.refs(concept.id)
     assert ref.box is not None and ref.box.left > 512   # the face on the right
 

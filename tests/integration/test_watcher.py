@@ -14,6 +14,7 @@ import pytest
 from conftest_perception import clip_dir  # noqa: F401 - fixture
 from test_library import models_env  # noqa: F401 - fixture
 
+from companion.app import concepts, library
 from companion.watcher import PathEvent, PhotoWatcher
 
 
@@ -129,10 +130,10 @@ def test_a_photo_dropped_into_a_watched_folder_is_in_the_store_within_two_second
     services = open_services(models_env)
     summaries: list[IndexSummary] = []
     try:
-        services.add_watched_folder(folder)
+        library.add_watched_folder(services, folder)
         run_index(services, folder)              # loads the models, as a running app has them loaded
-        eileen = services.add_concept("Eileen", "person", images=[reference])
-        watcher = services.watch(lambda e: summaries.append(e) if isinstance(e, IndexSummary) else None)
+        eileen = concepts.add_concept(services, "Eileen", "person", images=[reference])
+        watcher = library.watch(services, lambda e: summaries.append(e) if isinstance(e, IndexSummary) else None)
         try:
             staged = save_photo(outside / "beach.jpg", variants(astronaut_pixels())[2])
             target = folder / "2024" / "beach.jpg"
@@ -174,11 +175,11 @@ def test_indexing_runs_one_at_a_time_so_a_photo_is_never_written_twice(models_en
     save_photo(folder / "a.jpg", astronaut_pixels())
     services = open_services(models_env)
     try:
-        first = services.index([folder])
+        first = library.index(services, [folder])
         next(first)                                   # the first run has started (and holds the turn)
         results: list[IndexSummary] = []
         second = threading.Thread(target=lambda: results.extend(
-            i for i in services.index([folder]) if isinstance(i, IndexSummary)))
+            i for i in library.index(services, [folder]) if isinstance(i, IndexSummary)))
         second.start()
         time.sleep(0.5)
         assert second.is_alive() and results == []   # waiting for the first run

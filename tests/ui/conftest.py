@@ -27,7 +27,7 @@ if HAVE_QT:
     from companion.ui.qt import QtWidgets
     from companion.ui.workers import WorkerPool
 
-from companion.services import Services  # noqa: E402
+from companion.app.services import Services  # noqa: E402
 
 
 @pytest.fixture()

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
+from companion.app import concepts, library
 from companion.core.store.memories import NewMemory
 from companion.core.store.photos import PhotoRecord
 from companion.core.types import Box, Place
@@ -83,9 +84,9 @@ def seed_face_group(services: Any, folder: Path, copies: int = 3) -> tuple[int, 
         for path, _box in portraits(folder / f"p{n}"):
             with Image.open(path) as img:  # a distinct file per copy, like a re-shot photo
                 img.resize((int(img.width * (1 - 0.1 * n)), int(img.height * (1 - 0.1 * n)))).save(path, quality=88)
-    for _event in services.index([folder]):
+    for _event in library.index(services, [folder]):
         pass
-    group = services.face_groups(named=False)[0]
+    group = library.face_groups(services, named=False)[0]
     return group.id, [face.id for face in services.store.faces.in_cluster(group.id)]
 
 
@@ -110,6 +111,6 @@ def seed_memories(services: Any) -> list[int]:
 
 
 def seed_concepts(services: Any) -> None:
-    services.add_concept("Anna", "person", "my sister, lives in Lyon, loves hiking")
-    services.add_concept("Rex", "pet", "Anna's golden retriever")
-    services.add_concept("Blue bike", "object", "my commuter bike, bought in 2021")
+    concepts.add_concept(services, "Anna", "person", "my sister, lives in Lyon, loves hiking")
+    concepts.add_concept(services, "Rex", "pet", "Anna's golden retriever")
+    concepts.add_concept(services, "Blue bike", "object", "my commuter bike, bought in 2021")

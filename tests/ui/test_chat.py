@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from companion.services import Services
+from companion.app import concepts
+from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
 
@@ -120,7 +121,7 @@ def test_a_reminder_fires_for_a_recognized_face(qtbot, window: MainWindow, servi
     (astronaut, _box), _hopper = sample_data.portraits(tmp_path)
     faces = services.face_backend.detect(services.photo_reader.read(astronaut).pixels)
     assert faces, "dlib found no face in the astronaut photo"
-    eileen = services.add_concept("Eileen", "person", "an astronaut friend")
+    eileen = concepts.add_concept(services, "Eileen", "person", "an astronaut friend")
     services.store.concepts.add_ref(eileen.id, "face", faces[0].embedding, image_path=str(astronaut))
     services.store.triggers.add(eileen.id, "ask her about the launch", "SKS")
     window.chat.attach_image(astronaut)

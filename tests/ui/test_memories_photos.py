@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from companion.app.services import Services
 from companion.core.types import Persona
-from companion.services import Services
 from companion.ui.main_window import MainWindow
 
 import sample_data

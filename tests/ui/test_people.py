@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from companion.services import Services
+from companion.app import concepts
+from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 
 import sample_data
@@ -48,7 +49,7 @@ def test_forget_declined_keeps_the_concept(qtbot, window: MainWindow, services: 
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     from companion.ui.qt import QtWidgets
 
-    services.add_concept("Rex", "pet", "a dog")
+    concepts.add_concept(services, "Rex", "pet", "a dog")
     window.show_view(1)
     qtbot.waitUntil(lambda: names(window) == ["Rex"], timeout=5000)
     monkeypatch.setattr(QtWidgets.QMessageBox, "question",

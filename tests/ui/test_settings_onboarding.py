@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from companion import config
-from companion.services import Services
+from companion.app.services import Services
 from companion.ui.app import open_window
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtWidgets

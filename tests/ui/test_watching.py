@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageOps
 from skimage import data
 
-from companion.services import Services
+from companion.app import concepts, library
+from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 
 
@@ -23,7 +24,7 @@ def _astronaut(path: Path, mirrored: bool = False) -> Path:
 def watched(qtbot, window: MainWindow, services: Services, tmp_path: Path):  # type: ignore[no-untyped-def]
     folder = tmp_path / "Pictures"
     folder.mkdir()
-    services.add_watched_folder(folder)
+    library.add_watched_folder(services, folder)
     window.start_watching()
     yield folder
     window.stop_watching()
@@ -61,7 +62,7 @@ def test_watching_restarts_on_the_new_folders_after_settings_change(qtbot, windo
 def test_a_reminder_fires_when_the_person_shows_up_in_a_new_photo(qtbot, window: MainWindow, services: Services,
                                                                   watched: Path, tmp_path: Path) -> None:
     reference = _astronaut(tmp_path / "eileen.jpg")
-    eileen = services.add_concept("Eileen", "person", images=[reference])
+    eileen = concepts.add_concept(services, "Eileen", "person", images=[reference])
     services.store.triggers.add(eileen.id, "give her back the telescope", "SKS")
     notes: list[tuple[str, str]] = []
     window.notified.connect(lambda title, message: notes.append((title, message)))
@@ -80,7 +81,7 @@ def test_opening_the_window_catches_up_on_photos_added_while_it_was_closed(qtbot
     folder = tmp_path / "Pictures"
     folder.mkdir()
     Image.new("RGB", (400, 300), (90, 160, 90)).save(folder / "while-closed.jpg")
-    services.add_watched_folder(folder)
+    library.add_watched_folder(services, folder)
     services.settings.onboarding_done = True
     window = app.open_window(services)
     qtbot.addWidget(window)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.services import Services
+from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
+from companion.app.services import Services
 from companion.core.deps import Deps
 from companion.core.memory.learn import learn
-from companion.services import Services
 
 T0 = datetime(2026, 5, 4, 18, 0, tzinfo=timezone.utc)
 

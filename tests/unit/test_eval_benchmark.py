@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
+from companion.app.services import Services
 from companion.core.errors import CompanionError
-from companion.services import Services
 from evaluation import life as lives
 from evaluation import metrics, prompts, report, tasks
 from evaluation.run_personal import DEFAULT_MODEL, open_model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from companion.app import chat
 from companion.core.memory import dates
 from companion.core.memory.consolidate import consolidate, profile_history
 from companion.core.memory.extract import find_action, find_keyword
@@ -97,7 +98,7 @@ def test_habits_are_capped_and_need_repetition(tmp_path) -> None:
 def test_import_chat_learns_through_learn_from_turns(tmp_path) -> None:
     import json
 
-    from companion.services import Services
+    from companion.app.services import Services
 
     services = Services.open(tmp_path / "svc")
     anna = services.store.concepts.add("Anna", "person")
@@ -106,7 +107,7 @@ def test_import_chat_learns_through_learn_from_turns(tmp_path) -> None:
         {"time": "2026-05-01T10:00:00+00:00", "role": "user", "text": "I was cycling in Porto with Anna."},
         {"time": "2026-05-01T10:01:00+00:00", "role": "assistant", "text": "Lovely! I'll remember Anna too."},
     )) + "\n")
-    result = services.import_chat(history)
+    result = chat.import_chat(services, history)
     assert result.turns == 2 and result.memories >= 2   # a semantic fact and the session's episode
     seen = services.store.observations.latest(anna.id, "sighting")
     assert seen is not None and seen.place.startswith("Porto") and seen.action == "cycling in Porto"

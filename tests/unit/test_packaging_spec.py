@@ -139,6 +139,16 @@ class _FakeServices:
         yield from ()
 
 
+@pytest.fixture()
+def fake_use_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The self-test's use cases answer from a _FakeServices instead of a real profile."""
+    from companion.app import chat, library
+
+    monkeypatch.setattr(chat, "ask", lambda services, question, image=None, **_: services.ask(question, image))
+    monkeypatch.setattr(library, "index", lambda services, targets: services.index(targets))
+
+
+@pytest.mark.usefixtures("fake_use_cases")
 def test_self_test_ask_needs_a_model_not_just_text(tmp_path: Path) -> None:
     from companion import selftest
 
@@ -147,6 +157,7 @@ def test_self_test_ask_needs_a_model_not_just_text(tmp_path: Path) -> None:
         selftest.check_ask(_FakeServices(None), "who?", tmp_path)
 
 
+@pytest.mark.usefixtures("fake_use_cases")
 def test_self_test_index_fails_when_nothing_is_indexed(tmp_path: Path) -> None:
     from companion import selftest
 

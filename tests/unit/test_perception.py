@@ -18,7 +18,7 @@ def photos(tmp_path):  # type: ignore[no-untyped-def]
 
 
 def _with_backends(tmp_path):  # type: ignore[no-untyped-def]
-    from companion.services import Services
+    from companion.app.services import Services
 
     services = Services.open(tmp_path / "home")
     d = deps(tmp_path)

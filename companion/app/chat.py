@@ -1,0 +1,55 @@
+"""Conversations: import past ones, learn from turns, ask about a photo, chat."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from companion.core.memory.chat_import import parse_jsonl
+from companion.core.types import Turn
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    conversation_id: int
+    turns: int
+    memories: int
+
+
+def import_chat(services: Any, path: Path) -> ImportResult:
+    """Import past turns, all or nothing, then learn from them."""
+    turns = parse_jsonl(Path(path))
+    stored: list[Turn] = []
+    store = services.store
+    with store.db.transaction():
+        conversation = store.conversations.start(title=f"Imported from {Path(path).name}", started_at=turns[0].time)
+        for turn in turns:
+            stored.append(store.conversations.add_turn(
+                conversation.id, turn.role, turn.text, turn.time, turn.images,
+                session_gap_minutes=services.settings.session_gap_minutes))
+    memories = learn_from_turns(services, stored)
+    return ImportResult(conversation.id, len(stored), memories)
+
+
+def learn_from_turns(services: Any, turns: list[Turn]) -> int:
+    """Extract memories from stored turns; returns how many were written."""
+    from companion.core.memory.learn import learn_from_turns
+
+    return learn_from_turns(services, turns)
+
+
+def ask(services: Any, question: str, image: Path | str | None = None, *, model: str | None = None,
+        temporary: bool = False, cancel: threading.Event | None = None) -> Any:
+    """Stream ``AnswerEvent``s for a question about an optional photo (see companion.core.answer.pipeline)."""
+    from companion.core.answer.pipeline import ask
+
+    return ask(services.deps(model), question, image, temporary=temporary, cancel=cancel)
+
+
+def chat_session(services: Any, *, model: str | None = None, temporary: bool = False) -> Any:
+    """An interactive conversation; ``session.send(text, image)`` streams AnswerEvents."""
+    from companion.core.answer.pipeline import ChatSession
+
+    return ChatSession(services.deps(model), temporary=temporary)

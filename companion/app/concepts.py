@@ -1,0 +1,42 @@
+"""Concept cards: create one with its reference photos as keys, add a key, forget one everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from companion.core.errors import CompanionError
+from companion.core.types import Concept
+
+
+def add_concept(services: Any, name: str, category: str, info: str = "", images: list[Path] | None = None,
+                box: list[int] | None = None) -> Concept:
+    """Create a card; reference images become its keys (faces for people, image embeddings otherwise).
+
+    ``box`` picks the face or region when a single reference image holds several.
+    """
+    images = list(images or [])
+    for image in images:
+        if not Path(image).is_file():
+            raise CompanionError(f"image not found: {image}")
+    concept = services.store.concepts.add(name, category, info)
+    try:
+        for image in images:
+            add_concept_key(services, concept.id, Path(image), box)
+    except BaseException:
+        # A card without the keys the user asked for would silently mis-recognise: undo it.
+        services.store.forget_concept(concept.id)
+        raise
+    return concept
+
+
+def add_concept_key(services: Any, concept_id: int, image: Path, box: list[int] | None = None) -> int:
+    """Use a reference photo as a key of the concept. Implemented with the photo library."""
+    from companion.core.library.recognition import add_reference_image
+
+    return add_reference_image(services, concept_id, image, box)
+
+
+def forget_concept(services: Any, ref: str | int) -> Any:
+    concept = services.store.concepts.resolve(str(ref))
+    return services.store.forget_concept(concept.id)

@@ -1,0 +1,39 @@
+"""``companion doctor``: what a user (or a bug report) needs to know about this installation."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import sys
+from typing import Any
+
+from companion import __version__
+from companion.core.store.db import versions
+
+
+def doctor(services: Any) -> dict[str, Any]:
+    """Versions, paths, disk space, store counts, hardware and installed models."""
+    usage = shutil.disk_usage(services.paths.data_dir)
+    report: dict[str, Any] = {
+        "companion": __version__,
+        "python": sys.version.split()[0],
+        "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",
+        **versions(services.store.db),
+        "paths": {"data": str(services.paths.data_dir), "cache": str(services.paths.cache_dir),
+                  "models": str(services.paths.models_dir), "settings": str(services.paths.settings_path)},
+        "disk_free_gb": round(usage.free / 1e9, 1),
+        "store": services.store.stats(),
+    }
+    try:
+        from companion.backends import hardware
+
+        report["hardware"] = hardware.report(services.settings)
+    except ImportError as exc:
+        report["hardware"] = {"error": f"hardware probe unavailable: {exc}"}
+    try:
+        from companion.backends import model_manager
+
+        report["models"] = model_manager.installed_summary(services.paths)
+    except ImportError as exc:
+        report["models"] = {"error": f"model manager unavailable: {exc}"}
+    return report

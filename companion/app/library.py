@@ -1,0 +1,148 @@
+"""The photo library: index, search, face groups, watched folders and watching them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from companion.core.errors import CompanionError
+from companion.core.types import Concept
+
+
+class _EitherEvent:
+    """Looks like a set ``threading.Event`` when any of its events is set (all ``index_paths`` asks)."""
+
+    def __init__(self, *events: threading.Event | None) -> None:
+        self.events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+
+def index(services: Any, targets: list[Path | str], cancel: threading.Event | None = None,
+          timings: dict[str, float] | None = None) -> Iterator[Any]:
+    """Index folders/files: an iterator of ``Progress`` ending with an ``IndexSummary``.
+
+    Missing face/CLIP/geocoder models make indexing skip that step, never fail.
+    Runs are serialized: a second run waits (in its own thread) for the first.
+    """
+    from companion.core.library.indexing import index_paths
+
+    run = index_paths(services.store, services.settings, list(targets), reader=services.photo_reader,
+                      faces=services.optional("face_backend"), embedder=services.optional("image_embedder"),
+                      geocoder=services.optional("geocoder"), thumbnails_dir=services.paths.thumbnails_dir,
+                      cancel=cancel, timings=timings)
+    return _one_at_a_time(services, run)
+
+
+def _one_at_a_time(services: Any, run: Iterator[Any]) -> Iterator[Any]:
+    with services.index_lock:     # released when the run ends, or is closed when cancelled
+        yield from run
+
+
+def search_photos(services: Any, text: str, k: int = 20) -> list[Any]:
+    """(Photo, cosine distance) pairs for a text query, nearest first (CLIP)."""
+    if not text.strip():
+        return []
+    query = services.image_embedder.embed_texts([text])[0]
+    return services.store.photos.search(query, k)
+
+
+def face_groups(services: Any, named: bool | None = None) -> list[Any]:
+    """Face groups (``FaceCluster``), largest first; ``named=False`` gives those waiting for a name."""
+    return services.store.faces.clusters(named=named)
+
+
+def name_face_group(services: Any, cluster_id: int, name: str | int) -> Concept:
+    from companion.core.library.recognition import name_face_group
+
+    return name_face_group(services.store, cluster_id, name, settings=services.settings)
+
+
+def merge_face_groups(services: Any, source_id: int, target_id: int) -> int:
+    from companion.core.library.recognition import merge_face_groups
+
+    return merge_face_groups(services.store, source_id, target_id, settings=services.settings)
+
+
+def split_faces(services: Any, face_ids: list[int]) -> int:
+    from companion.core.library.recognition import split_faces
+
+    return split_faces(services.store, list(face_ids))
+
+
+def remove_face(services: Any, face_id: int) -> None:
+    from companion.core.library.recognition import remove_face
+
+    remove_face(services.store, face_id)
+
+
+def watch(services: Any, on_event: Callable[[Any], Any], quiet_seconds: float = 0.5, *,
+          on_progress: Callable[[Any], Any] | None = None,
+          cancel: threading.Event | None = None) -> Any:
+    """Start watching the watched folders; returns the running ``PhotoWatcher`` (call ``stop()``).
+
+    ``on_event`` gets an ``IndexSummary`` after each indexed batch and a ``str`` for status
+    messages; ``on_progress`` (optional) every ``Progress`` of a batch. Setting ``cancel``
+    stops the batch being indexed (the files are picked up by the next scan); stopping the
+    watcher does too. All callbacks run on the watcher's thread.
+    """
+    from companion.core.library.indexing import IndexSummary
+    from companion.watcher import PhotoWatcher
+
+    folders = [str(Path(f).expanduser().absolute()) for f in services.settings.watched_folders]
+
+    def on_batch(events: list[Any]) -> None:
+        targets: list[str] = []
+        for event in events:
+            path = Path(event.path)
+            if path.is_dir() or path.suffix == "":
+                # A folder appeared or vanished: rescan the watched folder holding it (cheap:
+                # unchanged files cost a stat), which also removes photos that went with it.
+                roots = [f for f in folders if event.path == f or event.path.startswith(f + "/")]
+                targets += [r for r in roots if Path(r).is_dir()]
+            else:
+                targets.append(event.path)
+        if not targets:
+            return
+        stop = _EitherEvent(watcher.stopping, cancel)
+        for item in index(services, list(dict.fromkeys(targets)), cancel=stop):  # type: ignore[arg-type]
+            if isinstance(item, IndexSummary):
+                on_event(item)
+            elif on_progress is not None:
+                on_progress(item)
+
+    watcher = PhotoWatcher(folders, on_batch, on_status=on_event, quiet_seconds=quiet_seconds)
+    return watcher.start()
+
+
+def add_watched_folder(services: Any, path: Path | str) -> list[str]:
+    folder = Path(path).expanduser().absolute()
+    if not folder.is_dir():
+        raise CompanionError(f"not a folder: {path}")
+    if str(folder) not in services.settings.watched_folders:
+        services.settings.watched_folders.append(str(folder))
+        services.save_settings()
+    return list(services.settings.watched_folders)
+
+
+def remove_watched_folder(services: Any, path: Path | str) -> list[str]:
+    """Stop watching a folder; its photos stay in the library."""
+    folder = str(Path(path).expanduser().absolute())
+    if folder not in services.settings.watched_folders:
+        raise CompanionError(f"not a watched folder: {path}")
+    services.settings.watched_folders.remove(folder)
+    services.save_settings()
+    return list(services.settings.watched_folders)
+
+
+def set_watched_folders(services: Any, wanted: list[str]) -> None:
+    """Make the watched folders ``wanted`` (the settings dialog and onboarding edit the whole list)."""
+    for folder in list(services.settings.watched_folders):
+        if folder not in wanted:
+            remove_watched_folder(services, folder)
+    for folder in wanted:
+        if folder not in services.settings.watched_folders:
+            add_watched_folder(services, folder)

@@ -1,0 +1,152 @@
+"""The composition root: the one place where real pieces are wired together.
+
+A :class:`Services` holds one profile's paths, settings, store and backends;
+the use cases (``companion.app.concepts``, ``chat``, ``library``, ``models``,
+``diagnostics``) take it as their first argument. The CLI and the GUI call
+those and read the store's repositories; neither touches SQL or a model
+directly. Backends are built lazily, on first use, so starting the app or
+running ``companion concepts list`` never loads a model.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from companion import config
+from companion.backends import registry
+from companion.core.errors import ModelMissingError
+from companion.core.store import Store
+from companion.paths import Paths, resolve
+
+
+class Services:
+    """Everything one profile needs, built from its paths and settings."""
+
+    def __init__(self, paths: Paths, settings: config.Settings, store: Store) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.store = store
+        self._lock = threading.Lock()
+        # One indexing run at a time (``app.library.index``): the window's catch-up scan and a
+        # watched-folder batch racing over the same new file would both analyse it and write its faces twice.
+        self.index_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, home: str | Path | None = None) -> "Services":
+        paths = resolve(home).ensure()
+        settings = config.load(paths.settings_path)
+        store = Store.open(paths.db_path)
+        return cls(paths, settings, store)
+
+    def save_settings(self) -> None:
+        config.save(self.paths.settings_path, self.settings)
+
+    def close(self) -> None:
+        # Backends that hold a process or a model (cached_property keeps them in __dict__).
+        for name in ("model_host", "face_backend"):
+            closable = getattr(self.__dict__.get(name), "close", None)
+            if closable is not None:
+                closable()
+        self.store.close()
+
+    # ---- backends (lazy) ------------------------------------------------------------
+
+    def _backend(self, kind: str) -> Any:
+        with self._lock:
+            return registry.create(kind, self.paths, self.settings)
+
+    @cached_property
+    def photo_reader(self) -> Any:
+        return self._backend("photo_reader")
+
+    @cached_property
+    def face_backend(self) -> Any:
+        return self._backend("faces")
+
+    @cached_property
+    def image_embedder(self) -> Any:
+        return self._backend("image_embedder")
+
+    @cached_property
+    def text_embedder(self) -> Any:
+        return self._backend("text_embedder")
+
+    @cached_property
+    def geocoder(self) -> Any:
+        return self._backend("geocoder")
+
+    def optional(self, name: str) -> Any | None:
+        """A backend if its model is installed, else None (features degrade, never crash)."""
+        try:
+            return getattr(self, name)
+        except ModelMissingError:
+            return None
+
+    def warm_up(self) -> list[str]:
+        """Load the perception models and the gazetteer's name index now; returns what loaded.
+
+        The app runs this in a worker as soon as its window shows, so the first
+        question or index does not wait seconds for them: it starts the face
+        child process (which loads dlib there), opens the ONNX sessions and
+        builds the gazetteer (written so that none of this holds the GIL for
+        long: benchmarks/README.md, "Desktop app responsiveness").
+        """
+        import numpy as np
+
+        blank = np.zeros((64, 64, 3), dtype=np.uint8)
+        steps = {
+            "face_backend": lambda b: b.detect(blank),
+            "image_embedder": lambda b: b.embed_images([blank]),
+            "text_embedder": lambda b: b.embed(["warm up"]),
+            "geocoder": lambda b: b.find_places("Paris"),
+        }
+        loaded = []
+        for name, touch in steps.items():
+            backend = self.optional(name)
+            if backend is not None:
+                touch(backend)
+                loaded.append(name)
+        return loaded
+
+    # ---- the chat model and what the core needs ----------------------------------
+
+    @cached_property
+    def model_host(self) -> Any:
+        """Keeps one chat model resident, loads on demand, unloads after the idle timeout."""
+        from companion.backends import model_manager
+        from companion.backends.model_host import ModelHost
+
+        return ModelHost(lambda name: model_manager.open_language_model(name, self.paths, self.settings),
+                         self.settings.idle_unload_seconds)
+
+    def language_model(self, name: str | None = None) -> Any | None:
+        """The chat model (``name``, else settings.model) through the host; None when none is installed."""
+        key = name or self.settings.model
+        if not key:
+            return None
+        from companion.backends import model_manager
+
+        try:
+            model_manager.resolve_model(key, self.paths, self.settings)  # cheap: files only, no load
+        except ModelMissingError:
+            return None
+        return self.model_host.language_model(key)
+
+    def model_hint(self) -> str:
+        """Which model to get when none is installed: the catalog's smallest chat model."""
+        try:
+            from companion.backends import model_manager
+
+            chat = [e for e in model_manager.load_catalog().values() if e.kind in ("vlm", "llm")]
+            name = min(chat, key=lambda e: e.approx_mb or 1 << 30).name if chat else "NAME"
+        except (ImportError, OSError, ValueError):
+            name = "NAME"
+        return f"Install a chat model with: companion models download {name}"
+
+    def deps(self, model_name: str | None = None, *, with_model: bool = True) -> Any:
+        from companion.core.deps import Deps
+
+        return Deps.from_services(self, with_model=with_model, model_name=model_name)
