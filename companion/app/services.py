@@ -116,10 +116,9 @@ class Services:
     @cached_property
     def model_host(self) -> Any:
         """Keeps one chat model resident, loads on demand, unloads after the idle timeout."""
-        from companion.backends import model_manager
         from companion.backends.model_host import ModelHost
 
-        return ModelHost(lambda name: model_manager.open_language_model(name, self.paths, self.settings),
+        return ModelHost(lambda name: registry.create("llm", self.paths, self.settings, model=name),
                          self.settings.idle_unload_seconds)
 
     def language_model(self, name: str | None = None) -> Any | None:
@@ -138,9 +137,9 @@ class Services:
     def model_hint(self) -> str:
         """Which model to get when none is installed: the catalog's smallest chat model."""
         try:
-            from companion.backends import model_manager
+            from companion.backends.catalog import load_catalog
 
-            chat = [e for e in model_manager.load_catalog().values() if e.kind in ("vlm", "llm")]
+            chat = [e for e in load_catalog().values() if e.kind in ("vlm", "llm")]
             name = min(chat, key=lambda e: e.approx_mb or 1 << 30).name if chat else "NAME"
         except (ImportError, OSError, ValueError):
             name = "NAME"

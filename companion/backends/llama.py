@@ -85,7 +85,7 @@ class LlamaModel:
         ``allow_amx``: let llama.cpp use its AMX CPU code (off by default; see ``llama_backends``).
         """
         from companion.backends.llama_backends import ensure_loaded
-        from companion.backends.model_manager import check_mmproj_compatible, read_gguf
+        from companion.backends.gguf_header import check_mmproj_compatible, read_gguf
 
         self.model_path = Path(model_path)
         self.mmproj_path = Path(mmproj_path) if mmproj_path else None
@@ -422,10 +422,3 @@ def quiet_native_logs(verbose: bool = False) -> None:
     for setter in (llama_cpp.llama_log_set, getattr(mtmd_cpp, "mtmd_log_set", None), getattr(mtmd_cpp, "mtmd_helper_log_set", None)):
         if setter is not None:
             setter(_QUIET_LOG, None)
-
-
-def create(paths: Any, settings: Any, **options: Any) -> LlamaModel:
-    """Registry factory (``companion.backends.registry``): the model chosen in the settings."""
-    from companion.backends.model_manager import open_language_model
-
-    return open_language_model(options.pop("name", ""), paths, settings, **options)

@@ -1,4 +1,4 @@
-"""Model files: the catalog, downloads, locally added models, checksums, and opening a model.
+"""Installed models: catalog downloads, models added from local files, checksums.
 
 Catalog models (``models/catalog.toml``) live in ``<models_dir>/<name>/``;
 models the user adds from their own files are recorded in
@@ -11,51 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mmap
 import os
 import shutil
-import struct
 import tempfile
 import threading
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from companion.backends.catalog import CatalogEntry, ModelFile, load_catalog
+from companion.backends.gguf_header import check_mmproj_compatible, read_gguf
 from companion.config import Settings
 from companion.core.errors import CompanionError, ModelError, ModelMissingError, NotFoundError
 from companion.core.types import Progress
-from companion.paths import Paths, catalog_path
+from companion.paths import Paths
 
 REGISTRY_NAME = "registry.json"
-
-
-@dataclass(frozen=True)
-class ModelFile:
-    role: str            # model | mmproj | onnx | config | weights
-    filename: str
-    size: int = 0        # 0 = unknown until the first download
-    sha256: str = ""     # "" = unknown: recorded on first download (trust on first use)
-
-
-@dataclass(frozen=True)
-class CatalogEntry:
-    name: str
-    kind: str            # vlm | llm | clip | faces
-    title: str
-    source: str          # huggingface | export | package
-    files: tuple[ModelFile, ...]
-    repo: str = ""
-    revision: str = "main"
-    license: str = ""
-    approx_mb: int = 0
-    ram_mb: int = 0
-    vram_mb: int = 0
-    dir: str = ""
-    package: str = ""
-    install_hint: str = ""
 
 
 @dataclass
@@ -73,149 +46,12 @@ class ModelStatus:
     missing: list[str] = field(default_factory=list)
 
 
-def load_catalog(path: Path | None = None) -> dict[str, CatalogEntry]:
-    data = tomllib.loads((path or catalog_path()).read_text(encoding="utf-8"))
-    entries: dict[str, CatalogEntry] = {}
-    for name, raw in data.get("models", {}).items():
-        raw = dict(raw)
-        files = tuple(ModelFile(**f) for f in raw.pop("files", []))
-        entries[name] = CatalogEntry(name=name, files=files, **raw)
-    return entries
-
-
 def sha256_file(path: Path, chunk: int = 4 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
-
-
-# --- GGUF metadata --------------------------------------------------------------------
-# gguf.GGUFReader parses every array eagerly (about 16 s for the 262k-token vocabulary of
-# Gemma 3 on this machine), so the header is read here with struct and mmap instead.
-
-_SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
-
-
-@dataclass(frozen=True)
-class GgufInfo:
-    metadata: dict[str, Any]                 # large arrays are kept as their length only
-    tensors: dict[str, tuple[int, ...]]      # name -> ggml ne (innermost dimension first)
-
-
-def read_gguf(path: Path) -> GgufInfo:
-    """Metadata and tensor shapes of a GGUF file; ``ModelError`` when it is not one."""
-    try:
-        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            return _parse_gguf(buf)
-    except (OSError, ValueError, OverflowError, struct.error, UnicodeDecodeError) as exc:
-        # OverflowError: a damaged length field larger than any file
-        raise ModelError(f"{path} is not a readable GGUF model file ({exc})") from exc
-
-
-_U64 = struct.Struct("<Q")
-
-
-def _parse_gguf(buf: mmap.mmap) -> GgufInfo:
-    if buf[:4] != b"GGUF":
-        raise ValueError("bad magic")
-    (version,) = struct.unpack_from("<I", buf, 4)
-    if version < 2:
-        raise ValueError(f"GGUF version {version} is too old")
-    n_tensors, n_kv = struct.unpack_from("<QQ", buf, 8)
-    pos = 24
-
-    def string(at: int) -> tuple[str, int]:
-        (length,) = struct.unpack_from("<Q", buf, at)
-        return buf[at + 8:at + 8 + length].decode("utf-8", errors="replace"), at + 8 + length
-
-    def value(kind: int, at: int) -> tuple[Any, int]:
-        if kind in _SCALARS:
-            fmt = "<" + _SCALARS[kind]
-            return struct.unpack_from(fmt, buf, at)[0], at + struct.calcsize(fmt)
-        if kind == 8:
-            return string(at)
-        if kind == 9:
-            sub, count = struct.unpack_from("<IQ", buf, at)
-            at += 12
-            if sub in _SCALARS:
-                size = struct.calcsize("<" + _SCALARS[sub])
-                if count <= 64:
-                    items = list(struct.unpack_from(f"<{count}{_SCALARS[sub]}", buf, at))
-                    return items, at + size * count
-                return count, at + size * count
-            if sub == 8 and count > 64:
-                # A vocabulary (hundreds of thousands of strings): step over it without
-                # decoding, since this runs in GUI workers where long GIL holds stall the window.
-                unpack = _U64.unpack_from
-                for _ in range(count):
-                    at += 8 + unpack(buf, at)[0]
-                return count, at
-            items: list[Any] = []
-            for _ in range(count):
-                item, at = value(sub, at)
-                if count <= 64:
-                    items.append(item)
-            return (items if count <= 64 else count), at
-        raise ValueError(f"unknown GGUF value type {kind}")
-
-    metadata: dict[str, Any] = {}
-    for _ in range(n_kv):
-        key, pos = string(pos)
-        (kind,) = struct.unpack_from("<I", buf, pos)
-        metadata[key], pos = value(kind, pos + 4)
-    tensors: dict[str, tuple[int, ...]] = {}
-    for _ in range(n_tensors):
-        name, pos = string(pos)
-        (n_dims,) = struct.unpack_from("<I", buf, pos)
-        dims = struct.unpack_from(f"<{n_dims}Q", buf, pos + 4)
-        tensors[name] = tuple(int(d) for d in dims)
-        pos += 4 + 8 * n_dims + 4 + 8  # dims, type, offset
-    return GgufInfo(metadata, tensors)
-
-
-def text_embedding_length(info: GgufInfo) -> int | None:
-    arch = info.metadata.get("general.architecture", "")
-    value = info.metadata.get(f"{arch}.embedding_length")
-    return int(value) if value is not None else None
-
-
-def mmproj_output_dim(info: GgufInfo) -> int | None:
-    """Width of the embeddings the projector feeds the text model (clip_n_mmproj_embd)."""
-    t = info.tensors
-    proj = info.metadata.get("clip.projector_type") or info.metadata.get("clip.vision.projector_type", "")
-    # Per projector type, the tensor llama.cpp's clip_n_mmproj_embd() reads.
-    by_type: dict[str, tuple[str, int]] = {
-        "gemma3": ("mm.input_projection.weight", 0),
-        "idefics3": ("mm.model.fc.weight", 1),
-        "qwen2vl_merger": ("mm.2.bias", 0),
-        "qwen25vl": ("mm.2.bias", 0),
-        "mlp": ("mm.2.weight", 1),
-        "pixtral": ("mm.2.weight", 1),
-    }
-    if proj in by_type and by_type[proj][0] in t:
-        name, axis = by_type[proj]
-        return t[name][axis]
-    value = info.metadata.get("clip.vision.projection_dim")
-    return int(value) if value else None
-
-
-def check_mmproj_compatible(model_path: Path, mmproj_path: Path) -> None:
-    """Raise ``ModelError`` when the projector cannot feed this text model (before llama.cpp aborts)."""
-    model_info, proj_info = read_gguf(model_path), read_gguf(mmproj_path)
-    if "clip.has_vision_encoder" not in proj_info.metadata and not any(
-            k.startswith("clip.") for k in proj_info.metadata):
-        raise ModelError(f"{mmproj_path.name} is not a vision projector (mmproj) file")
-    if any(k.startswith("clip.") for k in model_info.metadata):
-        raise ModelError(f"{model_path.name} is a vision projector, not a language model; "
-                         "pass it as the mmproj file")
-    n_embd, out_dim = text_embedding_length(model_info), mmproj_output_dim(proj_info)
-    if n_embd and out_dim and n_embd != out_dim:
-        raise ModelError(
-            f"the projector {mmproj_path.name} does not belong to the model {model_path.name}: it "
-            f"outputs {out_dim}-wide embeddings but the model expects {n_embd}; use the mmproj file "
-            "published with this model")
 
 
 # --- the manager ----------------------------------------------------------------------
@@ -471,29 +307,7 @@ def resolve_model(name: str, paths: Paths, settings: Settings | None = None) -> 
     return ModelManager(paths).resolve(name)
 
 
-def open_language_model(name: str = "", paths: Paths | None = None, settings: Settings | None = None,
-                        *, process: bool = True, **options: Any) -> Any:
-    """Open a ``LanguageModel`` by name: resolves files, checks the pair, picks GPU layers.
-
-    ``process`` (the default) runs it in a child process, so a crash in llama.cpp cannot
-    take the app down (``llama_process.py``); False loads it here (tests, benchmarks).
-    """
-    from companion.paths import resolve
-
-    paths = paths or resolve()
-    settings = settings or Settings()
-    model, mmproj = resolve_model(name, paths, settings)
-    options.setdefault("image_max_tokens", settings.image_max_tokens)
-    if process:
-        from companion.backends.llama_process import LlamaProcess
-
-        return LlamaProcess(model, mmproj, name=name or settings.model, settings=settings, **options)
-    from companion.backends.llama_process import open_model
-
-    return open_model(str(model), str(mmproj) if mmproj else None, name or settings.model, settings, **options)
-
-
-# --- module-level API for the CLI, the UI and `companion doctor` ------------------------
+# --- module-level API, for companion.app.models and `companion doctor` ----------------
 
 def list_models(paths: Paths) -> list[ModelStatus]:
     """``companion models list``: catalog and local models, installed or not."""

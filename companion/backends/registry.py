@@ -29,7 +29,7 @@ BACKENDS: dict[str, BackendSpec] = {
     "clip-onnx": BackendSpec("image_embedder", "companion.backends.clip_onnx", ("onnxruntime", "tokenizers")),
     "minilm-onnx": BackendSpec("text_embedder", "companion.backends.text_embed", ("onnxruntime", "tokenizers")),
     "reverse-geocode": BackendSpec("geocoder", "companion.backends.geocode", ("reverse_geocode",)),
-    "llama-cpp": BackendSpec("llm", "companion.backends.llama", ("llama_cpp",)),
+    "llama-cpp": BackendSpec("llm", "companion.backends.llm", ("llama_cpp",)),
 }
 
 DEFAULTS: dict[str, str] = {spec.kind: name for name, spec in BACKENDS.items()}

@@ -104,6 +104,7 @@ def test_closed_host_refuses_use(host_factory) -> None:  # type: ignore[no-untyp
 def test_listing_loading_and_generating_make_no_network_connection(
         gemma_path: Path, mmproj_path: Path, photo: Path, companion_home: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    from companion.backends import llm
     from companion.backends import model_manager as mm
     from companion.config import Settings
     from companion.paths import resolve
@@ -120,7 +121,7 @@ def test_listing_loading_and_generating_make_no_network_connection(
     paths = resolve(companion_home).ensure()
     mm.add_local(paths, "gemma-vision", [gemma_path, mmproj_path])
     assert {r.name for r in mm.list_models(paths) if r.installed} >= {"gemma-vision"}
-    model = mm.open_language_model("gemma-vision", paths, Settings(model="gemma-vision"), n_ctx=1024)
+    model = llm.open_language_model("gemma-vision", paths, Settings(model="gemma-vision"), n_ctx=1024)
     try:
         assert model.supports_images
         out = complete(model, GenerationRequest([ChatMessage("user", "Describe.", image=str(photo))],

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from companion.backends import catalog as catalog_module
+from companion.backends import gguf_header
 from companion.backends import model_manager as mm
 from companion.core.errors import CompanionError, ModelError, ModelMissingError, NotFoundError
 from companion.paths import Paths, resolve
@@ -57,7 +59,7 @@ def projector(path: Path, width: int) -> Path:
 
 
 def test_catalog_lists_recommended_models_and_invents_no_checksums() -> None:
-    catalog = mm.load_catalog()
+    catalog = catalog_module.load_catalog()
     assert {"smolvlm-256m", "qwen2.5-vl-3b", "gemma-3-4b", "clip-vit-b-32", "dlib-faces"} <= set(catalog)
     for entry in catalog.values():
         assert entry.license and entry.files and entry.ram_mb > 0
@@ -68,24 +70,24 @@ def test_catalog_lists_recommended_models_and_invents_no_checksums() -> None:
 
 
 def test_read_gguf_reads_metadata_and_tensor_shapes(text_model: Path, tmp_path: Path) -> None:
-    info = mm.read_gguf(text_model)
+    info = gguf_header.read_gguf(text_model)
     assert info.metadata["general.architecture"] == "llama"
     assert info.metadata["tokenizer.ggml.tokens"] == 300          # large arrays: length only
     assert info.tensors["token_embd.weight"] == (64, 10)           # ggml order (ne)
-    assert mm.text_embedding_length(info) == 64
-    assert mm.mmproj_output_dim(mm.read_gguf(projector(tmp_path / "p.gguf", 48))) == 48
+    assert gguf_header.text_embedding_length(info) == 64
+    assert gguf_header.mmproj_output_dim(gguf_header.read_gguf(projector(tmp_path / "p.gguf", 48))) == 48
     junk = tmp_path / "junk.gguf"
     junk.write_bytes(b"definitely not gguf")
     with pytest.raises(ModelError, match="not a readable GGUF"):
-        mm.read_gguf(junk)
+        gguf_header.read_gguf(junk)
 
 
 def test_mismatched_projector_is_refused_before_loading(text_model: Path, tmp_path: Path) -> None:
-    mm.check_mmproj_compatible(text_model, projector(tmp_path / "ok.gguf", 64))
+    gguf_header.check_mmproj_compatible(text_model, projector(tmp_path / "ok.gguf", 64))
     with pytest.raises(ModelError, match="outputs 640-wide embeddings but the model expects 64"):
-        mm.check_mmproj_compatible(text_model, projector(tmp_path / "bad.gguf", 640))
+        gguf_header.check_mmproj_compatible(text_model, projector(tmp_path / "bad.gguf", 640))
     with pytest.raises(ModelError, match="not a vision projector"):
-        mm.check_mmproj_compatible(text_model, text_model)
+        gguf_header.check_mmproj_compatible(text_model, text_model)
 
 
 def test_list_shows_catalog_models_not_installed(paths: Paths) -> None:
@@ -128,8 +130,8 @@ def test_download_checks_free_disk_space_before_any_connection(paths: Paths,
         raise AssertionError("tried to connect")
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
-    huge = mm.CatalogEntry(name="huge", kind="vlm", title="huge", source="huggingface", repo="x/y",
-                           files=(mm.ModelFile("model", "m.gguf"),), approx_mb=1 << 40, license="mit",
+    huge = catalog_module.CatalogEntry(name="huge", kind="vlm", title="huge", source="huggingface", repo="x/y",
+                           files=(catalog_module.ModelFile("model", "m.gguf"),), approx_mb=1 << 40, license="mit",
                            ram_mb=1)
     manager = mm.ModelManager(paths, catalog={"huge": huge})
     with pytest.raises(CompanionError, match="not enough disk space"):

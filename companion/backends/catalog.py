@@ -1,0 +1,45 @@
+"""The model catalog (``models/catalog.toml``): the models Companion recommends, their files and licences."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from companion.paths import catalog_path
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    role: str            # model | mmproj | onnx | config | weights
+    filename: str
+    size: int = 0        # 0 = unknown until the first download
+    sha256: str = ""     # "" = unknown: recorded on first download (trust on first use)
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    kind: str            # vlm | llm | clip | faces
+    title: str
+    source: str          # huggingface | export | package
+    files: tuple[ModelFile, ...]
+    repo: str = ""
+    revision: str = "main"
+    license: str = ""
+    approx_mb: int = 0
+    ram_mb: int = 0
+    vram_mb: int = 0
+    dir: str = ""
+    package: str = ""
+    install_hint: str = ""
+
+
+def load_catalog(path: Path | None = None) -> dict[str, CatalogEntry]:
+    data = tomllib.loads((path or catalog_path()).read_text(encoding="utf-8"))
+    entries: dict[str, CatalogEntry] = {}
+    for name, raw in data.get("models", {}).items():
+        raw = dict(raw)
+        files = tuple(ModelFile(**f) for f in raw.pop("files", []))
+        entries[name] = CatalogEntry(name=name, files=files, **raw)
+    return entries
