@@ -40,6 +40,7 @@ CACHE = REPO / ".cache" / "test-models"
 sys.path.insert(0, str(REPO))
 
 from companion.backends.llama import LlamaModel, _default_threads  # noqa: E402
+from companion.backends.llama_backends import ensure_loaded  # noqa: E402
 from companion.backends.llama_process import LlamaProcess  # noqa: E402
 from companion.core.protocols import ChatMessage, GenerationRequest  # noqa: E402
 
@@ -104,6 +105,8 @@ def photo_12mp() -> Path:
 
 def decode_rate_raw(model: Path, tokens: int, threads: int) -> float:
     from llama_cpp import Llama
+
+    ensure_loaded()   # a portable build registers no backend until asked
 
     llm = Llama(model_path=str(model), n_ctx=2048, n_threads=threads, n_batch=512, verbose=False)
     try:
