@@ -53,7 +53,11 @@ class LlamaProcess:
         self.last_stats: dict[str, float] = {}
         self.restarts = 0
         self._child = self._start()
-        self.name, self.supports_images, self.context_length = self._child.call("describe")
+        try:
+            self.name, self.supports_images, self.context_length = self._child.call("describe")
+        except BaseException:
+            self._child.stop()        # the model did not load: do not leave its process behind
+            raise
 
     @property
     def child_pid(self) -> int | None:

@@ -67,6 +67,9 @@ def test_a_crash_is_a_clear_error_and_the_model_is_back_for_the_next_question(mo
 
 
 def test_a_file_that_is_not_a_model_fails_to_open_with_a_message(tmp_path: Path) -> None:
+    import multiprocessing
+
+    before = {child.pid for child in multiprocessing.active_children()}
     bad = tmp_path / "broken.gguf"
     # A GGUF header whose first key claims to be 2**63 bytes long, as a damaged download might.
     bad.write_bytes(b"GGUF" + struct.pack("<IQQQ", 3, 1, 1, 2**63) + os.urandom(2048))
@@ -74,6 +77,7 @@ def test_a_file_that_is_not_a_model_fails_to_open_with_a_message(tmp_path: Path)
         LlamaProcess(bad)
     with pytest.raises(ModelError, match="not found"):
         LlamaProcess(tmp_path / "missing.gguf")
+    assert {child.pid for child in multiprocessing.active_children()} <= before   # no process left behind
 
 
 def test_closing_ends_the_child(gemma_path: Path) -> None:
