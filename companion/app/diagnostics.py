@@ -16,7 +16,8 @@ def face_detector_report(services: Any) -> dict[str, Any]:
     try:
         from companion.backends import face_detectors
 
-        return face_detectors.detector_choice(services.settings, services.paths.models_dir).as_dict()
+        # Probed afresh: doctor is asked after installing or converting a model.
+        return face_detectors.detector_choice(services.settings, services.paths.models_dir, refresh=True).as_dict()
     except ImportError as exc:
         return {"error": f"face detector probe unavailable: {exc}"}
 

