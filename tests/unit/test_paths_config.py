@@ -67,3 +67,14 @@ def test_version_2_unsafe_face_distance_is_replaced_but_user_choice_kept(tmp_pat
     settings = config.load(path)
     assert settings.face_match_distance == config.Settings().face_match_distance < 0.1
     assert settings.face_cluster_distance == 0.05
+
+
+def test_version_3_settings_get_the_automatic_face_detector_and_a_choice_survives(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('schema_version = 3\nwatched_folders = ["/photos"]\n')
+    settings = config.load(path)
+    assert (settings.face_detector, settings.watched_folders) == ("auto", ["/photos"])
+    assert 'face_detector = "auto"' in path.read_text()           # written back as version 4
+    settings.face_detector = "hog"
+    config.save(path, settings)
+    assert config.load(path).face_detector == "hog"
