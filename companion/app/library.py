@@ -1,4 +1,4 @@
-"""The photo library: index, search, face groups, watched folders and watching them."""
+"""The photo library: index, search, face groups, watched folders and watching them, the face detector."""
 
 from __future__ import annotations
 
@@ -146,3 +146,15 @@ def set_watched_folders(services: Any, wanted: list[str]) -> None:
     for folder in wanted:
         if folder not in services.settings.watched_folders:
             add_watched_folder(services, folder)
+
+
+def set_face_detector(services: Any, name: str) -> None:
+    """Use another face detector ("auto" or a name) from the next photo on; saved in settings.
+
+    Faces already found stay valid: every detector's boxes are aligned to the same convention.
+    """
+    if name == services.settings.face_detector:
+        return
+    services.settings.face_detector = name
+    services.save_settings()
+    services.reset_backend("face_backend")

@@ -66,6 +66,14 @@ class Services:
     def face_backend(self) -> Any:
         return self._backend("faces")
 
+    def reset_backend(self, name: str) -> None:
+        """Close a built backend (``face_backend``, ...) and forget it: its next use builds it from the settings."""
+        with self._lock:
+            backend = self.__dict__.pop(name, None)
+        closable = getattr(backend, "close", None)
+        if closable is not None:
+            closable()
+
     @cached_property
     def image_embedder(self) -> Any:
         return self._backend("image_embedder")

@@ -1,4 +1,4 @@
-"""Settings: watched folders, models, hardware (GPU layers, device, idle unload), privacy.
+"""Settings: watched folders, models, hardware (GPU layers, device, idle unload, face detector), privacy.
 
 Changes are staged in the widgets and applied together on OK, on a worker
 (saving settings and registering folders touch the disk). Models have their
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from companion.app import library
+from companion.core.library.face_choice import SETTING_VALUES as FACE_DETECTORS
 from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtWidgets, Signal, emit
 from companion.ui.workers import Worker, WorkerPool
@@ -93,12 +94,16 @@ class SettingsDialog(QtWidgets.QDialog):
         self.idle_unload.setSuffix(" s")
         self.idle_unload.setSpecialValueText("never")
         self.idle_unload.setValue(settings.idle_unload_seconds)
+        self.face_detector = QtWidgets.QComboBox()     # "auto": the fastest that works (companion doctor says which)
+        self.face_detector.addItems(list(FACE_DETECTORS))
+        self.face_detector.setCurrentText(settings.face_detector if settings.face_detector in FACE_DETECTORS else "auto")
         hardware = QtWidgets.QWidget()
         form = QtWidgets.QFormLayout(hardware)
         form.addRow("GPU layers", self.auto_layers)
         form.addRow("", self.gpu_layers)
         form.addRow("Device", self.device)
         form.addRow("Unload the model after idle", self.idle_unload)
+        form.addRow("Face detector", self.face_detector)
 
         self.remember = QtWidgets.QCheckBox("Remember what I tell you in conversations")
         self.remember.setChecked(settings.remember_conversations)
@@ -128,6 +133,7 @@ class SettingsDialog(QtWidgets.QDialog):
         folders = self.folders.folders()
         layers = None if self.auto_layers.isChecked() else self.gpu_layers.value()
         device, idle, remember = self.device.currentText(), self.idle_unload.value(), self.remember.isChecked()
+        detector = self.face_detector.currentText()
 
         def job(_cancel: Any) -> None:
             library.set_watched_folders(self.services, folders)
@@ -135,6 +141,7 @@ class SettingsDialog(QtWidgets.QDialog):
             settings.n_gpu_layers, settings.device = layers, device
             settings.idle_unload_seconds, settings.remember_conversations = idle, remember
             self.services.save_settings()
+            library.set_face_detector(self.services, detector)
 
         worker = self.workers.start(job, "save settings")
         worker.signals.finished.connect(lambda _r: (emit(self.applied), self.accept()))

@@ -27,11 +27,23 @@ def test_change_watched_folders_and_settings(qtbot, window: MainWindow, services
     dialog.gpu_layers.setValue(12)
     dialog.device.setCurrentText("cpu")
     dialog.remember.setChecked(False)
+    assert dialog.face_detector.currentText() == "auto"
+    dialog.face_detector.setCurrentText("hog")
+
+    class Running:                      # the face backend in use, built for the old detector
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    running = services.__dict__["face_backend"] = Running()
     with qtbot.waitSignal(dialog.applied, timeout=10_000):
         dialog.apply()
     on_disk = saved(services)
     assert on_disk.watched_folders == [str(first.resolve()), str(second.resolve())]
     assert (on_disk.n_gpu_layers, on_disk.device, on_disk.remember_conversations) == (12, "cpu", False)
+    assert on_disk.face_detector == "hog"
+    assert running.closed and "face_backend" not in services.__dict__   # the next photo uses HOG
 
     dialog = window.open_settings()
     assert dialog.folders.folders() == on_disk.watched_folders
