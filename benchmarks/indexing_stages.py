@@ -8,7 +8,8 @@ and Grace Hopper (matplotlib sample) pasted at phone-photo face sizes (~250-450 
 Then measures, per photo (median-free means over all photos, after one warm-up):
   decode      PillowPhotoReader, max side 1024: draft with the default slack (1/4 DCT scale -> 1000 px),
               draft to exactly >= 1024 (1/2 scale + resize), full decode + resize
-  faces       DlibFaceBackend at several detection sizes / upsample settings, on the decoded pixels
+  faces       DlibFaceBackend (HOG) at several detection sizes / upsample settings, on the decoded pixels
+              (the CNN detectors, recall on small faces included: benchmarks/face_recall.py)
   clip        OnnxClipEmbedder (random ViT-B-32 export) at batch 1 and 8; preprocessing timed apart
 
 Wall time and process CPU time are both printed: dlib runs on one core, onnxruntime
@@ -157,9 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("decode + faces 640 up1, 2 processes", _two_processes(paths), "wall per photo, both cores"))
     # What detection alone costs vs landmarks + embedding, at the default setting.
     backend = DlibFaceBackend(detect_max_side=640, upsample=1)
-    detector, _, _ = backend._load()
-    from companion.backends.faces import _shrink
-    small = [_shrink(p, 640)[0] for p in pixels]
+    detector = backend.detector._load()
+    from companion.backends.face_boxes import shrink
+    small = [shrink(p, 640)[0] for p in pixels]
     rows.append(("  of which HOG detect only, 640 up1", timed(lambda s: detector.run(s, 1, 0.0), small)[0], ""))
 
     clip = OnnxClipEmbedder(ensure_clip(), quantized=False, threads=os.cpu_count())
