@@ -92,7 +92,7 @@ def export_blazeface(out_dir: Path | str, source: Path | None = None) -> Path:
 
 # ---- the conversion -----------------------------------------------------------------------
 
-def _names(module: Any, prefix: str = "") -> dict[int, str]:
+def _names(module: Any) -> dict[int, str]:
     return {value: name for name, value in vars(module).items() if not name.startswith("_") and isinstance(value, int)}
 
 
