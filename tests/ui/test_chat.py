@@ -191,8 +191,9 @@ def test_a_model_crash_leaves_the_window_and_the_question(qtbot, window: MainWin
 
     model_manager.add_local(services.paths, "gemma3-270m", [Path(gemma.assemble())])
     services.settings.model = "gemma3-270m"
+    earlier = {c.pid for c in multiprocessing.active_children()}   # other tests' model children may still run
     assert services.language_model() is not None          # loaded in its child process
-    child = next(c for c in multiprocessing.active_children() if c.name == "companion-llm")
+    child = next(c for c in multiprocessing.active_children() if c.name == "companion-llm" and c.pid not in earlier)
     os.kill(child.pid, signal.SIGSTOP)   # frozen: it cannot answer before the crash
     asked = threading.Event()
     send = ChildProcess._send
