@@ -347,21 +347,13 @@ class LlamaModel:
     def _generate(self, last: int, request: GenerationRequest, cancel: threading.Event | None,
                   extra_stop: list[str], prompt_pos: int, started: float) -> Iterator[str]:
         llm, lc = self._llm, self._lc
-        grammar = None
-        if request.json_schema is not None:
-            from llama_cpp.llama_grammar import LlamaGrammar
-            try:
-                grammar = LlamaGrammar.from_json_schema(json.dumps(request.json_schema), verbose=self.verbose)
-            except Exception as exc:  # the converter raises plain Exceptions on unsupported schemas
-                raise ModelError(f"cannot build a grammar from the JSON schema: {exc}") from exc
         llm.set_seed(request.seed)
         stops = [s for s in (*request.stop, *extra_stop) if s]
         budget = min(request.max_tokens, self.context_length - prompt_pos)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         vocab = llm._model.vocab
         pending, generated, first, evaluated = "", 0, None, last
-        gen = llm.generate([last], reset=False, temp=request.temperature, top_k=40, top_p=0.95,
-                           min_p=0.05, repeat_penalty=1.0, grammar=grammar)
+        gen = self._tokens(last, request)
         try:
             for token in gen:
                 # generate() evaluated the previous token before sampling this one.
@@ -396,6 +388,32 @@ class LlamaModel:
             self._cached = self._cached[:self._units_for_pos(llm.n_tokens)]
             self.last_stats.update(generated=generated, total_s=time.perf_counter() - started,
                                    gen_s=time.perf_counter() - (first or time.perf_counter()))
+
+    def _tokens(self, last: int, request: GenerationRequest) -> Iterator[int]:
+        """Sampled tokens; each is evaluated (fed back) before the next is sampled, the last one is not."""
+        llm = self._llm
+        if request.json_schema is None:
+            yield from llm.generate([last], reset=False, temp=request.temperature, top_k=40, top_p=0.95,
+                                    min_p=0.05, repeat_penalty=1.0)
+            return
+        from llama_cpp.llama_grammar import LlamaGrammar
+
+        from companion.backends.llama_sampling import ConstrainedSampler
+
+        try:
+            grammar = LlamaGrammar.from_json_schema(json.dumps(request.json_schema), verbose=self.verbose)
+        except Exception as exc:  # the converter raises plain Exceptions on unsupported schemas
+            raise ModelError(f"cannot build a grammar from the JSON schema: {exc}") from exc
+        sampler = ConstrainedSampler(llm, grammar._grammar, grammar._root,
+                                     temperature=request.temperature, seed=request.seed)
+        try:
+            token = last
+            while True:
+                llm.eval([token])
+                token = sampler.sample(llm._ctx.ctx)
+                yield token
+        finally:
+            sampler.close()
 
     def _units_for_pos(self, n_pos: int) -> int:
         pos = 0
