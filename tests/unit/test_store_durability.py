@@ -10,7 +10,7 @@ import textwrap
 import threading
 from pathlib import Path
 
-from companion.core.store import Store
+from companion.core.store import Store, migrations
 from companion.core.store.memories import NewMemory
 
 WRITER = textwrap.dedent("""
@@ -93,5 +93,5 @@ def test_processes_opening_a_new_database_together_do_not_collide(tmp_path: Path
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in results]
     store = Store.open(db_path)
-    assert store.db.query_one("SELECT count(*) FROM schema_migrations")[0] == 4
+    assert store.db.query_one("SELECT count(*) FROM schema_migrations")[0] == len(migrations.MIGRATIONS)
     store.close()

@@ -19,10 +19,15 @@ def _turn(row: Row) -> Turn:
     return Turn(row["id"], row["conversation_id"], row["role"], row["text"], time, json.loads(row["images"]))
 
 
+def fts_words(text: str) -> list[str]:
+    """The words of ``text`` as quoted FTS5 strings, each once (punctuation and operators are data)."""
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text).split() if len(w) > 1]
+    return [f'"{w}"' for w in dict.fromkeys(words)]
+
+
 def fts_query(text: str) -> str:
     """An FTS5 query that matches any of the words in ``text``, safely quoted."""
-    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text).split() if len(w) > 1]
-    return " OR ".join(f'"{w}"' for w in words)
+    return " OR ".join(fts_words(text))
 
 
 class ConversationRepo:

@@ -95,6 +95,21 @@ class Database:
                 self._all.append(conn)
         return conn
 
+    def reader(self) -> Connection:
+        """A private connection for reads that must see only committed data (the vector indexes').
+
+        The caller owns it and serialises its use; :meth:`close` closes it with the others.
+        An in-memory database exists only on its own connection, so there it is the thread's.
+        """
+        if str(self.path) == ":memory:":
+            return self.conn
+        if self._closed:
+            raise StoreError("the memory store is closed")
+        conn = _connect(self.path)
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A write transaction; nested use joins the outer one."""

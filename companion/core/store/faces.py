@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from companion.core.store.db import Database, Row, now, to_iso, vec_blob
+from companion.core.store import vectors
+from companion.core.store.db import Database, Row, now, to_iso
+from companion.core.store.vectors import VectorIndexes
 from companion.core.types import Box, Face
 
 
@@ -32,8 +34,9 @@ _FACE_SELECT = ("SELECT f.*, c.concept_id AS concept_id FROM faces f "
 
 
 class FaceRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, indexes: VectorIndexes) -> None:
         self.db = db
+        self.index = indexes["vec_faces"]
 
     def add(self, photo_id: int, box: Box, score: float, embedding: np.ndarray) -> int:
         with self.db.transaction() as conn:
@@ -41,8 +44,7 @@ class FaceRepo:
                 "INSERT INTO faces (photo_id, box_left, box_top, box_right, box_bottom, score) "
                 "VALUES (?,?,?,?,?,?)", (photo_id, *box.as_list(), score))
             face_id = int(cur.lastrowid)
-            conn.execute("INSERT INTO vec_faces (face_id, embedding) VALUES (?, ?)",
-                         (face_id, vec_blob(embedding)))
+            vectors.put(conn, "vec_faces", face_id, embedding, replace=False)
             return face_id
 
     def replace_for_photo(self, photo_id: int) -> None:
@@ -73,9 +75,7 @@ class FaceRepo:
 
     def nearest(self, query: np.ndarray, k: int, max_distance: float) -> list[tuple[int, float]]:
         """(face id, cosine distance) of the k nearest faces within ``max_distance``."""
-        rows = self.db.query("SELECT face_id, distance FROM vec_faces WHERE embedding MATCH ? AND k = ? "
-                             "ORDER BY distance", (vec_blob(query), k))
-        return [(int(r["face_id"]), float(r["distance"])) for r in rows if r["distance"] <= max_distance]
+        return [(face_id, d) for face_id, d in self.index.search(query, k) if d <= max_distance]
 
     def unclustered(self) -> list[int]:
         return [int(r["id"]) for r in self.db.query("SELECT id FROM faces WHERE cluster_id IS NULL ORDER BY id")]
@@ -89,9 +89,10 @@ class FaceRepo:
 
     def set_cluster(self, face_ids: list[int], cluster_id: int | None, source: str = "auto") -> None:
         with self.db.transaction() as conn:
+            before = set(self.cluster_ids(face_ids).values())
             conn.executemany("UPDATE faces SET cluster_id = ?, cluster_source = ? WHERE id = ?",
                              [(cluster_id, source, f) for f in face_ids])
-            self._drop_empty(conn)
+            self._drop_empty(conn, before)
 
     def clusters(self, *, named: bool | None = None, min_size: int = 1) -> list[FaceCluster]:
         """Face groups, largest first; ``named=False`` gives those waiting for a name."""
@@ -106,10 +107,12 @@ class FaceRepo:
                 for r in self.db.query(sql, (min_size,))]
 
     def cluster(self, cluster_id: int) -> FaceCluster | None:
-        for c in self.clusters():
-            if c.id == cluster_id:
-                return c
-        return None
+        row = self.db.query_one(
+            "SELECT c.id, c.concept_id, count(f.id) AS size, group_concat(f.id) AS ids FROM face_clusters c "
+            "JOIN faces f ON f.cluster_id = c.id WHERE c.id = ? GROUP BY c.id", (cluster_id,))
+        if row is None:
+            return None
+        return FaceCluster(row["id"], row["concept_id"], row["size"], [int(x) for x in row["ids"].split(",")][:12])
 
     def cluster_of_concept(self, concept_id: int) -> int | None:
         row = self.db.query_one("SELECT id FROM face_clusters WHERE concept_id = ? ORDER BY id LIMIT 1",
@@ -127,13 +130,13 @@ class FaceRepo:
                 conn.execute("UPDATE face_clusters SET concept_id = ? WHERE id = ?", (concept_id, cluster_id))
             conn.execute("UPDATE faces SET cluster_source = 'user' WHERE cluster_id = ?",
                          (existing["id"] if existing else cluster_id,))
-            self._drop_empty(conn)
+            self._drop_empty(conn, {cluster_id})
 
     def merge(self, source_id: int, target_id: int) -> None:
         with self.db.transaction() as conn:
             conn.execute("UPDATE faces SET cluster_id = ?, cluster_source = 'user' WHERE cluster_id = ?",
                          (target_id, source_id))
-            self._drop_empty(conn)
+            self._drop_empty(conn, {source_id})
 
     def split(self, face_ids: list[int]) -> int:
         """Move faces into a new group of their own; returns its id."""
@@ -147,9 +150,14 @@ class FaceRepo:
         self.db.execute("DELETE FROM faces WHERE id = ?", (face_id,))
 
     @staticmethod
-    def _drop_empty(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.execute("DELETE FROM face_clusters WHERE concept_id IS NULL AND id NOT IN "
-                     "(SELECT cluster_id FROM faces WHERE cluster_id IS NOT NULL)")
+    def _drop_empty(conn, candidates: set[int | None]) -> None:  # type: ignore[no-untyped-def]
+        """Remove the unnamed groups among ``candidates`` that no face is in any more.
+
+        Only the groups faces just left can have become empty; sweeping every group cost a
+        pass over all faces on each assignment.
+        """
+        conn.executemany("DELETE FROM face_clusters WHERE id = ? AND concept_id IS NULL AND NOT EXISTS "
+                         "(SELECT 1 FROM faces WHERE cluster_id = ?)", [(c, c) for c in candidates if c is not None])
 
     # ---- added for the photo library (issue 3) ----------------------------------------
 

@@ -8,9 +8,14 @@ from datetime import datetime
 import numpy as np
 
 from companion.core.errors import InvalidInputError, NotFoundError
-from companion.core.store.conversations import fts_query
-from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso, vec_blob
+from companion.core.store.conversations import fts_query, fts_words
+from companion.core.store import vectors
+from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso
+from companion.core.store.vectors import VectorIndexes
 from companion.core.types import MEMORY_KINDS, Memory
+
+
+PRUNE_FROM = 1_000   # memories before search_text leaves out words most memories contain
 
 
 @dataclass(frozen=True)
@@ -27,19 +32,30 @@ class NewMemory:
 
 
 class MemoryRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, indexes: VectorIndexes) -> None:
         self.db = db
+        self.index = indexes["vec_memories"]
 
-    def _memory(self, row: Row) -> Memory:
-        concepts = [r[0] for r in self.db.query(
-            "SELECT concept_id FROM memory_concepts WHERE memory_id = ? ORDER BY concept_id", (row["id"],))]
-        turns = [r[0] for r in self.db.query(
-            "SELECT turn_id FROM memory_turns WHERE memory_id = ? ORDER BY turn_id", (row["id"],))]
-        return Memory(id=row["id"], kind=row["kind"], content=row["content"],
-                      keywords=[k for k in row["keywords"].split(", ") if k], time=from_iso(row["time"]),
-                      place=row["place"], action=row["action"], concept_ids=concepts, source_turn_ids=turns,
-                      created_at=from_iso(row["created_at"]) or now(), updated_at=from_iso(row["updated_at"]) or now(),
-                      session_id=row["session_id"])
+    def _memories(self, rows: list[Row]) -> list[Memory]:
+        """Memories for rows of ``memories``, with their links read in two queries for all of them."""
+        ids = [int(r["id"]) for r in rows]
+        concepts: dict[int, list[int]] = {i: [] for i in ids}
+        turns: dict[int, list[int]] = {i: [] for i in ids}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for memory_id, concept_id in self.db.query(f"SELECT memory_id, concept_id FROM memory_concepts WHERE "
+                                                       f"memory_id IN ({marks}) ORDER BY concept_id", chunk):
+                concepts[memory_id].append(concept_id)
+            for memory_id, turn_id in self.db.query(f"SELECT memory_id, turn_id FROM memory_turns WHERE "
+                                                    f"memory_id IN ({marks}) ORDER BY turn_id", chunk):
+                turns[memory_id].append(turn_id)
+        return [Memory(id=row["id"], kind=row["kind"], content=row["content"],
+                       keywords=[k for k in row["keywords"].split(", ") if k], time=from_iso(row["time"]),
+                       place=row["place"], action=row["action"], concept_ids=concepts[row["id"]],
+                       source_turn_ids=turns[row["id"]], created_at=from_iso(row["created_at"]) or now(),
+                       updated_at=from_iso(row["updated_at"]) or now(), session_id=row["session_id"])
+                for row in rows]
 
     def add(self, memory: NewMemory, embedding: np.ndarray | None = None) -> int:
         if memory.kind not in MEMORY_KINDS:
@@ -59,13 +75,20 @@ class MemoryRepo:
             conn.executemany("INSERT OR IGNORE INTO memory_turns (memory_id, turn_id) VALUES (?, ?)",
                              [(memory_id, t) for t in memory.source_turn_ids])
             if embedding is not None:
-                conn.execute("INSERT INTO vec_memories (memory_id, embedding) VALUES (?, ?)",
-                             (memory_id, vec_blob(embedding)))
+                vectors.put(conn, "vec_memories", memory_id, embedding, replace=False)
             return memory_id
 
     def get(self, memory_id: int) -> Memory | None:
         row = self.db.query_one("SELECT * FROM memories WHERE id = ?", (memory_id,))
-        return self._memory(row) if row else None
+        return self._memories([row])[0] if row else None
+
+    def get_many(self, memory_ids: list[int]) -> dict[int, Memory]:
+        """id -> memory for those of ``memory_ids`` that exist."""
+        rows: list[Row] = []
+        for start in range(0, len(memory_ids), 500):
+            chunk = memory_ids[start:start + 500]
+            rows += self.db.query(f"SELECT * FROM memories WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        return {m.id: m for m in self._memories(rows)}
 
     def require(self, memory_id: int) -> Memory:
         memory = self.get(memory_id)
@@ -91,7 +114,18 @@ class MemoryRepo:
             params.append(timestamp(until))
         rows = self.db.query(f"SELECT * FROM memories WHERE {' AND '.join(where)} "
                              "ORDER BY ts DESC NULLS LAST, id DESC LIMIT ?", (*params, limit))
-        return [self._memory(r) for r in rows]
+        return self._memories(rows)
+
+    def with_keyword(self, keyword: str, kind: str | None = None, *, limit: int = 2000) -> list[Memory]:
+        """Memories carrying exactly ``keyword``, newest first (found through the FTS keywords column)."""
+        query = fts_query(keyword)
+        if not query:
+            return []
+        sql = ("SELECT m.* FROM memories_fts f JOIN memories m ON m.id = f.rowid WHERE memories_fts MATCH ?"
+               + (" AND m.kind = ?" if kind else "") + " ORDER BY m.ts DESC NULLS LAST, m.id DESC")
+        params: list[object] = [f"keywords : ({query})"] + ([kind] if kind else [])
+        found = [m for m in self._memories(self.db.query(sql, params)) if keyword in m.keywords]
+        return found[:limit]
 
     def edit(self, memory_id: int, *, content: str | None = None, keywords: list[str] | None = None,
              kind: str | None = None, embedding: np.ndarray | None = None) -> Memory:
@@ -104,9 +138,7 @@ class MemoryRepo:
                           ", ".join(keywords if keywords is not None else current.keywords),
                           kind or current.kind, to_iso(now()), memory_id))
             if embedding is not None:
-                conn.execute("DELETE FROM vec_memories WHERE memory_id = ?", (memory_id,))
-                conn.execute("INSERT INTO vec_memories (memory_id, embedding) VALUES (?, ?)",
-                             (memory_id, vec_blob(embedding)))
+                vectors.put(conn, "vec_memories", memory_id, embedding)
         return self.require(memory_id)
 
     def delete(self, memory_id: int) -> bool:
@@ -118,18 +150,33 @@ class MemoryRepo:
         self.db.execute("DELETE FROM memories WHERE kind = ?", (kind,))
 
     def search_text(self, text: str, limit: int = 10) -> list[tuple[int, float]]:
-        """(memory id, bm25 rank; lower is better) by full-text search."""
-        query = fts_query(text)
-        if not query:
+        """(memory id, bm25 rank; lower is better) by full-text search.
+
+        Words found in half the memories or more are left out of the query once there are
+        :data:`PRUNE_FROM` memories: bm25 gives them no weight (FTS5 floors their IDF at 1e-6),
+        so they change no ranking, but ranking every memory that contains "in" or "I" cost
+        32 ms at 10k memories (benchmarks/README.md, "Scale"). Memories that share only such
+        words with the question drop out instead of coming last.
+        """
+        words = fts_words(text)
+        total = self.count() if len(words) > 1 else 0
+        if total >= PRUNE_FROM:
+            words = [w for w in words if self._matches_fewer_than(w, (total + 1) // 2)]
+        if not words:
             return []
         return [(int(r["rowid"]), float(r["rank"])) for r in self.db.query(
-            "SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?", (query, limit))]
+            "SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?",
+            (" OR ".join(words), limit))]
+
+    def _matches_fewer_than(self, word: str, n: int) -> bool:
+        """Whether fewer than ``n`` memories contain ``word`` (FTS5 tokenises and stems it; stops at n)."""
+        row = self.db.query_one("SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? "
+                                "LIMIT ?)", (word, n))
+        return row is not None and int(row[0]) < n
 
     def search_vector(self, query: np.ndarray, limit: int = 10) -> list[tuple[int, float]]:
         """(memory id, cosine distance) of the nearest memories."""
-        return [(int(r["memory_id"]), float(r["distance"])) for r in self.db.query(
-            "SELECT memory_id, distance FROM vec_memories WHERE embedding MATCH ? AND k = ? ORDER BY distance",
-            (vec_blob(query), limit))]
+        return self.index.search(query, limit)
 
     def ids_for_concept(self, concept_id: int) -> list[int]:
         return [int(r[0]) for r in self.db.query("SELECT memory_id FROM memory_concepts WHERE concept_id = ?",

@@ -253,12 +253,43 @@ CREATE TABLE persona_history (
 );
 """
 
+# Every change to a vector table, in commit order, so in-memory indexes (store/vectors.py)
+# can follow the database: writes log through vectors.put/remove, cascading deletes here.
+M0005_VECTOR_CHANGES = """
+CREATE TABLE vector_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tbl TEXT NOT NULL,
+    item INTEGER NOT NULL
+);
+CREATE TABLE vector_log_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pruned_upto INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO vector_log_state (id) VALUES (1);
+CREATE TRIGGER faces_vec_log AFTER DELETE ON faces BEGIN
+    INSERT INTO vector_changes (tbl, item) VALUES ('vec_faces', old.id);
+END;
+CREATE TRIGGER photos_vec_log AFTER DELETE ON photos BEGIN
+    INSERT INTO vector_changes (tbl, item) VALUES ('vec_images', old.id);
+END;
+CREATE TRIGGER concept_refs_vec_log AFTER DELETE ON concept_refs BEGIN
+    INSERT INTO vector_changes (tbl, item)
+        VALUES (CASE old.kind WHEN 'face' THEN 'vec_ref_faces' ELSE 'vec_ref_images' END, old.id);
+END;
+CREATE TRIGGER memories_vec_log AFTER DELETE ON memories BEGIN
+    INSERT INTO vector_changes (tbl, item) VALUES ('vec_memories', old.id);
+END;
+-- "What was I doing the last time I told you about X": the concept's conversation observations.
+CREATE INDEX observations_conversation ON observations(concept_id, ts) WHERE source = 'conversation';
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0001_photos_and_faces", M0001_PHOTOS_AND_FACES),
     ("0002_concepts_and_observations", M0002_CONCEPTS_AND_OBSERVATIONS),
     ("0003_conversations_and_memories", M0003_CONVERSATIONS_AND_MEMORIES),
     ("0004_triggers_and_persona", M0004_TRIGGERS_AND_PERSONA),
+    ("0005_vector_changes", M0005_VECTOR_CHANGES),
 )
 
 

@@ -49,6 +49,14 @@ class ObservationRepo:
         sql += " ORDER BY ts DESC NULLS LAST, id DESC LIMIT ?"
         return [_observation(r) for r in self.db.query(sql, (*params, limit))]
 
+    def last_action(self, concept_id: int) -> Observation | None:
+        """The concept's conversation observation with an action from the newest turn (ties: newest row)."""
+        row = self.db.query_one(
+            "SELECT o.* FROM observations o JOIN turns t ON t.id = o.turn_id WHERE o.concept_id = ? "
+            "AND o.source = 'conversation' AND o.action != '' ORDER BY t.ts DESC, o.ts DESC, o.id DESC LIMIT 1",
+            (concept_id,))
+        return _observation(row) if row else None
+
     def latest(self, concept_id: int, kind: str) -> Observation | None:
         found = self.timeline(concept_id, kind=kind, limit=1)
         return found[0] if found else None

@@ -7,7 +7,9 @@ from datetime import datetime
 
 import numpy as np
 
-from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso, vec_blob
+from companion.core.store import vectors
+from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso
+from companion.core.store.vectors import VectorIndexes
 from companion.core.types import Photo, Place
 
 
@@ -29,6 +31,35 @@ class PhotoRecord:
     thumbnail: str | None
 
 
+@dataclass(frozen=True)
+class PhotoCursor:
+    """Where the next page of :meth:`PhotoRepo.page` starts: after this photo (its ``ts`` and id)."""
+
+    ts: float | None
+    id: int
+
+
+@dataclass(frozen=True)
+class PhotoPage:
+    photos: list[Photo]
+    next: PhotoCursor | None       # None on the last page
+
+
+def _filters(concept_id: int | None, place: str | None, include_errors: bool) -> tuple[list[str], list[object]]:
+    """WHERE terms (over ``photos p``) shared by listing, paging, counting and filtered search."""
+    where: list[str] = ["1 = 1"]
+    params: list[object] = []
+    if not include_errors:
+        where.append("p.status = 'ok'")
+    if concept_id is not None:
+        where.append("p.id IN (SELECT photo_id FROM observations WHERE concept_id = ? AND photo_id IS NOT NULL)")
+        params.append(concept_id)
+    if place:
+        where.append("(p.city LIKE ? OR p.region LIKE ? OR p.country LIKE ?)")
+        params += [f"%{place}%"] * 3
+    return where, params
+
+
 def _photo(row: Row) -> Photo:
     place = Place(row["city"], row["region"], row["country"], row["country_code"])
     return Photo(
@@ -41,8 +72,9 @@ def _photo(row: Row) -> Photo:
 
 
 class PhotoRepo:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, indexes: VectorIndexes) -> None:
         self.db = db
+        self.index = indexes["vec_images"]
 
     def upsert(self, record: PhotoRecord) -> int:
         """Insert or replace the row for ``record.path``; returns the photo id."""
@@ -87,21 +119,38 @@ class PhotoRepo:
 
     def list(self, *, concept_id: int | None = None, place: str | None = None, limit: int = 200,
              offset: int = 0, include_errors: bool = False) -> list[Photo]:
-        """Newest first, optionally only photos of a concept or at a place."""
-        where, params = [], []
-        if not include_errors:
-            where.append("p.status = 'ok'")
-        if concept_id is not None:
-            where.append("p.id IN (SELECT photo_id FROM observations WHERE concept_id = ? AND photo_id IS NOT NULL)")
-            params.append(concept_id)
-        if place:
-            where.append("(p.city LIKE ? OR p.region LIKE ? OR p.country LIKE ?)")
-            params += [f"%{place}%"] * 3
-        sql = "SELECT p.* FROM photos p"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY p.ts DESC NULLS LAST, p.id DESC LIMIT ? OFFSET ?"
+        """Newest first, optionally only photos of a concept or at a place.
+
+        ``offset`` costs a walk over the skipped rows: to go through a large library use :meth:`page`.
+        """
+        where, params = _filters(concept_id, place, include_errors)
+        sql = f"SELECT p.* FROM photos p WHERE {' AND '.join(where)} ORDER BY p.ts DESC, p.id DESC LIMIT ? OFFSET ?"
         return [_photo(r) for r in self.db.query(sql, (*params, limit, offset))]
+
+    def page(self, *, concept_id: int | None = None, place: str | None = None, after: PhotoCursor | None = None,
+             limit: int = 200) -> PhotoPage:
+        """One page of the library, newest first (undated photos last), starting after ``after``.
+
+        Keyset paging: each page costs the same however deep into 100k photos it is, and
+        photos added or removed meanwhile never make a page repeat or skip one.
+        """
+        where, params = _filters(concept_id, place, include_errors=False)
+        if after is not None and after.ts is not None:
+            where.append("(p.ts < ? OR (p.ts = ? AND p.id < ?) OR p.ts IS NULL)")
+            params += [after.ts, after.ts, after.id]
+        elif after is not None:
+            where.append("(p.ts IS NULL AND p.id < ?)")
+            params.append(after.id)
+        rows = self.db.query(f"SELECT p.* FROM photos p WHERE {' AND '.join(where)} "
+                             "ORDER BY p.ts DESC, p.id DESC LIMIT ?", (*params, limit))
+        cursor = PhotoCursor(rows[-1]["ts"], int(rows[-1]["id"])) if len(rows) == limit else None
+        return PhotoPage([_photo(r) for r in rows], cursor)
+
+    def count_matching(self, *, concept_id: int | None = None, place: str | None = None) -> int:
+        """How many photos :meth:`page` goes through with these filters."""
+        where, params = _filters(concept_id, place, include_errors=False)
+        row = self.db.query_one(f"SELECT count(*) FROM photos p WHERE {' AND '.join(where)}", params)
+        return int(row[0]) if row else 0
 
     def errors(self) -> list[tuple[str, str]]:
         return [(r["path"], r["error"] or "") for r in self.db.query(
@@ -131,21 +180,34 @@ class PhotoRepo:
 
     def set_embedding(self, photo_id: int, embedding: np.ndarray) -> None:
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM vec_images WHERE photo_id = ?", (photo_id,))
-            conn.execute("INSERT INTO vec_images (photo_id, embedding) VALUES (?, ?)",
-                         (photo_id, vec_blob(embedding)))
+            vectors.put(conn, "vec_images", photo_id, embedding)
 
     def embedding(self, photo_id: int) -> np.ndarray | None:
         row = self.db.query_one("SELECT embedding FROM vec_images WHERE photo_id = ?", (photo_id,))
         return np.frombuffer(row["embedding"], dtype="<f4").copy() if row else None
 
-    def search(self, query: np.ndarray, k: int = 20) -> list[tuple[Photo, float]]:
-        """Photos whose image embedding is nearest to ``query`` (cosine distance)."""
-        rows = self.db.query(
-            "SELECT p.*, v.distance AS distance FROM (SELECT photo_id, distance FROM vec_images "
-            "WHERE embedding MATCH ? AND k = ?) v JOIN photos p ON p.id = v.photo_id ORDER BY v.distance",
-            (vec_blob(query), k))
-        return [(_photo(r), float(r["distance"])) for r in rows]
+    def search(self, query: np.ndarray, k: int = 20, *, offset: int = 0, concept_id: int | None = None,
+               place: str | None = None) -> list[tuple[Photo, float]]:
+        """Photos whose image embedding is nearest to ``query`` (cosine distance), ranks ``offset..offset+k``.
+
+        ``concept_id`` / ``place`` keep only the photos :meth:`page` would list with the same filters.
+        """
+        only = None
+        if concept_id is not None or place:
+            where, params = _filters(concept_id, place, include_errors=True)
+            only = [r[0] for r in self.db.query(f"SELECT p.id FROM photos p WHERE {' AND '.join(where)}", params)]
+        hits = self.index.search(query, k, offset=offset, only=only)
+        photos = {p.id: p for p in self.get_many([i for i, _ in hits])}
+        return [(photos[i], distance) for i, distance in hits if i in photos]
+
+    def get_many(self, photo_ids: list[int]) -> list[Photo]:
+        """The photos with these ids, in the order given (ids of deleted photos are left out)."""
+        found: dict[int, Photo] = {}
+        for start in range(0, len(photo_ids), 500):
+            chunk = photo_ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update((r["id"], _photo(r)) for r in self.db.query(f"SELECT * FROM photos WHERE id IN ({marks})", chunk))
+        return [found[i] for i in photo_ids if i in found]
 
     # ---- added for the photo library (issue 3) ----------------------------------------
 
@@ -154,7 +216,8 @@ class PhotoRepo:
         self.db.execute("UPDATE photos SET size = ?, mtime = ? WHERE path = ?", (size, mtime, path))
 
     def delete_embedding(self, photo_id: int) -> None:
-        self.db.execute("DELETE FROM vec_images WHERE photo_id = ?", (photo_id,))
+        with self.db.transaction() as conn:
+            vectors.remove(conn, "vec_images", photo_id)
 
     def embeddings(self) -> tuple[list[int], np.ndarray]:
         """Every stored image embedding as (photo ids, (n, dim) matrix), for re-matching without models."""

@@ -19,6 +19,7 @@ from companion.core.store.observations import ObservationRepo
 from companion.core.store.persona import PersonaRepo
 from companion.core.store.photos import PhotoRepo
 from companion.core.store.triggers import TriggerRepo
+from companion.core.store.vectors import VectorIndexes
 
 
 @dataclass
@@ -38,12 +39,14 @@ class Store:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.photos = PhotoRepo(db)
-        self.faces = FaceRepo(db)
-        self.concepts = ConceptRepo(db)
+        # In-memory copies of the vector tables, kept in step with the database (store/vectors.py).
+        self.vectors = VectorIndexes(db)
+        self.photos = PhotoRepo(db, self.vectors)
+        self.faces = FaceRepo(db, self.vectors)
+        self.concepts = ConceptRepo(db, self.vectors)
         self.observations = ObservationRepo(db)
         self.conversations = ConversationRepo(db)
-        self.memories = MemoryRepo(db)
+        self.memories = MemoryRepo(db, self.vectors)
         self.triggers = TriggerRepo(db)
         self.persona = PersonaRepo(db)
 
