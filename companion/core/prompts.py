@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from string import Template
 
 from companion.paths import resources_dir
 
 
+@lru_cache(maxsize=None)
 def load_prompt(name: str) -> Template:
     """A prompt template from ``resources/prompts/NAME.txt`` ($placeholders, string.Template)."""
     return Template((resources_dir() / "prompts" / f"{name}.txt").read_text(encoding="utf-8"))

@@ -101,16 +101,9 @@ def last_seen(store: Store, concept: Concept, exclude_photo: int | None = None) 
 
 def last_action(store: Store, concept: Concept) -> LastAction | None:
     """The action of the newest turn about the concept that says what the user was doing."""
-    best: tuple[datetime, Observation] | None = None
-    for obs in store.observations.timeline(concept.id, limit=200):
-        if obs.source != "conversation" or obs.turn_id is None or not obs.action:
-            continue
-        turn = store.conversations.get_turn(obs.turn_id)
-        if turn is not None and (best is None or turn.time > best[0]):
-            best = (turn.time, obs)
-    if best is None:
+    obs = store.observations.last_action(concept.id)
+    if obs is None:
         return None
-    obs = best[1]
     return LastAction(concept.name, obs.action, obs.time, obs.place, int(obs.turn_id or 0))
 
 
@@ -125,11 +118,11 @@ def search_memories(store: Store, text: str, text_embedder: Any = None, *, limit
         vector = text_embedder.embed([text])[0]
         for rank, (memory_id, _) in enumerate(store.memories.search_vector(vector, limit * 4)):
             scores[memory_id] = scores.get(memory_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    found = []
-    for memory_id in sorted(scores, key=lambda m: -scores[m]):
-        if exclude and memory_id in exclude:
-            continue
-        memory = store.memories.get(memory_id)
+    found: list[Memory] = []
+    ranked = [m for m in sorted(scores, key=lambda m: -scores[m]) if not (exclude and m in exclude)]
+    rows = store.memories.get_many(ranked)   # one query for every candidate, not one each
+    for memory_id in ranked:
+        memory = rows.get(memory_id)
         if memory is None:
             continue
         if since is not None and (memory.time is None or memory.time < since):

@@ -69,6 +69,7 @@ class IndexSummary:
     cancelled: bool = False
     seconds: float = 0.0
     reminders: list[PhotoReminder] = field(default_factory=list)   # triggers fired by the new photos
+    face_ids: list[int] = field(default_factory=list)              # faces written, to be grouped
     sightings: list[Sighting] = field(default_factory=list)        # recognised concepts, per written photo
 
     @property
@@ -215,7 +216,7 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
     if summary.faces and not summary.cancelled:
         yield Progress("faces", 0, None, "grouping faces")
         with _timed(timings, "clustering"):
-            report = recognition.cluster_faces(store, settings)
+            report = recognition.cluster_new_faces(store, settings, summary.face_ids)
         yield Progress("faces", report.assigned, report.assigned + report.deferred,
                        f"{report.assigned} faces grouped, {report.new_clusters} new groups")
     summary.seconds = time.perf_counter() - started
@@ -327,7 +328,8 @@ def _finish(store: Store, settings: Settings, batch: list[_Work], summary: Index
                         reader.thumbnail(photo, target)
                     thumbnail = str(target)
             with _timed(timings, "database"):
-                photo_id, seen = _commit(store, settings, work, place, thumbnail)
+                photo_id, seen, face_ids = _commit(store, settings, work, place, thumbnail)
+            summary.face_ids += face_ids
             if seen:
                 summary.sightings.append(Sighting(photo_id, work.path, photo.taken_at, tuple(seen)))
         except StoreError:
@@ -359,8 +361,8 @@ def _reverse(geocoder: Geocoder, latitude: float, longitude: float) -> Place | N
 
 
 def _commit(store: Store, settings: Settings, work: _Work, place: Place | None,
-            thumbnail: str | None) -> tuple[int, list[int]]:
-    """Write one photo with its faces, embedding and observations; returns (photo id, concept ids seen)."""
+            thumbnail: str | None) -> tuple[int, list[int], list[int]]:
+    """Write one photo with its faces, embedding and observations; returns (photo id, concept ids seen, face ids)."""
     photo = work.decoded
     assert photo is not None
     record = PhotoRecord(path=work.path, content_hash=work.content_hash, size=work.size, mtime=work.mtime,
@@ -379,7 +381,8 @@ def _commit(store: Store, settings: Settings, work: _Work, place: Place | None,
             face_vectors.append((face_id, face.embedding))
         if work.vector is not None:
             store.photos.set_embedding(photo_id, work.vector)
-        return photo_id, recognition.match_photo(store, settings, photo_id, face_vectors, work.vector)
+        seen = recognition.match_photo(store, settings, photo_id, face_vectors, work.vector)
+        return photo_id, seen, [face_id for face_id, _ in face_vectors]
 
 
 def _remove_vanished(store: Store, scan: Scan, summary: IndexSummary, thumbnails_dir: Path | None) -> None:

@@ -107,6 +107,27 @@ def cluster_faces(store: Store, settings: Settings, face_ids: list[int] | None =
     return ClusterReport(assigned, new_clusters, left)
 
 
+def cluster_new_faces(store: Store, settings: Settings, face_ids: list[int]) -> ClusterReport:
+    """Group faces an indexing run just added, retrying only the deferred faces near them.
+
+    A deferred face can only become core, or find a grouped neighbour, when a face arrives
+    within ``face_cluster_distance`` of it, so these are the only faces whose grouping can
+    change. :func:`cluster_faces` without ids retries every deferred face (one search each):
+    with thousands of one-off strangers in a large library that made indexing one photo cost
+    seconds.
+    """
+    todo = set(face_ids)
+    k = max(settings.face_min_cluster_size, DEFAULT_NEIGHBOURS)
+    for face_id in face_ids:
+        try:
+            embedding = store.faces.embedding(face_id)
+        except KeyError:
+            continue
+        near = [f for f, _ in store.faces.nearest(embedding, k, settings.face_cluster_distance) if f != face_id]
+        todo.update(f for f, cluster in store.faces.cluster_ids(near).items() if cluster is None)
+    return cluster_faces(store, settings, sorted(todo))   # oldest first, as a full run would
+
+
 def _cluster_one(store: Store, settings: Settings, face_id: int, k: int, retry: bool) -> str:
     if store.faces.cluster_ids([face_id]).get(face_id) is not None:
         return "already"

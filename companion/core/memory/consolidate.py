@@ -80,8 +80,8 @@ def profile_history(deps_or_store: Any) -> dict[str, list[tuple[str, datetime | 
     """key -> [(value, time, source turns)], newest first, from the per-turn profile facts."""
     store = getattr(deps_or_store, "store", deps_or_store)
     history: dict[str, list[tuple[str, datetime | None, list[int]]]] = defaultdict(list)
-    for memory in store.memories.list("semantic", limit=2000):
-        if PROFILE_KEYWORD in memory.keywords and ":" in memory.content:
+    for memory in store.memories.with_keyword(PROFILE_KEYWORD, "semantic", limit=2000):
+        if ":" in memory.content:
             key, value = memory.content.split(":", 1)
             history[key.strip()].append((value.strip(), memory.time, memory.source_turn_ids))
     return history
