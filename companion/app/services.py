@@ -22,10 +22,24 @@ from companion.core.store import Store
 from companion.paths import Paths, resolve
 
 
+def single_threaded_blas() -> None:
+    """Run numpy's BLAS on one thread in this process.
+
+    The vector indexes (core/store/vectors.py) answer with matrix-vector products of a few
+    MB to a few hundred MB: memory-bound, so a second thread gains nothing, while on a busy
+    machine (indexing, the face process, the window) OpenBLAS's thread hand-offs made a
+    0.2 ms product over 15k face keys take 16 ms (benchmarks/README.md, "Scale").
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
+
+
 class Services:
     """Everything one profile needs, built from its paths and settings."""
 
     def __init__(self, paths: Paths, settings: config.Settings, store: Store) -> None:
+        single_threaded_blas()
         self.paths = paths
         self.settings = settings
         self.store = store
