@@ -76,3 +76,17 @@ def test_full_text_search_over_memories_and_turns(store: Store) -> None:
     store.memories.edit(m1, content="We went sailing", keywords=["sailing"])
     assert store.memories.search_text("hiking") == []  # the old text left the index with the edit
     assert [m for m, _ in store.memories.search_text("sailing")] == [m1]
+
+
+def test_words_most_memories_contain_do_not_rank_every_memory(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from companion.core.store import memories
+
+    monkeypatch.setattr(memories, "PRUNE_FROM", 30)
+    ids = [store.memories.add(NewMemory("semantic", f"the walk number {i} in the park")) for i in range(40)]
+    tent = store.memories.add(NewMemory("semantic", "Anna lent me the tent"))
+    # "the" is in every memory: it no longer pulls all 41 in behind the one about the tent.
+    assert [m for m, _ in store.memories.search_text("where is the tent?", 10)] == [tent]
+    assert store.memories.search_text("the park", 50) == []               # only common words: nothing to rank
+    assert [m for m, _ in store.memories.search_text("walk number 17", 50)] == [ids[17]]
+    monkeypatch.setattr(memories, "PRUNE_FROM", 1000)                      # a small store ranks every match
+    assert len(store.memories.search_text("where is the tent?", 50)) == 41

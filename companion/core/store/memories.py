@@ -15,7 +15,8 @@ from companion.core.store.vectors import VectorIndexes
 from companion.core.types import MEMORY_KINDS, Memory
 
 
-PRUNE_FROM = 1_000   # memories before search_text leaves out words most memories contain
+PRUNE_FROM = 1_000   # memories before search_text leaves out common words...
+COMMON = 10          # ...those in more than one memory in COMMON
 
 
 @dataclass(frozen=True)
@@ -152,27 +153,27 @@ class MemoryRepo:
     def search_text(self, text: str, limit: int = 10) -> list[tuple[int, float]]:
         """(memory id, bm25 rank; lower is better) by full-text search.
 
-        Words found in half the memories or more are left out of the query once there are
-        :data:`PRUNE_FROM` memories: bm25 gives them no weight (FTS5 floors their IDF at 1e-6),
-        so they change no ranking, but ranking every memory that contains "in" or "I" cost
-        32 ms at 10k memories (benchmarks/README.md, "Scale"). Memories that share only such
-        words with the question drop out instead of coming last.
+        Once there are :data:`PRUNE_FROM` memories, words found in more than one memory in
+        :data:`COMMON` ("the", "and", "in", "I", in any language) are left out of the query.
+        bm25 weighs them little (IDF <= ln 9 against ~ln 2000 for a name in 5 of 10k memories;
+        none at all from one in two), but ranking every memory that contains one cost 32 ms at
+        10k memories (benchmarks/README.md, "Scale"). Memories that share only such words
+        with the question are no longer listed after the real matches; the vector half of
+        the hybrid search still finds what they mean.
         """
         words = fts_words(text)
         total = self.count() if len(words) > 1 else 0
         if total >= PRUNE_FROM:
-            words = [w for w in words if self._matches_fewer_than(w, (total + 1) // 2)]
+            cut = max(1, total // COMMON)
+            counts = self.db.query(" UNION ALL ".join(
+                ["SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"]
+                * len(words)), [v for w in words for v in (w, cut)])
+            words = [w for w, (n,) in zip(words, counts) if n < cut]
         if not words:
             return []
         return [(int(r["rowid"]), float(r["rank"])) for r in self.db.query(
             "SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?",
             (" OR ".join(words), limit))]
-
-    def _matches_fewer_than(self, word: str, n: int) -> bool:
-        """Whether fewer than ``n`` memories contain ``word`` (FTS5 tokenises and stems it; stops at n)."""
-        row = self.db.query_one("SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? "
-                                "LIMIT ?)", (word, n))
-        return row is not None and int(row[0]) < n
 
     def search_vector(self, query: np.ndarray, limit: int = 10) -> list[tuple[int, float]]:
         """(memory id, cosine distance) of the nearest memories."""
