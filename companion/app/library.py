@@ -1,4 +1,4 @@
-"""The photo library: index, search, face groups, watched folders and watching them, the face detector."""
+"""The photo library: index, search, page through, face groups, watched folders and watching them, the face detector."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from companion.core.errors import CompanionError
+from companion.core.store.photos import PhotoPage
 from companion.core.types import Concept
 
 
@@ -42,12 +43,30 @@ def _one_at_a_time(services: Any, run: Iterator[Any]) -> Iterator[Any]:
         yield from run
 
 
-def search_photos(services: Any, text: str, k: int = 20) -> list[Any]:
-    """(Photo, cosine distance) pairs for a text query, nearest first (CLIP)."""
+def search_photos(services: Any, text: str, k: int = 20, *, offset: int = 0) -> list[Any]:
+    """(Photo, cosine distance) pairs for a text query, nearest first (CLIP), ranks ``offset..offset+k``."""
     if not text.strip():
         return []
     query = services.image_embedder.embed_texts([text])[0]
-    return services.store.photos.search(query, k)
+    return services.store.photos.search(query, k, offset=offset)
+
+
+def photo_page(services: Any, *, person: int | None = None, place: str | None = None, text: str = "",
+               after: Any = None, limit: int = 200) -> PhotoPage:
+    """One page of the photo library for a view that scrolls through it.
+
+    Without ``text``: every photo, newest first (undated last), optionally only those of
+    ``person`` (a concept id) or at ``place`` (city, region or country, a substring).
+    With ``text``: the photos that match the description best (CLIP), with the same filters.
+    ``after`` is the previous page's ``next`` (None for the first page); ``next`` is None on
+    the last page. Each page costs the same at any depth of a 100k-photo library, so call it
+    from a worker for each page as the user scrolls, never for the whole library at once.
+    """
+    if text.strip():
+        query = services.image_embedder.embed_texts([text])[0]
+        return services.store.photos.search_page(query, limit, after=int(after or 0), concept_id=person,
+                                                 place=place or None)
+    return services.store.photos.page(concept_id=person, place=place or None, after=after, limit=limit)
 
 
 def face_groups(services: Any, named: bool | None = None) -> list[Any]:

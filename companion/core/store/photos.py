@@ -41,8 +41,11 @@ class PhotoCursor:
 
 @dataclass(frozen=True)
 class PhotoPage:
+    """A page of photos and where the next one starts (pass it back as ``after``; None: last page)."""
+
     photos: list[Photo]
-    next: PhotoCursor | None       # None on the last page
+    next: PhotoCursor | int | None      # a keyset cursor when listing, a rank when searching
+    distances: list[float] | None = None   # cosine distances, when the page comes from a search
 
 
 def _filters(concept_id: int | None, place: str | None, include_errors: bool) -> tuple[list[str], list[object]]:
@@ -199,6 +202,12 @@ class PhotoRepo:
         hits = self.index.search(query, k, offset=offset, only=only)
         photos = {p.id: p for p in self.get_many([i for i, _ in hits])}
         return [(photos[i], distance) for i, distance in hits if i in photos]
+
+    def search_page(self, query: np.ndarray, limit: int = 200, *, after: int = 0, concept_id: int | None = None,
+                    place: str | None = None) -> PhotoPage:
+        """Ranks ``after..after+limit`` of a search, as a page (``next`` is the rank to go on from)."""
+        hits = self.search(query, limit, offset=after, concept_id=concept_id, place=place)
+        return PhotoPage([p for p, _ in hits], after + limit if len(hits) == limit else None, [d for _, d in hits])
 
     def get_many(self, photo_ids: list[int]) -> list[Photo]:
         """The photos with these ids, in the order given (ids of deleted photos are left out)."""
