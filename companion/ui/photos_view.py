@@ -1,7 +1,9 @@
 """Photos: the indexed library as a grid, filtered by person and place or searched by text.
 
-Listing and thumbnails run on a worker. Text search uses the image embeddings
-through ``app.library.search_photos``. Selecting a photo shows who, where and when.
+Listing and thumbnails run on a worker, a page at a time (``app.library.photo_page``):
+the next page loads when the grid is scrolled near its end, so a 100k-photo library
+never loads whole. Text search ranks by the image embeddings, paged the same way.
+Selecting a photo shows who, where and when.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
 from companion.ui.workers import Worker, WorkerPool
 
 PHOTO_ID = QtCore.Qt.ItemDataRole.UserRole
+PAGE = 200          # photos per page
+NEAR_END = 0.85     # load the next page once the grid is scrolled this far
 
 
 @dataclass
@@ -66,6 +70,8 @@ class PhotosView(QtWidgets.QWidget):
         self.services = services
         self.workers = workers
         self._loader: Worker | None = None
+        self._next: Any = None            # where the next page starts; None: no more pages
+        self._shown = 0
         self.person = QtWidgets.QComboBox()
         self.person.setMinimumContentsLength(12)
         self.place = QtWidgets.QLineEdit(placeholderText="Place (city, region or country)")
@@ -86,6 +92,7 @@ class PhotosView(QtWidgets.QWidget):
         self.grid.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
         self.grid.setMovement(QtWidgets.QListView.Movement.Static)
         self.grid.currentItemChanged.connect(lambda item, _prev: item and self.show_photo(int(item.data(PHOTO_ID))))
+        self.grid.verticalScrollBar().valueChanged.connect(self._maybe_load_more)
 
         self.preview = QtWidgets.QLabel(alignment=QtCore.Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(320, 240)
@@ -112,36 +119,55 @@ class PhotosView(QtWidgets.QWidget):
         self.detail_photo_id: int | None = None
 
     def reload(self) -> Worker:
-        """Reload people for the filter and the grid for the current filters."""
+        """Reload people for the filter and the first page of the grid for the current filters."""
         if self._loader is not None:
             self._loader.cancel()
+        self.grid.clear()
+        self._shown = 0
+        self._next = None
+        return self._load_page(None, with_people=True)
+
+    def load_more(self) -> Worker | None:
+        """Load the next page (None when a page is loading or the last one is shown)."""
+        if self._next is None or (self._loader is not None and not self._loader.done.is_set()):
+            return None
+        return self._load_page(self._next, with_people=False)
+
+    def _maybe_load_more(self, value: int) -> None:
+        bar = self.grid.verticalScrollBar()
+        if bar.maximum() > 0 and value >= bar.maximum() * NEAR_END:
+            self.load_more()
+
+    def _load_page(self, after: Any, *, with_people: bool) -> Worker:
         concept_id = self.person.currentData()
         place, text = self.place.text().strip(), self.search.text().strip()
 
         def job(cancel: Any) -> Any:
-            people = [(c.name, c.id) for c in self.services.store.concepts.list() if c.category in ("person", "pet")]
-            yield ("people", people)
-            if text:
-                found = library.search_photos(self.services, text, 60)
-                photos = [field_photo(hit) for hit in found]
-                photos = [p for p in photos if (concept_id is None or p.id in self._ids_of(concept_id))]
-            else:
-                photos = self.services.store.photos.list(concept_id=concept_id, place=place or None, limit=500)
-            for photo in photos:
+            if with_people:
+                people = [(c.name, c.id) for c in self.services.store.concepts.list()
+                          if c.category in ("person", "pet")]
+                yield ("people", people)
+            page = library.photo_page(self.services, person=concept_id, place=place or None, text=text,
+                                      after=after, limit=PAGE)
+            for photo in page.photos:
                 if cancel.is_set():
                     return None
                 yield PhotoTile(photo, images.photo_thumbnail(photo, 140))
-            return len(photos)
+            return ("page", len(page.photos), page.next)
 
-        self.grid.clear()
         self._loader = worker = self.workers.start(job, "load photos")
-        worker.signals.item.connect(self._on_item)
-        worker.signals.finished.connect(lambda n: n is not None and emit(self.loaded, n))
+        # Tiles still queued from a load that a new filter replaced are dropped.
+        worker.signals.item.connect(lambda value, w=worker: w is self._loader and self._on_item(value))
+        worker.signals.finished.connect(lambda result, w=worker: self._on_page(w, result))
         worker.signals.failed.connect(self.status)
         return worker
 
-    def _ids_of(self, concept_id: int) -> set[int]:
-        return {p.id for p in self.services.store.photos.list(concept_id=concept_id, limit=10_000)}
+    def _on_page(self, worker: Worker, result: Any) -> None:
+        if result is None or worker is not self._loader:     # cancelled, or a newer load replaced it
+            return
+        _, count, self._next = result
+        self._shown += count
+        emit(self.loaded, self._shown)
 
     def _on_item(self, value: Any) -> None:
         if isinstance(value, PhotoTile):
@@ -178,10 +204,3 @@ class PhotosView(QtWidgets.QWidget):
         self.where.setText(photo.place.label() if photo.place else "Unknown place")
         self.when.setText(describe_when(photo))
         self.file.setText(photo.path)
-
-
-def field_photo(hit: Any) -> Photo:
-    """``search_photos`` hits are ``(Photo, score)`` pairs or objects with a ``photo``."""
-    if isinstance(hit, tuple):
-        return hit[0]
-    return getattr(hit, "photo", hit)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from companion.app.services import Services
+from companion.core.store.photos import PhotoRecord
 from companion.core.types import Persona
 from companion.ui.main_window import MainWindow
 
@@ -91,3 +93,26 @@ def test_photo_grid_filters_and_detail(qtbot, window: MainWindow, services: Serv
     assert photo.taken_at.strftime("%d %B %Y") in view.when.text()  # type: ignore[union-attr]
     assert view.who.text() == "Nobody recognized"
     assert view.preview.pixmap() is not None and not view.preview.pixmap().isNull()
+
+
+def test_photo_grid_loads_a_page_at_a_time_as_it_scrolls(qtbot, window: MainWindow, services: Services,
+                                                         tmp_path: Path, monkeypatch) -> None:
+    from companion.ui import photos_view
+
+    monkeypatch.setattr(photos_view, "PAGE", 4)
+    for i in range(10):
+        services.store.photos.upsert(PhotoRecord(str(tmp_path / f"missing-{i}.jpg"), str(i), 1, 1.0,
+                                                 sample_data.T0 - timedelta(days=i), "exif", None, None, None,
+                                                 4000, 3000, None))
+    view = window.photos
+    with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
+        window.show_view(2)
+    assert blocker.args == [4] and view.grid.count() == 4     # one page, not the library
+    for shown in (8, 10):
+        with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
+            view.load_more()
+        assert blocker.args == [shown] and view.grid.count() == shown
+    assert view.load_more() is None                            # the last page was shown
+    # Newest first across pages, each photo once.
+    paths = [view.grid.item(i).toolTip() for i in range(view.grid.count())]
+    assert paths == [str(tmp_path / f"missing-{i}.jpg") for i in range(10)]
