@@ -28,6 +28,7 @@ import numpy as np
 from companion.config import Settings
 from companion.core.errors import InvalidInputError, NotFoundError
 from companion.core.store import Store
+from companion.core.store.vectors import VectorIndex
 from companion.core.types import Box, Concept
 
 DEFAULT_NEIGHBOURS = 16
@@ -258,12 +259,14 @@ def remove_face(store: Store, face_id: int) -> None:
 # ---- re-matching without models -------------------------------------------------------------
 
 
-def _distances(matrix: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
-    """Cosine distance of each row to its nearest key (exact, over every stored vector)."""
-    rows = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    stacked = np.stack(keys)
-    stacked = stacked / np.maximum(np.linalg.norm(stacked, axis=1, keepdims=True), 1e-12)
-    return 1.0 - (rows @ stacked.T).max(axis=1)
+def _nearest_within(index: VectorIndex, keys: list[np.ndarray], max_distance: float) -> dict[int, float]:
+    """id -> cosine distance to the nearest key, for every stored vector within ``max_distance`` of one
+    (exact, through the in-memory index: no pass over the vector table)."""
+    best: dict[int, float] = {}
+    for key in keys:
+        for item, distance in index.within(key, max_distance):
+            best[item] = min(best.get(item, distance), distance)
+    return best
 
 
 def rematch_concept(store: Store, settings: Settings, concept_id: int) -> int:
@@ -277,20 +280,15 @@ def rematch_concept(store: Store, settings: Settings, concept_id: int) -> int:
         for face in store.faces.of_concept(concept_id):   # its group, confirmed or grouped automatically
             seen[(face.photo_id, "face")] = 1.0
         if face_keys:
-            ids, matrix = store.faces.embeddings()
-            if ids:
-                distances = _distances(matrix, face_keys)
-                home = store.faces.cluster_of_concept(concept_id)
-                for index in np.flatnonzero(distances <= settings.face_match_distance):
-                    _rematch_face(store, settings, concept_id, ids[index], matrix[index],
-                                  float(distances[index]), home, seen)
+            near = _nearest_within(store.faces.index, face_keys, settings.face_match_distance)
+            home = store.faces.cluster_of_concept(concept_id)
+            for face_id, distance in sorted(near.items()):
+                _rematch_face(store, settings, concept_id, face_id, store.faces.embedding(face_id), distance,
+                              home, seen)
         if image_keys and concept.category != "person":
-            ids, matrix = store.photos.embeddings()
-            if ids:
-                distances = _distances(matrix, image_keys)
-                for index in np.flatnonzero(distances <= 1.0 - settings.image_match_similarity):
-                    seen[(ids[index], "clip")] = max(seen.get((ids[index], "clip"), 0.0),
-                                                     1.0 - float(distances[index]))
+            for photo_id, distance in _nearest_within(store.photos.index, image_keys,
+                                                      1.0 - settings.image_match_similarity).items():
+                seen[(photo_id, "clip")] = max(seen.get((photo_id, "clip"), 0.0), 1.0 - distance)
         for (photo_id, source), confidence in seen.items():
             _observe(store, concept_id, photo_id, source, confidence)
     return len({photo_id for photo_id, _ in seen})

@@ -161,14 +161,6 @@ class FaceRepo:
 
     # ---- added for the photo library (issue 3) ----------------------------------------
 
-    def embeddings(self) -> tuple[list[int], np.ndarray]:
-        """Every stored face vector as (face ids, (n, dim) matrix), for re-matching without models."""
-        rows = self.db.query("SELECT face_id, embedding FROM vec_faces ORDER BY face_id")
-        if not rows:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        return ([int(r["face_id"]) for r in rows],
-                np.stack([np.frombuffer(r["embedding"], dtype="<f4") for r in rows]))
-
     def cluster_source(self, face_id: int) -> str | None:
         """'user' when the user placed the face (automatic matching must not move it), else 'auto'."""
         row = self.db.query_one("SELECT cluster_source FROM faces WHERE id = ?", (face_id,))

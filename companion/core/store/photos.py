@@ -228,14 +228,6 @@ class PhotoRepo:
         with self.db.transaction() as conn:
             vectors.remove(conn, "vec_images", photo_id)
 
-    def embeddings(self) -> tuple[list[int], np.ndarray]:
-        """Every stored image embedding as (photo ids, (n, dim) matrix), for re-matching without models."""
-        rows = self.db.query("SELECT photo_id, embedding FROM vec_images ORDER BY photo_id")
-        if not rows:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        return ([int(r["photo_id"]) for r in rows],
-                np.stack([np.frombuffer(r["embedding"], dtype="<f4") for r in rows]))
-
     def count(self) -> int:
         row = self.db.query_one("SELECT count(*) AS n FROM photos WHERE status = 'ok'")
         return int(row["n"]) if row else 0
