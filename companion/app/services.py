@@ -114,7 +114,9 @@ class Services:
         question or index does not wait seconds for them: it starts the face
         child process (which loads dlib there), opens the ONNX sessions and
         builds the gazetteer (written so that none of this holds the GIL for
-        long: benchmarks/README.md, "Desktop app responsiveness").
+        long: benchmarks/README.md, "Desktop app responsiveness"). Then it loads the
+        vector indexes, which a first search would otherwise wait for (about a
+        second per 100k photos; benchmarks/README.md, "Scale").
         """
         import numpy as np
 
@@ -131,6 +133,8 @@ class Services:
             if backend is not None:
                 touch(backend)
                 loaded.append(name)
+        self.store.vectors.warm()
+        loaded.append("vector_indexes")
         return loaded
 
     # ---- the chat model and what the core needs ----------------------------------

@@ -39,6 +39,12 @@ from companion.core.store.migrations import FACE_DIM, IMAGE_DIM, TEXT_DIM
 LOG_KEEP = 100_000        # changes the log keeps (a few MB); an index further behind reloads
 PRUNE_EVERY = 10_000      # prune when a sequence number is a multiple of this
 PATCH_LIMIT = 5_000       # more changed ids than this: reload the table instead of patching
+# A table this large is not loaded for its first search, which sqlite-vec answers (exactly) in a
+# fraction of the load's time: a one-shot command (`companion search`) never pays the load
+# (~1-2 s per 100k 512-d vectors, read from SQLite overflow pages), the window loads it in its
+# warm-up (VectorIndexes.warm) or on the second search.
+LOAD_ON_SECOND_SEARCH = 50_000
+VEC0_K_MAX = 4096         # sqlite-vec's limit on k
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,7 @@ class VectorIndex:
         self._row: dict[int, int] = {}
         self.load_seconds = 0.0                            # the last full load
         self.loads = 0
+        self._searched_once = False
 
     # ---- public -------------------------------------------------------------------------
 
@@ -132,6 +139,10 @@ class VectorIndex:
             return []
         q = _normalise(np.asarray(query, dtype=np.float32).reshape(-1))
         with self._lock:
+            if self._seq < 0 and only is None and offset + k <= VEC0_K_MAX and not self._searched_once:
+                self._searched_once = True
+                if self._size() >= LOAD_ON_SECOND_SEARCH:
+                    return self._vec0(q, offset + k)[offset:]
             self._sync()
             overlay = self._overlay()
             ids, distances = self._distances(q, overlay)
@@ -149,6 +160,11 @@ class VectorIndex:
             ids, distances = ids[part], distances[part]
         order = np.lexsort((ids, distances))[offset:offset + k]
         return [(int(ids[i]), float(distances[i])) for i in order]
+
+    def warm(self) -> None:
+        """Load (or catch up) now, e.g. in a worker when the window opens."""
+        with self._lock:
+            self._sync()
 
     def within(self, query: np.ndarray, max_distance: float) -> list[tuple[int, float]]:
         """Every (id, distance) within ``max_distance``, nearest first."""
@@ -207,6 +223,19 @@ class VectorIndex:
         finally:
             conn.execute("COMMIT")
 
+    def _size(self) -> int:
+        try:
+            return int(self.db.conn.execute(f'SELECT count(*) FROM "{self.spec.name}_rowids"').fetchone()[0])
+        except OperationalError:   # another sqlite-vec layout: just load
+            return 0
+
+    def _vec0(self, q: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """sqlite-vec's own exact KNN, on the caller's connection (so it sees its transaction too)."""
+        rows = self.db.conn.execute(
+            f"SELECT {self.spec.key}, distance FROM {self.spec.name} WHERE embedding MATCH ? AND k = ?",
+            (vec_blob(q), k)).fetchall()
+        return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda hit: (hit[1], hit[0]))
+
     def _changed(self, conn: Connection, since: int) -> list[int]:
         return [int(r[0]) for r in conn.execute(
             "SELECT DISTINCT item FROM vector_changes WHERE seq > ? AND tbl = ?", (since, self.spec.name))]
@@ -228,9 +257,10 @@ class VectorIndex:
             ids, matrix = self._read_chunks(conn)
         except _LayoutChanged:
             ids, matrix = self._read_rows(conn)
+            matrix = _normalise(matrix)
         n = len(ids)
-        self._matrix = _normalise(matrix) if n else np.zeros((0, self.spec.dim), dtype=np.float32)
-        self._ids = ids.astype(np.int64, copy=True)
+        self._matrix = matrix if n else np.zeros((0, self.spec.dim), dtype=np.float32)
+        self._ids = ids.astype(np.int64, copy=False)
         self._alive = np.ones(n, dtype=bool)
         self._count = n
         self._row = {item: row for row, item in enumerate(self._ids.tolist())}
@@ -248,7 +278,7 @@ class VectorIndex:
         return np.asarray(ids, dtype=np.int64), matrix
 
     def _read_chunks(self, conn: Connection) -> tuple[np.ndarray, np.ndarray]:
-        """Every vector from vec0's chunk tables, 1024 at a time (~40x faster than row by row).
+        """Every vector, normalised, from vec0's chunk tables, 1024 at a time (~40x faster than row by row).
 
         The chunk layout is sqlite-vec's (0.1.x, pinned in pyproject): per chunk a validity
         bitmap, the rowids and one blob of vectors. The result is checked against vec0 (row
@@ -256,27 +286,35 @@ class VectorIndex:
         the caller reads row by row instead.
         """
         name, dim = self.spec.name, self.spec.dim
-        id_parts, vector_parts = [], []
         try:
+            expected = int(conn.execute(f'SELECT count(*) FROM "{name}_rowids"').fetchone()[0])
+            # Filled chunk by chunk and normalised in place: one copy of the vectors in memory.
+            ids = np.zeros(expected, dtype=np.int64)
+            matrix = np.zeros((expected, dim), dtype=np.float32)
+            filled = 0
             chunks = conn.execute(f'SELECT c.size, c.validity, c.rowids, v.vectors FROM "{name}_chunks" c '
                                   f'JOIN "{name}_vector_chunks00" v ON v.rowid = c.chunk_id ORDER BY c.chunk_id')
             for size, validity, rowids, vectors in chunks:
                 valid = np.unpackbits(np.frombuffer(validity, np.uint8), bitorder="little")[:size].astype(bool)
                 if len(valid) != size or len(rowids) != 8 * size or len(vectors) != 4 * dim * size:
                     raise _LayoutChanged(name)
-                id_parts.append(np.frombuffer(rowids, dtype="<i8")[valid])
-                vector_parts.append(np.frombuffer(vectors, dtype="<f4").reshape(size, dim)[valid])
-            expected = conn.execute(f'SELECT count(*) FROM "{name}_rowids"').fetchone()[0]
+                count = int(valid.sum())
+                if filled + count > expected:
+                    raise _LayoutChanged(name)
+                ids[filled:filled + count] = np.frombuffer(rowids, dtype="<i8")[valid]
+                block = matrix[filled:filled + count]
+                block[:] = np.frombuffer(vectors, dtype="<f4").reshape(size, dim)[valid]
+                block /= np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
+                filled += count
         except OperationalError as exc:   # a shadow table that is not there (any more)
             raise _LayoutChanged(name) from exc
-        ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int64)
-        matrix = np.concatenate(vector_parts) if vector_parts else np.zeros((0, dim), dtype=np.float32)
-        if len(ids) != expected:
+        if filled != expected:
             raise _LayoutChanged(name)
         sample = np.random.default_rng().choice(len(ids), size=min(8, len(ids)), replace=False) if len(ids) else []
         for row in sample:
             found = conn.execute(f"SELECT embedding FROM {name} WHERE {self.spec.key} = ?", (int(ids[row]),)).fetchone()
-            if found is None or found[0] != matrix[row].astype("<f4").tobytes():
+            if found is None or not np.allclose(_normalise(np.frombuffer(found[0], dtype="<f4")), matrix[row],
+                                                rtol=0, atol=1e-6):
                 raise _LayoutChanged(name)
         return ids, matrix
 
@@ -365,3 +403,8 @@ class VectorIndexes:
         with self._lock:
             indexes = list(self._indexes.values())
         return [index.stats() for index in indexes]
+
+    def warm(self) -> None:
+        """Load every vector table's index now (a worker's job: ~1-2 s per 100k photos)."""
+        for table in TABLES:
+            self[table].warm()
