@@ -8,6 +8,8 @@ Selecting a photo shows who, where and when.
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ from companion.ui.workers import Worker, WorkerPool
 PHOTO_ID = QtCore.Qt.ItemDataRole.UserRole
 PAGE = 200          # photos per page
 NEAR_END = 0.85     # load the next page once the grid is scrolled this far
+TICK_MS = 8         # tiles go into the grid in slices this long, so the window keeps repainting
 
 
 @dataclass
@@ -72,6 +75,18 @@ class PhotosView(QtWidgets.QWidget):
         self._loader: Worker | None = None
         self._next: Any = None            # where the next page starts; None: no more pages
         self._shown = 0
+        # A worker delivers a page's 200 tiles faster than the grid takes them: adding them all in
+        # one go froze the window for 40-80 ms (benchmarks/README.md, "Scale"), so they queue here.
+        self._tiles: deque[PhotoTile] = deque()
+        self._page_done: int | None = None
+        self._feeder = QtCore.QTimer(self)
+        self._feeder.setInterval(0)
+        self._feeder.timeout.connect(self._feed)
+        # After a page is in: still at the end (a tall window, or a user waiting there)? Go on.
+        self._end_check = QtCore.QTimer(self)
+        self._end_check.setSingleShot(True)
+        self._end_check.setInterval(100)
+        self._end_check.timeout.connect(lambda: self._maybe_load_more(self.grid.verticalScrollBar().value()))
         self.person = QtWidgets.QComboBox()
         self.person.setMinimumContentsLength(12)
         self.place = QtWidgets.QLineEdit(placeholderText="Place (city, region or country)")
@@ -91,6 +106,10 @@ class PhotosView(QtWidgets.QWidget):
         self.grid.setGridSize(QtCore.QSize(170, 200))
         self.grid.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
         self.grid.setMovement(QtWidgets.QListView.Movement.Static)
+        # Thousands of tiles once scrolled far: same-size tiles, laid out in batches.
+        self.grid.setUniformItemSizes(True)
+        self.grid.setLayoutMode(QtWidgets.QListView.LayoutMode.Batched)
+        self.grid.setBatchSize(200)
         self.grid.currentItemChanged.connect(lambda item, _prev: item and self.show_photo(int(item.data(PHOTO_ID))))
         self.grid.verticalScrollBar().valueChanged.connect(self._maybe_load_more)
 
@@ -123,13 +142,17 @@ class PhotosView(QtWidgets.QWidget):
         if self._loader is not None:
             self._loader.cancel()
         self.grid.clear()
+        self._tiles.clear()
+        self._feeder.stop()
         self._shown = 0
         self._next = None
+        self._page_done = None
         return self._load_page(None, with_people=True)
 
     def load_more(self) -> Worker | None:
         """Load the next page (None when a page is loading or the last one is shown)."""
-        if self._next is None or (self._loader is not None and not self._loader.done.is_set()):
+        if self._next is None or self._page_done is not None or (
+                self._loader is not None and not self._loader.done.is_set()):
             return None
         return self._load_page(self._next, with_people=False)
 
@@ -166,18 +189,30 @@ class PhotosView(QtWidgets.QWidget):
         if result is None or worker is not self._loader:     # cancelled, or a newer load replaced it
             return
         _, count, self._next = result
-        self._shown += count
-        emit(self.loaded, self._shown)
+        self._page_done = count
+        self._feed()
+
+    def _feed(self) -> None:
+        """Add queued tiles for at most TICK_MS; when the page is all in, say so."""
+        deadline = time.perf_counter() + TICK_MS / 1000
+        while self._tiles and time.perf_counter() < deadline:
+            self._add_tile(self._tiles.popleft())
+        if self._tiles:
+            if not self._feeder.isActive():
+                self._feeder.start()
+            return
+        self._feeder.stop()
+        if self._page_done is not None:
+            self._shown += self._page_done
+            self._page_done = None
+            emit(self.loaded, self._shown)
+            self._end_check.start()
 
     def _on_item(self, value: Any) -> None:
         if isinstance(value, PhotoTile):
-            photo = value.photo
-            when = photo.taken_at.strftime("%d %b %Y") if photo.taken_at else ""
-            label = "\n".join(x for x in (when, photo.place.city if photo.place else "") if x)
-            item = QtWidgets.QListWidgetItem(QtGui.QIcon(images.pixmap(value.thumb, "?", 140)), label)
-            item.setData(PHOTO_ID, photo.id)
-            item.setToolTip(photo.path)
-            self.grid.addItem(item)
+            self._tiles.append(value)
+            if not self._feeder.isActive():
+                self._feeder.start()
         elif isinstance(value, tuple) and value[0] == "people":
             current = self.person.currentData()
             self.person.clear()
@@ -186,6 +221,15 @@ class PhotosView(QtWidgets.QWidget):
                 self.person.addItem(name, concept_id)
             index = self.person.findData(current)
             self.person.setCurrentIndex(max(0, index))
+
+    def _add_tile(self, value: PhotoTile) -> None:
+        photo = value.photo
+        when = photo.taken_at.strftime("%d %b %Y") if photo.taken_at else ""
+        label = "\n".join(x for x in (when, photo.place.city if photo.place else "") if x)
+        item = QtWidgets.QListWidgetItem(QtGui.QIcon(images.pixmap(value.thumb, "?", 140)), label)
+        item.setData(PHOTO_ID, photo.id)
+        item.setToolTip(photo.path)
+        self.grid.addItem(item)
 
     def show_photo(self, photo_id: int) -> Worker:
         """Load and show the detail of one photo (also used when a source card is clicked)."""
