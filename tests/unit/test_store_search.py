@@ -90,3 +90,23 @@ def test_words_most_memories_contain_do_not_rank_every_memory(store: Store, monk
     assert [m for m, _ in store.memories.search_text("walk number 17", 50)] == [ids[17]]
     monkeypatch.setattr(memories, "PRUNE_FROM", 1000)                      # a small store ranks every match
     assert len(store.memories.search_text("where is the tent?", 50)) == 41
+
+
+def test_pages_go_through_the_library_newest_first_each_photo_once(store: Store) -> None:
+    from datetime import timedelta
+
+    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    times = [t0 + timedelta(days=i % 7) for i in range(23)] + [None] * 5     # ties and undated photos
+    for i, when in enumerate(times):
+        store.photos.upsert(PhotoRecord(f"/p/{i}.jpg", str(i), 1, 1.0, when, "exif", None, None, None, 1, 1, None))
+    expected = [p.id for p in store.photos.list(limit=100)]
+    seen, after = [], None
+    while True:
+        page = store.photos.page(after=after, limit=4)
+        seen += [p.id for p in page.photos]
+        if page.next is None:
+            break
+        after = page.next
+    assert seen == expected and len(seen) == 28
+    assert store.photos.page(after=after, limit=4).photos == []
+    assert [p.taken_at for p in store.photos.list(limit=100)][-5:] == [None] * 5

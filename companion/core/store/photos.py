@@ -138,14 +138,19 @@ class PhotoRepo:
         photos added or removed meanwhile never make a page repeat or skip one.
         """
         where, params = _filters(concept_id, place, include_errors=False)
-        if after is not None and after.ts is not None:
-            where.append("(p.ts < ? OR (p.ts = ? AND p.id < ?) OR p.ts IS NULL)")
-            params += [after.ts, after.ts, after.id]
-        elif after is not None:
-            where.append("(p.ts IS NULL AND p.id < ?)")
-            params.append(after.id)
-        rows = self.db.query(f"SELECT p.* FROM photos p WHERE {' AND '.join(where)} "
-                             "ORDER BY p.ts DESC, p.id DESC LIMIT ?", (*params, limit))
+        order = " ORDER BY p.ts DESC, p.id DESC LIMIT ?"
+        if after is None:
+            rows = self.db.query(f"SELECT p.* FROM photos p WHERE {' AND '.join(where)}{order}", (*params, limit))
+        else:
+            rows = []
+            if after.ts is not None:   # a row value: SQLite seeks the ts index instead of scanning from the top
+                rows = self.db.query(f"SELECT p.* FROM photos p WHERE {' AND '.join(where)} AND (p.ts, p.id) < (?, ?)"
+                                     f"{order}", (*params, after.ts, after.id, limit))
+            if len(rows) < limit:      # then the undated photos, which come last
+                undated = " AND p.id < ?" if after.ts is None else ""
+                rows += self.db.query(f"SELECT p.* FROM photos p WHERE {' AND '.join(where)} AND p.ts IS NULL"
+                                      f"{undated}{order}",
+                                      (*params, *([after.id] if after.ts is None else []), limit - len(rows)))
         cursor = PhotoCursor(rows[-1]["ts"], int(rows[-1]["id"])) if len(rows) == limit else None
         return PhotoPage([_photo(r) for r in rows], cursor)
 
