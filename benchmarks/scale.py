@@ -399,10 +399,14 @@ def run_size(cache: Path, photos: int, queries: int, vec0_queries: int) -> None:
         print("start-up:")
         print(f"  open the store (migrations checked): {b.open_ms:.0f} ms")
         print(f"  first photo question after opening (loads face keys, image keys, memories): {cold_ms:.0f} ms")
-        print(f"  first text->photo search after opening: {first_search_ms:.0f} ms "
-              f"({'sqlite-vec answers it, nothing loaded' if photos >= LOAD_ON_SECOND_SEARCH else 'loads the index'})")
-        print(f"  second text->photo search: {second_search_ms:.0f} ms "
-              f"({'loads the ' + format(photos, ',') + ' photo vectors' if photos >= LOAD_ON_SECOND_SEARCH else 'warm'})")
+        if not hasattr(store, "vectors"):
+            first, second = "sqlite-vec", "sqlite-vec"
+        elif photos >= LOAD_ON_SECOND_SEARCH:
+            first, second = "sqlite-vec answers it, nothing loaded", f"loads the {photos:,} photo vectors"
+        else:
+            first, second = "loads the index", "warm"
+        print(f"  first text->photo search after opening: {first_search_ms:.0f} ms ({first})")
+        print(f"  second text->photo search: {second_search_ms:.0f} ms ({second})")
         total = 0
         for s in store.vectors.stats() if hasattr(store, "vectors") else []:
             total += s["bytes"]
