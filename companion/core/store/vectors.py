@@ -206,7 +206,9 @@ class VectorIndex:
     def _sync(self) -> None:
         """Take in every committed change since the last sync (a read transaction: one snapshot)."""
         conn = self._connection()
-        conn.execute("BEGIN")
+        own = not conn.in_transaction    # always, except for an in-memory database (one connection)
+        if own:
+            conn.execute("BEGIN")
         try:
             pruned, top = conn.execute(
                 "SELECT pruned_upto, (SELECT coalesce(max(seq), 0) FROM vector_changes) FROM vector_log_state"
@@ -221,7 +223,8 @@ class VectorIndex:
                     self._patch(items, self._read(conn, items))
             self._seq = int(top)
         finally:
-            conn.execute("COMMIT")
+            if own:
+                conn.execute("COMMIT")
 
     def _size(self) -> int:
         try:
