@@ -183,11 +183,6 @@ class VectorIndex:
                     "bytes": int(self._matrix.nbytes + self._ids.nbytes + self._alive.nbytes),
                     "load_seconds": self.load_seconds, "loads": self.loads}
 
-    def unload(self) -> None:
-        """Drop the in-memory copy (the next search loads it again)."""
-        with self._lock:
-            self._reset()
-
     # ---- keeping in step ------------------------------------------------------------------
 
     def _reset(self) -> None:
