@@ -218,3 +218,23 @@ def test_a_large_table_answers_its_first_search_without_loading(store: Store, mo
     assert [p.id for p, _ in store.photos.search(queries[1], 5)] == expected[1]
     assert index.stats()["loaded"]
     assert [p.id for p, _ in store.photos.search(queries[2], 5)] == expected[2]
+
+
+def test_a_table_too_large_for_memory_is_searched_on_disk(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vectors, "LOAD_ON_SECOND_SEARCH", 10)
+    monkeypatch.setattr(vectors, "MAX_IN_MEMORY", 30)
+    rng = np.random.default_rng(15)
+    photo_vectors = unit(rng, 40, 512)
+    ids = add_photos(store, photo_vectors)
+    store.vectors.warm()
+    index = store.vectors["vec_images"]
+    for query in unit(rng, 4, 512):
+        order = [ids[i] for i in np.argsort(1 - photo_vectors @ query)]
+        assert [p.id for p, _ in store.photos.search(query, 5)] == order[:5]
+        assert [p.id for p, _ in store.photos.search(query, 5, offset=5)] == order[5:10]
+        allowed = set(ids[::3])
+        assert [i for i, _ in index.search(query, 4, only=np.array(sorted(allowed)))] == \
+            [i for i in order if i in allowed][:4]
+        near = index.within(query, 1.0)
+        assert [i for i, _ in near] == [i for i in order if 1 - photo_vectors[ids.index(i)] @ query <= 1.0]
+    assert not index.stats()["loaded"]                      # never loaded: memory stays bounded

@@ -44,6 +44,9 @@ PATCH_LIMIT = 5_000       # more changed ids than this: reload the table instead
 # (~1-2 s per 100k 512-d vectors, read from SQLite overflow pages), the window loads it in its
 # warm-up (VectorIndexes.warm) or on the second search.
 LOAD_ON_SECOND_SEARCH = 50_000
+# Above this a table stays on disk and sqlite-vec answers every search: 1M photo vectors would
+# hold 2 GB and take 1.5 minutes to load on these cores (benchmarks/README.md, "1M photos").
+MAX_IN_MEMORY = 250_000
 VEC0_K_MAX = 4096         # sqlite-vec's limit on k
 
 
@@ -139,10 +142,8 @@ class VectorIndex:
             return []
         q = _normalise(np.asarray(query, dtype=np.float32).reshape(-1))
         with self._lock:
-            if self._seq < 0 and only is None and offset + k <= VEC0_K_MAX and not self._searched_once:
-                self._searched_once = True
-                if self._size() >= LOAD_ON_SECOND_SEARCH:
-                    return self._vec0(q, offset + k)[offset:]
+            if self._on_disk(first_search_ok=only is None and offset + k <= VEC0_K_MAX):
+                return self._disk_search(q, offset + k, only)[offset:offset + k]
             self._sync()
             overlay = self._overlay()
             ids, distances = self._distances(q, overlay)
@@ -162,14 +163,17 @@ class VectorIndex:
         return [(int(ids[i]), float(distances[i])) for i in order]
 
     def warm(self) -> None:
-        """Load (or catch up) now, e.g. in a worker when the window opens."""
+        """Load (or catch up) now, e.g. in a worker when the window opens; a table too large stays on disk."""
         with self._lock:
-            self._sync()
+            if self._seq >= 0 or self._size() <= MAX_IN_MEMORY:
+                self._sync()
 
     def within(self, query: np.ndarray, max_distance: float) -> list[tuple[int, float]]:
         """Every (id, distance) within ``max_distance``, nearest first."""
         q = _normalise(np.asarray(query, dtype=np.float32).reshape(-1))
         with self._lock:
+            if self._seq < 0 and self._size() > MAX_IN_MEMORY:   # on disk: the 4096 nearest at most
+                return [hit for hit in self._vec0(q, VEC0_K_MAX) if hit[1] <= max_distance]
             self._sync()
             ids, distances = self._distances(q, self._overlay())
         hit = np.flatnonzero(distances <= max_distance)
@@ -221,11 +225,33 @@ class VectorIndex:
             if own:
                 conn.execute("COMMIT")
 
+    def _on_disk(self, *, first_search_ok: bool) -> bool:
+        """Whether this search goes to sqlite-vec instead of the in-memory copy (see LOAD_ON_SECOND_SEARCH)."""
+        if self._seq >= 0:
+            return False
+        first, self._searched_once = not self._searched_once, True
+        size = self._size()
+        return size > MAX_IN_MEMORY or (size >= LOAD_ON_SECOND_SEARCH and first and first_search_ok)
+
     def _size(self) -> int:
+        """About how many vectors the table holds (its highest rowid: no count over a million rows)."""
         try:
-            return int(self.db.conn.execute(f'SELECT count(*) FROM "{self.spec.name}_rowids"').fetchone()[0])
+            row = self.db.conn.execute(f'SELECT max(rowid) FROM "{self.spec.name}_rowids"').fetchone()
         except OperationalError:   # another sqlite-vec layout: just load
             return 0
+        return int(row[0] or 0)
+
+    def _disk_search(self, q: np.ndarray, k: int, only: np.ndarray | None) -> list[tuple[int, float]]:
+        """Exact search through SQLite: sqlite-vec's KNN, or the distances of the ``only`` ids one by one."""
+        if only is None:
+            return self._vec0(q, min(k, VEC0_K_MAX))
+        sql = f"SELECT vec_distance_cosine(embedding, ?) FROM {self.spec.name} WHERE {self.spec.key} = ?"
+        blob, hits = vec_blob(q), []
+        for item in np.asarray(only, dtype=np.int64).tolist():
+            row = self.db.conn.execute(sql, (blob, item)).fetchone()
+            if row is not None:
+                hits.append((item, float(row[0])))
+        return sorted(hits, key=lambda hit: (hit[1], hit[0]))[:k]
 
     def _vec0(self, q: np.ndarray, k: int) -> list[tuple[int, float]]:
         """sqlite-vec's own exact KNN, on the caller's connection (so it sees its transaction too)."""
