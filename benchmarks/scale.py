@@ -425,7 +425,7 @@ def inference(queries: int) -> None:
     try:
         from companion.backends.clip_onnx import OnnxClipEmbedder
         from companion.backends.faces import DlibFaceBackend
-        from companion.backends.text_embed import create as text_embedder
+        from companion.backends.text_embed import OnnxTextEmbedder
     except ImportError as exc:
         print(f"  not measured: {exc}")
         return
@@ -434,7 +434,7 @@ def inference(queries: int) -> None:
     clip_dirs = sorted(models.glob("clip*")) if models.is_dir() else []
     try:
         faces = DlibFaceBackend()
-        steps.append(("face detection + embedding (dlib, 1000x750)", lambda: faces.detect(pixels)))
+        steps.append(("face detection, dlib HOG (1000x750 noise: no face)", lambda: faces.detect(pixels)))
     except Exception as exc:  # noqa: BLE001 - report, do not fail the benchmark
         print(f"  faces: not measured ({exc})")
     if clip_dirs:
@@ -444,8 +444,7 @@ def inference(queries: int) -> None:
     else:
         print(f"  CLIP: not measured (no export in {models})")
     try:
-        paths = resolve(tempfile.mkdtemp())
-        minilm = text_embedder(paths, config.Settings())
+        minilm = OnnxTextEmbedder(models / "minilm")
         steps.append(("MiniLM sentence embedding", lambda: minilm.embed(["what did I do with Anna in Lyon?"])))
     except Exception as exc:  # noqa: BLE001
         print(f"  MiniLM: not measured ({exc})")
