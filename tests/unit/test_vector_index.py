@@ -238,3 +238,39 @@ def test_a_table_too_large_for_memory_is_searched_on_disk(store: Store, monkeypa
         near = index.within(query, 1.0)
         assert [i for i, _ in near] == [i for i in order if 1 - photo_vectors[ids.index(i)] @ query <= 1.0]
     assert not index.stats()["loaded"]                      # never loaded: memory stays bounded
+
+
+def test_memory_retrieval_through_the_index_equals_retrieval_through_exact_search(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from companion.core.answer.retrieve import search_memories
+
+    rng = np.random.default_rng(16)
+    memory_vectors = unit(rng, 300, 384)
+    words = ["hiking", "sailing", "market", "museum", "tent", "birthday"]
+    for i, vector in enumerate(memory_vectors):
+        store.memories.add(NewMemory("semantic", f"went {words[i % 6]} with person{i % 17}", (words[i % 6],)), vector)
+    queries = unit(rng, 10, 384)
+
+    class Embedder:
+        name, dim = "seeded", 384
+        vector = queries[0]
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            return np.stack([self.vector] * len(texts))
+
+    embedder = Embedder()
+    texts = [f"what about the {words[i % 6]} with person{i}?" for i in range(10)]
+    fast = []
+    for text, query in zip(texts, queries):
+        embedder.vector = query
+        fast.append([m.id for m in search_memories(store, text, embedder, limit=8)])
+
+    def exact(query: np.ndarray, limit: int = 10) -> list[tuple[int, float]]:
+        rows = store.db.query("SELECT memory_id, distance FROM vec_memories WHERE embedding MATCH ? AND k = ?",
+                              (query.astype("<f4").tobytes(), limit))
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    monkeypatch.setattr(store.memories, "search_vector", exact)
+    for text, query, got in zip(texts, queries, fast):
+        embedder.vector = query
+        assert got == [m.id for m in search_memories(store, text, embedder, limit=8)]
