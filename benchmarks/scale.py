@@ -51,9 +51,9 @@ from companion.core.store.db import timestamp, vec_blob  # noqa: E402
 
 try:   # absent before the in-memory indexes (the script also measures older builds for comparison)
     from companion.core.store.photos import PhotoCursor
-    from companion.core.store.vectors import LOAD_ON_SECOND_SEARCH
+    from companion.core.store.vectors import LOAD_ON_SECOND_SEARCH, MAX_IN_MEMORY
 except ImportError:
-    PhotoCursor, LOAD_ON_SECOND_SEARCH = None, 0
+    PhotoCursor, LOAD_ON_SECOND_SEARCH, MAX_IN_MEMORY = None, 0, 0
 from companion.core.types import Box, DecodedPhoto, DetectedFace  # noqa: E402
 from companion.paths import resolve  # noqa: E402
 
@@ -401,6 +401,8 @@ def run_size(cache: Path, photos: int, queries: int, vec0_queries: int) -> None:
         print(f"  first photo question after opening (loads face keys, image keys, memories): {cold_ms:.0f} ms")
         if not hasattr(store, "vectors"):
             first, second = "sqlite-vec", "sqlite-vec"
+        elif photos > MAX_IN_MEMORY:
+            first = second = f"sqlite-vec: over {MAX_IN_MEMORY:,} vectors the table stays on disk"
         elif photos >= LOAD_ON_SECOND_SEARCH:
             first, second = "sqlite-vec answers it, nothing loaded", f"loads the {photos:,} photo vectors"
         else:
