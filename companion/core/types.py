@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -54,7 +55,25 @@ class Place:
     country_code: str = ""
 
     def label(self) -> str:
-        return ", ".join(p for p in (self.city, self.region, self.country) if p)
+        return join_place((self.city, self.region, self.country))
+
+
+def join_place(parts: Iterable[str]) -> str:
+    """Place parts joined once each: "Lisbon, Lisbon, Portugal" reads "Lisbon, Portugal".
+
+    Cities often share their region's name (Lisbon, Kyoto, Madrid); saying it twice reads as a bug.
+    """
+    kept: list[str] = []
+    for part in parts:
+        part = part.strip()
+        if part and part.casefold() not in {k.casefold() for k in kept}:
+            kept.append(part)
+    return ", ".join(kept)
+
+
+def tidy_place(text: str) -> str:
+    """A stored place string with any repeated part dropped (rows written before :func:`join_place`)."""
+    return join_place(text.split(","))
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,13 @@ def test_known_face_is_recognized_and_a_stranger_is_not_named(tmp_path, photos) 
     assert seen.recognized[0].confidence > 0.9 and seen.unknown_faces == 0
     stranger = perceive(d, photos["Eileen"][1])
     assert stranger.recognized == [] and stranger.unknown_faces >= 1
+    # Where each face is, in full-size pixels, so the window can draw boxes and names on the photo.
+    from PIL import Image
+
+    for path, boxes in ((photos["Grace"][1], [seen.recognized[0].box]), (photos["Eileen"][1], stranger.unknown_boxes)):
+        width, height = Image.open(path).size
+        assert len(boxes) >= 1 and all(b is not None and 0 <= b.left < b.right <= width + 1
+                                       and 0 <= b.top < b.bottom <= height + 1 and b.area > 900 for b in boxes)
 
 
 def test_no_image_and_names_in_text(tmp_path) -> None:

@@ -136,3 +136,23 @@ def test_where_did_i_last_see_rejects_any_other_remembered_place(tmp_path) -> No
     d.model = ScriptedModel("You last saw Anna in Lyon.")
     answer = run(d, "Where did I last see Anna?")
     assert "Lyon" not in answer.answer and "Chamonix" in answer.answer
+
+
+def test_a_photo_sighting_reads_like_a_person_wrote_it(tmp_path) -> None:
+    """No internal ids ("photo 2") and no repeated place parts ("Lisbon, Lisbon, Portugal") in the answer."""
+    from companion.core.store.photos import PhotoRecord
+    from companion.core.types import Place
+
+    d = deps(tmp_path, geocoder=False)
+    anna = d.store.concepts.add("Anna", "person")
+    lisbon = Place("Lisbon", "Lisbon", "Portugal", "PT")
+    photo_id = d.store.photos.upsert(PhotoRecord(str(tmp_path / "a.jpg"), "h1", 1, 1.0, T0, "exif", None, None,
+                                                 lisbon, 640, 480, None))
+    # Observations written before places were de-duplicated still carry the repeated name.
+    d.store.observations.add(anna.id, time=T0, place="Lisbon, Lisbon, Portugal", source="face", kind="sighting",
+                             confidence=0.9, photo_id=photo_id)
+    answer = run(d, "Where did I last see Anna?")
+    assert "in Lisbon, Portugal." in answer.answer, answer.answer
+    assert "Lisbon, Lisbon" not in answer.answer and f"photo {photo_id}" not in answer.answer
+    assert [s["place"] for s in answer.sources if s["type"] == "photo"] == ["Lisbon, Portugal"]
+    assert lisbon.label() == "Lisbon, Portugal"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from companion.core.deps import Deps
 from companion.core.errors import BadImageError
+from companion.core.types import Box
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Recognized:
     category: str
     confidence: float
     source: str
+    box: Box | None = None      # where the face is (full-size photo pixels), for face matches
+
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Perception:
     place: str = ""
     photo_path: str | None = None
     photo_id: int | None = None     # set when the same file is already in the library
+    unknown_boxes: list[Box] = field(default_factory=list)   # faces of people nobody has named
     notes: list[str] = field(default_factory=list)   # what could not be done, e.g. no face model
 
 
@@ -64,15 +68,18 @@ def perceive(deps: Deps, image: Path | str | None) -> Perception:
         faces = deps.face_backend.detect(photo.pixels)
         result.faces = len(faces)
         claimed: set[int] = set()
+        scale = photo.scale or 1.0
         for face in faces:
+            box = Box(*(round(v / scale) for v in face.box.as_list()))   # what the user sees, full size
             matches = [(cid, d) for cid, d in deps.store.concepts.match(
                 "face", face.embedding, deps.settings.face_match_distance) if cid not in claimed]
             if not matches:
                 result.unknown_faces += 1
+                result.unknown_boxes.append(box)
                 continue
             concept_id, distance = matches[0]
             claimed.add(concept_id)  # one face per person: two faces are two people
-            _keep(deps, best, concept_id, 1.0 - distance, "face")
+            _keep(deps, best, concept_id, 1.0 - distance, "face", box)
     else:
         result.notes.append("no face model available")
     if deps.image_embedder is not None:
@@ -85,12 +92,13 @@ def perceive(deps: Deps, image: Path | str | None) -> Perception:
     return result
 
 
-def _keep(deps: Deps, best: dict[int, Recognized], concept_id: int, confidence: float, source: str) -> None:
+def _keep(deps: Deps, best: dict[int, Recognized], concept_id: int, confidence: float, source: str,
+          box: Box | None = None) -> None:
     concept = deps.store.concepts.get(concept_id)
     if concept is None:
         return
     if concept_id not in best or best[concept_id].confidence < confidence:
-        best[concept_id] = Recognized(concept_id, concept.name, concept.category, round(confidence, 3), source)
+        best[concept_id] = Recognized(concept_id, concept.name, concept.category, round(confidence, 3), source, box)
 
 
 def named_in_text(deps: Deps, text: str, already: list[Recognized]) -> list[Recognized]:

@@ -29,7 +29,7 @@ from companion.core.memory.consolidate import consolidate
 from companion.core.memory.remember import remember_turn
 from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
-from companion.core.types import Reminder
+from companion.core.types import Box, Reminder
 
 _RETRIEVE = re.compile(r"<retrieve>(.*?)(?:</retrieve>|$)", re.S)
 
@@ -56,6 +56,7 @@ class AnswerEvent:
     recognized: list[Recognized] = field(default_factory=list)
     replace: bool = False
     answer: Answer | None = None
+    unknown_boxes: list[Box] = field(default_factory=list)   # "recognized": faces nobody has named
 
 
 def _now() -> datetime:
@@ -148,7 +149,8 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
     has_photo = image is not None or perception is not None
     perception = perceive(deps, image) if perception is None else perception
     perception.recognized += named_in_text(deps, question, perception.recognized)
-    yield AnswerEvent("recognized", recognized=list(perception.recognized))
+    yield AnswerEvent("recognized", recognized=list(perception.recognized),
+                      unknown_boxes=list(perception.unknown_boxes))
     context = retrieve(deps.store, question, perception.recognized, deps.text_embedder,
                        exclude_photo=perception.photo_id)
     reminders = []

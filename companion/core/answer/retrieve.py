@@ -15,7 +15,7 @@ from typing import Any
 from companion.core.answer.perceive import Recognized
 from companion.core.memory.consolidate import profile_history
 from companion.core.store import Store
-from companion.core.types import Concept, Memory, Observation, Trigger
+from companion.core.types import Concept, Memory, Observation, Trigger, tidy_place
 
 MAX_STEPS = 5
 RRF_K = 60
@@ -76,13 +76,13 @@ class Context:
                 if obs.photo_id is not None:
                     photo = store.photos.get(obs.photo_id)
                     out.setdefault(("photo", obs.photo_id), Source(
-                        "photo", obs.photo_id, obs.time, obs.place, photo.path if photo else ""))
+                        "photo", obs.photo_id, obs.time, tidy_place(obs.place), photo.path if photo else ""))
                 elif obs.turn_id is not None:
                     turn = store.conversations.get_turn(obs.turn_id)
                     out.setdefault(("turn", obs.turn_id), Source(
-                        "turn", obs.turn_id, obs.time, obs.place, turn.text[:160] if turn else ""))
+                        "turn", obs.turn_id, obs.time, tidy_place(obs.place), turn.text[:160] if turn else ""))
         for memory in self.memories:
-            out.setdefault(("memory", memory.id), Source("memory", memory.id, memory.time, memory.place,
+            out.setdefault(("memory", memory.id), Source("memory", memory.id, memory.time, tidy_place(memory.place),
                                                          memory.content[:160]))
         return list(out.values())
 

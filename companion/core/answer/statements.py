@@ -14,7 +14,7 @@ from companion.core.answer.intent import DOING_Q, PRESENCE_Q, WHERE_Q, WHO_Q
 from companion.core.answer.perceive import Perception
 from companion.core.answer.retrieve import Context
 from companion.core.memory import dates
-from companion.core.types import Reminder
+from companion.core.types import Reminder, tidy_place
 
 
 @dataclass
@@ -53,11 +53,13 @@ def statements(question: str, context: Context, perception: Perception, reminder
         if asks_where:
             seen = item.last_seen
             if seen is not None:
-                where = f" in {seen.place}" if seen.place else ""
-                origin = f"photo {seen.source_id}" if seen.source_type == "photo" else "what you told me"
-                must = [name] + ([city(seen.place)] if seen.place else []) + (
+                place = tidy_place(seen.place)
+                where = f" in {place}" if place else ""
+                # The photo itself is shown with the answer; an internal id means nothing to the user.
+                origin = " (from what you told me)" if seen.source_type == "turn" else ""
+                must = [name] + ([city(place)] if place else []) + (
                     [str(seen.time.year)] if seen.time else [])
-                out.append(Statement(f"You last saw {name} on {dates.describe(seen.time)}{where} ({origin}).", must))
+                out.append(Statement(f"You last saw {name} on {dates.describe(seen.time)}{where}{origin}.", must))
             else:
                 out.append(Statement(f"This is {name}, but I have no record of where you last saw them.", [name]))
         if asks_doing:
