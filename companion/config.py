@@ -54,6 +54,8 @@ class Settings:
     face_detector: str = "auto"
     onboarding_done: bool = False
     remember_conversations: bool = True
+    # The window's theme: "system" follows the desktop's light/dark setting; "light" or "dark" fix it.
+    appearance: str = "system"
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:

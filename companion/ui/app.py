@@ -26,6 +26,8 @@ def create_app(argv: Sequence[str]) -> QtWidgets.QApplication:
         QtGui.QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
             QtCore.Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QtWidgets.QApplication(list(argv))
+    # Fusion draws the same on every platform, so the style sheet and palette (companion.ui.theme) decide.
+    app.setStyle("Fusion")
     app.setApplicationName("Companion")
     app.setOrganizationName("Companion")
     app.setApplicationDisplayName("Companion")

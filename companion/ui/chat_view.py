@@ -1,257 +1,150 @@
 """The chat: ask about a photo (dropped, pasted or opened) and watch the answer stream in.
 
-Each answer shows who was recognized, the reminders that fired (set apart) and
-cards for the photos and memories it came from; clicking a card opens it.
-``app.chat.ask`` runs on a worker; tokens arrive as ``item`` signals.
+One conversation per chat (``app.chat.chat_session``) runs on a worker; its
+events arrive as ``item`` signals and fill the answer bubble (see
+``chat_message``). Thumbnails for sources and faces for avatar chips are made on
+the worker after the answer. Ctrl+N starts a new chat, Esc stops an answer.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from companion.app import chat
-from companion.ui import images
-from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
+from companion.app import browse, chat
+from companion.ui import images, paint
+from companion.ui.chat_composer import ChatInput, Composer
+from companion.ui.chat_message import MessageView, SourceCard, field_of
+from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
+from companion.ui.widgets import EmptyState, button, chip
 from companion.ui.workers import Worker, WorkerPool
 
-
-def field_of(obj: Any, name: str, default: Any = None) -> Any:
-    """Read ``name`` from a dict (answer sources) or an object (index results)."""
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
+SUGGESTIONS = ("Who is this?", "Where did I last see them?", "What was I doing the last time I saw them?")
 
 
 @dataclass
-class _Thumbnails:
-    """Source thumbnails loaded by the worker after the answer is done."""
+class _Pictures:
+    """Made on the worker after an answer: source thumbnails and faces for people without a box."""
 
-    images: dict[int, QtGui.QImage] = field(default_factory=dict)
-
-
-class SourceCard(QtWidgets.QToolButton):
-    """A clickable card for one source (photo thumbnail with date and place, or a memory snippet)."""
-
-    def __init__(self, source: Any, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.source = source
-        kind = field_of(source, "type", "")
-        when = field_of(source, "time", "")
-        when = when.strftime("%d %b %Y") if hasattr(when, "strftime") else str(when or "")[:10]
-        place = field_of(source, "place", "") or ""
-        snippet = (field_of(source, "snippet", "") or "").strip()
-        if kind == "photo":
-            text = "\n".join(p for p in (when, place) if p) or f"photo {field_of(source, 'id')}"
-            self.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
-            self.setIconSize(QtCore.QSize(96, 96))
-            self.setIcon(QtGui.QIcon(images.pixmap(QtGui.QImage(), "📷")))
-        else:
-            short = snippet if len(snippet) < 70 else snippet[:67] + "…"
-            text = f"{kind.title()} · {when}\n{short}" if when else f"{kind.title()}\n{short}"
-            self.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.setText(text)
-        self.setToolTip(snippet or text)
-        self.setAutoRaise(False)
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Maximum, QtWidgets.QSizePolicy.Policy.Maximum)
-
-    def set_thumbnail(self, image: QtGui.QImage) -> None:
-        if not image.isNull():
-            self.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)))
-
-
-class MessageView(QtWidgets.QFrame):
-    """One turn: the user's question or the assistant's streamed answer with its extras."""
-
-    def __init__(self, role: str, text: str = "", image: Path | None = None,
-                 parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.role = role
-        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
-        self.setBackgroundRole(QtGui.QPalette.ColorRole.Base if role == "assistant"
-                               else QtGui.QPalette.ColorRole.AlternateBase)
-        self.setAutoFillBackground(True)
-        layout = QtWidgets.QVBoxLayout(self)
-        header = QtWidgets.QLabel("You" if role == "user" else "Companion")
-        font = header.font()
-        font.setBold(True)
-        header.setFont(font)
-        layout.addWidget(header)
-        if image is not None:
-            preview = QtWidgets.QLabel()
-            preview.setPixmap(images.pixmap(images.load_image(image, 240)))
-            layout.addWidget(preview)
-        self.recognized = QtWidgets.QLabel()
-        self.recognized.setObjectName("recognized")
-        self.recognized.hide()
-        layout.addWidget(self.recognized)
-        self.notes = QtWidgets.QVBoxLayout()
-        layout.addLayout(self.notes)
-        self.body = QtWidgets.QLabel(text)
-        self.body.setWordWrap(True)
-        self.body.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.body)
-        self.reminders = QtWidgets.QVBoxLayout()
-        self.reminder_labels: list[QtWidgets.QLabel] = []
-        layout.addLayout(self.reminders)
-        # Source cards scroll sideways in their own strip, so many sources never make the
-        # whole message (and the chat) wider than the window.
-        strip = QtWidgets.QWidget()
-        self.sources = QtWidgets.QHBoxLayout(strip)
-        self.sources.setContentsMargins(0, 0, 0, 0)
-        self.sources.addStretch(1)
-        self.source_strip = QtWidgets.QScrollArea()
-        self.source_strip.setObjectName("sources")
-        self.source_strip.setWidget(strip)
-        self.source_strip.setWidgetResizable(True)
-        self.source_strip.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        self.source_strip.setVerticalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.source_strip.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
-        self.source_strip.hide()
-        layout.addWidget(self.source_strip)
-        self.cards: list[SourceCard] = []
-
-    def append(self, token: str) -> None:
-        self.body.setText(self.body.text() + token)
-
-    def set_recognized(self, names: list[str]) -> None:
-        self.recognized.setText("Recognized: " + ", ".join(names) if names else "Nobody I know recognized")
-        self.recognized.show()
-
-    def add_reminder(self, text: str) -> None:
-        # Tooltip palette roles: a distinct, system-chosen colour pair that follows dark mode.
-        label = QtWidgets.QLabel(f"🔔 {text}")
-        label.setObjectName("reminder")
-        label.setWordWrap(True)
-        label.setMargin(6)
-        label.setFrameShape(QtWidgets.QFrame.Shape.Box)
-        label.setBackgroundRole(QtGui.QPalette.ColorRole.ToolTipBase)
-        label.setForegroundRole(QtGui.QPalette.ColorRole.ToolTipText)
-        label.setAutoFillBackground(True)
-        self.reminders.addWidget(label)
-        self.reminder_labels.append(label)
-
-    def add_note(self, text: str, kind: str) -> None:
-        """A caption ("I see: …") or a notice, in the placeholder colour above the answer."""
-        label = QtWidgets.QLabel(f"I see: {text}" if kind == "caption" else text)
-        label.setObjectName(kind)
-        label.setWordWrap(True)
-        label.setForegroundRole(QtGui.QPalette.ColorRole.PlaceholderText)
-        self.notes.addWidget(label)
-
-    def add_source(self, card: SourceCard) -> None:
-        self.sources.insertWidget(self.sources.count() - 1, card)
-        self.cards.append(card)
-        self._fit_source_strip()
-        self.source_strip.show()
-
-    def _fit_source_strip(self) -> None:
-        # As tall as the tallest card plus room for the sideways scroll bar.
-        tallest = max(c.sizeHint().height() for c in self.cards)
-        self.source_strip.setFixedHeight(tallest + self.source_strip.horizontalScrollBar().sizeHint().height() + 4)
-
-
-class ChatInput(QtWidgets.QPlainTextEdit):
-    """The question box; a pasted or dropped image becomes the attachment, not text.
-
-    Signals:
-        image_given(str): path of an image pasted or dropped here.
-    """
-
-    image_given = Signal(str)
-
-    def __init__(self, paste_dir: Path, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.paste_dir = paste_dir
-        self.setPlaceholderText("Ask about a photo or about anyone you've told me about… (Ctrl+Enter to send)")
-        self.setMaximumHeight(90)
-
-    def canInsertFromMimeData(self, source: QtCore.QMimeData) -> bool:  # noqa: N802 - Qt override
-        return source.hasImage() or super().canInsertFromMimeData(source)
-
-    def insertFromMimeData(self, source: QtCore.QMimeData) -> None:  # noqa: N802 - Qt override
-        paths = [u.toLocalFile() for u in source.urls() if images.is_image(u.toLocalFile())]
-        if paths:
-            emit(self.image_given, paths[0])
-        elif source.hasImage():
-            image = QtGui.QImage(source.imageData())
-            self.paste_dir.mkdir(parents=True, exist_ok=True)
-            path = self.paste_dir / f"pasted-{time.strftime('%Y%m%d-%H%M%S')}.png"
-            if image.save(str(path)):
-                emit(self.image_given, str(path))
-        else:
-            super().insertFromMimeData(source)
+    thumbs: dict[int, QtGui.QImage] = field(default_factory=dict)
+    faces: dict[int, QtGui.QImage] = field(default_factory=dict)
 
 
 class ChatView(QtWidgets.QWidget):
     """Conversation with the companion.
 
     Signals:
-        open_photo(int): the user clicked a photo source card.
-        open_memory(int): the user clicked a memory source card.
+        open_photo(int), open_memory(int), open_person(int): a source or a person chip was clicked.
         answer_finished(object): an answer completed (the ``Answer``), or None when stopped.
+        wants(str): the empty state asked for a next step: "folder", "model" or "people".
         status(str): a message for the status bar.
     """
 
     open_photo = Signal(int)
     open_memory = Signal(int)
+    open_person = Signal(int)
     answer_finished = Signal(object)
+    wants = Signal(str)
     status = Signal(str)
 
     def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.services = services
-        self.workers = workers
+        self.services, self.workers = services, workers
         self.image: Path | None = None
-        self._asked: tuple[str, Path | None] = ("", None)   # the last question sent, with its photo
         self.worker: Worker | None = None
         self.current: MessageView | None = None
+        self.question_view: MessageView | None = None
         self.messages: list[MessageView] = []
+        self.session: Any = None
+        self._last: tuple[str, Path | None] | None = None
+        self._last_answer: Any = None
+        self.counts: browse.Counts | None = None
 
         self.scroll = QtWidgets.QScrollArea()
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         holder = QtWidgets.QWidget()
-        self.column = QtWidgets.QVBoxLayout(holder)
+        holder.setObjectName("column")
+        outer = QtWidgets.QHBoxLayout(holder)
+        outer.setContentsMargins(24, 16, 24, 16)
+        inner = QtWidgets.QWidget()
+        inner.setMaximumWidth(860)
+        self.column = QtWidgets.QVBoxLayout(inner)
+        self.column.setContentsMargins(0, 0, 0, 0)
+        self.column.setSpacing(6)
         self.column.addStretch(1)
+        outer.addWidget(inner)
         self.scroll.setWidget(holder)
-        self.empty = QtWidgets.QLabel("Drop a photo anywhere on this window, paste one, or press Ctrl+O, "
-                                      "then ask about it.")
-        self.empty.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.empty.setForegroundRole(QtGui.QPalette.ColorRole.PlaceholderText)
-        self.column.insertWidget(0, self.empty)
-
-        self.attachment = QtWidgets.QLabel()
-        self.clear_attachment_button = QtWidgets.QToolButton(text="✕", toolTip="Remove the photo")
-        self.clear_attachment_button.clicked.connect(self.clear_image)
-        self.input = ChatInput(services.paths.cache_dir / "pasted")
-        self.input.image_given.connect(self.attach_image)
-        self.temporary = QtWidgets.QCheckBox("Temporary chat")
-        self.temporary.setToolTip("Nothing from this chat is remembered")
-        self.send_button = QtWidgets.QPushButton("Send")
-        self.send_button.clicked.connect(self.send)
-        self.stop_button = QtWidgets.QPushButton("Stop")
-        self.stop_button.clicked.connect(self.stop)
-        self.stop_button.setEnabled(False)
-
-        attach_row = QtWidgets.QHBoxLayout()
-        attach_row.addWidget(self.attachment)
-        attach_row.addWidget(self.clear_attachment_button)
-        attach_row.addStretch(1)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.temporary)
-        buttons.addStretch(1)
-        buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.send_button)
+        self.empty = self._build_empty()
+        self.column.insertWidget(0, self.empty, 4)   # centred in the free space above the composer
         layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self.scroll, 1)
-        layout.addLayout(attach_row)
-        layout.addWidget(self.input)
-        layout.addLayout(buttons)
+        self.composer = self._build_composer()
+        layout.addWidget(self.composer)
         self._show_attachment()
+        self.refresh_empty_state()
+
+    # ---- layout pieces ----------------------------------------------------------------
+
+    def _build_empty(self) -> EmptyState:
+        empty = EmptyState("chat", "Ask about someone in a photo",
+                           "Drop a photo anywhere on this window, paste one or press Ctrl+O, then ask. "
+                           "Answers come from your photos and what you've told me; nothing leaves this computer.")
+        self.suggestions = []
+        row = QtWidgets.QHBoxLayout()
+        row.addStretch(1)
+        for text in SUGGESTIONS:
+            suggestion = chip(text, None, checkable=False)
+            suggestion.clicked.connect(lambda _=False, t=text: (self.input.setPlainText(t), self.input.setFocus()))
+            row.addWidget(suggestion)
+            self.suggestions.append(suggestion)
+        row.addStretch(1)
+        empty.layout().insertLayout(empty.layout().count() - 1, row)
+        self.setup_folder = empty.add_button(button("Add your photo folder", "folder", "primary",
+                                                    lambda: emit(self.wants, "folder")))
+        self.setup_model = empty.add_button(button("Get a chat model", "download", "",
+                                                   lambda: emit(self.wants, "model")))
+        self.setup_people = empty.add_button(button("Name the faces I found", "face", "",
+                                                    lambda: emit(self.wants, "people")))
+        return empty
+
+    def _build_composer(self) -> Composer:
+        composer = Composer(self.services.paths.cache_dir / "pasted")
+        self.input, self.attach_button, self.temporary = composer.input, composer.attach_button, composer.temporary
+        self.send_button, self.stop_button = composer.send_button, composer.stop_button
+        self.attachment, self.attachment_name = composer.attachment, composer.attachment_name
+        self.clear_attachment_button = composer.clear_attachment_button
+        self.input.image_given.connect(self.attach_image)
+        self.attach_button.clicked.connect(self._pick)
+        self.temporary.toggled.connect(lambda _on: self._end_session())
+        self.send_button.clicked.connect(self.send)
+        self.stop_button.clicked.connect(self.stop)
+        self.clear_attachment_button.clicked.connect(self.clear_image)
+        return composer
+
+    def set_library(self, counts: browse.Counts) -> None:
+        self.counts = counts
+        self.refresh_empty_state()
+
+    def refresh_empty_state(self) -> None:
+        """Offer the next setup step: a photo folder, a chat model, or naming faces."""
+        settings = self.services.settings
+        self.setup_folder.setVisible(not settings.watched_folders)
+        self.setup_model.setVisible(not settings.model)
+        self.setup_people.setVisible(bool(self.counts and self.counts.waiting))
+        self.setup_people.setText(f"Name {self.counts.waiting} face group{'s' if self.counts.waiting != 1 else ''}"
+                                  if self.counts and self.counts.waiting else "Name the faces I found")
 
     # ---- attachment -------------------------------------------------------------------
+
+    def _pick(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open a photo", str(Path.home()),
+                                                        "Images (*.jpg *.jpeg *.png *.webp *.heic *.heif)")
+        if path:
+            self.attach_image(path)
 
     def attach_image(self, path: str | Path) -> None:
         self.image = Path(path)
@@ -263,12 +156,7 @@ class ChatView(QtWidgets.QWidget):
         self._show_attachment()
 
     def _show_attachment(self) -> None:
-        has = self.image is not None
-        self.attachment.setVisible(has)
-        self.clear_attachment_button.setVisible(has)
-        if has:
-            self.attachment.setPixmap(images.pixmap(images.load_image(self.image, 64)))
-            self.attachment.setToolTip(str(self.image))
+        self.composer.show_attachment(self.image)
 
     # ---- asking -----------------------------------------------------------------------
 
@@ -276,38 +164,73 @@ class ChatView(QtWidgets.QWidget):
     def busy(self) -> bool:
         return self.worker is not None
 
+    def new_chat(self) -> None:
+        """Clear the conversation; the next question starts a new one."""
+        self.stop()
+        for message in self.messages:
+            message.deleteLater()
+        self.messages.clear()
+        self._end_session()
+        self.empty.show()
+        self.input.setFocus()
+
+    def _end_session(self) -> None:
+        self.session = None
+
     def send(self) -> None:
         question = self.input.toPlainText().strip()
         if self.busy or not (question or self.image):
             return
-        image, temporary = self.image, self.temporary.isChecked()
-        self._last_answer: Any = None
-        self._asked = (question, image)   # put back in the box if answering fails
-        self.empty.hide()
-        self._add(MessageView("user", question, image))
-        self.current = self._add(MessageView("assistant"))
+        image = self.image
         self.input.clear()
         self.clear_image()
-        self.worker = self.workers.start(lambda cancel: self._job(question, image, temporary, cancel), "answer")
+        self._ask(question, image)
+
+    def retry(self) -> None:
+        if self._last is not None and not self.busy:
+            self._ask(*self._last)
+
+    def _ask(self, question: str, image: Path | None) -> None:
+        self._last, self._last_answer = (question, image), None
+        if self.session is None:
+            self.session = chat.chat_session(self.services, temporary=self.temporary.isChecked())
+        self.empty.hide()
+        self.question_view = self._add(MessageView("user", question, image))
+        self.current = self._add(MessageView("assistant"))
+        self.current.start_typing()
+        self.current.copy_requested.connect(lambda m=self.current: QtGui.QGuiApplication.clipboard().setText(
+            m.body.text()))
+        self.current.retry_requested.connect(self.retry)
+        self.current.person_clicked.connect(lambda cid: emit(self.open_person, cid))
+        session = self.session
+        self.worker = self.workers.start(lambda cancel: self._job(session, question, image, cancel), "answer")
         self.worker.signals.item.connect(self._on_event)
         self.worker.signals.finished.connect(self._on_finished)
         self.worker.signals.failed.connect(self._on_failed)
-        self.send_button.setEnabled(False)
-        self.stop_button.setEnabled(True)
+        self.send_button.hide()
+        self.stop_button.show()
         emit(self.status, "Thinking…")
 
-    def _job(self, question: str, image: Path | None, temporary: bool, cancel: Any) -> Any:
-        # Runs on a worker: stream events, then load the source thumbnails off the GUI thread.
-        for event in chat.ask(self.services, question, image=image, temporary=temporary, cancel=cancel):
+    def _job(self, session: Any, question: str, image: Path | None, cancel: Any) -> Any:
+        # Runs on a worker: stream events, then make the pictures off the GUI thread.
+        without_box: dict[int, Any] = {}
+        for event in session.send(question, str(image) if image else None, cancel=cancel):
             yield event
+            if event.kind == "recognized":
+                without_box = {r.concept_id: r for r in event.recognized if r.box is None}
             if event.kind == "done" and event.answer is not None:
-                thumbs = _Thumbnails()
+                pictures = _Pictures()
                 for source in event.answer.sources:
                     if field_of(source, "type") == "photo":
-                        photo = self.services.store.photos.get(int(field_of(source, "id")))
+                        photo = browse.photo(self.services, int(field_of(source, "id")))
                         if photo is not None:
-                            thumbs.images[photo.id] = images.photo_thumbnail(photo, 96)
-                yield thumbs
+                            pictures.thumbs[photo.id] = paint.rounded(
+                                paint.cover(images.photo_thumbnail(photo, 320), 132), 8)
+                for concept_id in without_box:
+                    concept = browse.concept(self.services, concept_id)
+                    if concept is not None:
+                        pictures.faces[concept_id] = images.face_image(browse.face_of(self.services, concept), 64)
+                yield pictures
 
     def stop(self) -> None:
         if self.worker is not None:
@@ -317,47 +240,65 @@ class ChatView(QtWidgets.QWidget):
     def _add(self, message: MessageView) -> MessageView:
         self.column.insertWidget(self.column.count() - 1, message)
         self.messages.append(message)
-        QtCore.QTimer.singleShot(0, lambda: self.scroll.verticalScrollBar().setValue(
+        QtCore.QTimer.singleShot(30, lambda: self.scroll.verticalScrollBar().setValue(
             self.scroll.verticalScrollBar().maximum()))
         return message
 
     def _on_event(self, event: Any) -> None:
-        """One ``AnswerEvent`` (see companion.core.answer.pipeline), or the thumbnails loaded after it."""
+        """One ``AnswerEvent`` (see companion.core.answer.pipeline), or the pictures made after it."""
         message = self.current
         if message is None:
             return
-        if isinstance(event, _Thumbnails):
+        if isinstance(event, _Pictures):
             for card in message.cards:
-                if field_of(card.source, "type") == "photo":
-                    card.set_thumbnail(event.images.get(int(field_of(card.source, "id")), QtGui.QImage()))
+                if card.kind == "photo":
+                    card.set_thumbnail(event.thumbs.get(int(field_of(card.source, "id")), QtGui.QImage()))
+            for person in message.people:
+                face = event.faces.get(getattr(person, "concept_id", -1))
+                if face is not None:
+                    person.avatar.set_face(face)
             return
         kind = event.kind
         if kind == "token":
             message.append(event.text)
         elif kind == "fix":
-            message.body.setText(event.text if event.replace else message.body.text() + event.text)
+            message.set_text(event.text if event.replace else message.body.text() + event.text)
         elif kind == "recognized":
-            message.set_recognized([r.name for r in event.recognized])
+            self._recognized(message, event)
         elif kind == "reminder":
             message.add_reminder(event.text)
         elif kind in ("caption", "notice"):
             message.add_note(event.text, kind)
         elif kind == "done" and event.answer is not None:
             self._show_answer(message, event.answer)
+        self._follow()
+
+    def _recognized(self, message: MessageView, event: Any) -> None:
+        question = self.question_view
+        faces = [(r.box, r.name) for r in event.recognized if r.box is not None]
+        faces += [(box, None) for box in getattr(event, "unknown_boxes", [])]
+        if question is not None and faces:
+            question.show_faces(faces)
+        for r in event.recognized:
+            crop = question.face_crop(r.box) if question is not None and r.box is not None else None
+            message.add_person(r.name, r.concept_id, crop)
 
     def _show_answer(self, message: MessageView, answer: Any) -> None:
         if answer.answer and not message.body.text().strip():
-            message.body.setText(answer.answer)  # a non-streaming path still shows its answer
-        if message.recognized.isHidden():
-            message.set_recognized([r["name"] for r in answer.recognized])
-        if not message.reminder_labels:
+            message.set_text(answer.answer)  # a non-streaming path still shows its answer
+        if not message.reminder_cards:
             for reminder in answer.reminders:
                 message.add_reminder(reminder)
         for source in answer.sources:
             card = SourceCard(source)
-            card.clicked.connect(lambda _=False, s=source: self._open(s))
+            card.clicked.connect(lambda s=source: self._open(s))
             message.add_source(card)
         self._last_answer = answer
+
+    def _follow(self) -> None:
+        bar = self.scroll.verticalScrollBar()
+        if bar.maximum() - bar.value() < 160:  # only when the user has not scrolled up to read
+            QtCore.QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))
 
     def _open(self, source: Any) -> None:
         kind, ident = field_of(source, "type"), int(field_of(source, "id"))
@@ -369,15 +310,19 @@ class ChatView(QtWidgets.QWidget):
     def _on_finished(self, _result: Any) -> None:
         stopped = self.worker is not None and self.worker.cancelled
         if stopped and self.current is not None:
-            self.current.append(" [stopped]")
+            self.current.set_text(self.current.body.text() + ("\n\n*Stopped.*" if self.current.body.text()
+                                                              else "*Stopped.*"))
+        if self.current is not None:
+            self.current.finish()
         self._reset()
         emit(self.status, "Stopped" if stopped else "Answered")
-        emit(self.answer_finished, None if stopped else getattr(self, "_last_answer", None))
+        emit(self.answer_finished, None if stopped else self._last_answer)
 
     def _on_failed(self, message: str) -> None:
         if self.current is not None:
-            self.current.body.setText(f"⚠ {message}")
-        question, image = self._asked
+            self.current.set_text(f"**Something went wrong.** {message}")
+            self.current.finish()
+        question, image = self._last or ("", None)
         if not self.input.toPlainText().strip():   # nothing typed since: the question goes back in the box
             self.input.setPlainText(question)
             if image is not None and self.image is None:
@@ -389,5 +334,8 @@ class ChatView(QtWidgets.QWidget):
     def _reset(self) -> None:
         self.worker = None
         self.current = None
-        self.send_button.setEnabled(True)
-        self.stop_button.setEnabled(False)
+        self.stop_button.hide()
+        self.send_button.show()
+
+
+__all__ = ["ChatView", "ChatInput", "MessageView", "SourceCard"]

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Any
+
 from companion.core.types import Box, Photo
+from companion.ui import paint
 from companion.ui.qt import QtCore, QtGui
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".bmp", ".gif", ".tif", ".tiff")
@@ -27,6 +30,16 @@ def load_image(path: str | Path, max_side: int) -> QtGui.QImage:
         size.scale(max_side, max_side, QtCore.Qt.AspectRatioMode.KeepAspectRatio)
         reader.setScaledSize(size)
     return reader.read()
+
+
+def full_size(path: str | Path) -> QtCore.QSize:
+    """The photo's size as the user sees it (EXIF rotation applied), without decoding it."""
+    reader = QtGui.QImageReader(str(path))
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if reader.transformation() & QtGui.QImageIOHandler.Transformation.TransformationRotate90:
+        size.transpose()
+    return size
 
 
 def photo_thumbnail(photo: Photo, max_side: int = 160) -> QtGui.QImage:
@@ -57,6 +70,22 @@ def face_crop(photo: Photo, box: Box, max_side: int = 96, margin: float = 0.25) 
             return crop.scaled(max_side, max_side, QtCore.Qt.AspectRatioMode.KeepAspectRatio,
                                QtCore.Qt.TransformationMode.SmoothTransformation)
     return QtGui.QImage()
+
+
+def face_image(ref: Any, side: int = 96) -> QtGui.QImage:
+    """A square face crop for an avatar from a ``FaceRef`` (companion.app.browse); null when unreadable.
+
+    Without a box (a reference photo of a pet or thing) the whole picture is used, centre-cropped.
+    """
+    if ref is None:
+        return QtGui.QImage()
+    if ref.box is None or not ref.width:
+        source = ref.thumbnail if ref.thumbnail and Path(ref.thumbnail).is_file() else ref.path
+        return paint.cover(load_image(source, side * 3), side) if source else QtGui.QImage()
+    image = load_image(ref.path, 1024) if Path(ref.path).is_file() else QtGui.QImage()
+    if image.isNull():
+        return image
+    return paint.cover(paint.face_crop(image, ref.width, ref.box), side)
 
 
 def pixmap(image: QtGui.QImage, fallback_text: str = "", side: int = 96) -> QtGui.QPixmap:

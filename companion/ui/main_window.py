@@ -1,77 +1,54 @@
-"""The main window: a sidebar of views, menus and shortcuts, indexing in the status bar.
+"""The main window: sidebar with counts, header with search-everything, the views, indexing and watching.
 
 Photos dropped anywhere on the window go to the chat. Indexing runs
 ``app.library.index`` on a worker; while the window is open the watched folders
-are watched too (``app.library.watch``, on the watcher's own thread), and their
-batches show in the same status bar. A reminder that fires for a newly indexed
-photo becomes a system-tray notification when the platform has a tray (and a
-status-bar message always).
+are watched too (``app.library.watch``, on the watcher's own thread), with progress
+in the sidebar. A reminder that fires for a newly indexed photo becomes a
+system-tray notification when the platform has a tray (and a status-bar
+message always).
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from companion.app import chat, library
+from companion.app import browse, chat
 from companion.core.library.indexing import IndexSummary
-from companion.core.types import Progress
-from companion.ui import images
+from companion.ui import icons, images, theme
+from companion.ui.activity import LibraryActivity, WatchBridge
 from companion.ui.chat_view import ChatView
 from companion.ui.memories_view import MemoriesView
 from companion.ui.onboarding import Onboarding
 from companion.ui.people_view import PeopleView
 from companion.ui.photos_view import PhotosView
-from companion.ui.qt import QObject, QtCore, QtGui, QtWidgets, Signal, emit
+from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
+from companion.ui.search import SearchPanel
 from companion.ui.settings_dialog import SettingsDialog
+from companion.ui.shell import Header, Sidebar
+from companion.ui.widgets import tool
 from companion.ui.workers import Worker, WorkerPool
 
-VIEWS = ("Chat", "People & things", "Photos", "Memories")
+VIEWS = ("Chat", "People", "Photos", "Memories")
+VIEW_ICONS = ("chat", "people", "photos", "memories")
 
 
-def describe(summary: IndexSummary) -> str:
-    """One status-bar line a user can read, e.g. "3 new photos, 1 changed, 2 skipped, 4 faces"."""
-    parts = [f"{summary.new} new photo{'s' if summary.new != 1 else ''}"]
-    for count, label in ((summary.changed, "changed"), (summary.moved, "moved"), (summary.removed, "removed"),
-                         (len(summary.skipped), "skipped"), (summary.faces, "faces")):
-        if count:
-            parts.append(f"{count} {label}")
-    return ", ".join(parts)
-
-
-class WatchBridge(QObject):
-    """Carries the folder watcher's callbacks (its own thread) to the GUI thread as signals.
-
-    Signals:
-        progress(object): a ``Progress`` of the batch being indexed.
-        summary(object): the ``IndexSummary`` of a finished batch.
-        status(str): a message such as "watched folder was deleted: ...".
-    """
-
-    progress = Signal(object)
-    summary = Signal(object)
-    status = Signal(str)
-
-    def on_event(self, event: Any) -> None:
-        emit(self.summary, event) if isinstance(event, IndexSummary) else emit(self.status, str(event))
-
-    def on_progress(self, progress: Any) -> None:
-        emit(self.progress, progress)
-
-
-class MainWindow(QtWidgets.QMainWindow):
+class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
     """Companion's window.
 
     Signals:
         indexing_finished(object): the index summary (None when cancelled or failed).
         watched(object): the ``IndexSummary`` of a watched-folder batch, after the window showed it.
         notified(str, str): a tray notification was shown (title, message); for tests and logs.
+        counted(object): the navigation counts were refreshed (``browse.Counts``).
     """
 
     indexing_finished = Signal(object)
     watched = Signal(object)
     notified = Signal(str, str)
+    counted = Signal(object)
 
     def __init__(self, services: Any, workers: WorkerPool | None = None) -> None:
         super().__init__()
@@ -86,84 +63,162 @@ class MainWindow(QtWidgets.QMainWindow):
         self.watch_bridge.summary.connect(self._on_watch_summary)
         self.watch_bridge.status.connect(self.show_status)
         self.onboarding: Onboarding | None = None
+        app = QtWidgets.QApplication.instance()
+        self.theme = theme.install(app, services.settings.appearance)  # type: ignore[arg-type]
         self.setWindowTitle("Companion")
         self.setAcceptDrops(True)
-        self.resize(1100, 720)
+        self.resize(1280, 800)
+        self.setMinimumSize(900, 600)
 
         self.chat = ChatView(services, self.workers)
         self.people = PeopleView(services, self.workers)
         self.photos = PhotosView(services, self.workers)
         self.memories = MemoriesView(services, self.workers)
+        self.views = (self.chat, self.people, self.photos, self.memories)
         self.stack = QtWidgets.QStackedWidget()
-        self.nav = QtWidgets.QListWidget()
-        self.nav.setFixedWidth(160)
-        for name, view in zip(VIEWS, (self.chat, self.people, self.photos, self.memories)):
+        for view in self.views:
             self.stack.addWidget(view)
-            self.nav.addItem(name)
-            if hasattr(view, "status"):
-                view.status.connect(self.show_status)
-        self.nav.currentRowChanged.connect(self.show_view)
+            view.status.connect(self.show_status)
+        self.sidebar = Sidebar(list(zip(VIEW_ICONS, VIEWS)))
+        self.sidebar.selected.connect(self.show_view)
+        self.sidebar.settings.clicked.connect(lambda: self.open_settings())
+        self.header = Header()
+        self.new_chat_button = self.header.add_action(tool("new-chat", "New chat (Ctrl+N)", self.new_chat))
+        self.search = SearchPanel(services, self.workers, self.header.search, self)
+        self.search.open_person.connect(self.open_person)
+        self.search.open_photo.connect(self.open_photo)
+        self.search.open_memory.connect(self.open_memory)
+        right = QtWidgets.QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        right.addWidget(self.header)
+        right.addWidget(self.stack, 1)
         central = QtWidgets.QWidget()
+        central.setObjectName("page")
         row = QtWidgets.QHBoxLayout(central)
-        row.addWidget(self.nav)
-        row.addWidget(self.stack, 1)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.sidebar)
+        row.addLayout(right, 1)
         self.setCentralWidget(central)
         self.chat.open_photo.connect(self.open_photo)
         self.chat.open_memory.connect(self.open_memory)
+        self.chat.open_person.connect(self.open_person)
+        self.chat.wants.connect(self._chat_wants)
+        self.people.changed.connect(self.refresh_counts)
+        self.memories.changed.connect(self.refresh_counts)
+        self.photos.ask_about.connect(self.ask_about)
+        self.people.open_photo.connect(self.open_photo)
+        self.people.open_memory.connect(self.open_memory)
+        self.people.ask.connect(self._ask_text)
 
-        self.index_label = QtWidgets.QLabel()
-        self.index_bar = QtWidgets.QProgressBar()
-        self.index_bar.setMaximumWidth(220)
-        self.index_cancel = QtWidgets.QToolButton(text="Stop indexing")
-        self.index_cancel.clicked.connect(self.cancel_indexing)
-        for widget in (self.index_label, self.index_bar, self.index_cancel):
-            self.statusBar().addPermanentWidget(widget)
-            widget.hide()
+        self._build_index_widgets()
         self.tray = self._make_tray()
         self._build_menus()
-        self.nav.setCurrentRow(0)
+        manager = theme.manager()
+        if manager is not None:
+            manager.changed.connect(lambda _tokens: self.sidebar.retint())
+        self.show_view(0)
+        QtCore.QTimer.singleShot(0, self.refresh_counts)
 
     # ---- menus and shortcuts ------------------------------------------------------------
 
     def _build_menus(self) -> None:
-        def action(menu: QtWidgets.QMenu, text: str, slot: Any, shortcut: Any = None) -> QtGui.QAction:
+        def action(menu: QtWidgets.QMenu, text: str, slot: Any, shortcut: Any = None,
+                   icon_name: str | None = None) -> QtGui.QAction:
             act = menu.addAction(text)
-            act.triggered.connect(slot)
+            act.triggered.connect(lambda _checked=False: slot())
             if shortcut is not None:
                 act.setShortcut(QtGui.QKeySequence(shortcut))
+            if icon_name:
+                icons.use(act, icon_name)
+            self.addAction(act)  # shortcuts work while the menu bar is hidden
             return act
 
-        file_menu = self.menuBar().addMenu("&File")
-        action(file_menu, "&Open photo…", self.pick_photo, QtGui.QKeySequence.StandardKey.Open)
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        action(file_menu, "&Open photo…", self.pick_photo, QtGui.QKeySequence.StandardKey.Open, "open")
         action(file_menu, "&Import chat…", self.pick_chat)
-        action(file_menu, "Index &now", lambda: self.start_indexing())
+        action(file_menu, "Index &now", lambda: self.start_indexing(), None, "index")
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = bar.addMenu("&View")
         for i, name in enumerate(VIEWS):
-            action(view_menu, name, lambda _=False, i=i: self.show_view(i), f"Ctrl+{i + 1}")
-        chat_menu = self.menuBar().addMenu("&Chat")
-        action(chat_menu, "&Send", self.chat.send, "Ctrl+Return")
-        action(chat_menu, "S&top", self.chat.stop, "Esc")
-        tools = self.menuBar().addMenu("&Tools")
-        action(tools, "&Settings…", self.open_settings, "Ctrl+,")
-        help_menu = self.menuBar().addMenu("&Help")
-        action(help_menu, "&Getting started…", self.open_onboarding)
+            action(view_menu, name, lambda i=i: self.show_view(i), f"Ctrl+{i + 1}", VIEW_ICONS[i])
+        action(view_menu, "&Search…", self.focus_search, "Ctrl+K", "search")
+        chat_menu = bar.addMenu("&Chat")
+        action(chat_menu, "&New chat", self.new_chat, "Ctrl+N", "new-chat")
+        action(chat_menu, "&Send", self.chat.send, "Ctrl+Return", "send")
+        action(chat_menu, "S&top", self.escape, "Esc", "stop")
+        tools = bar.addMenu("&Tools")
+        action(tools, "&Settings…", self.open_settings, "Ctrl+,", "settings")
+        help_menu = bar.addMenu("&Help")
+        action(help_menu, "&Getting started…", self.open_onboarding, None, "info")
         # Ctrl+Enter on the keypad is a different key: accept it too.
         QtGui.QShortcut(QtGui.QKeySequence("Ctrl+Enter"), self, self.chat.send)
+        # macOS shows the menu bar at the top of the screen; elsewhere the header's "More" holds it.
+        more = QtWidgets.QMenu(self)
+        for menu in (file_menu, chat_menu, tools, help_menu):
+            more.addActions(menu.actions())
+            more.addSeparator()
+        self.header.menu_button.setMenu(more)
+        if sys.platform != "darwin":
+            bar.hide()
 
     def show_view(self, index: int) -> None:
         """Show view ``index`` (and reload it from the store)."""
-        if self.nav.currentRow() != index:
-            self.nav.setCurrentRow(index)  # comes back here through currentRowChanged
-            return
+        self.sidebar.select(index)
         self.stack.setCurrentIndex(index)
+        self.header.title.setText(VIEWS[index])
+        self.new_chat_button.setVisible(index == 0)
         view = self.stack.currentWidget()
-        if view is not self.chat and hasattr(view, "reload"):
+        if view is not self.chat:
             view.reload()
+
+    def focus_search(self) -> None:
+        self.header.search.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
+        self.header.search.selectAll()
+
+    def escape(self) -> None:
+        """Esc: close the search results if open, else stop the answer being written."""
+        if self.search.isVisible():
+            self.search.hide()
+        else:
+            self.chat.stop()
+
+    def new_chat(self) -> None:
+        self.show_view(0)
+        self.chat.new_chat()
 
     def show_status(self, message: str) -> None:
         self.statusBar().showMessage(message, 8000)
+
+    def refresh_counts(self) -> Worker:
+        worker = self.workers.start(lambda _c: browse.counts(self.services), "counts")
+        worker.signals.finished.connect(self._show_counts)
+        return worker
+
+    def _show_counts(self, counts: browse.Counts | None) -> None:
+        if counts is None:
+            return
+        for button, value in zip(self.sidebar.buttons[1:], (counts.people, counts.photos, counts.memories)):
+            button.set_count(value)
+        self.people.waiting = counts.waiting
+        self.chat.set_library(counts)
+        emit(self.counted, counts)
+
+    def _ask_text(self, question: str) -> None:
+        self.show_view(0)
+        self.chat.input.setPlainText(question)
+        self.chat.input.setFocus()
+
+    def _chat_wants(self, what: str) -> None:
+        """The chat's empty state asked for a next step: a folder, a model or the people page."""
+        if what == "people":
+            self.show_view(1)
+        else:
+            dialog = self.open_settings()
+            dialog.show_page("Folders" if what == "folder" else "Models")
 
     # ---- photos in --------------------------------------------------------------------
 
@@ -196,8 +251,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                                         "Chat export (*.jsonl)")
         if path:
             worker = self.workers.start(lambda _c: chat.import_chat(self.services, Path(path)), "import chat")
-            worker.signals.finished.connect(lambda r: self.show_status(
-                f"Imported {r.turns} messages, learned {r.memories} memories"))
+            worker.signals.finished.connect(lambda r: (self.show_status(
+                f"Imported {r.turns} messages, learned {r.memories} memories"), self.refresh_counts()))
             worker.signals.failed.connect(lambda m: QtWidgets.QMessageBox.warning(self, "Import failed", m))
 
     def open_photo(self, photo_id: int) -> None:
@@ -205,9 +260,12 @@ class MainWindow(QtWidgets.QMainWindow):
         self.photos.show_photo(photo_id)
 
     def open_memory(self, memory_id: int) -> None:
-        self.stack.setCurrentIndex(3)
-        self.nav.setCurrentRow(3)
+        self.show_view(3)
         self.memories.select_memory(memory_id)
+
+    def open_person(self, concept_id: int) -> None:
+        self.show_view(1)
+        self.people.open_person(concept_id)
 
     # ---- dialogs ----------------------------------------------------------------------
 
@@ -227,6 +285,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.start_watching()
         if added:
             self.start_indexing(added)
+        self.chat.refresh_empty_state()
 
     def open_onboarding(self) -> Onboarding:
         self.onboarding = Onboarding(self.services, self.workers, self)
@@ -234,132 +293,18 @@ class MainWindow(QtWidgets.QMainWindow):
         self.onboarding.open()
         return self.onboarding
 
-    # ---- indexing ---------------------------------------------------------------------
-
     def _onboarding_completed(self, start_indexing: bool) -> None:
         self.start_watching()
         if start_indexing:
             self.start_indexing()
+        self.show_view(0)        # the flow ends in the chat, ready for a first question
+        self.chat.refresh_empty_state()
+        self.chat.input.setFocus()
 
-    def start_indexing(self, targets: list[str] | None = None) -> Worker | None:
-        """Index ``targets`` (default: every watched folder) on a worker, with progress below."""
-        if self.index_worker is not None:
-            return self.index_worker
-        folders = [Path(t) for t in (targets or self.services.settings.watched_folders)]
-        if not folders:
-            self.show_status("No folders to index: add some in Settings")
-            return None
-        self.index_worker = worker = self.workers.start(lambda c: library.index(self.services, folders, c), "index")
-        worker.signals.progress.connect(self._on_index_progress)
-        worker.signals.item.connect(self._on_index_item)
-        worker.signals.finished.connect(self._on_index_finished)
-        worker.signals.failed.connect(lambda m: self._on_index_finished(None, m))
-        self._show_index_widgets("Indexing…")
-        return worker
-
-    def cancel_indexing(self) -> None:
-        """The status bar's Stop: ends the scan in progress and the watched-folder batch, if any."""
-        if self.index_worker is not None:
-            self.index_worker.cancel()
-        if self.watcher is not None:
-            self.watch_cancel.set()   # cleared when that batch's summary arrives
-
-    def _show_index_widgets(self, text: str) -> None:
-        if self.index_label.isHidden():
-            self.index_bar.setRange(0, 0)
-        for widget in (self.index_label, self.index_bar, self.index_cancel):
-            widget.show()
-        self.index_label.setText(text)
-
-    def _hide_index_widgets(self) -> None:
-        for widget in (self.index_label, self.index_bar, self.index_cancel):
-            widget.hide()
-
-    def _on_index_progress(self, progress: Progress) -> None:
-        if self.index_label.isHidden():
-            self._show_index_widgets("")
-        if progress.total:
-            self.index_bar.setRange(0, progress.total)
-            self.index_bar.setValue(progress.done)
-        self.index_label.setText(f"Indexing: {progress.done}/{progress.total or '?'} {progress.message}".strip())
-
-    def _on_index_item(self, value: Any) -> None:
-        if isinstance(value, IndexSummary):
-            self._summary = value
-
-    def _notify_reminders(self, summary: IndexSummary | None) -> None:
-        for reminder in summary.reminders if summary is not None else []:
-            self.notify(f"Reminder about {reminder.name}", reminder.text())
-
-    def _on_index_finished(self, summary: Any, error: str = "") -> None:
-        worker, self.index_worker = self.index_worker, None
-        summary, self._summary = summary if summary is not None else self._summary, None
-        self._hide_index_widgets()
-        if error:
-            self.show_status(f"Indexing failed: {error}")
-        elif worker is not None and worker.cancelled:
-            self.show_status("Indexing stopped")
-        else:
-            self.show_status(f"Indexing done: {describe(summary)}" if summary is not None else "Indexing done")
-            self._notify_reminders(summary)
-        self._reload_current_view()
-        emit(self.indexing_finished, None if error else summary)
-
-    def _reload_current_view(self) -> None:
-        view = self.stack.currentWidget()
-        if view is not self.chat and hasattr(view, "reload"):
-            view.reload()
-
-    # ---- watched folders --------------------------------------------------------------
-
-    def start_watching(self) -> None:
-        """Watch the watched folders while the window is open (restarts after a folder change)."""
-        self.stop_watching(wait=False)
-        if not self.services.settings.watched_folders:
-            return
-        self.watch_cancel = threading.Event()
-        self.watcher = library.watch(self.services, self.watch_bridge.on_event,
-                                     on_progress=self.watch_bridge.on_progress, cancel=self.watch_cancel)
-
-    def stop_watching(self, wait: bool = True) -> None:
-        """Stop the watcher; without ``wait`` the join happens on a worker so the window never blocks."""
-        watcher, self.watcher = self.watcher, None
-        if watcher is None:
-            return
-        self.watch_cancel.set()
-        if wait:
-            watcher.stop()
-        else:
-            self.workers.start(lambda _cancel: watcher.stop(), "stop-watcher")
-
-    def _on_watch_summary(self, summary: IndexSummary) -> None:
-        if self.index_worker is None:
-            self._hide_index_widgets()
-        if summary.cancelled:
-            self.watch_cancel.clear()
-            self.show_status("Indexing stopped; the rest waits for the next scan")
-        elif summary.new or summary.changed or summary.moved or summary.removed or summary.skipped:
-            self.show_status(f"Watched folders: {describe(summary)}")
-        self._notify_reminders(summary)
-        if summary.photos_indexed or summary.removed or summary.moved:
-            self._reload_current_view()
-        emit(self.watched, summary)
-
-    # ---- tray and shutdown ------------------------------------------------------------
-
-    def _make_tray(self) -> QtWidgets.QSystemTrayIcon | None:
-        if not QtWidgets.QSystemTrayIcon.isSystemTrayAvailable():
-            return None
-        tray = QtWidgets.QSystemTrayIcon(self.windowIcon(), self)
-        tray.show()
-        return tray
-
-    def notify(self, title: str, message: str) -> None:
-        """A desktop notification when there is a tray, and always the status bar."""
-        if self.tray is not None and QtWidgets.QSystemTrayIcon.supportsMessages():
-            self.tray.showMessage(title, message, QtWidgets.QSystemTrayIcon.MessageIcon.Information, 10_000)
-        self.show_status(f"{title}: {message}")
-        emit(self.notified, title, message)
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        if self.search.isVisible():
+            self.search.place()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.chat.stop()

@@ -1,175 +1,157 @@
 """Memories: everything the companion believes about the user, visible, editable, erasable.
 
-A table of memories by kind and time with text search, edit and delete, and
-the persona (Big-Five bars on a 1-5 scale) with a reset. Reads and writes run
-on workers.
+A day-grouped timeline of memory cards (kind badges in plain words), filter
+chips for the kinds, a search box, edit and forget; beside it the persona.
+Reads and writes run on workers through ``companion.app.browse``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from companion.core.types import BIG_FIVE, MEMORY_KINDS, Memory, Persona
+from companion.app import browse
+from companion.core.types import MEMORY_KINDS, Memory
+from companion.ui import theme
+from companion.ui.memory_timeline import ITEM, Timeline, build_model
+from companion.ui.persona_panel import PersonaPanel
 from companion.ui.qt import QtCore, QtWidgets, Signal, emit
+from companion.ui.widgets import EmptyState, button, chip
 from companion.ui.workers import Worker, WorkerPool
-
-MEMORY_ID = QtCore.Qt.ItemDataRole.UserRole
-
-
-def load_memories(services: Any, kind: str | None, text: str) -> tuple[list[Memory], Persona]:
-    """Worker job: the memories matching the filters, and the persona."""
-    store = services.store
-    if text:
-        memories = [m for m in (store.memories.get(i) for i, _score in store.memories.search_text(text, 200))
-                    if m is not None and (kind is None or m.kind == kind)]
-    else:
-        memories = store.memories.list(kind, limit=1000)
-    return memories, store.persona.get()
-
-
-class PersonaPanel(QtWidgets.QGroupBox):
-    """Big-Five bars with a reset button.
-
-    Signals:
-        reset_requested(): the user confirmed a reset.
-    """
-
-    reset_requested = Signal()
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__("How I see you (Big Five, 1–5)", parent)
-        form = QtWidgets.QFormLayout(self)
-        self.bars: dict[str, QtWidgets.QProgressBar] = {}
-        self.values: dict[str, QtWidgets.QLabel] = {}
-        for trait in BIG_FIVE:
-            bar = QtWidgets.QProgressBar()
-            bar.setRange(100, 500)  # hundredths of the 1-5 scale
-            bar.setMinimumWidth(160)
-            # The score beside the bar, not on it: some styles draw the text where the bar's
-            # colour ends, splitting "3.00" across two backgrounds.
-            bar.setTextVisible(False)
-            value = QtWidgets.QLabel()
-            row = QtWidgets.QHBoxLayout()
-            row.addWidget(bar, 1)
-            row.addWidget(value)
-            self.bars[trait], self.values[trait] = bar, value
-            form.addRow(trait.title(), row)
-        self.interactions = QtWidgets.QLabel()
-        form.addRow(self.interactions)
-        self.reset_button = QtWidgets.QPushButton("Reset…")
-        self.reset_button.clicked.connect(self._confirm_reset)
-        form.addRow(self.reset_button)
-
-    def show_persona(self, persona: Persona) -> None:
-        for trait, score in persona.scores().items():
-            self.bars[trait].setValue(round(score * 100))
-            self.values[trait].setText(f"{score:.2f}")
-        self.interactions.setText(f"Learned from {persona.interactions} conversations" if persona.interactions
-                                  else "Nothing learned yet: neutral")
-
-    def _confirm_reset(self) -> None:
-        answer = QtWidgets.QMessageBox.question(self, "Reset persona",
-                                                "Reset the personality estimate to neutral?")
-        if answer == QtWidgets.QMessageBox.StandardButton.Yes:
-            emit(self.reset_requested)
 
 
 class MemoriesView(QtWidgets.QWidget):
-    """Memory list with kind filter, search, edit and delete, plus the persona.
+    """Timeline with kind chips, search, edit and forget, plus the persona.
 
     Signals:
         status(str): a message for the status bar.
-        loaded(int): the table now shows this many memories.
+        loaded(int): the timeline now shows this many memories.
+        changed(): a memory was edited or forgotten, or the persona reset.
     """
 
     status = Signal(str)
     loaded = Signal(int)
+    changed = Signal()
 
     def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.services = services
-        self.workers = workers
+        self.services, self.workers = services, workers
         self.memories: list[Memory] = []
-        self.kind = QtWidgets.QComboBox()
-        self.kind.addItem("All kinds", None)
-        for kind in MEMORY_KINDS:
-            self.kind.addItem(kind.title(), kind)
-        self.kind.activated.connect(lambda _i: self.reload())
+        self.kind_filter: str | None = None
+        self.kind_chips: dict[str | None, QtWidgets.QPushButton] = {}
+        chips = QtWidgets.QHBoxLayout()
+        chips.setSpacing(6)
+        for kind in (None, *MEMORY_KINDS):
+            kind_chip = chip("All" if kind is None else theme.KIND_LABELS[kind])
+            kind_chip.setToolTip("Every memory" if kind is None else f"Memories of the kind “{kind}”")
+            kind_chip.clicked.connect(lambda _on, k=kind: self.set_kind(k))
+            chips.addWidget(kind_chip)
+            self.kind_chips[kind] = kind_chip
+        chips.addStretch(1)
         self.search = QtWidgets.QLineEdit(placeholderText="Search memories")
+        self.search.setAccessibleName("Search memories")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaximumWidth(280)
         self.search.returnPressed.connect(self.reload)
-        self.table = QtWidgets.QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["When", "Kind", "Memory"])
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(True)
-        self.table.doubleClicked.connect(lambda _i: self.edit_selected())
-        self.edit_button = QtWidgets.QPushButton("Edit…")
-        self.delete_button = QtWidgets.QPushButton("Delete…")
-        self.edit_button.clicked.connect(self.edit_selected)
-        self.delete_button.clicked.connect(self.delete_selected)
+        chips.addWidget(self.search)
+        self.timeline = Timeline()
+        self.timeline.doubleClicked.connect(lambda _i: self.edit_selected())
+        self.timeline.selectionModel().selectionChanged.connect(lambda *_a: self._update_buttons())
+        self.edit_button = button("Edit…", "edit", slot=self.edit_selected)
+        self.delete_button = button("Forget…", "forget", "danger", slot=self.delete_selected)
+        actions = QtWidgets.QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.edit_button)
+        actions.addWidget(self.delete_button)
+        self.empty = EmptyState("memories", "Nothing remembered yet",
+                                "As you chat, Companion keeps short notes about people, places and what you did. "
+                                "They appear here, and you can edit or forget any of them.")
+        self.pages = QtWidgets.QStackedWidget()
+        self.pages.addWidget(self.timeline)
+        self.pages.addWidget(self.empty)
+        left = QtWidgets.QVBoxLayout()
+        left.setContentsMargins(24, 12, 24, 12)
+        left.addLayout(chips)
+        left.addWidget(self.pages, 1)
+        left.addLayout(actions)
         self.persona = PersonaPanel()
         self.persona.reset_requested.connect(self.reset_persona)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addLayout(left, 1)
+        row.addWidget(self.persona)
+        self._check_chips()
+        self._update_buttons()
 
-        top = QtWidgets.QHBoxLayout()
-        top.addWidget(self.kind)
-        top.addWidget(self.search, 1)
-        buttons = QtWidgets.QHBoxLayout()
-        buttons.addWidget(self.edit_button)
-        buttons.addWidget(self.delete_button)
-        buttons.addStretch(1)
-        left = QtWidgets.QVBoxLayout()
-        left.addLayout(top)
-        left.addWidget(self.table, 1)
-        left.addLayout(buttons)
-        right = QtWidgets.QVBoxLayout()
-        right.addWidget(self.persona)
-        right.addStretch(1)
-        layout = QtWidgets.QHBoxLayout(self)
-        layout.addLayout(left, 3)
-        layout.addLayout(right, 1)
+    # ---- loading ----------------------------------------------------------------------
+
+    def set_kind(self, kind: str | None) -> Worker:
+        self.kind_filter = kind
+        self._check_chips()
+        return self.reload()
+
+    def _check_chips(self) -> None:
+        for kind, kind_chip in self.kind_chips.items():
+            kind_chip.setChecked(kind == self.kind_filter)
 
     def reload(self) -> Worker:
-        kind, text = self.kind.currentData(), self.search.text().strip()
-        worker = self.workers.start(lambda _c: load_memories(self.services, kind, text), "load memories")
+        kind, text = self.kind_filter, self.search.text().strip()
+
+        def job(_c: Any) -> Any:
+            items, persona = browse.memories(self.services, kind, text)
+            return items, persona, browse.tone(persona)
+
+        worker = self.workers.start(job, "load memories")
         worker.signals.finished.connect(self._show)
         worker.signals.failed.connect(self.status)
         return worker
 
-    def _show(self, result: tuple[list[Memory], Persona] | None) -> None:
+    def _show(self, result: Any) -> None:
         if result is None:
             return
-        self.memories, persona = result
-        self.table.setRowCount(len(self.memories))
-        for row, memory in enumerate(self.memories):
-            when = memory.time.strftime("%Y-%m-%d %H:%M") if memory.time else ""
-            cells = [when, memory.kind, memory.content + (f"  ({memory.place})" if memory.place else "")]
-            for column, text in enumerate(cells):
-                item = QtWidgets.QTableWidgetItem(text)
-                item.setData(MEMORY_ID, memory.id)
-                self.table.setItem(row, column, item)
-        self.persona.show_persona(persona)
-        emit(self.loaded, len(self.memories))
+        items, persona, tone = result
+        self.memories = [item.memory for item in items]
+        build_model(items, self.timeline.model_)
+        filtered = self.kind_filter is not None or bool(self.search.text().strip())
+        self.pages.setCurrentWidget(self.timeline if items or filtered else self.empty)
+        self.persona.show_persona(persona, tone)
+        self._update_buttons()
+        emit(self.loaded, len(items))
+
+    # ---- selection --------------------------------------------------------------------
 
     def selected(self) -> Memory | None:
-        row = self.table.currentRow()
-        return self.memories[row] if 0 <= row < len(self.memories) else None
+        index = self.timeline.currentIndex()
+        item = index.data(ITEM) if index.isValid() and self.timeline.selectionModel().isSelected(index) else None
+        return item.memory if item is not None else None
+
+    def select_row(self, memory_id: int) -> bool:
+        model = self.timeline.model_
+        for row in range(model.rowCount()):
+            item = model.item(row).data(ITEM)
+            if item is not None and item.memory.id == memory_id:
+                index = model.index(row, 0)
+                self.timeline.setCurrentIndex(index)
+                self.timeline.scrollTo(index, QtWidgets.QAbstractItemView.ScrollHint.PositionAtCenter)
+                return True
+        return False
 
     def select_memory(self, memory_id: int) -> None:
         """Select a memory (a source card was clicked); reloads with no filter if it is not shown."""
-        for row, memory in enumerate(self.memories):
-            if memory.id == memory_id:
-                self.table.selectRow(row)
-                return
-        self.kind.setCurrentIndex(0)
+        if self.select_row(memory_id):
+            return
+        self.kind_filter = None
+        self._check_chips()
         self.search.clear()
-        self.reload().signals.finished.connect(lambda _r: any(
-            self.table.selectRow(r) for r, m in enumerate(self.memories) if m.id == memory_id))
+        self.reload().signals.finished.connect(lambda _r: QtCore.QTimer.singleShot(0, lambda: self.select_row(
+            memory_id)))
+
+    def _update_buttons(self) -> None:
+        has = self.selected() is not None
+        self.edit_button.setEnabled(has)
+        self.delete_button.setEnabled(has)
+
+    # ---- changes ----------------------------------------------------------------------
 
     def edit_selected(self) -> None:
         memory = self.selected()
@@ -181,24 +163,28 @@ class MemoriesView(QtWidgets.QWidget):
             self.edit(memory.id, text.strip())
 
     def edit(self, memory_id: int, content: str) -> Worker:
-        return self._run(lambda _c: self.services.store.memories.edit(memory_id, content=content), "Memory saved")
+        return self._run(lambda _c: browse.edit_memory(self.services, memory_id, content), "Memory saved")
 
     def delete_selected(self) -> None:
         memory = self.selected()
         if memory is None:
             return
-        answer = QtWidgets.QMessageBox.question(self, "Delete memory", f"Forget this for good?\n\n{memory.content}")
+        answer = QtWidgets.QMessageBox.question(self, "Forget memory", f"Forget this for good?\n\n{memory.content}")
         if answer == QtWidgets.QMessageBox.StandardButton.Yes:
             self.delete(memory.id)
 
     def delete(self, memory_id: int) -> Worker:
-        return self._run(lambda _c: self.services.store.forget_memory(memory_id), "Memory deleted")
+        return self._run(lambda _c: browse.forget_memory(self.services, memory_id), "Memory forgotten")
 
     def reset_persona(self) -> Worker:
-        return self._run(lambda _c: self.services.store.persona.reset(), "Persona reset to neutral")
+        return self._run(lambda _c: browse.reset_persona(self.services), "Persona reset to neutral")
 
     def _run(self, job: Any, done_message: str) -> Worker:
         worker = self.workers.start(job, "memories")
-        worker.signals.finished.connect(lambda _r: (emit(self.status, done_message), self.reload()))
+        worker.signals.finished.connect(lambda _r: (emit(self.status, done_message), emit(self.changed),
+                                                    self.reload()))
         worker.signals.failed.connect(lambda message: QtWidgets.QMessageBox.warning(self, "Memories", message))
         return worker
+
+
+

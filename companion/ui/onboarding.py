@@ -1,7 +1,10 @@
-"""First run: choose photo folders, choose (or point at) a model, start indexing.
+"""First run: welcome, choose photo folders, get (or point at) a chat model, then straight into the chat.
 
 Every step can be skipped; skipping marks onboarding done so it does not nag
-at each start, and Help ▸ Getting started reopens it.
+at each start, and Help ▸ Getting started reopens it. Finishing saves the
+choices, starts indexing if asked, and the window opens the chat with its
+composer focused: the flow ends with a working chat (with no model, answers
+come from the records).
 """
 
 from __future__ import annotations
@@ -9,24 +12,42 @@ from __future__ import annotations
 from typing import Any
 
 from companion.app import library
+from companion.ui import icons, theme
 from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtWidgets, Signal, emit
 from companion.ui.settings_dialog import FoldersEditor
+from companion.ui.widgets import label
 from companion.ui.workers import Worker, WorkerPool
 
+STEPS = ("Welcome", "Your photos", "A chat model", "Ready")
 
-def _page(title: str, subtitle: str, widget: QtWidgets.QWidget | None = None) -> QtWidgets.QWizardPage:
+
+def _page(name: str, icon_name: str, title: str, text: str, widget: QtWidgets.QWidget | None = None,
+          step: int = 0) -> QtWidgets.QWizardPage:
+    """A step: a large icon, a title, one or two sentences, then the step's controls."""
     page = QtWidgets.QWizardPage()
-    page.setTitle(title)
-    page.setSubTitle(subtitle)
+    page.setProperty("name", name)
     layout = QtWidgets.QVBoxLayout(page)
+    layout.setContentsMargins(32, 24, 32, 8)
+    layout.setSpacing(10)
+    dots = label(" ".join("●" if i == step else "○" for i in range(len(STEPS))) + f"   Step {step + 1} of {len(STEPS)}",
+                 "caption")
+    layout.addWidget(dots)
+    icon = QtWidgets.QLabel()
+    icon.setPixmap(icons.pixmap(icon_name, 48, "accent", page.devicePixelRatioF() or 1.0))
+    layout.addWidget(icon)
+    layout.addWidget(label(title, "display", wrap=True))
+    layout.addWidget(label(text, "muted", wrap=True))
+    layout.addSpacing(theme.SPACE["m"])
     if widget is not None:
-        layout.addWidget(widget)
+        layout.addWidget(widget, 1)
+    else:
+        layout.addStretch(1)
     return page
 
 
 class Onboarding(QtWidgets.QWizard):
-    """The getting-started wizard.
+    """The getting-started flow.
 
     Signals:
         completed(bool): settings were saved; True when the user asked to start indexing now.
@@ -38,27 +59,44 @@ class Onboarding(QtWidgets.QWizard):
         super().__init__(parent)
         self.services = services
         self.workers = workers
-        self.setWindowTitle("Getting started")
+        self.setWindowTitle("Welcome to Companion")
         self.setWizardStyle(QtWidgets.QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QtWidgets.QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QtWidgets.QWizard.WizardOption.HaveCustomButton1, True)
         self.setButtonText(QtWidgets.QWizard.WizardButton.CustomButton1, "Skip for now")
+        self.setButtonText(QtWidgets.QWizard.WizardButton.NextButton, "Continue")
+        self.setButtonText(QtWidgets.QWizard.WizardButton.FinishButton, "Start chatting")
+        for which in (QtWidgets.QWizard.WizardButton.NextButton, QtWidgets.QWizard.WizardButton.FinishButton):
+            self.button(which).setProperty("role", "primary")
         self.customButtonClicked.connect(lambda _which: self.skip())
         self.folders = FoldersEditor(list(services.settings.watched_folders))
         self.models = ModelsPanel(services, workers)
-        self.start_indexing = QtWidgets.QCheckBox("Start indexing my photos now")
+        self.start_indexing = QtWidgets.QCheckBox("Start adding my photos now (it runs in the background)")
         self.start_indexing.setChecked(True)
-        welcome = QtWidgets.QLabel(
-            "Companion remembers the people, pets and things in your photos and conversations, and "
-            "answers questions about new photos. Everything stays on this computer.\n\n"
-            "Three short steps: your photo folders, a language model, and a first index.")
-        welcome.setWordWrap(True)
-        self.addPage(_page("Welcome", "Nothing leaves this machine.", welcome))
-        self.addPage(_page("Your photos", "Which folders hold your photos?", self.folders))
-        self.addPage(_page("A language model", "Download one from the catalog, or add model files you "
-                                               "already have. You can do this later in Settings.", self.models))
-        self.addPage(_page("Ready", "Indexing runs in the background; you can use the app meanwhile.",
-                           self.start_indexing))
-        self.resize(640, 480)
+        ready = QtWidgets.QWidget()
+        ready_layout = QtWidgets.QVBoxLayout(ready)
+        ready_layout.setContentsMargins(0, 0, 0, 0)
+        ready_layout.addWidget(self.start_indexing)
+        ready_layout.addWidget(label("Then drop a photo on the window and ask “Who is this?” or "
+                                     "“Where did I last see her?”. When a face shows up in several photos, "
+                                     "People asks you who it is.", wrap=True))
+        ready_layout.addStretch(1)
+        self.addPage(_page("Welcome", "assistant", "Hi! I'm Companion.",
+                           "I remember the people, pets and things in your photos and what you tell me, and "
+                           "answer questions about new photos. Everything stays on this computer: no account, "
+                           "no cloud.", None, 0))
+        self.addPage(_page("Your photos", "folder", "Where are your photos?",
+                           "Choose the folders to look at. I find the dates, places and faces in them, and "
+                           "notice new photos while I'm open.", self.folders, 1))
+        self.addPage(_page("A chat model", "model", "Pick a chat model",
+                           "A model writes the answers. Download one from the list, or add model files you "
+                           "already have. Without one I still answer straight from your records.", self.models, 2))
+        self.addPage(_page("Ready", "check", "You're all set", "Here is what to try first.", ready, 3))
+        self.resize(760, 560)
+
+    def current_name(self) -> str:
+        page = self.currentPage()
+        return str(page.property("name")) if page is not None else ""
 
     def accept(self) -> None:  # Finish
         self.save(done=True, start_indexing=self.start_indexing.isChecked())
@@ -85,3 +123,5 @@ class Onboarding(QtWidgets.QWizard):
         self.models.cancel()
         emit(self.completed, start_indexing)
         super().accept()
+
+

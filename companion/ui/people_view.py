@@ -1,209 +1,283 @@
-"""People & things: face groups waiting for a name, and the concept cards.
+"""People: a grid of faces ("Who is this?" groups first), a page per person, and a page per face group.
 
-Face groups come from the store (read on a worker); naming, merging,
-splitting and removing go through ``Services`` on a worker, then the view
-reloads. Face crops are cut from the photo with the face box, off the GUI thread.
+Everything is read with ``companion.app.browse`` on workers: first the grid
+(initials), then each face crop as it is cut. Naming, merging, splitting,
+removing faces and editing or forgetting cards run through ``app.library`` and
+``app.concepts`` on workers, then the grid reloads.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from companion.app import library
+from companion.app import browse, concepts, library
 from companion.ui import images
-from companion.ui.concepts_view import ConceptsView
-from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
-from companion.ui.workers import WorkerPool
+from companion.ui.concepts_view import ConceptDialog
+from companion.ui.people_grid import FACE, PeopleGrid, fill
+from companion.ui.person_page import GroupPage, PersonPage
+from companion.ui.qt import QtWidgets, Signal, emit
+from companion.ui.widgets import EmptyState, button, frame, label
+from companion.ui.workers import Worker, WorkerPool
 
-FACE_ID = QtCore.Qt.ItemDataRole.UserRole
-
-
-@dataclass
-class GroupData:
-    """One face group as the view shows it: ids plus crops made off the GUI thread."""
-
-    cluster_id: int
-    size: int
-    faces: list[tuple[int, QtGui.QImage]] = field(default_factory=list)
+AVATAR_PX = 216   # crops at twice the tile size: sharp on high-DPI screens
 
 
-def load_groups(services: Any, limit_faces: int = 24) -> list[GroupData]:
-    """Worker job: the unnamed face groups with their face crops."""
-    store = services.store
-    groups = []
-    for cluster in store.faces.clusters(named=False):
-        group = GroupData(cluster.id, cluster.size)
-        for face in store.faces.in_cluster(cluster.id)[:limit_faces]:
-            photo = store.photos.get(face.photo_id)
-            crop = images.face_crop(photo, face.box) if photo is not None else QtGui.QImage()
-            group.faces.append((face.id, crop))
-        groups.append(group)
-    return groups
+def load_people(services: Any) -> Any:
+    """Worker job: the grid first, then ("group" | "person", id, face image) for each tile."""
+    people = browse.people(services)
+    yield people, browse.known_names(services, None)
+    for group in people.groups:
+        if group.faces:
+            yield "group", group.cluster_id, images.face_image(group.faces[0][1], AVATAR_PX)
+    for card in people.cards:
+        if card.face is not None:
+            yield "person", card.concept.id, images.face_image(card.face, AVATAR_PX)
 
 
-class FaceGroupsView(QtWidgets.QWidget):
-    """Face groups waiting for a name, with naming, merging, splitting and removing.
+class PeopleView(QtWidgets.QWidget):
+    """The People page.
 
     Signals:
-        changed(): a group was named, merged, split or a face removed (concepts may have changed).
         status(str): a message for the status bar.
+        changed(): names, groups or cards changed.
+        loaded(int): the grid shows this many tiles (groups + cards).
+        open_photo(int), open_memory(int): chosen on a person's page.
+        ask(str): "Ask about them": a question to start the chat with.
     """
 
-    changed = Signal()
     status = Signal(str)
+    changed = Signal()
+    loaded = Signal(int)
+    open_photo = Signal(int)
+    open_memory = Signal(int)
+    ask = Signal(str)
 
     def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.services = services
-        self.workers = workers
-        self.groups: list[GroupData] = []
-        self.group_list = QtWidgets.QListWidget()
-        self.group_list.setIconSize(QtCore.QSize(48, 48))
-        self.group_list.currentRowChanged.connect(self._show_group)
-        self.faces = QtWidgets.QListWidget()
-        self.faces.setViewMode(QtWidgets.QListView.ViewMode.IconMode)
-        self.faces.setIconSize(QtCore.QSize(96, 96))
-        self.faces.setGridSize(QtCore.QSize(108, 108))
-        self.faces.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
-        self.faces.setMovement(QtWidgets.QListView.Movement.Static)
-        self.faces.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.name_button = QtWidgets.QPushButton("Name…")
-        self.merge_button = QtWidgets.QPushButton("Merge into…")
-        self.split_button = QtWidgets.QPushButton("Split selected")
-        self.remove_button = QtWidgets.QPushButton("Not a face / remove")
-        self.name_button.clicked.connect(self.ask_name)
-        self.merge_button.clicked.connect(self.ask_merge)
-        self.split_button.clicked.connect(self.split_selected)
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.empty = QtWidgets.QLabel("No faces are waiting for a name. New groups appear here after indexing.")
-        self.empty.setWordWrap(True)
-
-        buttons = QtWidgets.QHBoxLayout()
-        for button in (self.name_button, self.merge_button, self.split_button, self.remove_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        right = QtWidgets.QVBoxLayout()
-        right.addWidget(self.faces, 1)
-        right.addLayout(buttons)
-        body = QtWidgets.QHBoxLayout()
-        body.addWidget(self.group_list, 1)
-        body.addLayout(right, 3)
+        self.services, self.workers = services, workers
+        self.waiting = 0
+        self.people: browse.People | None = None
+        self.person_id: int | None = None
+        self.grid = PeopleGrid()
+        self.grid.named.connect(self.name_group)
+        self.grid.open_person.connect(self.open_person)
+        self.grid.open_group.connect(self.open_group)
+        self.grid.merge_requested.connect(self.merge)
+        self.grid.selection_changed.connect(self._selection_bar)
+        self.add_button = button("Add a person, pet or thing", "add", slot=self.add_card)
+        self.selection = frame("notice")
+        bar = QtWidgets.QHBoxLayout(self.selection)
+        bar.setContentsMargins(12, 6, 8, 6)
+        self.selection_text = label("")
+        bar.addWidget(self.selection_text, 1)
+        self.merge_button = button("Merge into one person", "merge", "primary", self.merge_selected)
+        bar.addWidget(self.merge_button)
+        bar.addWidget(button("Clear", None, "flat", self.grid.clearSelection))
+        self.selection.hide()
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.selection, 1)
+        top.addStretch(0)
+        top.addWidget(self.add_button)
+        self.empty = EmptyState("people", "No people yet",
+                                "When your photos are indexed, faces that appear more than once show up here "
+                                "for you to name. You can also add a person, pet or thing yourself.")
+        self.empty.add_button(button("Add a person, pet or thing", "add", "primary", self.add_card))
+        grid_page = QtWidgets.QWidget()
+        grid_layout = QtWidgets.QVBoxLayout(grid_page)
+        grid_layout.setContentsMargins(20, 12, 20, 8)
+        grid_layout.addLayout(top)
+        self.grid_stack = QtWidgets.QStackedWidget()
+        self.grid_stack.addWidget(self.grid)
+        self.grid_stack.addWidget(self.empty)
+        grid_layout.addWidget(self.grid_stack, 1)
+        self.person_page = PersonPage(workers)
+        self.person_page.back.connect(self.show_grid)
+        self.person_page.edit.connect(self.edit_person)
+        self.person_page.forget.connect(self.forget_person)
+        self.person_page.ask.connect(self.ask)
+        self.person_page.open_photo.connect(self.open_photo)
+        self.person_page.open_memory.connect(self.open_memory)
+        self.group_page = GroupPage()
+        self.group_page.back.connect(self.show_grid)
+        self.group_page.name.connect(lambda name: self.group_page.cluster_id is not None and self.name_group(
+            self.group_page.cluster_id, name))
+        self.group_page.split.connect(self.split_faces)
+        self.group_page.remove.connect(self.remove_faces)
+        self.pages = QtWidgets.QStackedWidget()
+        for page in (grid_page, self.person_page, self.group_page):
+            self.pages.addWidget(page)
         layout = QtWidgets.QVBoxLayout(self)
-        title = QtWidgets.QLabel("<b>Faces waiting for a name</b>")
-        layout.addWidget(title)
-        layout.addWidget(self.empty)
-        layout.addLayout(body, 1)
-        self._update_buttons()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pages)
+        self.grid_page = grid_page
 
-    def reload(self) -> Any:
-        worker = self.workers.start(lambda _cancel: load_groups(self.services), "load face groups")
-        worker.signals.finished.connect(self._show_groups)
+    # ---- the grid -----------------------------------------------------------------------
+
+    def reload(self) -> Worker:
+        worker = self.workers.start(lambda _c: load_people(self.services), "load people")
+        worker.signals.item.connect(self._on_item)
         worker.signals.failed.connect(self.status)
         return worker
 
-    def _show_groups(self, groups: list[GroupData] | None) -> None:
-        keep = self.selected_group()
-        self.groups = groups or []
-        self.group_list.clear()
-        for group in self.groups:
-            icon = QtGui.QIcon(images.pixmap(group.faces[0][1] if group.faces else QtGui.QImage(), "?"))
-            self.group_list.addItem(QtWidgets.QListWidgetItem(icon, f"{group.size} faces"))
-        self.empty.setVisible(not self.groups)
-        ids = [g.cluster_id for g in self.groups]
-        self.group_list.setCurrentRow(ids.index(keep.cluster_id) if keep and keep.cluster_id in ids else
-                                      (0 if ids else -1))
-        if not ids:
-            self.faces.clear()
-        self._update_buttons()
-
-    def _show_group(self, row: int) -> None:
-        self.faces.clear()
-        if 0 <= row < len(self.groups):
-            for face_id, crop in self.groups[row].faces:
-                item = QtWidgets.QListWidgetItem(QtGui.QIcon(images.pixmap(crop, "?")), "")
-                item.setData(FACE_ID, face_id)
-                self.faces.addItem(item)
-        self._update_buttons()
-
-    def selected_group(self) -> GroupData | None:
-        row = self.group_list.currentRow()
-        return self.groups[row] if 0 <= row < len(self.groups) else None
-
-    def selected_face_ids(self) -> list[int]:
-        return [int(item.data(FACE_ID)) for item in self.faces.selectedItems()]
-
-    def _update_buttons(self) -> None:
-        has_group = self.selected_group() is not None
-        for button, enabled in ((self.name_button, has_group),
-                                (self.merge_button, has_group and len(self.groups) > 1),
-                                (self.split_button, has_group),
-                                (self.remove_button, has_group)):
-            button.setEnabled(enabled)
-
-    # ---- actions ----------------------------------------------------------------------
-
-    def ask_name(self) -> None:
-        group = self.selected_group()
-        if group is None:
+    def _on_item(self, value: Any) -> None:
+        if isinstance(value, tuple) and len(value) == 2:
+            people, names = value
+            self.people = people
+            self.grid.delegate.names = names
+            self.group_page.set_names(names)
+            fill(self.grid, people.groups, people.cards, people.more_groups)
+            self.grid_stack.setCurrentWidget(self.grid if people.groups or people.cards else self.empty)
+            emit(self.loaded, len(people.groups) + len(people.cards))
             return
-        existing = [c.name for c in self.services.store.concepts.list("person")]
-        name, ok = QtWidgets.QInputDialog.getItem(self, "Name this person", "Who is this? (a new or known name)",
-                                                  existing, -1, True)
-        if ok and name.strip():
-            self.name_group(group.cluster_id, name.strip())
+        kind, ident, image = value
+        item = self.grid.items().get((kind, ident))
+        if item is not None and not image.isNull():
+            item.setData(image, FACE)
 
-    def name_group(self, cluster_id: int, name: str) -> Any:
-        return self._run(lambda: library.name_face_group(self.services, cluster_id, name), f"Named the group {name}")
+    def show_grid(self) -> None:
+        self.pages.setCurrentWidget(self.grid_page)
+        self.person_id = None
 
-    def ask_merge(self) -> None:
-        group = self.selected_group()
-        others = [g for g in self.groups if group and g.cluster_id != group.cluster_id]
-        if group is None or not others:
-            return
-        labels = [f"Group of {g.size} faces (#{g.cluster_id})" for g in others]
-        choice, ok = QtWidgets.QInputDialog.getItem(self, "Merge groups", "Merge this group into:", labels, 0, False)
-        if ok:
-            target = others[labels.index(choice)]
-            self._run(lambda: library.merge_face_groups(self.services, group.cluster_id, target.cluster_id), "Merged")
+    def _selection_bar(self) -> None:
+        chosen = self.grid.selected()
+        groups = [i for k, i in chosen if k == "group"]
+        show = len(chosen) >= 2 and bool(groups)
+        self.selection.setVisible(show)
+        if show:
+            self.selection_text.setText(f"{len(chosen)} selected")
 
-    def split_selected(self) -> None:
-        ids = self.selected_face_ids()
-        if ids:
-            self._run(lambda: library.split_faces(self.services, ids), f"Moved {len(ids)} faces to a new group")
+    # ---- naming and merging ---------------------------------------------------------------
 
-    def remove_selected(self) -> None:
-        ids = self.selected_face_ids()
-        if ids:
-            self._run(lambda: [library.remove_face(self.services, i) for i in ids], f"Removed {len(ids)} faces")
+    def name_group(self, cluster_id: int, name: str) -> Worker:
+        return self._run(lambda: library.name_face_group(self.services, cluster_id, name), f"Named {name}")
 
-    def _run(self, action: Any, done_message: str) -> Any:
-        worker = self.workers.start(lambda _cancel: action(), "face groups")
-        worker.signals.finished.connect(lambda _r: (emit(self.status, done_message), emit(self.changed),
-                                                    self.reload()))
-        worker.signals.failed.connect(lambda message: QtWidgets.QMessageBox.warning(self, "Face groups", message))
+    def merge(self, cluster_ids: list[int], kind: str, ident: int) -> Worker | None:
+        if kind == "person":
+            concept = browse.concept(self.services, ident)
+            if concept is None:
+                return None
+            return self._run(lambda: browse.merge_into(self.services, cluster_ids, concept), f"Added to {concept.name}")
+        return self._run(lambda: browse.merge_into(self.services, cluster_ids, ident), "Merged")
+
+    def merge_selected(self) -> Worker | None:
+        chosen = self.grid.selected()
+        groups = [i for k, i in chosen if k == "group"]
+        people = [i for k, i in chosen if k == "person"]
+        if len(people) > 1:
+            QtWidgets.QMessageBox.information(self, "Merge", "Two people who already have names can't be merged "
+                                              "here. Forget one of them first.")
+            return None
+        if people:
+            return self.merge(groups, "person", people[0])
+        if len(groups) < 2:
+            return None
+        sizes = {g.cluster_id: g.size for g in (self.people.groups if self.people else [])}
+        target = max(groups, key=lambda g: sizes.get(g, 0))
+        return self.merge([g for g in groups if g != target], "group", target)
+
+    def open_group(self, cluster_id: int) -> Worker:
+        def job(_c: Any) -> Any:
+            return [(face_id, images.face_image(ref, 224)) for face_id, ref in browse.group_faces(self.services,
+                                                                                                  cluster_id)]
+
+        worker = self.workers.start(job, "face group")
+        worker.signals.finished.connect(lambda faces: faces is not None and (
+            self.group_page.show_faces(cluster_id, faces), self.pages.setCurrentWidget(self.group_page)))
+        worker.signals.failed.connect(self.status)
         return worker
 
+    def split_faces(self, face_ids: list[int]) -> Worker | None:
+        if not face_ids:
+            return None
+        return self._run(lambda: library.split_faces(self.services, face_ids),
+                         f"Moved {len(face_ids)} face{'s' if len(face_ids) != 1 else ''} to a new group", back=True)
 
-class PeopleView(QtWidgets.QSplitter):
-    """The People & things page: face groups above, concept cards below.
+    def remove_faces(self, face_ids: list[int]) -> Worker | None:
+        if not face_ids:
+            return None
+        return self._run(lambda: [library.remove_face(self.services, i) for i in face_ids],
+                         f"Removed {len(face_ids)} face{'s' if len(face_ids) != 1 else ''}", back=True)
 
-    Signals:
-        status(str): a message for the status bar.
-    """
+    # ---- a person's page ------------------------------------------------------------------
 
-    status = Signal(str)
+    def open_person(self, concept_id: int) -> Worker:
+        self.person_id = concept_id
 
-    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
-        super().__init__(QtCore.Qt.Orientation.Vertical, parent)
-        self.groups = FaceGroupsView(services, workers)
-        self.concepts = ConceptsView(services, workers)
-        self.addWidget(self.groups)
-        self.addWidget(self.concepts)
-        self.groups.changed.connect(self.concepts.reload)
-        self.groups.status.connect(self.status)
-        self.concepts.status.connect(self.status)
+        def job(_c: Any) -> Any:
+            page = browse.person_page(self.services, concept_id)
+            return (page, images.face_image(page.card.face, 176)) if page is not None else None
 
-    def reload(self) -> None:
-        self.groups.reload()
-        self.concepts.reload()
+        worker = self.workers.start(job, "person")
+        worker.signals.finished.connect(self._show_person)
+        worker.signals.failed.connect(self.status)
+        return worker
+
+    def _show_person(self, result: Any) -> None:
+        if result is None:
+            self.show_grid()
+            return
+        page, face = result
+        if page.card.concept.id != self.person_id:
+            return
+        self.person_page.show_page(page, face)
+        self.pages.setCurrentWidget(self.person_page)
+
+    def add_card(self) -> None:
+        dialog = ConceptDialog(parent=self)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.save(None, *dialog.values())
+
+    def edit_person(self) -> None:
+        page = self.person_page.page
+        if page is None:
+            return
+        concept = page.card.concept
+        dialog = ConceptDialog(concept, browse.reference_images(self.services, concept.id), self)
+        if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
+            self.save(concept.id, *dialog.values())
+
+    def save(self, concept_id: int | None, name: str, category: str, info: str, new_images: list[str]) -> Worker:
+        """Add (``concept_id`` None) or edit a card on a worker; the grid (and the page) reload when done."""
+        def job() -> Any:
+            if concept_id is None:
+                return concepts.add_concept(self.services, name, category, info, [Path(p) for p in new_images])
+            concept = browse.edit_concept(self.services, concept_id, name, category, info)
+            for path in new_images:
+                concepts.add_concept_key(self.services, concept_id, Path(path))
+            return concept
+        return self._run(job, f"Saved {name}")
+
+    def forget_person(self) -> None:
+        page = self.person_page.page
+        if page is None:
+            return
+        concept = page.card.concept
+        answer = QtWidgets.QMessageBox.question(
+            self, "Forget", f"Forget {concept.name}? Their card, reference photos, face group, memories "
+            "and the messages that mention them are removed for good.",
+            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
+            QtWidgets.QMessageBox.StandardButton.No)
+        if answer == QtWidgets.QMessageBox.StandardButton.Yes:
+            self.forget(concept.id, concept.name)
+
+    def forget(self, concept_id: int, name: str) -> Worker:
+        return self._run(lambda: concepts.forget_concept(self.services, concept_id), f"Forgot {name}", back=True)
+
+    def _run(self, action: Any, done_message: str, back: bool = False) -> Worker:
+        worker = self.workers.start(lambda _cancel: action(), "people")
+        worker.signals.finished.connect(lambda _r: self._done(done_message, back))
+        worker.signals.failed.connect(lambda message: QtWidgets.QMessageBox.warning(self, "People", message))
+        return worker
+
+    def _done(self, message: str, back: bool) -> None:
+        emit(self.status, message)
+        emit(self.changed)
+        if back or self.pages.currentWidget() is self.group_page:
+            self.show_grid()
+        elif self.person_id is not None and self.pages.currentWidget() is self.person_page:
+            self.open_person(self.person_id)
+        self.reload()
+
+
+

@@ -1,250 +1,271 @@
-"""Photos: the indexed library as a grid, filtered by person and place or searched by text.
+"""Photos: the library as a month-grouped grid, filtered with chips, with a detail pane showing who is where.
 
-Listing and thumbnails run on a worker, a page at a time (``app.library.photo_page``):
-the next page loads when the grid is scrolled near its end, so a 100k-photo library
-never loads whole. Text search ranks by the image embeddings, paged the same way.
-Selecting a photo shows who, where and when.
+Pages of photos come from ``browse.photos_page`` on a worker as the user
+scrolls; thumbnails load lazily in the grid. Selecting a photo opens the
+detail pane: the photo with face boxes and names, when, where, who, and
+"Ask about this photo".
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
-from companion.app import library
-from companion.core.types import Photo
-from companion.ui import images
-from companion.ui.qt import QtCore, QtGui, QtWidgets, Signal, emit
+from companion.app import browse
+from companion.ui import images, paint
+from companion.ui.photo_grid import PhotoGrid
+from companion.ui.qt import Qt, QtGui, QtWidgets, Signal, emit
+from companion.ui.widgets import EmptyState, FlowLayout, button, chip, human_count, human_date, label, tool
 from companion.ui.workers import Worker, WorkerPool
 
-PHOTO_ID = QtCore.Qt.ItemDataRole.UserRole
-PAGE = 200          # photos per page
-NEAR_END = 0.85     # load the next page once the grid is scrolled this far
-TICK_MS = 8         # tiles go into the grid in slices this long, so the window keeps repainting
+PAGE = 240
 
 
-@dataclass
-class PhotoTile:
-    photo: Photo
-    thumb: QtGui.QImage
+def describe_when(photo: Any) -> str:
+    if not photo.taken_at:
+        return "Date unknown"
+    return f"{human_date(photo.taken_at, with_weekday=True)}, {photo.taken_at.strftime('%H:%M')}"
 
 
-@dataclass
-class PhotoDetail:
-    """Everything the detail pane shows, read on a worker."""
+class DetailPane(QtWidgets.QFrame):
+    """The selected photo, its faces boxed and named, and what the library knows about it."""
 
-    photo: Photo
-    image: QtGui.QImage
-    people: list[str] = field(default_factory=list)
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "panel")
+        self.setFixedWidth(380)
+        self.preview = QtWidgets.QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumHeight(240)
+        self.preview.setAccessibleName("The selected photo")
+        self.when = label("", "heading", wrap=True)
+        self.where = label("", "muted", wrap=True)
+        self.who = label("", wrap=True)
+        self.file = label("", "caption", wrap=True, selectable=True)
+        self.close_button = tool("close", "Close the details")
+        self.ask_button = button("Ask about this photo", "ask", "primary")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(label("Details", "caption"), 1)
+        top.addWidget(self.close_button)
+        column = QtWidgets.QVBoxLayout(self)
+        column.setContentsMargins(20, 14, 20, 20)
+        column.setSpacing(10)
+        column.addLayout(top)
+        column.addWidget(self.preview)
+        column.addWidget(self.when)
+        column.addWidget(self.where)
+        column.addWidget(self.who)
+        column.addWidget(self.ask_button)
+        column.addStretch(1)
+        column.addWidget(self.file)
 
-
-def describe_when(photo: Photo) -> str:
-    return photo.taken_at.strftime("%A %d %B %Y, %H:%M") if photo.taken_at else "unknown date"
-
-
-def load_detail(services: Any, photo_id: int) -> PhotoDetail | None:
-    store = services.store
-    photo = store.photos.get(photo_id)
-    if photo is None:
-        return None
-    names = []
-    for observation in store.observations.for_photo(photo_id):
-        concept = store.concepts.get(observation.concept_id)
-        if concept is not None and concept.name not in names:
-            names.append(concept.name)
-    return PhotoDetail(photo, images.load_image(photo.path, 320), names)
+    def show_detail(self, detail: browse.PhotoDetail, image: QtGui.QImage) -> None:
+        photo = detail.photo
+        drawn = paint.faces_drawn(image, photo.width, detail.faces)
+        ratio = self.devicePixelRatioF() or 1.0
+        side = round(340 * ratio)
+        scaled = drawn.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        shaped = paint.rounded(scaled, 12 * ratio)
+        shaped.setDevicePixelRatio(ratio)
+        self.preview.setPixmap(QtGui.QPixmap.fromImage(shaped) if not image.isNull()
+                               else images.pixmap(QtGui.QImage(), "?", 240))
+        self.when.setText(describe_when(photo))
+        self.where.setText(photo.place.label() if photo.place else "Unknown place")
+        unnamed = sum(1 for _box, name in detail.faces if name is None)
+        who = ", ".join(detail.people) or "Nobody recognized"
+        if unnamed:
+            who += f" · {unnamed} face{'s' if unnamed != 1 else ''} not named yet"
+        self.who.setText(who)
+        self.file.setText(photo.path)
+        self.show()
 
 
 class PhotosView(QtWidgets.QWidget):
-    """Grid, filters, search and a detail pane.
+    """Chips, the grid and the detail pane.
 
     Signals:
         status(str): a message for the status bar.
-        loaded(int): the grid now shows this many photos.
+        loaded(int): the first page arrived; the grid shows this many photos.
+        ask_about(str): the user wants to ask about this photo file.
     """
 
     status = Signal(str)
     loaded = Signal(int)
+    ask_about = Signal(str)
 
     def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        self.services = services
-        self.workers = workers
+        self.services, self.workers = services, workers
+        self.query = browse.PhotoQuery()
         self._loader: Worker | None = None
-        self._next: Any = None            # where the next page starts; None: no more pages
-        self._shown = 0
-        # A worker delivers a page's 200 tiles faster than the grid takes them: adding them all in
-        # one go froze the window for 40-80 ms (benchmarks/README.md, "Scale"), so they queue here.
-        self._tiles: deque[PhotoTile] = deque()
-        self._page_done: int | None = None
-        self._feeder = QtCore.QTimer(self)
-        self._feeder.setInterval(0)
-        self._feeder.timeout.connect(self._feed)
-        # After a page is in: still at the end (a tall window, or a user waiting there)? Go on.
-        self._end_check = QtCore.QTimer(self)
-        self._end_check.setSingleShot(True)
-        self._end_check.setInterval(100)
-        self._end_check.timeout.connect(lambda: self._maybe_load_more(self.grid.verticalScrollBar().value()))
-        self.person = QtWidgets.QComboBox()
-        self.person.setMinimumContentsLength(12)
-        self.place = QtWidgets.QLineEdit(placeholderText="Place (city, region or country)")
-        self.search = QtWidgets.QLineEdit(placeholderText="Describe a photo, e.g. 'beach at sunset'")
-        self.person.activated.connect(lambda _i: self.reload())
-        self.place.returnPressed.connect(self.reload)
-        self.search.returnPressed.connect(self.reload)
-        filters = QtWidgets.QHBoxLayout()
-        filters.addWidget(QtWidgets.QLabel("Person"))
-        filters.addWidget(self.person)
-        filters.addWidget(self.place, 1)
-        filters.addWidget(self.search, 2)
-
-        self.grid = QtWidgets.QListWidget()
-        self.grid.setViewMode(QtWidgets.QListView.ViewMode.IconMode)
-        self.grid.setIconSize(QtCore.QSize(140, 140))
-        self.grid.setGridSize(QtCore.QSize(170, 200))
-        self.grid.setResizeMode(QtWidgets.QListView.ResizeMode.Adjust)
-        self.grid.setMovement(QtWidgets.QListView.Movement.Static)
-        # Thousands of tiles once scrolled far: same-size tiles, laid out in batches.
-        self.grid.setUniformItemSizes(True)
-        self.grid.setLayoutMode(QtWidgets.QListView.LayoutMode.Batched)
-        self.grid.setBatchSize(200)
-        self.grid.currentItemChanged.connect(lambda item, _prev: item and self.show_photo(int(item.data(PHOTO_ID))))
-        self.grid.verticalScrollBar().valueChanged.connect(self._maybe_load_more)
-
-        self.preview = QtWidgets.QLabel(alignment=QtCore.Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(320, 240)
-        self.who = QtWidgets.QLabel(wordWrap=True)
-        self.where = QtWidgets.QLabel(wordWrap=True)
-        self.when = QtWidgets.QLabel(wordWrap=True)
-        self.file = QtWidgets.QLabel(wordWrap=True)
-        self.file.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
-        detail = QtWidgets.QWidget()
-        form = QtWidgets.QFormLayout(detail)
-        form.addRow(self.preview)
-        form.addRow("Who", self.who)
-        form.addRow("Where", self.where)
-        form.addRow("When", self.when)
-        form.addRow("File", self.file)
-        splitter = QtWidgets.QSplitter()
-        splitter.addWidget(self.grid)
-        splitter.addWidget(detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        layout = QtWidgets.QVBoxLayout(self)
-        layout.addLayout(filters)
-        layout.addWidget(splitter, 1)
+        self._more = False
+        self._generation = 0
         self.detail_photo_id: int | None = None
+        self.detail_path = ""
+        self.chips_holder = QtWidgets.QWidget()
+        self.chips = FlowLayout(self.chips_holder, 6)
+        self.count_label = label("", "caption")
+        self.grid = PhotoGrid(workers)
+        self.grid.activated.connect(self.show_photo)
+        self.grid.needs_more.connect(self.load_more)
+        self.empty = EmptyState("photos", "Your photos will appear here",
+                                "Add a folder of photos in Settings. Companion finds the faces, places and dates "
+                                "in them, on this computer.")
+        self.detail = DetailPane()
+        self.detail.hide()
+        self.detail.close_button.clicked.connect(self.detail.hide)
+        self.detail.ask_button.clicked.connect(lambda: self.detail_path and emit(self.ask_about, self.detail_path))
+        self.pages = QtWidgets.QStackedWidget()
+        self.pages.addWidget(self.grid)
+        self.pages.addWidget(self.empty)
+        top = QtWidgets.QHBoxLayout()
+        top.setContentsMargins(24, 12, 24, 4)
+        top.addWidget(self.chips_holder, 1)
+        top.addWidget(self.count_label, 0, Qt.AlignmentFlag.AlignTop)
+        left = QtWidgets.QVBoxLayout()
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addLayout(top)
+        left.addWidget(self.pages, 1)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addLayout(left, 1)
+        row.addWidget(self.detail)
+        # Filled with the people and places in the library on the first reload.
+        self.person_chips: dict[int, QtWidgets.QPushButton] = {}
+        self.place_chips: dict[str, QtWidgets.QPushButton] = {}
+        self.all_chip = chip("All photos", "photos")
+        self.all_chip.setChecked(True)
+        self.all_chip.clicked.connect(lambda: self.set_filter(browse.PhotoQuery()))
+        self.chips.addWidget(self.all_chip)
+
+    # ---- filters ----------------------------------------------------------------------
+
+    def set_filter(self, query: browse.PhotoQuery) -> Worker:
+        self.query = query
+        self._check_chips()
+        return self.reload()
+
+    def set_place(self, place: str) -> Worker:
+        return self.set_filter(browse.PhotoQuery(self.query.concept_id, place))
+
+    def set_person(self, concept_id: int | None) -> Worker:
+        return self.set_filter(browse.PhotoQuery(concept_id, self.query.place))
+
+    def _check_chips(self) -> None:
+        self.all_chip.setChecked(self.query == browse.PhotoQuery())
+        for concept_id, person in self.person_chips.items():
+            person.setChecked(self.query.concept_id == concept_id)
+        for place, chip_button in self.place_chips.items():
+            chip_button.setChecked(self.query.place == place)
+
+    def _show_filters(self, people: list[Any], places: list[str]) -> None:
+        for widget in [*self.person_chips.values(), *self.place_chips.values()]:
+            self.chips.removeWidget(widget)
+            widget.deleteLater()
+        self.person_chips, self.place_chips = {}, {}
+        for concept in people[:10]:
+            person = chip(concept.name, "person" if concept.category == "person" else "pet")
+            person.clicked.connect(lambda on, cid=concept.id: self.set_person(cid if on else None))
+            self.chips.addWidget(person)
+            self.person_chips[concept.id] = person
+        for place in places:
+            place_chip = chip(place, "place")
+            place_chip.clicked.connect(lambda on, p=place: self.set_place(p if on else ""))
+            self.chips.addWidget(place_chip)
+            self.place_chips[place] = place_chip
+        self._check_chips()
+
+    # ---- pages ------------------------------------------------------------------------
 
     def reload(self) -> Worker:
-        """Reload people for the filter and the first page of the grid for the current filters."""
+        """Load the first page for the current filters (and refresh the chips)."""
         if self._loader is not None:
             self._loader.cancel()
-        self.grid.clear()
-        self._tiles.clear()
-        self._feeder.stop()
-        self._shown = 0
-        self._next = None
-        self._page_done = None
-        return self._load_page(None, with_people=True)
+        self._generation += 1
+        generation, query = self._generation, self.query
+        self.grid.set_photos([])
 
-    def load_more(self) -> Worker | None:
-        """Load the next page (None when a page is loading or the last one is shown)."""
-        if self._next is None or self._page_done is not None or (
-                self._loader is not None and not self._loader.done.is_set()):
-            return None
-        return self._load_page(self._next, with_people=False)
-
-    def _maybe_load_more(self, value: int) -> None:
-        bar = self.grid.verticalScrollBar()
-        if bar.maximum() > 0 and value >= bar.maximum() * NEAR_END:
-            self.load_more()
-
-    def _load_page(self, after: Any, *, with_people: bool) -> Worker:
-        concept_id = self.person.currentData()
-        place, text = self.place.text().strip(), self.search.text().strip()
-
-        def job(cancel: Any) -> Any:
-            if with_people:
-                people = [(c.name, c.id) for c in self.services.store.concepts.list()
-                          if c.category in ("person", "pet")]
-                yield ("people", people)
-            page = library.photo_page(self.services, person=concept_id, place=place or None, text=text,
-                                      after=after, limit=PAGE)
-            for photo in page.photos:
-                if cancel.is_set():
-                    return None
-                yield PhotoTile(photo, images.photo_thumbnail(photo, 140))
-            return ("page", len(page.photos), page.next)
+        def job(_cancel: Any) -> Any:
+            yield ("filters", browse.photo_filters(self.services))
+            return browse.photos_page(self.services, query, 0, PAGE)
 
         self._loader = worker = self.workers.start(job, "load photos")
-        # Tiles still queued from a load that a new filter replaced are dropped.
-        worker.signals.item.connect(lambda value, w=worker: w is self._loader and self._on_item(value))
-        worker.signals.finished.connect(lambda result, w=worker: self._on_page(w, result))
+        worker.signals.item.connect(lambda v: generation == self._generation and self._show_filters(*v[1]))
+        worker.signals.finished.connect(lambda page: self._first_page(page, generation))
         worker.signals.failed.connect(self.status)
         return worker
 
-    def _on_page(self, worker: Worker, result: Any) -> None:
-        if result is None or worker is not self._loader:     # cancelled, or a newer load replaced it
+    def _first_page(self, page: list[Any] | None, generation: int) -> None:
+        if page is None or generation != self._generation:
             return
-        _, count, self._next = result
-        self._page_done = count
-        self._feed()
+        self._loader = None
+        self.grid.set_photos(page)
+        self._more = len(page) == PAGE
+        self.pages.setCurrentWidget(self.grid if page or self.query != browse.PhotoQuery() else self.empty)
+        self.grid.empty_text = "No photos match these filters."
+        self._count()
+        if self.detail_photo_id is not None:
+            self.grid.select_id(self.detail_photo_id)
+        emit(self.loaded, len(page))
 
-    def _feed(self) -> None:
-        """Add queued tiles for at most TICK_MS; when the page is all in, say so."""
-        deadline = time.perf_counter() + TICK_MS / 1000
-        while self._tiles and time.perf_counter() < deadline:
-            self._add_tile(self._tiles.popleft())
-        if self._tiles:
-            if not self._feeder.isActive():
-                self._feeder.start()
+    def load_more(self) -> Worker | None:
+        if not self._more or self._loader is not None:
+            return None
+        generation, query, offset = self._generation, self.query, self.grid.count()
+        self._loader = worker = self.workers.start(
+            lambda _c: browse.photos_page(self.services, query, offset, PAGE), "more photos")
+        worker.signals.finished.connect(lambda page: self._next_page(page, generation))
+        worker.signals.failed.connect(self.status)
+        return worker
+
+    def _next_page(self, page: list[Any] | None, generation: int) -> None:
+        self._loader = None
+        if page is None or generation != self._generation:
             return
-        self._feeder.stop()
-        if self._page_done is not None:
-            self._shown += self._page_done
-            self._page_done = None
-            emit(self.loaded, self._shown)
-            self._end_check.start()
+        self.grid.append(page)
+        self._more = len(page) == PAGE
+        self._count()
 
-    def _on_item(self, value: Any) -> None:
-        if isinstance(value, PhotoTile):
-            self._tiles.append(value)
-            if not self._feeder.isActive():
-                self._feeder.start()
-        elif isinstance(value, tuple) and value[0] == "people":
-            current = self.person.currentData()
-            self.person.clear()
-            self.person.addItem("Anyone", None)
-            for name, concept_id in value[1]:
-                self.person.addItem(name, concept_id)
-            index = self.person.findData(current)
-            self.person.setCurrentIndex(max(0, index))
+    def _count(self) -> None:
+        shown = self.grid.count()
+        self.count_label.setText(f"{human_count(shown)}{'+' if self._more else ''} photos")
 
-    def _add_tile(self, value: PhotoTile) -> None:
-        photo = value.photo
-        when = photo.taken_at.strftime("%d %b %Y") if photo.taken_at else ""
-        label = "\n".join(x for x in (when, photo.place.city if photo.place else "") if x)
-        item = QtWidgets.QListWidgetItem(QtGui.QIcon(images.pixmap(value.thumb, "?", 140)), label)
-        item.setData(PHOTO_ID, photo.id)
-        item.setToolTip(photo.path)
-        self.grid.addItem(item)
+    # ---- detail -----------------------------------------------------------------------
 
     def show_photo(self, photo_id: int) -> Worker:
-        """Load and show the detail of one photo (also used when a source card is clicked)."""
+        """Load and show one photo's detail (also used when a source card is clicked)."""
         self.detail_photo_id = photo_id
-        worker = self.workers.start(lambda _c: load_detail(self.services, photo_id), "photo detail")
+
+        def job(_c: Any) -> Any:
+            detail = browse.photo_detail(self.services, photo_id)
+            return (detail, images.load_image(detail.photo.path, 800)) if detail is not None else None
+
+        worker = self.workers.start(job, "photo detail")
         worker.signals.finished.connect(self._show_detail)
         worker.signals.failed.connect(self.status)
         return worker
 
-    def _show_detail(self, detail: PhotoDetail | None) -> None:
-        if detail is None or detail.photo.id != self.detail_photo_id:
+    def _show_detail(self, result: tuple[browse.PhotoDetail, QtGui.QImage] | None) -> None:
+        if result is None or result[0].photo.id != self.detail_photo_id:
             return
-        photo = detail.photo
-        self.preview.setPixmap(images.pixmap(detail.image, "?", 240))
-        self.who.setText(", ".join(detail.people) or "Nobody recognized")
-        self.where.setText(photo.place.label() if photo.place else "Unknown place")
-        self.when.setText(describe_when(photo))
-        self.file.setText(photo.path)
+        detail, image = result
+        self.detail_path = detail.photo.path
+        self.detail.show_detail(detail, image)
+        self.grid.select_id(detail.photo.id)
+
+    # The tests and the chat read these through the view.
+    @property
+    def where(self) -> QtWidgets.QLabel:
+        return self.detail.where
+
+    @property
+    def when(self) -> QtWidgets.QLabel:
+        return self.detail.when
+
+    @property
+    def who(self) -> QtWidgets.QLabel:
+        return self.detail.who
+
+    @property
+    def preview(self) -> QtWidgets.QLabel:
+        return self.detail.preview
+

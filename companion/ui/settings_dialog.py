@@ -1,8 +1,10 @@
-"""Settings: watched folders, models, hardware (GPU layers, device, idle unload, face detector), privacy.
+"""Settings: appearance (light, dark or the system's), watched folders, models, hardware (GPU layers,
+device, idle unload, face detector), privacy.
 
-Changes are staged in the widgets and applied together on OK, on a worker
-(saving settings and registering folders touch the disk). Models have their
-own panel, whose actions take effect immediately.
+Changes are staged in the widgets and applied together on Save, on a worker
+(saving settings and registering folders touch the disk). The appearance is
+previewed at once and put back on Cancel. Models have their own panel, whose
+actions take effect immediately.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ from typing import Any
 
 from companion.app import library
 from companion.core.library.face_choice import SETTING_VALUES as FACE_DETECTORS
+from companion.ui import icons, theme
 from companion.ui.models_panel import ModelsPanel
-from companion.ui.qt import QtWidgets, Signal, emit
+from companion.ui.qt import QtCore, QtWidgets, Signal, emit
+from companion.ui.widgets import button, label
 from companion.ui.workers import Worker, WorkerPool
+
+PAGES = (("Appearance", "appearance"), ("Folders", "folder"), ("Models", "model"), ("Hardware", "hardware"),
+         ("Privacy", "privacy"))
 
 DEVICES = ("auto", "cpu", "cuda", "metal")
 
@@ -26,17 +33,17 @@ class FoldersEditor(QtWidgets.QWidget):
         super().__init__(parent)
         self.list = QtWidgets.QListWidget()
         self.list.addItems(folders)
-        add = QtWidgets.QPushButton("Add folder…")
-        remove = QtWidgets.QPushButton("Remove")
-        add.clicked.connect(self._pick)
-        remove.clicked.connect(self.remove_selected)
+        self.list.setAccessibleName("Watched folders")
+        add = button("Add folder…", "folder", "primary", self._pick)
+        remove = button("Remove", "forget", "", self.remove_selected)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(add)
         buttons.addWidget(remove)
         buttons.addStretch(1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QtWidgets.QLabel("Photos in these folders are indexed, and new ones are noticed."))
+        layout.addWidget(label("Photos in these folders are indexed, and new ones are noticed while "
+                               "Companion is open.", "muted", wrap=True))
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
 
@@ -97,6 +104,7 @@ class SettingsDialog(QtWidgets.QDialog):
         self.face_detector = QtWidgets.QComboBox()     # "auto": the fastest that works (companion doctor says which)
         self.face_detector.addItems(list(FACE_DETECTORS))
         self.face_detector.setCurrentText(settings.face_detector if settings.face_detector in FACE_DETECTORS else "auto")
+        self.face_detector.setAccessibleName("Face detector")
         hardware = QtWidgets.QWidget()
         form = QtWidgets.QFormLayout(hardware)
         form.addRow("GPU layers", self.auto_layers)
@@ -110,23 +118,74 @@ class SettingsDialog(QtWidgets.QDialog):
         privacy = QtWidgets.QWidget()
         privacy_layout = QtWidgets.QVBoxLayout(privacy)
         privacy_layout.addWidget(self.remember)
-        privacy_layout.addWidget(QtWidgets.QLabel("Everything stays on this computer. Use a temporary chat "
-                                                  "to keep a single conversation out of memory."))
+        privacy_layout.addWidget(label("Everything stays on this computer. Use a temporary chat "
+                                       "to keep a single conversation out of memory.", "muted", wrap=True))
         privacy_layout.addStretch(1)
 
-        self.tabs = QtWidgets.QTabWidget()
-        self.tabs.addTab(self.folders, "Folders")
-        self.tabs.addTab(self.models, "Models")
-        self.tabs.addTab(hardware, "Hardware")
-        self.tabs.addTab(privacy, "Privacy")
-        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Ok
+        self.before = settings.appearance
+        self.previewed = False
+        self.appearance = QtWidgets.QButtonGroup(self)
+        looks = QtWidgets.QWidget()
+        looks_layout = QtWidgets.QVBoxLayout(looks)
+        looks_layout.addWidget(label("Choose how Companion looks.", "muted"))
+        for mode, text, icon_name in (("system", "Same as the system", "system"), ("light", "Light", "sun"),
+                                      ("dark", "Dark", "moon")):
+            choice = QtWidgets.QRadioButton(text)
+            icons.use(choice, icon_name)
+            choice.setProperty("mode", mode)
+            choice.setChecked(mode == settings.appearance)
+            choice.setAccessibleName(f"Appearance: {text}")
+            self.appearance.addButton(choice)
+            looks_layout.addWidget(choice)
+        looks_layout.addStretch(1)
+        self.appearance.buttonToggled.connect(lambda b, on: on and self.preview_appearance(b.property("mode")))
+
+        self.nav = QtWidgets.QListWidget()
+        self.nav.setObjectName("settingsNav")
+        self.nav.setFixedWidth(180)
+        self.nav.setAccessibleName("Settings sections")
+        self.nav.setIconSize(QtCore.QSize(18, 18))
+        self.stack = QtWidgets.QStackedWidget()
+        for (name, icon_name), page in zip(PAGES, (looks, self.folders, self.models, hardware, privacy)):
+            item = QtWidgets.QListWidgetItem(icons.icon(icon_name), name)
+            self.nav.addItem(item)
+            holder = QtWidgets.QWidget()
+            holder_layout = QtWidgets.QVBoxLayout(holder)
+            holder_layout.setContentsMargins(20, 4, 8, 4)
+            holder_layout.addWidget(label(name, "title"))
+            holder_layout.addWidget(page, 1)
+            self.stack.addWidget(holder)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        buttons = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Save
                                              | QtWidgets.QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Save).setProperty("role", "primary")
         buttons.accepted.connect(self.apply)
         buttons.rejected.connect(self.reject)
+        body = QtWidgets.QHBoxLayout()
+        body.addWidget(self.nav)
+        body.addWidget(self.stack, 1)
         layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(self.tabs)
+        layout.setContentsMargins(16, 16, 16, 16)
+        layout.addLayout(body, 1)
         layout.addWidget(buttons)
-        self.resize(640, 460)
+        self.resize(820, 540)
+
+    def show_page(self, name: str) -> None:
+        """Open the dialog at a section ("Folders", "Models", ...)."""
+        names = [n for n, _icon in PAGES]
+        if name in names:
+            self.nav.setCurrentRow(names.index(name))
+
+    def chosen_appearance(self) -> str:
+        checked = self.appearance.checkedButton()
+        return str(checked.property("mode")) if checked is not None else "system"
+
+    def preview_appearance(self, mode: str) -> None:
+        manager = theme.manager()
+        if manager is not None:
+            self.previewed = True
+            manager.set_mode(mode)
 
     def apply(self) -> Worker:
         """Save everything on a worker; the dialog closes when it is saved."""
@@ -134,12 +193,15 @@ class SettingsDialog(QtWidgets.QDialog):
         layers = None if self.auto_layers.isChecked() else self.gpu_layers.value()
         device, idle, remember = self.device.currentText(), self.idle_unload.value(), self.remember.isChecked()
         detector = self.face_detector.currentText()
+        appearance = self.chosen_appearance()
+        self.before = appearance  # saved: Cancel no longer puts the old look back
 
         def job(_cancel: Any) -> None:
             library.set_watched_folders(self.services, folders)
             settings = self.services.settings
             settings.n_gpu_layers, settings.device = layers, device
             settings.idle_unload_seconds, settings.remember_conversations = idle, remember
+            settings.appearance = appearance
             self.services.save_settings()
             library.set_face_detector(self.services, detector)
 
@@ -154,4 +216,6 @@ class SettingsDialog(QtWidgets.QDialog):
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt override
         self.models.cancel()  # a running download stops with the dialog
+        if result != QtWidgets.QDialog.DialogCode.Accepted and self.previewed:
+            self.preview_appearance(self.before)   # a previewed look is undone by Cancel
         super().done(result)

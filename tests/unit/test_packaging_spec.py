@@ -95,6 +95,9 @@ def test_native_libraries_and_data_files_exist() -> None:
 
     assert set(faces_backend._FILES.values()) == faces
     assert ("resources" in {dest for _src, dest in datas})
+    # The window's icon font (and QtAwesome's others, which it loads together) travel with the app.
+    fonts = {Path(src).name for src, dest in datas if dest == "qtawesome/fonts"}
+    assert set(spec_support.ICON_FONTS) <= fonts and len(fonts) >= 10
 
 
 def test_the_fast_face_detectors_are_bundled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,226 @@
+"""Search everything from the header: people, photos (CLIP text search) and memories in one panel.
+
+Typing waits a moment, then one worker runs ``browse.search`` and cuts the face
+crops and thumbnails; the panel shows the three groups. Enter opens the first
+result, Esc closes the panel, Ctrl+K / Cmd+K focuses the box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from companion.app import browse
+from companion.ui import images, paint
+from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
+from companion.ui.widgets import AvatarChip, FlowLayout, badge, date_place, label
+from companion.ui.workers import Worker, WorkerPool
+
+
+@dataclass
+class Results:
+    """A search with its pictures, made on the worker."""
+
+    found: browse.Found
+    faces: dict[int, QtGui.QImage] = field(default_factory=dict)     # concept id -> face
+    thumbs: dict[int, QtGui.QImage] = field(default_factory=dict)    # photo id -> square thumbnail
+
+
+def run_search(services: Any, text: str) -> Results:
+    """Worker job: the search and its pictures."""
+    found = browse.search(services, text)
+    results = Results(found)
+    for card in found.people:
+        results.faces[card.concept.id] = images.face_image(card.face, 64)
+    for photo in found.photos:
+        results.thumbs[photo.id] = paint.rounded(paint.cover(images.photo_thumbnail(photo, 200), 72), 8)
+    return results
+
+
+class _Tile(QtWidgets.QToolButton):
+    """A clickable photo thumbnail in the results."""
+
+    def __init__(self, image: QtGui.QImage, tip: str) -> None:
+        super().__init__()
+        self.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)))
+        self.setIconSize(QtCore.QSize(72, 72))
+        self.setToolTip(tip)
+        self.setAccessibleName(f"Photo, {tip}")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+
+class SearchPanel(QtWidgets.QFrame):
+    """The results panel under the header's search box.
+
+    Signals:
+        open_person(int), open_photo(int), open_memory(int): a result was chosen.
+        searched(object): results arrived (the ``browse.Found``); for tests.
+    """
+
+    open_person = Signal(int)
+    open_photo = Signal(int)
+    open_memory = Signal(int)
+    searched = Signal(object)
+
+    def __init__(self, services: Any, workers: WorkerPool, box: QtWidgets.QLineEdit,
+                 parent: QtWidgets.QWidget) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "popup")
+        self.services, self.workers, self.box = services, workers, box
+        self.worker: Worker | None = None
+        self.results: Results | None = None
+        self._first: tuple[str, int] | None = None
+        shadow = QtWidgets.QGraphicsDropShadowEffect(self)
+        shadow.setBlurRadius(28)
+        shadow.setOffset(0, 8)
+        shadow.setColor(QtGui.QColor(0, 0, 0, 60))
+        self.setGraphicsEffect(shadow)
+        self.body = QtWidgets.QVBoxLayout(self)
+        self.body.setContentsMargins(16, 14, 16, 14)
+        self.body.setSpacing(8)
+        self.timer = QtCore.QTimer(self, singleShot=True, interval=250)
+        self.timer.timeout.connect(self.search_now)
+        box.textChanged.connect(self._typed)
+        box.returnPressed.connect(self.open_first)
+        box.installEventFilter(self)
+        self.hide()
+
+    # ---- searching ------------------------------------------------------------------
+
+    def _typed(self, text: str) -> None:
+        if text.strip():
+            self.timer.start()
+        else:
+            self.timer.stop()
+            self.hide()
+
+    def search_now(self) -> Worker | None:
+        text = self.box.text().strip()
+        if not text:
+            return None
+        if self.worker is not None:
+            self.worker.cancel()
+        self.worker = worker = self.workers.start(lambda _c: run_search(self.services, text), "search")
+        worker.signals.finished.connect(lambda r, w=worker: self._show(r) if w is self.worker else None)
+        worker.signals.failed.connect(lambda m: self._message(f"Search failed: {m}"))
+        return worker
+
+    def _clear(self) -> None:
+        while self.body.count():
+            item = self.body.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+            elif item.layout() is not None:
+                _drop_layout(item.layout())
+
+    def _message(self, text: str) -> None:
+        self._clear()
+        self.body.addWidget(label(text, "muted", wrap=True))
+        self.place()
+
+    def _show(self, results: Results | None) -> None:
+        self.worker = None
+        if results is None or results.found.query != self.box.text().strip():
+            return
+        self.results = results
+        found = results.found
+        self._clear()
+        self._first = None
+        if found.empty:
+            self._message(f"Nothing found for “{found.query}”. Try a name, a place or what is in a photo.")
+            emit(self.searched, found)
+            return
+        if found.people:
+            self.body.addWidget(label("People", "caption"))
+            flow = QtWidgets.QWidget()
+            chips = FlowLayout(flow, 6)
+            for card in found.people:
+                chip = AvatarChip(card.concept.name, results.faces.get(card.concept.id))
+                chip.clicked.connect(lambda cid=card.concept.id: self._chose("person", cid))
+                chips.addWidget(chip)
+            self.body.addWidget(flow)
+            self._first = ("person", found.people[0].concept.id)
+        if found.photos:
+            self.body.addWidget(label("Photos", "caption"))
+            strip = QtWidgets.QHBoxLayout()
+            strip.setSpacing(6)
+            for photo in found.photos[:6]:
+                tile = _Tile(results.thumbs.get(photo.id, QtGui.QImage()),
+                             date_place(photo.taken_at, browse.place_text(photo)) or "Photo")
+                tile.clicked.connect(lambda _=False, pid=photo.id: self._chose("photo", pid))
+                strip.addWidget(tile)
+            strip.addStretch(1)
+            self.body.addLayout(strip)
+            self._first = self._first or ("photo", found.photos[0].id)
+        if found.memories:
+            self.body.addWidget(label("Memories", "caption"))
+            for memory in found.memories[:5]:
+                self.body.addWidget(self._memory_row(memory))
+            self._first = self._first or ("memory", found.memories[0].id)
+        self.place()
+        emit(self.searched, found)
+
+    def _memory_row(self, memory: Any) -> QtWidgets.QWidget:
+        row = QtWidgets.QPushButton()
+        row.setProperty("role", "nav")
+        row.setAccessibleName(f"Memory: {memory.content}")
+        line = QtWidgets.QHBoxLayout(row)
+        line.setContentsMargins(8, 4, 8, 4)
+        line.addWidget(badge(memory.kind))
+        text = label(memory.content if len(memory.content) < 90 else memory.content[:87] + "…")
+        line.addWidget(text, 1)
+        line.addWidget(label(date_place(memory.time, memory.place), "caption"))
+        for child in row.findChildren(QtWidgets.QLabel):
+            child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        row.setMinimumHeight(34)
+        row.clicked.connect(lambda _=False, mid=memory.id: self._chose("memory", mid))
+        return row
+
+    # ---- choosing and placing ------------------------------------------------------
+
+    def _chose(self, kind: str, ident: int) -> None:
+        self.hide()
+        emit({"person": self.open_person, "photo": self.open_photo, "memory": self.open_memory}[kind], ident)
+
+    def open_first(self) -> None:
+        if self.timer.isActive() or self.worker is not None:  # Enter before the results: search first
+            self.timer.stop()
+            worker = self.search_now()
+            if worker is not None:
+                worker.signals.finished.connect(lambda _r: self._first and self._chose(*self._first))
+            return
+        if self._first is not None:
+            self._chose(*self._first)
+
+    def place(self) -> None:
+        """Hang the panel under the search box, as wide as the box (at least 520 px)."""
+        parent = self.parentWidget()
+        anchor = QtCore.QRect(self.box.mapTo(parent, QtCore.QPoint(0, 0)), self.box.size())
+        width = min(max(anchor.width(), 520), parent.width() - 32)
+        left = max(16, min(anchor.center().x() - width // 2, parent.width() - width - 16))
+        self.setFixedWidth(width)
+        # The people chips wrap (a height-for-width layout): ask the layout, not sizeHint.
+        height = self.body.totalHeightForWidth(width) if self.body.hasHeightForWidth() else -1
+        self.setFixedHeight(min(max(height, self.body.totalSizeHint().height()), parent.height() - anchor.bottom() - 24))
+        self.move(left, anchor.bottom() + 8)
+        self.show()
+        self.raise_()
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.box and event.type() == QtCore.QEvent.Type.KeyPress:
+            if event.key() == Qt.Key.Key_Escape and self.isVisible():  # type: ignore[attr-defined]
+                self.hide()
+                return True
+        if watched is self.box and event.type() == QtCore.QEvent.Type.FocusIn and self.results and self.box.text():
+            self.place()
+        return super().eventFilter(watched, event)
+
+
+def _drop_layout(layout: QtWidgets.QLayout) -> None:
+    while layout.count():
+        item = layout.takeAt(0)
+        if item.widget() is not None:
+            item.widget().deleteLater()
+        elif item.layout() is not None:
+            _drop_layout(item.layout())
+
