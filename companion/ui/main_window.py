@@ -117,7 +117,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         self._build_menus()
         manager = theme.manager()
         if manager is not None:
-            manager.changed.connect(lambda _tokens: self.sidebar.retint())
+            manager.changed.connect(self._retheme)   # a method: disconnected when the window goes
         self.show_view(0)
         QtCore.QTimer.singleShot(0, self.refresh_counts)
 
@@ -174,6 +174,9 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         view = self.stack.currentWidget()
         if view is not self.chat:
             view.reload()
+
+    def _retheme(self, _tokens: object) -> None:
+        self.sidebar.retint()
 
     def focus_search(self) -> None:
         self.header.search.setFocus(QtCore.Qt.FocusReason.ShortcutFocusReason)
@@ -299,7 +302,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
             self.start_indexing()
         self.show_view(0)        # the flow ends in the chat, ready for a first question
         self.chat.refresh_empty_state()
-        self.chat.input.setFocus()
+        QtCore.QTimer.singleShot(0, lambda: (self.activateWindow(), self.chat.input.setFocus()))  # after the dialog
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)

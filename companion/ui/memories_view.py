@@ -14,7 +14,7 @@ from companion.core.types import MEMORY_KINDS, Memory
 from companion.ui import theme
 from companion.ui.memory_timeline import ITEM, Timeline, build_model
 from companion.ui.persona_panel import PersonaPanel
-from companion.ui.qt import QtCore, QtWidgets, Signal, emit
+from companion.ui.qt import QtWidgets, Signal, emit
 from companion.ui.widgets import EmptyState, button, chip
 from companion.ui.workers import Worker, WorkerPool
 
@@ -37,6 +37,8 @@ class MemoriesView(QtWidgets.QWidget):
         self.services, self.workers = services, workers
         self.memories: list[Memory] = []
         self.kind_filter: str | None = None
+        self._generation = 0
+        self._pending: int | None = None     # a memory to select once the timeline shows it
         self.kind_chips: dict[str | None, QtWidgets.QPushButton] = {}
         chips = QtWidgets.QHBoxLayout()
         chips.setSpacing(6)
@@ -96,13 +98,15 @@ class MemoriesView(QtWidgets.QWidget):
 
     def reload(self) -> Worker:
         kind, text = self.kind_filter, self.search.text().strip()
+        self._generation += 1
+        generation = self._generation
 
         def job(_c: Any) -> Any:
             items, persona = browse.memories(self.services, kind, text)
             return items, persona, browse.tone(persona)
 
         worker = self.workers.start(job, "load memories")
-        worker.signals.finished.connect(self._show)
+        worker.signals.finished.connect(lambda result: generation == self._generation and self._show(result))
         worker.signals.failed.connect(self.status)
         return worker
 
@@ -115,6 +119,8 @@ class MemoriesView(QtWidgets.QWidget):
         filtered = self.kind_filter is not None or bool(self.search.text().strip())
         self.pages.setCurrentWidget(self.timeline if items or filtered else self.empty)
         self.persona.show_persona(persona, tone)
+        if self._pending is not None and self.select_row(self._pending):
+            self._pending = None
         self._update_buttons()
         emit(self.loaded, len(items))
 
@@ -140,11 +146,11 @@ class MemoriesView(QtWidgets.QWidget):
         """Select a memory (a source card was clicked); reloads with no filter if it is not shown."""
         if self.select_row(memory_id):
             return
+        self._pending = memory_id
         self.kind_filter = None
         self._check_chips()
         self.search.clear()
-        self.reload().signals.finished.connect(lambda _r: QtCore.QTimer.singleShot(0, lambda: self.select_row(
-            memory_id)))
+        self.reload()
 
     def _update_buttons(self) -> None:
         has = self.selected() is not None

@@ -179,9 +179,9 @@ class EmptyState(QtWidgets.QWidget):
         self.retint()
         manager = theme.manager()
         if manager is not None:
-            manager.changed.connect(lambda _t: self.retint())
+            manager.changed.connect(self.retint)   # a method: disconnected when this widget goes
 
-    def retint(self) -> None:
+    def retint(self, _tokens: object = None) -> None:
         self.icon.setPixmap(icons.pixmap(self._icon_name, 52, "muted", self.devicePixelRatioF() or 1.0))
 
     def add_button(self, widget: QtWidgets.QPushButton) -> QtWidgets.QPushButton:

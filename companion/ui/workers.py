@@ -17,7 +17,9 @@ from typing import Any
 
 from companion.core.errors import CompanionError
 from companion.core.types import Progress
-from companion.ui.qt import QObject, QRunnable, QThreadPool, QTimer, Signal, emit
+from companion.ui.qt import QObject, QRunnable, QThreadPool, QTimer, QtCore, Signal, emit
+
+QCoreApplication, QEvent = QtCore.QCoreApplication, QtCore.QEvent
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +118,15 @@ class WorkerPool(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self._running: set[Worker] = set()
+        self.closed = False
 
     def start(self, job: Job, name: str = "job") -> Worker:
         """Run ``job`` on the pool; connect to ``worker.signals`` before control returns to Qt."""
         worker = Worker(job, name)
+        if self.closed:          # shut down: a late timer must not run jobs on a closed store
+            worker.cancel()
+            worker.done.set()
+            return worker
         self._running.add(worker)
         worker.signals.finished.connect(lambda _r, w=worker: self._forget(w))
         worker.signals.failed.connect(lambda _m, w=worker: self._forget(w))
@@ -138,14 +145,21 @@ class WorkerPool(QObject):
 
     def _forget(self, worker: Worker) -> None:
         self._running.discard(worker)
-        emit(self.busy_changed, len(self._running))
+        try:
+            emit(self.busy_changed, len(self._running))
+        except RuntimeError:     # the pool's window was deleted while this job's last signal was queued
+            pass
 
     @property
     def running(self) -> int:
         return len(self._running)
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel every worker and wait for the pool; True when all stopped in time."""
+        """Cancel every worker and wait for the pool; True when all stopped in time. Later jobs never run."""
+        self.closed = True
         for worker in list(self._running):
             worker.cancel()
-        return bool(self.pool.waitForDone(timeout_ms))  # never-launched workers hold no thread
+        stopped = bool(self.pool.waitForDone(timeout_ms))  # never-launched workers hold no thread
+        # Deliver the signals the jobs queued while their receivers (the window's views) still exist.
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
+        return stopped

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from companion.app import concepts
+from companion.app import concepts, library
 from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
@@ -93,19 +94,22 @@ def test_drop_a_photo_and_ask_shows_the_answer_with_source_cards(qtbot, window: 
     assert answer is not None
     user, reply = window.chat.messages[-2:]
     assert user.role == "user" and reply.role == "assistant"
-    assert "Anna" in reply.body.text() and "Lisbon" in reply.body.text()
-    assert reply.recognized.text() == "Recognized: Anna"
+    assert "Anna" in reply.body.text() and "Lisbon, Portugal" in reply.body.text()
+    assert reply.recognized_names == ["Anna"]
     # One card per source; the photo card got its thumbnail from the worker.
     assert [c.source["type"] for c in reply.cards] == [s["type"] for s in answer.sources]  # type: ignore[attr-defined]
     photo_card = next(c for c in reply.cards if c.source["type"] == "photo")
-    assert "Lisbon" in photo_card.text() and "23 May 2024" in photo_card.text()
-    qtbot.waitUntil(lambda: photo_card.icon().pixmap(96).toImage().pixelColor(5, 5).blue() > 100, timeout=5000)
+    assert "23 May 2024 · Lisbon" in photo_card.text()
+    qtbot.waitUntil(lambda: photo_card.thumb.pixmap().toImage().pixelColor(60, 20).blue() > 100, timeout=5000)
+    # Nothing a user reads carries an internal id or a repeated place part.
+    text = reply.visible_text()
+    assert not re.search(r"\b(photo|memory|turn) \d+", text) and "Lisbon, Lisbon" not in text, text
     # Temporary: nothing was remembered.
     assert services.store.conversations.count_turns() == 0
 
     photo_card.click()
     assert window.stack.currentWidget() is window.photos
-    qtbot.waitUntil(lambda: window.photos.where.text() == "Lisbon, Lisbon, Portugal", timeout=5000)
+    qtbot.waitUntil(lambda: window.photos.where.text() == "Lisbon, Portugal", timeout=5000)
 
     memory_card = next(c for c in reply.cards if c.source["type"] == "memory")
     window.show_view(0)
@@ -113,6 +117,41 @@ def test_drop_a_photo_and_ask_shows_the_answer_with_source_cards(qtbot, window: 
     assert window.stack.currentWidget() is window.memories
     qtbot.waitUntil(lambda: window.memories.selected() is not None
                     and window.memories.selected().id == memory_card.source["id"], timeout=5000)  # type: ignore
+
+
+def test_an_answer_shows_avatar_chips_face_boxes_and_source_thumbnails(qtbot, window: MainWindow,
+                                                                      services: Services, tmp_path: Path) -> None:
+    """A face the user named (real dlib faces): a chip with their face, the box drawn, photo sources, no ids."""
+    cluster, face_ids = sample_data.seed_face_group(services, tmp_path / "photos")
+    eileen = library.name_face_group(services, cluster, "Eileen")
+    seen = services.store.photos.list(concept_id=eileen.id, limit=10)
+    assert len(seen) == 3
+    window.chat.attach_image(seen[0].path)
+    answer = ask_by_keyboard(qtbot, window, "Who is this?")
+    question, reply = window.chat.messages[-2:]
+    assert answer is not None and reply.recognized_names == ["Eileen"]
+    chip = reply.people[0]
+    face = chip.avatar.image
+    assert not face.isNull() and face.width() < question.photo.width()   # a crop of the face, not the photo
+    assert chip.accessibleName() == "Recognised: Eileen"
+    # The question photo now has Eileen's box drawn on it in the accent colour.
+    from companion.ui import theme
+
+    box = services.store.faces.for_photo(seen[0].id)[0].box
+    shown = question.preview.pixmap().toImage()
+    scale = shown.width() / question.photo_width
+    accent, y = theme.current().color("accent"), round((box.top + box.bottom) / 2 * scale)
+
+    def near_accent(x: int) -> bool:
+        c = shown.pixelColor(x, y)
+        return abs(c.red() - accent.red()) + abs(c.green() - accent.green()) + abs(c.blue() - accent.blue()) < 120
+
+    assert any(near_accent(round(box.left * scale) + dx) for dx in range(-3, 4))
+    photo_cards = [c for c in reply.cards if c.kind == "photo"]
+    assert photo_cards, "the other photos of Eileen are cited"
+    qtbot.waitUntil(lambda: all(c.thumb.pixmap().width() >= 100 for c in photo_cards), timeout=10_000)
+    text = reply.visible_text()
+    assert "Eileen" in text and not re.search(r"\b(photo|memory|turn) \d+", text), text
 
 
 def test_a_reminder_fires_for_a_recognized_face(qtbot, window: MainWindow, services: Services,
@@ -127,10 +166,9 @@ def test_a_reminder_fires_for_a_recognized_face(qtbot, window: MainWindow, servi
     window.chat.attach_image(astronaut)
     answer = ask_by_keyboard(qtbot, window, "Who is this?")
     reply = window.chat.messages[-1]
-    assert answer is not None and reply.recognized.text() == "Recognized: Eileen"
-    assert [label.text() for label in reply.reminder_labels] == [
-        "🔔 Reminder about Eileen [SKS]: ask her about the launch"]
-    assert reply.reminder_labels[0].backgroundRole() == QtGui.QPalette.ColorRole.ToolTipBase  # set apart
+    assert answer is not None and reply.recognized_names == ["Eileen"]
+    assert [card.text() for card in reply.reminder_cards] == ["Reminder about Eileen [SKS]: ask her about the launch"]
+    assert reply.reminder_cards[0].property("role") == "reminder"  # set apart: the highlighted card style
 
 
 @pytest.mark.models
@@ -166,7 +204,7 @@ def test_many_source_cards_scroll_sideways_inside_the_message(qtbot, window: Mai
     message = MessageView("assistant", "You last saw Anna in Lisbon.")
     window.chat.column.insertWidget(window.chat.column.count() - 1, message)
     for i in range(10):
-        message.add_source(SourceCard({"type": "memory", "id": i, "time": "2024-05-20",
+        message.add_source(SourceCard({"type": "memory", "id": i, "time": "2024-05-20", "place": "",
                                        "snippet": f"Anna and I took Rex to the lake, day {i}, and it was cold"}))
     qtbot.waitUntil(lambda: message.source_strip.isVisible())
     viewport = window.chat.scroll.viewport().width()
@@ -219,3 +257,27 @@ def test_a_model_crash_leaves_the_window_and_the_question(qtbot, window: MainWin
 
     answer = ask_by_keyboard(qtbot, window, "When did I last see Anna?")   # the model was restarted
     assert answer is not None and window.chat.messages[-1].body.text().strip()
+
+
+def test_markdown_typing_dots_copy_and_new_chat(qtbot, window: MainWindow) -> None:
+    """Answers render Markdown; three dots pulse until the first words; Copy copies; Ctrl+N starts over."""
+    from companion.ui.chat_message import MessageView
+
+    message = MessageView("assistant")
+    window.chat._add(message)
+    message.start_typing()
+    assert message.typing.isVisibleTo(message) and message.typing.timer.isActive()
+    message.append("You last saw **Anna** in *Lisbon*.")
+    assert not message.typing.isVisibleTo(message)
+    assert message.body.textFormat() == QtCore.Qt.TextFormat.MarkdownText
+    rendered = QtGui.QTextDocument()
+    rendered.setMarkdown(message.body.text())
+    assert rendered.toPlainText() == "You last saw Anna in Lisbon."     # no asterisks on screen
+    message.copy_requested.connect(lambda: QtGui.QGuiApplication.clipboard().setText(message.body.text()))
+    message.finish()
+    message.copy_button.click()
+    assert QtGui.QGuiApplication.clipboard().text() == message.body.text()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_N, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.chat.messages == [] and window.chat.empty.isVisibleTo(window)

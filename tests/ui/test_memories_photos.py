@@ -9,30 +9,36 @@ from companion.app.services import Services
 from companion.core.store.photos import PhotoRecord
 from companion.core.types import Persona
 from companion.ui.main_window import MainWindow
+from companion.ui.memory_timeline import ITEM
 
 import sample_data
 
 
 def shown(window: MainWindow) -> list[str]:
-    table = window.memories.table
-    return [table.item(r, 2).text() for r in range(table.rowCount())]
+    """The memory texts in the timeline, top to bottom (day headers left out)."""
+    model = window.memories.timeline.model_
+    return [model.item(r).text() for r in range(model.rowCount()) if model.item(r).data(ITEM) is not None]
 
 
-def test_memories_filter_search_edit_delete(qtbot, window: MainWindow, services: Services,
-                                            say_yes: list[str]) -> None:
+def test_memories_timeline_filter_search_edit_delete(qtbot, window: MainWindow, services: Services,
+                                                     say_yes: list[str]) -> None:
     ids = sample_data.seed_memories(services)
     view = window.memories
     with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
         window.show_view(3)
     assert blocker.args == [len(ids)]
     assert "Anna is my sister" in shown(window)[0]  # newest first
+    model = view.timeline.model_
+    headers = [model.item(r).text() for r in range(model.rowCount()) if model.item(r).data(ITEM) is None]
+    assert headers[0] == "Wednesday 29 May 2024" and len(headers) == len(ids)   # one day each
 
-    view.kind.setCurrentIndex(view.kind.findData("procedural"))
     with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
-        view.reload()
+        view.kind_chips["procedural"].click()
     assert blocker.args == [1] and "running" in shown(window)[0]
+    assert view.kind_chips["procedural"].text() == "Habit" and view.kind_chips["procedural"].isChecked()
 
-    view.kind.setCurrentIndex(0)
+    view.kind_chips[None].click()
+    qtbot.waitUntil(lambda: len(shown(window)) == len(ids), timeout=5000)
     view.search.setText("retriever")
     with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
         view.reload()
@@ -46,13 +52,12 @@ def test_memories_filter_search_edit_delete(qtbot, window: MainWindow, services:
     view.search.clear()
     with qtbot.waitSignal(view.loaded, timeout=5000):
         view.reload()
-    view.table.selectRow(0)
+    assert view.select_row(ids[0]) and view.selected() is not None
     first = view.selected()
-    assert first is not None
     with qtbot.waitSignal(view.loaded, timeout=5000) as blocker:
         view.delete_selected()
     assert say_yes and blocker.args == [len(ids) - 1]
-    assert services.store.memories.get(first.id) is None
+    assert services.store.memories.get(first.id) is None  # type: ignore[union-attr]
 
 
 def test_persona_bars_and_reset(qtbot, window: MainWindow, services: Services, say_yes: list[str]) -> None:
@@ -62,6 +67,8 @@ def test_persona_bars_and_reset(qtbot, window: MainWindow, services: Services, s
         window.show_view(3)
     assert view.persona.bars["openness"].value() == 450
     assert view.persona.values["openness"].text() == "4.50"
+    assert view.persona.meanings["openness"].text() == "You seem curious and open to new ideas"
+    assert view.persona.meanings["neuroticism"].text() == "You stay calm and steady under pressure"
     assert "7" in view.persona.interactions.text()
     with qtbot.waitSignal(view.loaded, timeout=5000):
         view.persona.reset_button.click()
@@ -71,28 +78,53 @@ def test_persona_bars_and_reset(qtbot, window: MainWindow, services: Services, s
     assert services.store.persona.get().openness == 3.0
 
 
-def test_photo_grid_filters_and_detail(qtbot, window: MainWindow, services: Services, tmp_path: Path) -> None:
+def test_photo_grid_by_month_with_chips_and_detail(qtbot, window: MainWindow, services: Services,
+                                                   tmp_path: Path) -> None:
     ids = sample_data.seed_photos(services, tmp_path / "photos", count=6)
     view = window.photos
     with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
         window.show_view(2)
     assert blocker.args == [6] and view.grid.count() == 6
-    assert not view.grid.item(0).icon().isNull()
+    headers = [row.header for row in view.grid.rows if row.header]
+    assert headers == ["June 2024", "May 2024", "April 2024"]   # 1 June, then every 9 days back
+    qtbot.waitUntil(lambda: len(view.grid.cache) == 6, timeout=10_000)     # thumbnails came in lazily
+    assert sorted(view.place_chips) == ["Kyoto", "Lisbon", "Lyon"]
 
-    view.place.setText("Lisbon")
     with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
-        view.reload()
-    assert blocker.args == [2]
+        view.place_chips["Lisbon"].click()
+    assert blocker.args == [2] and view.place_chips["Lisbon"].isChecked() and not view.all_chip.isChecked()
 
     photo = services.store.photos.get(ids[1])
     assert photo is not None
     worker = view.show_photo(ids[1])
     with qtbot.waitSignal(worker.signals.finished, timeout=5000):
         pass
-    assert view.where.text() == photo.place.label()  # type: ignore[union-attr]
-    assert photo.taken_at.strftime("%d %B %Y") in view.when.text()  # type: ignore[union-attr]
+    assert view.detail.isVisibleTo(window)
+    assert view.where.text() == "Lisbon, Portugal"
+    assert photo.taken_at.strftime("%B %Y") in view.when.text()  # type: ignore[union-attr]
     assert view.who.text() == "Nobody recognized"
     assert view.preview.pixmap() is not None and not view.preview.pixmap().isNull()
+    with qtbot.waitSignal(view.ask_about, timeout=2000) as asked:
+        view.detail.ask_button.click()
+    assert asked.args == [photo.path]
+
+
+def test_photo_grid_loads_pages_as_it_scrolls(qtbot, window: MainWindow, services: Services, tmp_path: Path,
+                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from companion.ui import photos_view
+
+    monkeypatch.setattr(photos_view, "PAGE", 5)
+    sample_data.seed_photos(services, tmp_path / "photos", count=12)
+    view = window.photos
+    window.resize(900, 600)
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        window.show_view(2)
+    assert view.grid.count() == 5 and view.count_label.text() == "5+ photos"
+    qtbot.waitUntil(lambda: view._loader is None, timeout=5000)
+    for _ in range(3):
+        view.grid.verticalScrollBar().setValue(view.grid.verticalScrollBar().maximum())
+        qtbot.waitUntil(lambda: view._loader is None, timeout=5000)
+    assert view.grid.count() == 12 and view.count_label.text() == "12 photos"
 
 
 def test_photo_grid_loads_a_page_at_a_time_as_it_scrolls(qtbot, window: MainWindow, services: Services,
@@ -114,5 +146,5 @@ def test_photo_grid_loads_a_page_at_a_time_as_it_scrolls(qtbot, window: MainWind
         assert blocker.args == [shown] and view.grid.count() == shown
     assert view.load_more() is None                            # the last page was shown
     # Newest first across pages, each photo once.
-    paths = [view.grid.item(i).toolTip() for i in range(view.grid.count())]
+    paths = [photo.path for photo in view.grid.photos]
     assert paths == [str(tmp_path / f"missing-{i}.jpg") for i in range(10)]

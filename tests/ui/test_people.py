@@ -1,4 +1,4 @@
-"""People & things: concept cards (add, edit at once, forget with confirmation) and face groups."""
+"""People: the grid of faces, naming a group inline, merging, a person's page, and cards (add, edit, forget)."""
 
 from __future__ import annotations
 
@@ -6,81 +6,148 @@ from pathlib import Path
 
 import pytest
 
-from companion.app import concepts
+from companion.app import concepts, library
 from companion.app.services import Services
 from companion.ui.main_window import MainWindow
+from companion.ui.people_grid import FACE, KIND
+from companion.ui.qt import QtCore, QtWidgets
 
 import sample_data
 
 
+def tiles(window: MainWindow) -> list[tuple[str, str]]:
+    """(kind, name) of every tile in the grid, in order; unnamed groups have the name ""."""
+    model = window.people.grid.model_
+    return [(model.item(r).data(KIND), model.item(r).text()) for r in range(model.rowCount())
+            if model.item(r).data(KIND) != "header"]
+
+
 def names(window: MainWindow) -> list[str]:
-    view = window.people.concepts.list
-    return [view.item(i).text().split("\n")[0] for i in range(view.count())]
+    return [name for kind, name in tiles(window) if kind == "person"]
 
 
-def test_add_edit_and_forget_a_concept(qtbot, window: MainWindow, services: Services, say_yes: list[str]) -> None:
-    window.show_view(1)
-    concepts = window.people.concepts
-    with qtbot.waitSignal(concepts.changed, timeout=10_000):
-        concepts.save(None, "Anna", "person", "my sister", [])
-    qtbot.waitUntil(lambda: names(window) == ["Anna"], timeout=5000)
-    anna = services.store.concepts.by_name("Anna")
-    assert anna is not None and anna.info == "my sister"
-
-    # Edit: effective at once in the store and on the card.
-    concepts.select(anna.id)
-    with qtbot.waitSignal(concepts.changed, timeout=10_000):
-        concepts.save(anna.id, "Anna Maria", "person", "my older sister, lives in Lyon", [])
-    qtbot.waitUntil(lambda: names(window) == ["Anna Maria"], timeout=5000)
-    edited = services.store.concepts.get(anna.id)
-    assert edited is not None and edited.name == "Anna Maria" and "Lyon" in edited.info
-    assert "Lyon" in concepts.list.item(0).text()
-
-    # Forget: asks first, then removes it everywhere.
-    concepts.select(anna.id)
-    with qtbot.waitSignal(concepts.changed, timeout=10_000):
-        concepts.forget_selected()
-    assert say_yes and "Anna Maria" in say_yes[0]
-    qtbot.waitUntil(lambda: names(window) == [], timeout=5000)
-    assert services.store.concepts.get(anna.id) is None
+def show_people(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    with qtbot.waitSignal(window.people.loaded, timeout=10_000):
+        window.show_view(1)
 
 
-def test_forget_declined_keeps_the_concept(qtbot, window: MainWindow, services: Services,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from companion.ui.qt import QtWidgets
-
-    concepts.add_concept(services, "Rex", "pet", "a dog")
-    window.show_view(1)
-    qtbot.waitUntil(lambda: names(window) == ["Rex"], timeout=5000)
-    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
-                        lambda *a, **k: QtWidgets.QMessageBox.StandardButton.No)
-    window.people.concepts.list.setCurrentRow(0)
-    window.people.concepts.forget_selected()
-    qtbot.waitUntil(lambda: window.workers.running == 0, timeout=5000)
-    assert services.store.concepts.by_name("Rex") is not None
-    assert names(window) == ["Rex"]
-
-
-def test_face_group_shows_real_face_crops(qtbot, window: MainWindow, services: Services, tmp_path: Path) -> None:
+def test_name_a_face_group_inline_from_the_grid(qtbot, window: MainWindow, services: Services, tmp_path: Path) -> None:
+    """Click "Who is this?" under a face, type a name, press Enter: the group becomes that person."""
     cluster, face_ids = sample_data.seed_face_group(services, tmp_path / "photos")
-    window.show_view(1)
-    groups = window.people.groups
-    qtbot.waitUntil(lambda: groups.group_list.count() == 2, timeout=10_000)  # two people, two groups
-    assert groups.group_list.item(0).text() == f"{len(face_ids)} faces" == "3 faces"
-    qtbot.waitUntil(lambda: groups.faces.count() == len(face_ids), timeout=5000)
-    crops = [crop for _id, crop in groups.groups[0].faces]
-    assert all(not c.isNull() and max(c.width(), c.height()) == 96 for c in crops)
-    assert groups.selected_group().cluster_id == cluster  # type: ignore[union-attr]
-
-
-def test_name_a_face_group(qtbot, window: MainWindow, services: Services, tmp_path: Path) -> None:
-    cluster, face_ids = sample_data.seed_face_group(services, tmp_path / "photos")
-    window.show_view(1)
-    groups = window.people.groups
-    qtbot.waitUntil(lambda: groups.group_list.count() == 2, timeout=10_000)
-    with qtbot.waitSignal(groups.changed, timeout=10_000):
-        groups.name_group(cluster, "Eileen")
-    qtbot.waitUntil(lambda: groups.group_list.count() == 1 and "Eileen" in names(window), timeout=10_000)
+    show_people(qtbot, window)
+    grid = window.people.grid
+    assert [kind for kind, _ in tiles(window)] == ["group", "group"]  # "Who is this?" groups come first
+    index = grid.index_of("group", cluster)
+    # Real face crops arrive after the grid (initials until then).
+    qtbot.waitUntil(lambda: not index.data(FACE).isNull(), timeout=10_000)
+    name_area = grid.delegate.name_rect(grid.visualRect(index)).center()
+    qtbot.mouseClick(grid.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=name_area)
+    editor = grid.viewport().findChild(QtWidgets.QLineEdit)
+    assert editor is not None and editor.isVisible() and editor.placeholderText() == "Who is this?"
+    qtbot.keyClicks(editor, "Eileen")
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        qtbot.keyClick(editor, QtCore.Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Eileen" in names(window), timeout=10_000)
+    assert [kind for kind, _ in tiles(window)] == ["group", "person"]
     eileen = services.store.concepts.by_name("Eileen")
     assert eileen is not None
     assert {f.id for f in services.store.faces.of_concept(eileen.id)} == set(face_ids)
+    # The named person keeps their face on the grid.
+    qtbot.waitUntil(lambda: not grid.index_of("person", eileen.id).data(FACE).isNull(), timeout=10_000)
+
+
+def test_merge_two_groups_by_selecting_them(qtbot, window: MainWindow, services: Services, tmp_path: Path) -> None:
+    sample_data.seed_face_group(services, tmp_path / "photos")
+    show_people(qtbot, window)
+    grid = window.people.grid
+    for kind, ident in [(k, i) for k, i in grid.items()]:
+        grid.selectionModel().select(grid.index_of(kind, ident), QtCore.QItemSelectionModel.SelectionFlag.Select)
+    assert window.people.selection.isVisibleTo(window) and "2 selected" in window.people.selection_text.text()
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        window.people.merge_button.click()
+    qtbot.waitUntil(lambda: [kind for kind, _ in tiles(window)] == ["group"], timeout=10_000)
+    assert len(library.face_groups(services, named=False)) == 1 and library.face_groups(services, named=False)[0].size == 6
+
+
+def test_dropping_a_group_on_a_person_adds_its_faces(qtbot, window: MainWindow, services: Services,
+                                                     tmp_path: Path) -> None:
+    cluster, face_ids = sample_data.seed_face_group(services, tmp_path / "photos")
+    anna = concepts.add_concept(services, "Anna", "person", "my sister")
+    show_people(qtbot, window)
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        window.people.grid.merge_requested.emit([cluster], "person", anna.id)   # what a drop sends
+    assert {f.id for f in services.store.faces.of_concept(anna.id)} == set(face_ids)
+
+
+def test_person_page_shows_their_photos_memories_and_reminders(qtbot, window: MainWindow, services: Services,
+                                                               tmp_path: Path) -> None:
+    ids = sample_data.seed_photos(services, tmp_path / "photos", count=3)
+    sample_data.seed_concepts(services)
+    anna = services.store.concepts.by_name("Anna")
+    for photo_id in ids[:2]:
+        photo = services.store.photos.get(photo_id)
+        services.store.observations.add(anna.id, time=photo.taken_at, place=photo.place.label(), source="face",
+                                        kind="sighting", confidence=0.9, photo_id=photo_id)
+    sample_data.seed_memories(services)
+    services.store.triggers.add(anna.id, "return her tent")
+    show_people(qtbot, window)
+    page = window.people.person_page
+    grid = window.people.grid
+    qtbot.mouseClick(grid.viewport(), QtCore.Qt.MouseButton.LeftButton,
+                     pos=grid.visualRect(grid.index_of("person", anna.id)).center())
+    qtbot.waitUntil(lambda: window.people.pages.currentWidget() is page, timeout=10_000)
+    assert page.name.text() == "Anna" and "my sister" in page.about.text()
+    assert page.photos.count() == 2 and "last seen" in page.facts.text()
+    shown = [w.text() for w in page.findChildren(QtWidgets.QLabel) if w.isVisibleTo(page)]
+    assert "return her tent" in shown
+    assert any("Anna is my sister" in text for text in shown)
+    window.people.person_page.back_button.click()
+    assert window.people.pages.currentWidget() is window.people.grid_page
+
+
+def test_add_edit_and_forget_a_card(qtbot, window: MainWindow, services: Services, say_yes: list[str]) -> None:
+    show_people(qtbot, window)
+    people = window.people
+    with qtbot.waitSignal(people.loaded, timeout=10_000):
+        people.save(None, "Anna", "person", "my sister", [])
+    assert names(window) == ["Anna"]
+    anna = services.store.concepts.by_name("Anna")
+    assert anna is not None and anna.info == "my sister"
+
+    with qtbot.waitSignal(people.loaded, timeout=10_000):
+        people.save(anna.id, "Anna Maria", "person", "my older sister, lives in Lyon", [])
+    assert names(window) == ["Anna Maria"]
+    assert "Lyon" in services.store.concepts.get(anna.id).info  # type: ignore[union-attr]
+
+    people.open_person(anna.id)
+    qtbot.waitUntil(lambda: people.pages.currentWidget() is people.person_page, timeout=10_000)
+    with qtbot.waitSignal(people.loaded, timeout=10_000):
+        people.person_page.forget_button.click()
+    assert say_yes and "Anna Maria" in say_yes[0]
+    assert names(window) == [] and services.store.concepts.get(anna.id) is None
+    assert people.pages.currentWidget() is people.grid_page
+
+
+def test_forget_declined_keeps_the_card(qtbot, window: MainWindow, services: Services,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    rex = concepts.add_concept(services, "Rex", "pet", "a dog")
+    show_people(qtbot, window)
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: QtWidgets.QMessageBox.StandardButton.No)
+    window.people.open_person(rex.id)
+    qtbot.waitUntil(lambda: window.people.person_page.page is not None, timeout=10_000)
+    window.people.person_page.forget_button.click()
+    qtbot.waitUntil(lambda: window.workers.running == 0, timeout=5000)
+    assert services.store.concepts.by_name("Rex") is not None
+
+
+def test_group_page_splits_faces(qtbot, window: MainWindow, services: Services, tmp_path: Path) -> None:
+    cluster, face_ids = sample_data.seed_face_group(services, tmp_path / "photos")
+    show_people(qtbot, window)
+    window.people.open_group(cluster)
+    page = window.people.group_page
+    qtbot.waitUntil(lambda: page.faces.count() == len(face_ids), timeout=10_000)
+    page.faces.item(0).setSelected(True)
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        page.split_button.click()
+    assert len(library.face_groups(services, named=False)) == 3
+    qtbot.waitUntil(lambda: [kind for kind, _ in tiles(window)] == ["group"] * 3, timeout=10_000)

@@ -70,7 +70,7 @@ def test_first_run_onboarding_saves_folders_and_finishes(qtbot, services: Servic
     wizard.folders.add_folder(str(folder))
     wizard.next()
     wizard.next()
-    assert wizard.currentPage().title() == "Ready"
+    assert wizard.current_name() == "Ready"
     wizard.start_indexing.setChecked(False)
     with qtbot.waitSignal(wizard.completed, timeout=10_000) as blocker:
         wizard.button(QtWidgets.QWizard.WizardButton.FinishButton).click()
@@ -78,6 +78,10 @@ def test_first_run_onboarding_saves_folders_and_finishes(qtbot, services: Servic
     assert not wizard.isVisible()
     on_disk = saved(services)
     assert on_disk.onboarding_done and on_disk.watched_folders == [str(folder.resolve())]
+    # The flow ends in the chat, ready for a first question.
+    assert window.stack.currentWidget() is window.chat
+    qtbot.waitUntil(lambda: window.focusWidget() is window.chat.input, timeout=2000)
+    assert window.chat.empty.isVisibleTo(window) and not window.chat.setup_folder.isVisibleTo(window)
     window.workers.shutdown()
 
 

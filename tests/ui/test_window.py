@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from companion.app import concepts
 from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui
@@ -27,13 +28,16 @@ def test_keyboard_shortcuts(qtbot, window: MainWindow) -> None:
     assert keys["Ctrl+Return"] == "&Send"
     assert keys["Esc"] == "S&top"
     assert keys["Ctrl+,"] == "&Settings…"
-    assert [keys[f"Ctrl+{i}"] for i in range(1, 5)] == ["Chat", "People & things", "Photos", "Memories"]
+    assert [keys[f"Ctrl+{i}"] for i in range(1, 5)] == ["Chat", "People", "Photos", "Memories"]
+    assert keys["Ctrl+K"] == "&Search…" and keys["Ctrl+N"] == "&New chat"
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_3, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget() is window.photos
     qtbot.keyClick(window, QtCore.Qt.Key.Key_1, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.stack.currentWidget() is window.chat
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_K, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert window.header.search.hasFocus()
 
 
 def test_opening_a_photo_source_shows_its_detail(qtbot, window: MainWindow, services: Services,
@@ -41,7 +45,7 @@ def test_opening_a_photo_source_shows_its_detail(qtbot, window: MainWindow, serv
     ids = sample_data.seed_photos(services, tmp_path, count=2)
     window.chat.open_photo.emit(ids[1])  # what a clicked photo card sends
     assert window.stack.currentWidget() is window.photos
-    qtbot.waitUntil(lambda: window.photos.where.text() == "Lisbon, Lisbon, Portugal", timeout=5000)
+    qtbot.waitUntil(lambda: window.photos.where.text() == "Lisbon, Portugal", timeout=5000)
 
 
 def test_opening_a_memory_source_selects_it(qtbot, window: MainWindow, services: Services) -> None:
@@ -84,3 +88,29 @@ def test_main_starts_shows_the_window_and_shuts_down_cleanly(qtbot, companion_ho
     assert isinstance(services, Services)
     with pytest.raises(Exception, match="closed"):
         services.store.concepts.list()  # the store was closed at shutdown
+
+
+def test_every_control_has_an_accessible_name(qtbot, window: MainWindow) -> None:
+    """Screen readers can name every button and field (icon-only buttons included)."""
+    from companion.ui.qt import QtWidgets
+
+    for index in range(4):
+        window.show_view(index)
+        qtbot.wait(50)
+    controls = [w for w in window.findChildren(QtWidgets.QAbstractButton) + window.findChildren(QtWidgets.QLineEdit)
+                + window.findChildren(QtWidgets.QPlainTextEdit)
+                if not isinstance(w.parent(), QtWidgets.QLineEdit) and not w.objectName().startswith("qt_")]
+    nameless = [f"{type(w).__name__} {w.objectName()}" for w in controls
+                if not (w.accessibleName() or (isinstance(w, QtWidgets.QAbstractButton) and w.text()))]
+    assert nameless == []
+
+
+def test_navigation_shows_counts(qtbot, window: MainWindow, services: Services, tmp_path: Path) -> None:
+    sample_data.seed_photos(services, tmp_path, count=3)
+    sample_data.seed_memories(services)
+    concepts.add_concept(services, "Anna", "person")
+    with qtbot.waitSignal(window.counted, timeout=5000):
+        window.refresh_counts()
+    people, photos, memories = window.sidebar.buttons[1:]
+    assert (people.count_label.text(), photos.count_label.text(), memories.count_label.text()) == ("1", "3", "5")
+    assert photos.accessibleName() == "Photos, 3"
