@@ -73,6 +73,8 @@ def seed_anna(services: Services, folder: Path) -> list[int]:
 
 def ask_by_keyboard(qtbot, window: MainWindow, question: str) -> object:  # type: ignore[no-untyped-def]
     window.chat.input.setPlainText(question)
+    window.activateWindow()   # shortcuts reach the active window only (offscreen, a dead child can take that away)
+    qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     qtbot.keyClick(window.chat.input, QtCore.Qt.Key.Key_Return, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.chat.busy
     with qtbot.waitSignal(window.chat.answer_finished, timeout=120_000) as blocker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from companion.core.answer.check import check
 from companion.core.answer.pipeline import ChatSession, run
 from companion.core.answer.statements import Statement
-from tests.unit._personal import ScriptedModel, deps, say
+from tests.unit._personal import T0, ScriptedModel, deps, say
 
 HISTORY = ((0, "Yesterday I went hiking in Chamonix with Anna."),
            (2, "Anna called while I was baking bread in Lyon."),
