@@ -1,9 +1,10 @@
 """GUI responsiveness: cold start to a visible window, and the longest event-loop stall
-while the GUI works (a 200-photo index, a streamed answer, loading the 200-photo grid),
-and while scrolling and searching a large library.
+while the GUI works (a 200-photo index, the photo grid loading and scrolling, switching
+views, the header search, a streamed answer), and while scrolling and searching a large library.
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui.py [--photos 200] [--starts 3]
      QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui.py --library 100000 [--pages 25]
+Against another build in the same run: benchmarks/gui_compare.py (see benchmarks/README.md).
 
 ``--library N`` opens a cached N-photo profile from benchmarks/scale_profile.py (synthetic
 rows and vectors, no image files: tiles are blank, so the stall is the store's and the
@@ -157,6 +158,32 @@ def large_library(app: Any, size: int, pages: int) -> None:
         app.processEvents()
 
 
+def run_until(app: Any, done: Any, timeout_s: float = 120, tick_ms: int = 15) -> tuple[float, float, int]:
+    """Call ``done()`` every ``tick_ms`` from the event loop until it is true; (longest stall ms, seconds, 0)."""
+    from companion.ui.qt import QtCore
+    from companion.ui.stall import StallMeter
+
+    meter, finished = StallMeter(5), []
+    timer = QtCore.QTimer()
+    timer.timeout.connect(lambda: finished or (done() and finished.append(True)))
+    start = time.perf_counter()
+    meter.start()
+    timer.start(tick_ms)
+    while not finished and time.perf_counter() - start < timeout_s:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+    timer.stop()
+    return meter.stop(), time.perf_counter() - start, 0
+
+
+def idle(app: Any, window: Any, timeout_s: float = 120) -> None:
+    """Let every running job finish (the next measurement starts from a quiet window)."""
+    from companion.ui.qt import QtCore
+
+    start = time.perf_counter()
+    while window.workers.running and time.perf_counter() - start < timeout_s:
+        app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 20)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=200)
@@ -198,11 +225,43 @@ def main() -> int:
         if not services.store.photos.count():  # no indexer: record the files as indexing would
             for i, path in enumerate(sorted(folder.glob("*.jpg"))):
                 services.store.photos.upsert(sample_data.record(path, sample_data.T0, sample_data.PLACES[i % 3]))
+        idle(app, window)
         window.show_view(2)
-        window.workers.shutdown()
         stall, seconds, n = measure(app, window.photos.reload())
+        grid = getattr(window.photos, "grid", None)
+        if hasattr(grid, "thumbnails_loaded"):   # thumbnails load lazily: wait for the visible ones too
+            more, _s, _n = run_until(app, lambda: grid.loader is None and len(grid.cache) > 0)
+            stall = max(stall, more)
+            n = len(grid.cache) + 1
         print(f"photo grid, {n - 1} thumbnails from {args.photos} 1600x1200 files: longest stall "
               f"{stall:.1f} ms over {seconds:.1f} s")
+        if hasattr(grid, "verticalScrollBar"):
+            bar = grid.verticalScrollBar()
+            steps = iter(range(0, bar.maximum() + 1, max(1, grid.viewport().height() // 3)))
+
+            def scroll() -> bool:
+                value = next(steps, None)
+                if value is not None:
+                    bar.setValue(value)
+                return value is None and grid.loader is None
+            stall, seconds, _ = run_until(app, scroll)
+            print(f"scroll the photo grid to its end: longest stall {stall:.1f} ms over {seconds:.1f} s")
+        idle(app, window)
+        order = iter([1, 3, 0, 2, 1, 3, 0])
+
+        def switch() -> bool:
+            index = next(order, None)
+            if index is not None and not window.workers.running:
+                window.show_view(index)
+                return False
+            return index is None and not window.workers.running
+        stall, seconds, _ = run_until(app, switch)
+        print(f"switch views 7 times (each loads its data): longest stall {stall:.1f} ms over {seconds:.1f} s")
+        if hasattr(window, "search"):
+            window.header.search.setText("Lyon")
+            stall, seconds, _ = measure(app, window.search.search_now())
+            print(f"search everywhere (people, photos, memories): longest stall {stall:.1f} ms over {seconds:.1f} s")
+        idle(app, window)
 
         window.show_view(0)
         window.chat.attach_image(next(folder.glob("*.jpg")))

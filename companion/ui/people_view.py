@@ -91,26 +91,40 @@ class PeopleView(QtWidgets.QWidget):
         self.grid_stack.addWidget(self.grid)
         self.grid_stack.addWidget(self.empty)
         grid_layout.addWidget(self.grid_stack, 1)
-        self.person_page = PersonPage(workers)
-        self.person_page.back.connect(self.show_grid)
-        self.person_page.edit.connect(self.edit_person)
-        self.person_page.forget.connect(self.forget_person)
-        self.person_page.ask.connect(self.ask)
-        self.person_page.open_photo.connect(self.open_photo)
-        self.person_page.open_memory.connect(self.open_memory)
-        self.group_page = GroupPage()
-        self.group_page.back.connect(self.show_grid)
-        self.group_page.name.connect(lambda name: self.group_page.cluster_id is not None and self.name_group(
-            self.group_page.cluster_id, name))
-        self.group_page.split.connect(self.split_faces)
-        self.group_page.remove.connect(self.remove_faces)
         self.pages = QtWidgets.QStackedWidget()
-        for page in (grid_page, self.person_page, self.group_page):
-            self.pages.addWidget(page)
+        self.pages.addWidget(grid_page)
+        self._person_page: PersonPage | None = None   # built when first opened: a faster start
+        self._group_page: GroupPage | None = None
+        self._names: list[str] = []
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pages)
         self.grid_page = grid_page
+
+    @property
+    def person_page(self) -> PersonPage:
+        if self._person_page is None:
+            page = self._person_page = PersonPage(self.workers)
+            page.back.connect(self.show_grid)
+            page.edit.connect(self.edit_person)
+            page.forget.connect(self.forget_person)
+            page.ask.connect(self.ask)
+            page.open_photo.connect(self.open_photo)
+            page.open_memory.connect(self.open_memory)
+            self.pages.addWidget(page)
+        return self._person_page
+
+    @property
+    def group_page(self) -> GroupPage:
+        if self._group_page is None:
+            page = self._group_page = GroupPage()
+            page.back.connect(self.show_grid)
+            page.name.connect(lambda name: page.cluster_id is not None and self.name_group(page.cluster_id, name))
+            page.split.connect(self.split_faces)
+            page.remove.connect(self.remove_faces)
+            page.set_names(self._names)
+            self.pages.addWidget(page)
+        return self._group_page
 
     # ---- the grid -----------------------------------------------------------------------
 
@@ -124,8 +138,9 @@ class PeopleView(QtWidgets.QWidget):
         if isinstance(value, tuple) and len(value) == 2:
             people, names = value
             self.people = people
-            self.grid.delegate.names = names
-            self.group_page.set_names(names)
+            self.grid.delegate.names = self._names = names
+            if self._group_page is not None:
+                self._group_page.set_names(names)
             fill(self.grid, people.groups, people.cards, people.more_groups)
             self.grid_stack.setCurrentWidget(self.grid if people.groups or people.cards else self.empty)
             emit(self.loaded, len(people.groups) + len(people.cards))
@@ -273,9 +288,10 @@ class PeopleView(QtWidgets.QWidget):
     def _done(self, message: str, back: bool) -> None:
         emit(self.status, message)
         emit(self.changed)
-        if back or self.pages.currentWidget() is self.group_page:
+        current = self.pages.currentWidget()
+        if back or (current is not None and current is self._group_page):
             self.show_grid()
-        elif self.person_id is not None and self.pages.currentWidget() is self.person_page:
+        elif self.person_id is not None and current is not None and current is self._person_page:
             self.open_person(self.person_id)
         self.reload()
 

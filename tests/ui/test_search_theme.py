@@ -100,3 +100,14 @@ def test_system_theme_is_followed_live(qtbot, window: MainWindow) -> None:
     finally:
         hints.unsetColorScheme()
     qtbot.waitUntil(lambda: theme.current() is theme.LIGHT, timeout=2000)
+
+
+def test_every_icon_is_a_real_glyph_and_sharp_at_2x(qtbot) -> None:
+    """Each semantic icon maps to a Phosphor glyph; a 2x pixmap has real ink at full resolution."""
+    for name in icons.GLYPHS:
+        assert icons.glyph(name), name
+        pixmap = icons.pixmap(name, 20, "text", 2.0)
+        assert pixmap.size() == QtCore.QSize(40, 40) and pixmap.devicePixelRatio() == 2.0
+        image = pixmap.toImage()
+        inked = sum(1 for x in range(40) for y in range(40) if image.pixelColor(x, y).alpha() > 128)
+        assert inked > 12, name
