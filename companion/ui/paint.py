@@ -85,7 +85,7 @@ def faces_drawn(image: QtGui.QImage, photo_width: int, faces: Sequence[tuple[Box
     painter = QtGui.QPainter(out)
     painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
     font = theme.font("caption", bold=True)
-    font.setPixelSize(max(10, out.width() // 32))
+    font.setPixelSize(max(11, out.width() // 20))   # readable once the photo is shown ~300 px wide
     painter.setFont(font)
     metrics = QtGui.QFontMetrics(font)
     for box, name in faces:

@@ -70,11 +70,6 @@ class SearchPanel(QtWidgets.QFrame):
         self.worker: Worker | None = None
         self.results: Results | None = None
         self._first: tuple[str, int] | None = None
-        shadow = QtWidgets.QGraphicsDropShadowEffect(self)
-        shadow.setBlurRadius(28)
-        shadow.setOffset(0, 8)
-        shadow.setColor(QtGui.QColor(0, 0, 0, 60))
-        self.setGraphicsEffect(shadow)
         self.body = QtWidgets.QVBoxLayout(self)
         self.body.setContentsMargins(16, 14, 16, 14)
         self.body.setSpacing(8)

@@ -163,6 +163,8 @@ class EmptyState(QtWidgets.QWidget):
         for item in (self.title, self.text):
             item.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.text.setFixedWidth(460)
+        # A centred, wrapped label gets one line's height from its layout: give it what its words need.
+        self.text.setMinimumHeight(self.text.heightForWidth(460))
         self.buttons = QtWidgets.QHBoxLayout()
         self.buttons.setSpacing(theme.SPACE["s"])
         self.buttons.addStretch(1)
