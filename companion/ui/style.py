@@ -116,6 +116,12 @@ QTabWidget::pane { border: 1px solid $border; border-radius: 10px; background: $
 QTabBar::tab { background: transparent; padding: 8px 14px; color: $muted; border: none; }
 QTabBar::tab:selected { color: $accent_text; border-bottom: 2px solid $accent; }
 QCheckBox, QRadioButton { spacing: 8px; }
+QCheckBox::indicator, QRadioButton::indicator { width: 14px; height: 14px; background: $surface;
+  border: 2px solid $muted; }
+QRadioButton::indicator { border-radius: 9px; }
+QCheckBox::indicator { border-radius: 4px; }
+QCheckBox::indicator:checked, QRadioButton::indicator:checked { background: $accent; border-color: $accent; }
+QRadioButton::indicator:checked { border: 4px solid $surface; outline: none; }
 """)
 
 
