@@ -162,7 +162,8 @@ class SearchPanel(QtWidgets.QFrame):
         line = QtWidgets.QHBoxLayout(row)
         line.setContentsMargins(8, 4, 8, 4)
         line.addWidget(badge(memory.kind))
-        text = label(memory.content if len(memory.content) < 90 else memory.content[:87] + "…")
+        text = label(memory.content if len(memory.content) < 64 else memory.content[:62].rstrip() + "…")
+        text.setToolTip(memory.content)
         line.addWidget(text, 1)
         line.addWidget(label(date_place(memory.time, memory.place), "caption"))
         for child in row.findChildren(QtWidgets.QLabel):
@@ -194,12 +195,20 @@ class SearchPanel(QtWidgets.QFrame):
         width = min(max(anchor.width(), 520), parent.width() - 32)
         left = max(16, min(anchor.center().x() - width // 2, parent.width() - width - 16))
         self.setFixedWidth(width)
-        # The people chips wrap (a height-for-width layout): ask the layout, not sizeHint.
-        height = self.body.totalHeightForWidth(width) if self.body.hasHeightForWidth() else -1
-        self.setFixedHeight(min(max(height, self.body.totalSizeHint().height()), parent.height() - anchor.bottom() - 24))
         self.move(left, anchor.bottom() + 8)
+        self._fit_height()
         self.show()
         self.raise_()
+        QtCore.QTimer.singleShot(0, self._fit_height)   # new rows are measured once they are polished
+
+    def _fit_height(self) -> None:
+        """As tall as the results (the people chips wrap: ask the layout for the height at this width)."""
+        parent = self.parentWidget()
+        if parent is None:
+            return
+        self.body.activate()
+        height = max(self.body.totalHeightForWidth(self.width()), self.body.totalSizeHint().height())
+        self.setFixedHeight(max(40, min(height, parent.height() - self.y() - 16)))
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt override
         if watched is self.box and event.type() == QtCore.QEvent.Type.KeyPress:
