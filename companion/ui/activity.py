@@ -14,7 +14,7 @@ from typing import Any
 from companion.app import library
 from companion.core.library.indexing import IndexSummary
 from companion.core.types import Progress
-from companion.ui.qt import QObject, QtWidgets, Signal, emit
+from companion.ui.qt import QObject, QTimer, QtWidgets, Signal, emit
 from companion.ui.widgets import label
 from companion.ui.workers import Worker
 
@@ -56,7 +56,7 @@ class LibraryActivity:
     # ---- indexing ---------------------------------------------------------------------
 
     def _build_index_widgets(self) -> None:
-        self.index_label = label("", "caption", wrap=True)
+        self.index_label = label("", "caption")   # one line: a new count never re-lays out the sidebar
         self.index_bar = QtWidgets.QProgressBar()
         self.index_bar.setAccessibleName("Indexing progress")
         self.index_cancel = QtWidgets.QPushButton("Stop indexing")
@@ -97,10 +97,23 @@ class LibraryActivity:
         self.index_label.setText(text)
 
     def _hide_index_widgets(self) -> None:
+        self._latest_progress = None
         for widget in (self.index_label, self.index_bar, self.index_cancel):
             widget.hide()
 
     def _on_index_progress(self, progress: Progress) -> None:
+        # Progress can come hundreds of times a second; the sidebar shows the latest every 150 ms,
+        # so the window thread spends its time (and its turns at the GIL) painting, not relabelling.
+        self._latest_progress = progress
+        if not getattr(self, "_progress_pending", False):
+            self._progress_pending = True
+            QTimer.singleShot(0 if self.index_label.isHidden() else 150, self._show_progress)
+
+    def _show_progress(self) -> None:
+        self._progress_pending = False
+        progress = getattr(self, "_latest_progress", None)
+        if progress is None:
+            return
         if self.index_label.isHidden():
             self._show_index_widgets("")
         if progress.total:
