@@ -56,7 +56,9 @@ class ChatView(QtWidgets.QWidget):
         self.current: MessageView | None = None
         self.question_view: MessageView | None = None
         self.messages: list[MessageView] = []
-        self.session: Any = None
+        # [the chat's session, once made]: made by the first answer's worker (opening it may load the
+        # model, seconds of work that must not run on the window's thread); a new chat is a new list.
+        self.session: list[Any] = [None]
         self._last: tuple[str, Path | None] | None = None
         self._last_answer: Any = None
         self.counts: browse.Counts | None = None
@@ -175,7 +177,7 @@ class ChatView(QtWidgets.QWidget):
         self.input.setFocus()
 
     def _end_session(self) -> None:
-        self.session = None
+        self.session = [None]
 
     def send(self) -> None:
         question = self.input.toPlainText().strip()
@@ -192,8 +194,6 @@ class ChatView(QtWidgets.QWidget):
 
     def _ask(self, question: str, image: Path | None) -> None:
         self._last, self._last_answer = (question, image), None
-        if self.session is None:
-            self.session = chat.chat_session(self.services, temporary=self.temporary.isChecked())
         self.empty.hide()
         self.question_view = self._add(MessageView("user", question, image))
         self.current = self._add(MessageView("assistant"))
@@ -202,8 +202,9 @@ class ChatView(QtWidgets.QWidget):
             m.body.text()))
         self.current.retry_requested.connect(self.retry)
         self.current.person_clicked.connect(lambda cid: emit(self.open_person, cid))
-        session = self.session
-        self.worker = self.workers.start(lambda cancel: self._job(session, question, image, cancel), "answer")
+        session, temporary = self.session, self.temporary.isChecked()
+        self.worker = self.workers.start(lambda cancel: self._job(session, temporary, question, image, cancel),
+                                         "answer")
         self.worker.signals.item.connect(self._on_event)
         self.worker.signals.finished.connect(self._on_finished)
         self.worker.signals.failed.connect(self._on_failed)
@@ -211,10 +212,12 @@ class ChatView(QtWidgets.QWidget):
         self.stop_button.show()
         emit(self.status, "Thinking…")
 
-    def _job(self, session: Any, question: str, image: Path | None, cancel: Any) -> Any:
-        # Runs on a worker: stream events, then make the pictures off the GUI thread.
+    def _job(self, session: list[Any], temporary: bool, question: str, image: Path | None, cancel: Any) -> Any:
+        # Runs on a worker: open the chat's session if needed, stream events, then make the pictures.
+        if session[0] is None:
+            session[0] = chat.chat_session(self.services, temporary=temporary)
         without_box: dict[int, Any] = {}
-        for event in session.send(question, str(image) if image else None, cancel=cancel):
+        for event in session[0].send(question, str(image) if image else None, cancel=cancel):
             yield event
             if event.kind == "recognized":
                 without_box = {r.concept_id: r for r in event.recognized if r.box is None}

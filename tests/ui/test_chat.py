@@ -283,3 +283,22 @@ def test_markdown_typing_dots_copy_and_new_chat(qtbot, window: MainWindow) -> No
     qtbot.waitUntil(window.isActiveWindow, timeout=2000)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_N, QtCore.Qt.KeyboardModifier.ControlModifier)
     assert window.chat.messages == [] and window.chat.empty.isVisibleTo(window)
+
+
+def test_the_chat_session_is_opened_off_the_window_thread(qtbot, window: MainWindow, services: Services,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a session may load the chat model (seconds): never on the window's thread."""
+    import threading
+
+    opened: list[str] = []
+    original = services.chat_session
+
+    def chat_session(**options):  # type: ignore[no-untyped-def]
+        opened.append(threading.current_thread().name)
+        return original(**options)
+
+    monkeypatch.setattr(services, "chat_session", chat_session)
+    window.chat.temporary.setChecked(True)
+    ask_by_keyboard(qtbot, window, "Where did I last see my keys?")
+    ask_by_keyboard(qtbot, window, "And my bike?")          # the same chat: the same session
+    assert len(opened) == 1 and opened[0] != threading.main_thread().name
