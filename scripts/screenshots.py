@@ -29,7 +29,7 @@ import sample_data  # noqa: E402  (tests/ui/sample_data.py)
 
 from companion.app import chat, library  # noqa: E402
 from companion.app.services import Services  # noqa: E402
-from companion.ui import theme  # noqa: E402
+from companion.ui import appearance  # noqa: E402
 from companion.ui.app import create_app  # noqa: E402
 from companion.ui.main_window import MainWindow  # noqa: E402
 from companion.ui.qt import QtCore, QtWidgets  # noqa: E402
@@ -150,7 +150,7 @@ def shoot(app: QtWidgets.QApplication, window: MainWindow, views: dict[str, Call
           out: Path) -> list[Path]:
     files = []
     for mode in THEMES:
-        theme.install(app, mode)
+        appearance.install(app, mode)
         for width, height in SIZES:
             window.resize(width, height)
             for name, show in views.items():

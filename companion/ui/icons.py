@@ -125,10 +125,6 @@ def use(target: Any, name: str, role: str = "text") -> Any:
     return target
 
 
-def retint() -> None:
-    """Kept for the theme's ``changed`` hook: glyphs read the colours when painted, nothing to redo."""
-
-
 def pixmap(name: str, size: int, role: str = "text", ratio: float = 1.0) -> QtGui.QPixmap:
     """A crisp pixmap of the icon for labels and painting (``ratio``: the device pixel ratio)."""
     engine = GlyphEngine(name, role)

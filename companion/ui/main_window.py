@@ -17,7 +17,7 @@ from typing import Any
 
 from companion.app import browse, chat
 from companion.core.library.indexing import IndexSummary
-from companion.ui import icons, images, theme
+from companion.ui import appearance, icons, images
 from companion.ui.activity import LibraryActivity, WatchBridge
 from companion.ui.chat_view import ChatView
 from companion.ui.memories_view import MemoriesView
@@ -64,7 +64,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         self.watch_bridge.status.connect(self.show_status)
         self.onboarding: Onboarding | None = None
         app = QtWidgets.QApplication.instance()
-        self.theme = theme.install(app, services.settings.appearance)  # type: ignore[arg-type]
+        self.theme = appearance.install(app, services.settings.appearance)  # type: ignore[arg-type]
         self.setWindowTitle("Companion")
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -115,7 +115,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         self._build_index_widgets()
         self.tray = self._make_tray()
         self._build_menus()
-        manager = theme.manager()
+        manager = appearance.manager()
         if manager is not None:
             manager.changed.connect(self._retheme)   # a method: disconnected when the window goes
         self.show_view(0)

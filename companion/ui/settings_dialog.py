@@ -14,7 +14,7 @@ from typing import Any
 
 from companion.app import library
 from companion.core.library.face_choice import SETTING_VALUES as FACE_DETECTORS
-from companion.ui import icons, theme
+from companion.ui import appearance, icons
 from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtCore, QtWidgets, Signal, emit
 from companion.ui.widgets import button, label
@@ -182,7 +182,7 @@ class SettingsDialog(QtWidgets.QDialog):
         return str(checked.property("mode")) if checked is not None else "system"
 
     def preview_appearance(self, mode: str) -> None:
-        manager = theme.manager()
+        manager = appearance.manager()
         if manager is not None:
             self.previewed = True
             manager.set_mode(mode)

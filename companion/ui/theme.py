@@ -1,17 +1,16 @@
-"""The design tokens (docs/design.md) and the one object that applies them: light, dark or the system's.
+"""The design tokens (docs/design.md): colours for light and dark, spacing, radii, the type scale.
 
 Widgets never hard-code colours or font sizes. They read :func:`current` (a
 :class:`Tokens`) when they paint, or set a ``role`` property that the style sheet
-(``companion.ui.style``) knows. :class:`Theme` applies a palette and that style
-sheet to the application, follows the system's colour scheme while the setting
-is "system", and emits ``changed`` so icons and painted views refresh.
+(``companion.ui.style``) knows. ``companion.ui.appearance`` applies the tokens
+(this module's palette and that style sheet) and sets what :func:`current` returns.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from companion.ui.qt import QObject, Qt, QtGui, QtWidgets, Signal, emit
+from companion.ui.qt import Qt, QtGui, QtWidgets
 
 MODES = ("system", "light", "dark")
 SPACE = {"xs": 4, "s": 8, "m": 12, "l": 16, "xl": 24, "xxl": 32}
@@ -80,8 +79,15 @@ _current: Tokens = LIGHT
 
 
 def current() -> Tokens:
-    """The tokens in force now (light until a :class:`Theme` applies something else)."""
+    """The tokens in force now (light until ``appearance.Theme`` applies something else)."""
     return _current
+
+
+def set_current(tokens: Tokens) -> bool:
+    """Make ``tokens`` the ones in force (``appearance.Theme`` calls it); True when they changed."""
+    global _current
+    changed, _current = tokens is not _current, tokens
+    return changed
 
 
 def font(role: str = "body", *, bold: bool | None = None) -> QtGui.QFont:
@@ -114,72 +120,3 @@ def system_is_dark() -> bool:
     """What the desktop asks for (Qt 6.5+); an unknown scheme counts as light."""
     hints = QtGui.QGuiApplication.styleHints()
     return hints is not None and hints.colorScheme() == Qt.ColorScheme.Dark
-
-
-class Theme(QObject):
-    """Applies light or dark to the application and keeps following the system when asked to.
-
-    Signals:
-        changed(object): the new :class:`Tokens`, after the palette and style sheet changed.
-    """
-
-    changed = Signal(object)
-
-    def __init__(self, app: QtWidgets.QApplication, mode: str = "system") -> None:
-        super().__init__(app)
-        self.app = app
-        self.mode = mode if mode in MODES else "system"
-        hints = QtGui.QGuiApplication.styleHints()
-        if hints is not None:
-            hints.colorSchemeChanged.connect(self._system_changed)
-        self.apply()
-
-    @property
-    def tokens(self) -> Tokens:
-        if self.mode == "system":
-            return DARK if system_is_dark() else LIGHT
-        return DARK if self.mode == "dark" else LIGHT
-
-    def set_mode(self, mode: str) -> None:
-        """``system``, ``light`` or ``dark``; anything else is refused with ValueError."""
-        if mode not in MODES:
-            raise ValueError(f"unknown appearance {mode!r}; use one of {', '.join(MODES)}")
-        self.mode = mode
-        self.apply()
-
-    def apply(self) -> None:
-        global _current
-        from companion.ui import style  # the sheet is built from the tokens
-
-        tokens = self.tokens
-        changed = tokens is not _current or not self.app.styleSheet()
-        _current = tokens
-        self.app.setPalette(palette(tokens))
-        self.app.setStyleSheet(style.sheet(tokens))
-        if changed:
-            emit(self.changed, tokens)
-
-    def _system_changed(self, _scheme: object) -> None:
-        if self.mode == "system":
-            self.apply()
-
-
-_theme: Theme | None = None
-
-
-def install(app: QtWidgets.QApplication, mode: str = "system") -> Theme:
-    """Create (once) and return the application's theme; later calls change its mode."""
-    global _theme
-    if _theme is None or _theme.app is not app:
-        from companion.ui import icons  # icons reads the tokens; imported here to avoid a cycle
-
-        _theme = Theme(app, mode)
-        _theme.changed.connect(lambda _tokens: icons.retint())
-    else:
-        _theme.set_mode(mode if mode in MODES else "system")
-    return _theme
-
-
-def manager() -> Theme | None:
-    """The installed theme, if any (widgets connect to its ``changed`` signal)."""
-    return _theme

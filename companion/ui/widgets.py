@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from companion.ui import icons, paint, theme
+from companion.ui import appearance, icons, paint, theme
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
 
 
@@ -179,7 +179,7 @@ class EmptyState(QtWidgets.QWidget):
         column.addLayout(self.buttons)
         column.addStretch(1)
         self.retint()
-        manager = theme.manager()
+        manager = appearance.manager()
         if manager is not None:
             manager.changed.connect(self.retint)   # a method: disconnected when this widget goes
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from companion import config
 from companion.app.services import Services
-from companion.ui import icons, theme
+from companion.ui import appearance, icons, theme
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
 
@@ -57,7 +57,7 @@ def test_search_with_no_match_says_what_to_try(qtbot, window: MainWindow) -> Non
 
 def test_theme_switch_restyles_everything_and_is_saved(qtbot, window: MainWindow, services: Services) -> None:
     app = QtWidgets.QApplication.instance()
-    manager = theme.manager()
+    manager = appearance.manager()
     assert manager is not None and manager.mode == "system"
     light_bg = app.palette().color(QtGui.QPalette.ColorRole.Window)
     icon_before = icons.icon("search", "text").pixmap(32).toImage()
@@ -87,7 +87,7 @@ def test_theme_switch_restyles_everything_and_is_saved(qtbot, window: MainWindow
 
 
 def test_system_theme_is_followed_live(qtbot, window: MainWindow) -> None:
-    manager = theme.manager()
+    manager = appearance.manager()
     hints = QtGui.QGuiApplication.styleHints()
     manager.set_mode("system")
     if not hasattr(hints, "setColorScheme"):
