@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.app import concepts, library
+from companion.app import chat, concepts, library
 from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
@@ -291,13 +291,13 @@ def test_the_chat_session_is_opened_off_the_window_thread(qtbot, window: MainWin
     import threading
 
     opened: list[str] = []
-    original = services.chat_session
+    original = chat.chat_session
 
-    def chat_session(**options):  # type: ignore[no-untyped-def]
+    def chat_session(services, **options):  # type: ignore[no-untyped-def]
         opened.append(threading.current_thread().name)
-        return original(**options)
+        return original(services, **options)
 
-    monkeypatch.setattr(services, "chat_session", chat_session)
+    monkeypatch.setattr(chat, "chat_session", chat_session)
     window.chat.temporary.setChecked(True)
     ask_by_keyboard(qtbot, window, "Where did I last see my keys?")
     ask_by_keyboard(qtbot, window, "And my bike?")          # the same chat: the same session
