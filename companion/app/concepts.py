@@ -1,4 +1,4 @@
-"""Concept cards: create one with its reference photos as keys, add a key, forget one everywhere."""
+"""Concept cards: create one with its reference photos as keys, add a key, edit, read, forget one everywhere."""
 
 from __future__ import annotations
 
@@ -40,3 +40,21 @@ def add_concept_key(services: Any, concept_id: int, image: Path, box: list[int] 
 def forget_concept(services: Any, ref: str | int) -> Any:
     concept = services.store.concepts.resolve(str(ref))
     return services.store.forget_concept(concept.id)
+
+
+def edit_concept(services: Any, concept_id: int, name: str, category: str, info: str) -> Concept:
+    """Change a card; the next answer uses it (nothing to retrain)."""
+    return services.store.concepts.edit(concept_id, name=name, category=category, info=info)
+
+
+def concept(services: Any, concept_id: int) -> Concept | None:
+    return services.store.concepts.get(concept_id)
+
+
+def known_names(services: Any, category: str | None = "person") -> list[str]:
+    return [c.name for c in services.store.concepts.list(category)]
+
+
+def reference_images(services: Any, concept_id: int) -> list[str]:
+    """The files of a card's reference photos."""
+    return [r.image_path for r in services.store.concepts.refs(concept_id) if r.image_path]

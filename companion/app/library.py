@@ -1,15 +1,17 @@
-"""The photo library: index, search, page through, face groups, watched folders and watching them, the face detector."""
+"""The photo library: index, search, page through, face groups, watched folders and watching them, the
+face detector, and what the window reads of it (counts, a photo's detail, the grid's filter chips)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from companion.core.errors import CompanionError
 from companion.core.store.photos import PhotoPage
-from companion.core.types import Concept
+from companion.core.types import Box, Concept, Photo
 
 
 class _EitherEvent:
@@ -177,3 +179,86 @@ def set_face_detector(services: Any, name: str) -> None:
     services.settings.face_detector = name
     services.save_settings()
     services.reset_backend("face_backend")
+
+
+def merge_into(services: Any, cluster_ids: list[int], target: int | Concept) -> str:
+    """Merge face groups into another group or into a named person; returns what happened, in words."""
+    if isinstance(target, Concept):
+        for cluster_id in cluster_ids:
+            name_face_group(services, cluster_id, target.id)
+        return f"Added {len(cluster_ids)} group{'s' if len(cluster_ids) != 1 else ''} to {target.name}"
+    for cluster_id in cluster_ids:
+        if cluster_id != target:
+            merge_face_groups(services, cluster_id, target)
+    return "Merged the groups"
+
+
+# ---- what the window reads --------------------------------------------------------------
+
+@dataclass
+class Counts:
+    """The numbers in the window's navigation."""
+
+    people: int
+    photos: int
+    memories: int
+    waiting: int          # face groups waiting for a name
+
+
+def counts(services: Any) -> Counts:
+    store = services.store
+    return Counts(people=len(store.concepts.list()), photos=store.photos.count(),
+                  memories=store.memories.count(), waiting=len(store.faces.clusters(named=False)))
+
+
+@dataclass(frozen=True)
+class PhotoQuery:
+    """The Photos grid's filters: a person (concept id) and/or a place name."""
+
+    concept_id: int | None = None
+    place: str = ""
+
+
+def photos_page(services: Any, query: PhotoQuery, offset: int, limit: int = 240) -> list[Photo]:
+    """One page of the grid, newest first."""
+    return services.store.photos.list(concept_id=query.concept_id, place=query.place or None,
+                                      limit=limit, offset=offset)
+
+
+def photo_filters(services: Any, sample: int = 2000, max_places: int = 8) -> tuple[list[Concept], list[str]]:
+    """Chips for the grid: people and pets, and the most frequent cities among recent photos."""
+    store = services.store
+    people = [c for c in store.concepts.list() if c.category in ("person", "pet")]
+    cities: dict[str, int] = {}
+    for photo in store.photos.list(limit=sample):
+        if photo.place and photo.place.city:
+            cities[photo.place.city] = cities.get(photo.place.city, 0) + 1
+    return people, [c for c, _n in sorted(cities.items(), key=lambda kv: -kv[1])[:max_places]]
+
+
+@dataclass
+class PhotoDetail:
+    photo: Photo
+    faces: list[tuple[Box, str | None]]    # each face and the name on it (None: nobody named yet)
+    people: list[str] = field(default_factory=list)
+
+
+def photo_detail(services: Any, photo_id: int) -> PhotoDetail | None:
+    """A photo with its faces (boxed, named where known) and everyone seen in it."""
+    store = services.store
+    photo = store.photos.get(photo_id)
+    if photo is None:
+        return None
+    faces, names = [], []
+    for face in store.faces.for_photo(photo_id):
+        concept = store.concepts.get(face.concept_id) if face.concept_id else None
+        faces.append((face.box, concept.name if concept else None))
+    for observation in store.observations.for_photo(photo_id):
+        concept = store.concepts.get(observation.concept_id)
+        if concept is not None and concept.name not in names:
+            names.append(concept.name)
+    return PhotoDetail(photo, faces, names)
+
+
+def photo(services: Any, photo_id: int) -> Photo | None:
+    return services.store.photos.get(photo_id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from companion.app import browse, chat
+from companion.app import chat, concepts, library, people
 from companion.ui import images, paint
 from companion.ui.chat_composer import ChatInput, Composer
 from companion.ui.chat_message import MessageView, SourceCard, field_of
@@ -61,7 +61,7 @@ class ChatView(QtWidgets.QWidget):
         self.session: list[Any] = [None]
         self._last: tuple[str, Path | None] | None = None
         self._last_answer: Any = None
-        self.counts: browse.Counts | None = None
+        self.counts: library.Counts | None = None
 
         self.scroll = QtWidgets.QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -127,7 +127,7 @@ class ChatView(QtWidgets.QWidget):
         self.clear_attachment_button.clicked.connect(self.clear_image)
         return composer
 
-    def set_library(self, counts: browse.Counts) -> None:
+    def set_library(self, counts: library.Counts) -> None:
         self.counts = counts
         self.refresh_empty_state()
 
@@ -225,14 +225,14 @@ class ChatView(QtWidgets.QWidget):
                 pictures = _Pictures()
                 for source in event.answer.sources:
                     if field_of(source, "type") == "photo":
-                        photo = browse.photo(self.services, int(field_of(source, "id")))
+                        photo = library.photo(self.services, int(field_of(source, "id")))
                         if photo is not None:
                             pictures.thumbs[photo.id] = paint.rounded(
                                 paint.cover(images.photo_thumbnail(photo, 320), 132), 8)
                 for concept_id in without_box:
-                    concept = browse.concept(self.services, concept_id)
+                    concept = concepts.concept(self.services, concept_id)
                     if concept is not None:
-                        pictures.faces[concept_id] = images.face_image(browse.face_of(self.services, concept), 64)
+                        pictures.faces[concept_id] = images.face_image(people.face_of(self.services, concept), 64)
                 yield pictures
 
     def stop(self) -> None:

@@ -73,7 +73,7 @@ def face_crop(photo: Photo, box: Box, max_side: int = 96, margin: float = 0.25) 
 
 
 def face_image(ref: Any, side: int = 96) -> QtGui.QImage:
-    """A square face crop for an avatar from a ``FaceRef`` (companion.app.browse); null when unreadable.
+    """A square face crop for an avatar from a ``FaceRef`` (companion.app.people); null when unreadable.
 
     Without a box (a reference photo of a pet or thing) the whole picture is used, centre-cropped.
     """

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from companion.app import browse, chat
+from companion.app import chat, library
 from companion.core.library.indexing import IndexSummary
 from companion.ui import appearance, icons, images
 from companion.ui.activity import LibraryActivity, WatchBridge
@@ -42,7 +42,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         indexing_finished(object): the index summary (None when cancelled or failed).
         watched(object): the ``IndexSummary`` of a watched-folder batch, after the window showed it.
         notified(str, str): a tray notification was shown (title, message); for tests and logs.
-        counted(object): the navigation counts were refreshed (``browse.Counts``).
+        counted(object): the navigation counts were refreshed (``app.library.Counts``).
     """
 
     indexing_finished = Signal(object)
@@ -197,11 +197,11 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         self.statusBar().showMessage(message, 8000)
 
     def refresh_counts(self) -> Worker:
-        worker = self.workers.start(lambda _c: browse.counts(self.services), "counts")
+        worker = self.workers.start(lambda _c: library.counts(self.services), "counts")
         worker.signals.finished.connect(self._show_counts)
         return worker
 
-    def _show_counts(self, counts: browse.Counts | None) -> None:
+    def _show_counts(self, counts: library.Counts | None) -> None:
         if counts is None:
             return
         for button, value in zip(self.sidebar.buttons[1:], (counts.people, counts.photos, counts.memories)):

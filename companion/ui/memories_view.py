@@ -2,14 +2,14 @@
 
 A day-grouped timeline of memory cards (kind badges in plain words), filter
 chips for the kinds, a search box, edit and forget; beside it the persona.
-Reads and writes run on workers through ``companion.app.browse``.
+Reads and writes run on workers through ``companion.app.memories``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from companion.app import browse
+from companion.app import memories
 from companion.core.types import MEMORY_KINDS, Memory
 from companion.ui import theme
 from companion.ui.memory_timeline import ITEM, Timeline, build_model
@@ -102,8 +102,8 @@ class MemoriesView(QtWidgets.QWidget):
         generation = self._generation
 
         def job(_c: Any) -> Any:
-            items, persona = browse.memories(self.services, kind, text)
-            return items, persona, browse.tone(persona)
+            items, persona = memories.memories(self.services, kind, text)
+            return items, persona, memories.tone(persona)
 
         worker = self.workers.start(job, "load memories")
         worker.signals.finished.connect(lambda result: generation == self._generation and self._show(result))
@@ -169,7 +169,7 @@ class MemoriesView(QtWidgets.QWidget):
             self.edit(memory.id, text.strip())
 
     def edit(self, memory_id: int, content: str) -> Worker:
-        return self._run(lambda _c: browse.edit_memory(self.services, memory_id, content), "Memory saved")
+        return self._run(lambda _c: memories.edit_memory(self.services, memory_id, content), "Memory saved")
 
     def delete_selected(self) -> None:
         memory = self.selected()
@@ -180,10 +180,10 @@ class MemoriesView(QtWidgets.QWidget):
             self.delete(memory.id)
 
     def delete(self, memory_id: int) -> Worker:
-        return self._run(lambda _c: browse.forget_memory(self.services, memory_id), "Memory forgotten")
+        return self._run(lambda _c: memories.forget_memory(self.services, memory_id), "Memory forgotten")
 
     def reset_persona(self) -> Worker:
-        return self._run(lambda _c: browse.reset_persona(self.services), "Persona reset to neutral")
+        return self._run(lambda _c: memories.reset_persona(self.services), "Persona reset to neutral")
 
     def _run(self, job: Any, done_message: str) -> Worker:
         worker = self.workers.start(job, "memories")

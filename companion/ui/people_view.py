@@ -1,6 +1,6 @@
 """People: a grid of faces ("Who is this?" groups first), a page per person, and a page per face group.
 
-Everything is read with ``companion.app.browse`` on workers: first the grid
+Everything is read with ``companion.app.people`` on workers: first the grid
 (initials), then each face crop as it is cut. Naming, merging, splitting,
 removing faces and editing or forgetting cards run through ``app.library`` and
 ``app.concepts`` on workers, then the grid reloads.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from companion.app import browse, concepts, library
+from companion.app import concepts, library, people
 from companion.ui import images
 from companion.ui.concepts_view import ConceptDialog
 from companion.ui.people_grid import FACE, PeopleGrid, fill
@@ -25,12 +25,12 @@ AVATAR_PX = 216   # crops at twice the tile size: sharp on high-DPI screens
 
 def load_people(services: Any) -> Any:
     """Worker job: the grid first, then ("group" | "person", id, face image) for each tile."""
-    people = browse.people(services)
-    yield people, browse.known_names(services, None)
-    for group in people.groups:
+    everyone = people.people(services)
+    yield everyone, concepts.known_names(services, None)
+    for group in everyone.groups:
         if group.faces:
             yield "group", group.cluster_id, images.face_image(group.faces[0][1], AVATAR_PX)
-    for card in people.cards:
+    for card in everyone.cards:
         if card.face is not None:
             yield "person", card.concept.id, images.face_image(card.face, AVATAR_PX)
 
@@ -57,7 +57,7 @@ class PeopleView(QtWidgets.QWidget):
         super().__init__(parent)
         self.services, self.workers = services, workers
         self.waiting = 0
-        self.people: browse.People | None = None
+        self.people: people.People | None = None
         self.person_id: int | None = None
         self.grid = PeopleGrid()
         self.grid.named.connect(self.name_group)
@@ -136,14 +136,14 @@ class PeopleView(QtWidgets.QWidget):
 
     def _on_item(self, value: Any) -> None:
         if isinstance(value, tuple) and len(value) == 2:
-            people, names = value
-            self.people = people
+            everyone, names = value
+            self.people = everyone
             self.grid.delegate.names = self._names = names
             if self._group_page is not None:
                 self._group_page.set_names(names)
-            fill(self.grid, people.groups, people.cards, people.more_groups)
-            self.grid_stack.setCurrentWidget(self.grid if people.groups or people.cards else self.empty)
-            emit(self.loaded, len(people.groups) + len(people.cards))
+            fill(self.grid, everyone.groups, everyone.cards, everyone.more_groups)
+            self.grid_stack.setCurrentWidget(self.grid if everyone.groups or everyone.cards else self.empty)
+            emit(self.loaded, len(everyone.groups) + len(everyone.cards))
             return
         kind, ident, image = value
         item = self.grid.items().get((kind, ident))
@@ -169,22 +169,22 @@ class PeopleView(QtWidgets.QWidget):
 
     def merge(self, cluster_ids: list[int], kind: str, ident: int) -> Worker | None:
         if kind == "person":
-            concept = browse.concept(self.services, ident)
+            concept = concepts.concept(self.services, ident)
             if concept is None:
                 return None
-            return self._run(lambda: browse.merge_into(self.services, cluster_ids, concept), f"Added to {concept.name}")
-        return self._run(lambda: browse.merge_into(self.services, cluster_ids, ident), "Merged")
+            return self._run(lambda: library.merge_into(self.services, cluster_ids, concept), f"Added to {concept.name}")
+        return self._run(lambda: library.merge_into(self.services, cluster_ids, ident), "Merged")
 
     def merge_selected(self) -> Worker | None:
         chosen = self.grid.selected()
         groups = [i for k, i in chosen if k == "group"]
-        people = [i for k, i in chosen if k == "person"]
-        if len(people) > 1:
+        persons = [i for k, i in chosen if k == "person"]
+        if len(persons) > 1:
             QtWidgets.QMessageBox.information(self, "Merge", "Two people who already have names can't be merged "
                                               "here. Forget one of them first.")
             return None
-        if people:
-            return self.merge(groups, "person", people[0])
+        if persons:
+            return self.merge(groups, "person", persons[0])
         if len(groups) < 2:
             return None
         sizes = {g.cluster_id: g.size for g in (self.people.groups if self.people else [])}
@@ -193,7 +193,7 @@ class PeopleView(QtWidgets.QWidget):
 
     def open_group(self, cluster_id: int) -> Worker:
         def job(_c: Any) -> Any:
-            return [(face_id, images.face_image(ref, 224)) for face_id, ref in browse.group_faces(self.services,
+            return [(face_id, images.face_image(ref, 224)) for face_id, ref in people.group_faces(self.services,
                                                                                                   cluster_id)]
 
         worker = self.workers.start(job, "face group")
@@ -220,7 +220,7 @@ class PeopleView(QtWidgets.QWidget):
         self.person_id = concept_id
 
         def job(_c: Any) -> Any:
-            page = browse.person_page(self.services, concept_id)
+            page = people.person_page(self.services, concept_id)
             return (page, images.face_image(page.card.face, 176)) if page is not None else None
 
         worker = self.workers.start(job, "person")
@@ -248,7 +248,7 @@ class PeopleView(QtWidgets.QWidget):
         if page is None:
             return
         concept = page.card.concept
-        dialog = ConceptDialog(concept, browse.reference_images(self.services, concept.id), self)
+        dialog = ConceptDialog(concept, concepts.reference_images(self.services, concept.id), self)
         if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted:
             self.save(concept.id, *dialog.values())
 
@@ -257,7 +257,7 @@ class PeopleView(QtWidgets.QWidget):
         def job() -> Any:
             if concept_id is None:
                 return concepts.add_concept(self.services, name, category, info, [Path(p) for p in new_images])
-            concept = browse.edit_concept(self.services, concept_id, name, category, info)
+            concept = concepts.edit_concept(self.services, concept_id, name, category, info)
             for path in new_images:
                 concepts.add_concept_key(self.services, concept_id, Path(path))
             return concept

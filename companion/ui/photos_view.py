@@ -1,6 +1,6 @@
 """Photos: the library as a month-grouped grid, filtered with chips, with a detail pane showing who is where.
 
-Pages of photos come from ``browse.photos_page`` on a worker as the user
+Pages of photos come from ``app.library.photos_page`` on a worker as the user
 scrolls; thumbnails load lazily in the grid. Selecting a photo opens the
 detail pane: the photo with face boxes and names, when, where, who, and
 "Ask about this photo".
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from companion.app import browse
+from companion.app import library
 from companion.ui import images, paint
 from companion.ui.photo_grid import PhotoGrid
 from companion.ui.qt import Qt, QtGui, QtWidgets, Signal, emit
@@ -57,7 +57,7 @@ class DetailPane(QtWidgets.QFrame):
         column.addStretch(1)
         column.addWidget(self.file)
 
-    def show_detail(self, detail: browse.PhotoDetail, image: QtGui.QImage) -> None:
+    def show_detail(self, detail: library.PhotoDetail, image: QtGui.QImage) -> None:
         photo = detail.photo
         drawn = paint.faces_drawn(image, photo.width, detail.faces)
         ratio = self.devicePixelRatioF() or 1.0
@@ -94,7 +94,7 @@ class PhotosView(QtWidgets.QWidget):
     def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services, self.workers = services, workers
-        self.query = browse.PhotoQuery()
+        self.query = library.PhotoQuery()
         self._loader: Worker | None = None
         self._more = False
         self._generation = 0
@@ -134,24 +134,24 @@ class PhotosView(QtWidgets.QWidget):
         self.place_chips: dict[str, QtWidgets.QPushButton] = {}
         self.all_chip = chip("All photos", "photos")
         self.all_chip.setChecked(True)
-        self.all_chip.clicked.connect(lambda: self.set_filter(browse.PhotoQuery()))
+        self.all_chip.clicked.connect(lambda: self.set_filter(library.PhotoQuery()))
         self.chips.addWidget(self.all_chip)
 
     # ---- filters ----------------------------------------------------------------------
 
-    def set_filter(self, query: browse.PhotoQuery) -> Worker:
+    def set_filter(self, query: library.PhotoQuery) -> Worker:
         self.query = query
         self._check_chips()
         return self.reload()
 
     def set_place(self, place: str) -> Worker:
-        return self.set_filter(browse.PhotoQuery(self.query.concept_id, place))
+        return self.set_filter(library.PhotoQuery(self.query.concept_id, place))
 
     def set_person(self, concept_id: int | None) -> Worker:
-        return self.set_filter(browse.PhotoQuery(concept_id, self.query.place))
+        return self.set_filter(library.PhotoQuery(concept_id, self.query.place))
 
     def _check_chips(self) -> None:
-        self.all_chip.setChecked(self.query == browse.PhotoQuery())
+        self.all_chip.setChecked(self.query == library.PhotoQuery())
         for concept_id, person in self.person_chips.items():
             person.setChecked(self.query.concept_id == concept_id)
         for place, chip_button in self.place_chips.items():
@@ -185,8 +185,8 @@ class PhotosView(QtWidgets.QWidget):
         self.grid.set_photos([])
 
         def job(_cancel: Any) -> Any:
-            yield ("filters", browse.photo_filters(self.services))
-            return browse.photos_page(self.services, query, 0, PAGE)
+            yield ("filters", library.photo_filters(self.services))
+            return library.photos_page(self.services, query, 0, PAGE)
 
         self._loader = worker = self.workers.start(job, "load photos")
         worker.signals.item.connect(lambda v: generation == self._generation and self._show_filters(*v[1]))
@@ -200,7 +200,7 @@ class PhotosView(QtWidgets.QWidget):
         self._loader = None
         self.grid.set_photos(page)
         self._more = len(page) == PAGE
-        self.pages.setCurrentWidget(self.grid if page or self.query != browse.PhotoQuery() else self.empty)
+        self.pages.setCurrentWidget(self.grid if page or self.query != library.PhotoQuery() else self.empty)
         self.grid.empty_text = "No photos match these filters."
         self._count()
         if self.detail_photo_id is not None:
@@ -212,7 +212,7 @@ class PhotosView(QtWidgets.QWidget):
             return None
         generation, query, offset = self._generation, self.query, self.grid.count()
         self._loader = worker = self.workers.start(
-            lambda _c: browse.photos_page(self.services, query, offset, PAGE), "more photos")
+            lambda _c: library.photos_page(self.services, query, offset, PAGE), "more photos")
         worker.signals.finished.connect(lambda page: self._next_page(page, generation))
         worker.signals.failed.connect(self.status)
         return worker
@@ -236,7 +236,7 @@ class PhotosView(QtWidgets.QWidget):
         self.detail_photo_id = photo_id
 
         def job(_c: Any) -> Any:
-            detail = browse.photo_detail(self.services, photo_id)
+            detail = library.photo_detail(self.services, photo_id)
             return (detail, images.load_image(detail.photo.path, 800)) if detail is not None else None
 
         worker = self.workers.start(job, "photo detail")
@@ -244,7 +244,7 @@ class PhotosView(QtWidgets.QWidget):
         worker.signals.failed.connect(self.status)
         return worker
 
-    def _show_detail(self, result: tuple[browse.PhotoDetail, QtGui.QImage] | None) -> None:
+    def _show_detail(self, result: tuple[library.PhotoDetail, QtGui.QImage] | None) -> None:
         if result is None or result[0].photo.id != self.detail_photo_id:
             return
         detail, image = result

@@ -1,6 +1,6 @@
 """Search everything from the header: people, photos (CLIP text search) and memories in one panel.
 
-Typing waits a moment, then one worker runs ``browse.search`` and cuts the face
+Typing waits a moment, then one worker runs ``app.search.search`` and cuts the face
 crops and thumbnails; the panel shows the three groups. Enter opens the first
 result, Esc closes the panel, Ctrl+K / Cmd+K focuses the box.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from companion.app import browse
+from companion.app import search
 from companion.ui import images, paint
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
 from companion.ui.widgets import AvatarChip, FlowLayout, badge, date_place, label
@@ -21,14 +21,14 @@ from companion.ui.workers import Worker, WorkerPool
 class Results:
     """A search with its pictures, made on the worker."""
 
-    found: browse.Found
+    found: search.Found
     faces: dict[int, QtGui.QImage] = field(default_factory=dict)     # concept id -> face
     thumbs: dict[int, QtGui.QImage] = field(default_factory=dict)    # photo id -> square thumbnail
 
 
 def run_search(services: Any, text: str) -> Results:
     """Worker job: the search and its pictures."""
-    found = browse.search(services, text)
+    found = search.search(services, text)
     results = Results(found)
     for card in found.people:
         results.faces[card.concept.id] = images.face_image(card.face, 64)
@@ -54,7 +54,7 @@ class SearchPanel(QtWidgets.QFrame):
 
     Signals:
         open_person(int), open_photo(int), open_memory(int): a result was chosen.
-        searched(object): results arrived (the ``browse.Found``); for tests.
+        searched(object): results arrived (the ``app.search.Found``); for tests.
     """
 
     open_person = Signal(int)
@@ -141,7 +141,7 @@ class SearchPanel(QtWidgets.QFrame):
             strip.setSpacing(6)
             for photo in found.photos[:6]:
                 tile = _Tile(results.thumbs.get(photo.id, QtGui.QImage()),
-                             date_place(photo.taken_at, browse.place_text(photo)) or "Photo")
+                             date_place(photo.taken_at, photo.place.label() if photo.place else "") or "Photo")
                 tile.clicked.connect(lambda _=False, pid=photo.id: self._chose("photo", pid))
                 strip.addWidget(tile)
             strip.addStretch(1)

@@ -1,0 +1,49 @@
+"""Search everywhere, for the window's header: people, photos and memories for the same words at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from companion.app import library
+from companion.app.people import PersonCard, card
+from companion.core.types import Memory, Photo
+
+
+@dataclass
+class Found:
+    """One search: people, photos and memories at once."""
+
+    query: str
+    people: list[PersonCard]
+    photos: list[Photo]
+    memories: list[Memory]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.people or self.photos or self.memories)
+
+
+def search(services: Any, text: str, per_kind: int = 8) -> Found:
+    """People whose name or card matches, photos (of them, at a matching place, then CLIP's nearest)
+    and memories (full text)."""
+    query = " ".join(text.split())
+    if not query:
+        return Found(query, [], [], [])
+    store = services.store
+    needle = query.casefold()
+    matched = [c for c in store.concepts.list() if needle in c.name.casefold() or needle in c.info.casefold()]
+    matched.sort(key=lambda c: (not c.name.casefold().startswith(needle), c.name.casefold()))
+    cards = [card(services, c) for c in matched[:per_kind]]
+    photos: dict[int, Photo] = {}
+    for person in cards[:3]:
+        for p in store.photos.list(concept_id=person.concept.id, limit=per_kind):
+            photos.setdefault(p.id, p)
+    for p in store.photos.list(place=query, limit=per_kind):
+        photos.setdefault(p.id, p)
+    if len(photos) < per_kind and services.optional("image_embedder") is not None:
+        for photo, _distance in library.search_photos(services, query, per_kind):
+            photos.setdefault(photo.id, photo)
+    memories = [m for m in (store.memories.get(i) for i, _rank in store.memories.search_text(query, per_kind))
+                if m is not None]
+    return Found(query, cards, list(photos.values())[:per_kind * 2], memories)
