@@ -211,26 +211,12 @@ def counts(services: Any) -> Counts:
                   memories=store.memories.count(), waiting=len(store.faces.clusters(named=False)))
 
 
-@dataclass(frozen=True)
-class PhotoQuery:
-    """The Photos grid's filters: a person (concept id) and/or a place name."""
-
-    concept_id: int | None = None
-    place: str = ""
-
-
-def photos_page(services: Any, query: PhotoQuery, offset: int, limit: int = 240) -> list[Photo]:
-    """One page of the grid, newest first."""
-    return services.store.photos.list(concept_id=query.concept_id, place=query.place or None,
-                                      limit=limit, offset=offset)
-
-
 def photo_filters(services: Any, sample: int = 2000, max_places: int = 8) -> tuple[list[Concept], list[str]]:
-    """Chips for the grid: people and pets, and the most frequent cities among recent photos."""
+    """Chips for the grid: people and pets, and the most frequent cities among the newest ``sample`` photos."""
     store = services.store
     people = [c for c in store.concepts.list() if c.category in ("person", "pet")]
     cities: dict[str, int] = {}
-    for photo in store.photos.list(limit=sample):
+    for photo in photo_page(services, limit=sample).photos:
         if photo.place and photo.place.city:
             cities[photo.place.city] = cities.get(photo.place.city, 0) + 1
     return people, [c for c, _n in sorted(cities.items(), key=lambda kv: -kv[1])[:max_places]]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from companion.app import library
 from companion.core.types import Box, Concept, Memory, Photo, Trigger
 
 
@@ -95,7 +96,7 @@ def person_page(services: Any, concept_id: int, max_photos: int = 400) -> Person
     if concept is None:
         return None
     return PersonPage(card(services, concept),
-                      store.photos.list(concept_id=concept_id, limit=max_photos),
+                      library.photo_page(services, person=concept_id, limit=max_photos).photos,
                       store.memories.list(concept_id=concept_id, limit=200),
                       store.triggers.for_concepts([concept_id], active_only=False),
                       len(store.faces.of_concept(concept_id)))

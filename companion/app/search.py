@@ -18,6 +18,7 @@ class Found:
     people: list[PersonCard]
     photos: list[Photo]
     memories: list[Memory]
+    described: bool = False     # CLIP matched photos to the words: the Photos grid can page through them all
 
     @property
     def empty(self) -> bool:
@@ -26,7 +27,7 @@ class Found:
 
 def search(services: Any, text: str, per_kind: int = 8) -> Found:
     """People whose name or card matches, photos (of them, at a matching place, then CLIP's nearest)
-    and memories (full text)."""
+    and memories (full text). Each photo list is the first page of ``library.photo_page``."""
     query = " ".join(text.split())
     if not query:
         return Found(query, [], [], [])
@@ -37,13 +38,14 @@ def search(services: Any, text: str, per_kind: int = 8) -> Found:
     cards = [card(services, c) for c in matched[:per_kind]]
     photos: dict[int, Photo] = {}
     for person in cards[:3]:
-        for p in store.photos.list(concept_id=person.concept.id, limit=per_kind):
+        for p in library.photo_page(services, person=person.concept.id, limit=per_kind).photos:
             photos.setdefault(p.id, p)
-    for p in store.photos.list(place=query, limit=per_kind):
+    for p in library.photo_page(services, place=query, limit=per_kind).photos:
         photos.setdefault(p.id, p)
-    if len(photos) < per_kind and services.optional("image_embedder") is not None:
-        for photo, _distance in library.search_photos(services, query, per_kind):
-            photos.setdefault(photo.id, photo)
+    described = len(photos) < per_kind and services.optional("image_embedder") is not None
+    if described:
+        for p in library.photo_page(services, text=query, limit=per_kind).photos:
+            photos.setdefault(p.id, p)
     memories = [m for m in (store.memories.get(i) for i, _rank in store.memories.search_text(query, per_kind))
                 if m is not None]
-    return Found(query, cards, list(photos.values())[:per_kind * 2], memories)
+    return Found(query, cards, list(photos.values())[:per_kind * 2], memories, described)

@@ -88,6 +88,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         self.search.open_person.connect(self.open_person)
         self.search.open_photo.connect(self.open_photo)
         self.search.open_memory.connect(self.open_memory)
+        self.search.open_photos_like.connect(self.open_photos_like)
         right = QtWidgets.QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(0)
@@ -261,6 +262,11 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
     def open_photo(self, photo_id: int) -> None:
         self.show_view(2)
         self.photos.show_photo(photo_id)
+
+    def open_photos_like(self, text: str) -> None:
+        """The Photos grid with the photos that best match ``text`` (its chip clears it)."""
+        self.photos.set_text(text, load=False)
+        self.show_view(2)
 
     def open_memory(self, memory_id: int) -> None:
         self.show_view(3)

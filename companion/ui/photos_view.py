@@ -1,13 +1,16 @@
 """Photos: the library as a month-grouped grid, filtered with chips, with a detail pane showing who is where.
 
-Pages of photos come from ``app.library.photos_page`` on a worker as the user
-scrolls; thumbnails load lazily in the grid. Selecting a photo opens the
-detail pane: the photo with face boxes and names, when, where, who, and
-"Ask about this photo".
+Pages come from ``app.library.photo_page`` on a worker, one more each time the
+user scrolls near the end (keyset pages when listing, ranked pages when the
+grid shows the photos that match some words, from the header's search), so a
+100k-photo library never loads whole; thumbnails load lazily in the grid.
+Selecting a photo opens the detail pane: the photo with face boxes and names,
+when, where, who, and "Ask about this photo".
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from companion.app import library
@@ -18,6 +21,21 @@ from companion.ui.widgets import EmptyState, FlowLayout, button, chip, human_cou
 from companion.ui.workers import Worker, WorkerPool
 
 PAGE = 240
+
+
+@dataclass(frozen=True)
+class PhotoQuery:
+    """The grid's filters: a person or pet (concept id), a place, and words that describe the photos (CLIP)."""
+
+    concept_id: int | None = None
+    place: str = ""
+    text: str = ""
+
+
+def load_page(services: Any, query: PhotoQuery, after: Any) -> Any:
+    """Worker job: the page of ``query`` that starts after ``after`` (None: the first)."""
+    return library.photo_page(services, person=query.concept_id, place=query.place or None, text=query.text,
+                              after=after, limit=PAGE)
 
 
 def describe_when(photo: Any) -> str:
@@ -83,7 +101,7 @@ class PhotosView(QtWidgets.QWidget):
 
     Signals:
         status(str): a message for the status bar.
-        loaded(int): the first page arrived; the grid shows this many photos.
+        loaded(int): a page arrived; the grid shows this many photos.
         ask_about(str): the user wants to ask about this photo file.
     """
 
@@ -94,9 +112,9 @@ class PhotosView(QtWidgets.QWidget):
     def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services, self.workers = services, workers
-        self.query = library.PhotoQuery()
+        self.query = PhotoQuery()
         self._loader: Worker | None = None
-        self._more = False
+        self._next: Any = None            # where the next page starts; None: the last page is shown
         self._generation = 0
         self.detail_photo_id: int | None = None
         self.detail_path = ""
@@ -134,24 +152,38 @@ class PhotosView(QtWidgets.QWidget):
         self.place_chips: dict[str, QtWidgets.QPushButton] = {}
         self.all_chip = chip("All photos", "photos")
         self.all_chip.setChecked(True)
-        self.all_chip.clicked.connect(lambda: self.set_filter(library.PhotoQuery()))
+        self.all_chip.clicked.connect(lambda: self.set_filter(PhotoQuery()))
         self.chips.addWidget(self.all_chip)
+        self.text_chip = chip("", "search")     # the words the grid matches, from the header's search
+        self.text_chip.setToolTip("Photos that look like this description; click to show all photos")
+        self.text_chip.clicked.connect(lambda: self.set_text(""))
+        self.text_chip.hide()
+        self.chips.addWidget(self.text_chip)
 
     # ---- filters ----------------------------------------------------------------------
 
-    def set_filter(self, query: library.PhotoQuery) -> Worker:
+    def set_filter(self, query: PhotoQuery, load: bool = True) -> Worker | None:
+        """Show the photos that match ``query``; ``load=False`` only sets it (the next reload uses it)."""
         self.query = query
         self._check_chips()
-        return self.reload()
+        return self.reload() if load else None
 
-    def set_place(self, place: str) -> Worker:
-        return self.set_filter(library.PhotoQuery(self.query.concept_id, place))
+    def set_place(self, place: str) -> Worker | None:
+        return self.set_filter(replace(self.query, place=place))
 
-    def set_person(self, concept_id: int | None) -> Worker:
-        return self.set_filter(library.PhotoQuery(concept_id, self.query.place))
+    def set_person(self, concept_id: int | None) -> Worker | None:
+        return self.set_filter(replace(self.query, concept_id=concept_id))
+
+    def set_text(self, text: str, load: bool = True) -> Worker | None:
+        """Show the photos that best match a description (ranked by CLIP), or all photos again for ""."""
+        return self.set_filter(replace(self.query, text=" ".join(text.split())), load)
 
     def _check_chips(self) -> None:
-        self.all_chip.setChecked(self.query == library.PhotoQuery())
+        self.all_chip.setChecked(self.query == PhotoQuery())
+        self.text_chip.setVisible(bool(self.query.text))
+        self.text_chip.setText(f"“{self.query.text}”")
+        self.text_chip.setAccessibleName(f"Photos like “{self.query.text}”; click to clear")
+        self.text_chip.setChecked(bool(self.query.text))
         for concept_id, person in self.person_chips.items():
             person.setChecked(self.query.concept_id == concept_id)
         for place, chip_button in self.place_chips.items():
@@ -182,11 +214,12 @@ class PhotosView(QtWidgets.QWidget):
             self._loader.cancel()
         self._generation += 1
         generation, query = self._generation, self.query
+        self._next = None
         self.grid.set_photos([])
 
         def job(_cancel: Any) -> Any:
             yield ("filters", library.photo_filters(self.services))
-            return library.photos_page(self.services, query, 0, PAGE)
+            return load_page(self.services, query, None)
 
         self._loader = worker = self.workers.start(job, "load photos")
         worker.signals.item.connect(lambda v: generation == self._generation and self._show_filters(*v[1]))
@@ -194,40 +227,41 @@ class PhotosView(QtWidgets.QWidget):
         worker.signals.failed.connect(self.status)
         return worker
 
-    def _first_page(self, page: list[Any] | None, generation: int) -> None:
+    def _first_page(self, page: Any, generation: int) -> None:
         if page is None or generation != self._generation:
             return
         self._loader = None
-        self.grid.set_photos(page)
-        self._more = len(page) == PAGE
-        self.pages.setCurrentWidget(self.grid if page or self.query != library.PhotoQuery() else self.empty)
+        self.grid.set_photos(page.photos)
+        self._next = page.next
+        self.pages.setCurrentWidget(self.grid if page.photos or self.query != PhotoQuery() else self.empty)
         self.grid.empty_text = "No photos match these filters."
         self._count()
         if self.detail_photo_id is not None:
             self.grid.select_id(self.detail_photo_id)
-        emit(self.loaded, len(page))
+        emit(self.loaded, self.grid.count())
 
     def load_more(self) -> Worker | None:
-        if not self._more or self._loader is not None:
+        """Load the next page (None while a page is loading or once the last one is shown)."""
+        if self._next is None or self._loader is not None:
             return None
-        generation, query, offset = self._generation, self.query, self.grid.count()
-        self._loader = worker = self.workers.start(
-            lambda _c: library.photos_page(self.services, query, offset, PAGE), "more photos")
+        generation, query, after = self._generation, self.query, self._next
+        self._loader = worker = self.workers.start(lambda _c: load_page(self.services, query, after), "more photos")
         worker.signals.finished.connect(lambda page: self._next_page(page, generation))
-        worker.signals.failed.connect(self.status)
+        worker.signals.failed.connect(lambda message: (setattr(self, "_loader", None), emit(self.status, message)))
         return worker
 
-    def _next_page(self, page: list[Any] | None, generation: int) -> None:
+    def _next_page(self, page: Any, generation: int) -> None:
         self._loader = None
         if page is None or generation != self._generation:
             return
-        self.grid.append(page)
-        self._more = len(page) == PAGE
+        self.grid.append(page.photos)
+        self._next = page.next
         self._count()
+        emit(self.loaded, self.grid.count())
 
     def _count(self) -> None:
         shown = self.grid.count()
-        self.count_label.setText(f"{human_count(shown)}{'+' if self._more else ''} photos")
+        self.count_label.setText(f"{human_count(shown)}{'+' if self._next is not None else ''} photos")
 
     # ---- detail -----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import Any
 from companion.app import search
 from companion.ui import images, paint
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
-from companion.ui.widgets import AvatarChip, FlowLayout, badge, date_place, label
+from companion.ui.widgets import AvatarChip, FlowLayout, badge, button, date_place, label
 from companion.ui.workers import Worker, WorkerPool
 
 
@@ -54,12 +54,14 @@ class SearchPanel(QtWidgets.QFrame):
 
     Signals:
         open_person(int), open_photo(int), open_memory(int): a result was chosen.
+        open_photos_like(str): "All photos like …": the Photos grid, ranked by how well they match the words.
         searched(object): results arrived (the ``app.search.Found``); for tests.
     """
 
     open_person = Signal(int)
     open_photo = Signal(int)
     open_memory = Signal(int)
+    open_photos_like = Signal(str)
     searched = Signal(object)
 
     def __init__(self, services: Any, workers: WorkerPool, box: QtWidgets.QLineEdit,
@@ -146,6 +148,10 @@ class SearchPanel(QtWidgets.QFrame):
                 strip.addWidget(tile)
             strip.addStretch(1)
             self.body.addLayout(strip)
+            if found.described:
+                more = button(f"All photos like “{found.query}”", "photos", "flat")
+                more.clicked.connect(lambda _=False, q=found.query: self._chose_text(q))
+                self.body.addWidget(more, 0, Qt.AlignmentFlag.AlignLeft)
             self._first = self._first or ("photo", found.photos[0].id)
         if found.memories:
             self.body.addWidget(label("Memories", "caption"))
@@ -177,6 +183,10 @@ class SearchPanel(QtWidgets.QFrame):
     def _chose(self, kind: str, ident: int) -> None:
         self.hide()
         emit({"person": self.open_person, "photo": self.open_photo, "memory": self.open_memory}[kind], ident)
+
+    def _chose_text(self, text: str) -> None:
+        self.hide()
+        emit(self.open_photos_like, text)
 
     def open_first(self) -> None:
         if self.timer.isActive() or self.worker is not None:  # Enter before the results: search first

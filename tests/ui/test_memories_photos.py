@@ -148,3 +148,53 @@ def test_photo_grid_loads_a_page_at_a_time_as_it_scrolls(qtbot, window: MainWind
     # Newest first across pages, each photo once.
     paths = [photo.path for photo in view.grid.photos]
     assert paths == [str(tmp_path / f"missing-{i}.jpg") for i in range(10)]
+
+
+def test_photos_like_words_page_by_rank_from_the_header_search(qtbot, window: MainWindow, services: Services,
+                                                              tmp_path: Path, monkeypatch) -> None:
+    """"All photos like …" in the search panel: the grid pages through CLIP's ranking; its chip clears it."""
+    import numpy as np
+
+    from companion.ui import photos_view
+    from companion.ui.qt import QtWidgets
+
+    monkeypatch.setattr(photos_view, "PAGE", 4)
+    query = np.zeros(512, dtype="f4")
+    query[0] = 1.0
+    for i in range(10):   # photo i: newer as i grows, nearer the words as i falls
+        photo_id = services.store.photos.upsert(PhotoRecord(str(tmp_path / f"missing-{i}.jpg"), str(i), 1, 1.0,
+                                                            sample_data.T0 + timedelta(days=i), "exif", None,
+                                                            None, None, 4000, 3000, None))
+        vector = np.zeros(512, dtype="f4")
+        vector[0], vector[1 + i] = 1.0, 0.2 * (i + 1)
+        services.store.photos.set_embedding(photo_id, vector / np.linalg.norm(vector))
+
+    class Words:   # a stand-in for CLIP's text encoder: every description is the same vector
+        def embed_texts(self, texts: list[str]) -> np.ndarray:
+            return np.stack([query for _ in texts])
+
+    services.__dict__["image_embedder"] = Words()
+    window.header.search.setText("a dog on the beach")
+    with qtbot.waitSignal(window.search.searched, timeout=20_000) as blocker:
+        window.search.search_now()
+    assert blocker.args[0].described
+    more = next(b for b in window.search.findChildren(QtWidgets.QPushButton)
+                if b.text() == "All photos like “a dog on the beach”")
+    view = window.photos
+    with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
+        more.click()
+    assert window.stack.currentWidget() is view and view.text_chip.isVisibleTo(window)
+    assert view.text_chip.text() == "“a dog on the beach”" and not view.all_chip.isChecked()
+    assert blocker.args == [4] and view.count_label.text() == "4+ photos"     # one ranked page
+    for shown in (8, 10):
+        with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
+            view.load_more()
+        assert blocker.args == [shown]
+    assert view.load_more() is None
+    # Nearest first across pages (not newest first), each photo once.
+    assert [p.path for p in view.grid.photos] == [str(tmp_path / f"missing-{i}.jpg") for i in range(10)]
+
+    with qtbot.waitSignal(view.loaded, timeout=10_000) as blocker:
+        view.text_chip.click()                  # back to the whole library, newest first
+    assert not view.text_chip.isVisibleTo(window) and view.all_chip.isChecked()
+    assert [p.path for p in view.grid.photos] == [str(tmp_path / f"missing-{i}.jpg") for i in (9, 8, 7, 6)]
