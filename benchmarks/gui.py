@@ -133,7 +133,7 @@ def large_library(app: Any, size: int, pages: int) -> None:
         window = MainWindow(services)
         window.show()
         view = window.photos
-        window.workers.shutdown()
+        idle(app, window)        # the start-up jobs (counts, the chat's state) finish first
         print(f"Photos view on a {size:,}-photo profile ({services.store.photos.count():,} photos; "
               f"{view.grid.count()} tiles before):")
         window.show_view(2)                    # reloads the view: the first page, on a worker
