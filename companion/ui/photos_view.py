@@ -150,6 +150,7 @@ class PhotosView(QtWidgets.QWidget):
         # Filled with the people and places in the library on the first reload.
         self.person_chips: dict[int, QtWidgets.QPushButton] = {}
         self.place_chips: dict[str, QtWidgets.QPushButton] = {}
+        self._filters_shown: Any = None
         self.all_chip = chip("All photos", "photos")
         self.all_chip.setChecked(True)
         self.all_chip.clicked.connect(lambda: self.set_filter(PhotoQuery()))
@@ -190,6 +191,11 @@ class PhotosView(QtWidgets.QWidget):
             chip_button.setChecked(self.query.place == place)
 
     def _show_filters(self, people: list[Any], places: list[str]) -> None:
+        shown = ([(c.id, c.name, c.category) for c in people[:10]], list(places))
+        if shown == self._filters_shown:      # the same chips: keep them (each reload and filter click)
+            self._check_chips()
+            return
+        self._filters_shown = shown
         for widget in [*self.person_chips.values(), *self.place_chips.values()]:
             self.chips.removeWidget(widget)
             widget.deleteLater()
