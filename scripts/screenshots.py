@@ -124,13 +124,18 @@ def seeded_views(window: MainWindow, ids: dict[str, int]) -> dict[str, Callable[
         dialog.folders.add_folder(str(window.services.paths.data_dir))
         return dialog
 
+    def hardware() -> QtWidgets.QWidget:
+        dialog = window.open_settings()
+        dialog.show_page("Hardware")      # GPU layers, device, idle unload and the face detector
+        return dialog
+
     def chat() -> QtWidgets.QWidget:
         window.header.search.clear()
         window.show_view(0)
         return window
 
     return {"chat": chat, "people": people, "person": person, "group": group, "photos": photos,
-            "memories": memories, "search": search, "settings": settings}
+            "memories": memories, "search": search, "settings": settings, "settings-hardware": hardware}
 
 
 def empty_views(window: MainWindow) -> dict[str, Callable[[], QtWidgets.QWidget]]:
