@@ -148,6 +148,7 @@ class SettingsDialog(QtWidgets.QDialog):
         self.stack = QtWidgets.QStackedWidget()
         for (name, icon_name), page in zip(PAGES, (looks, self.folders, self.models, hardware, privacy)):
             item = QtWidgets.QListWidgetItem(icons.icon(icon_name), name)
+            item.setSizeHint(QtCore.QSize(0, 38))   # the row as tall as its rounded highlight (the style pads 8 px)
             self.nav.addItem(item)
             holder = QtWidgets.QWidget()
             holder_layout = QtWidgets.QVBoxLayout(holder)
