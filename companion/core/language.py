@@ -37,6 +37,12 @@ def _table(code: str) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
+def _section(code: str, section: str) -> dict[str, Any]:
+    """A section of a table ("" is the top level: code, name, markers, letters)."""
+    table = _table(code)
+    return table if not section else table.get(section, {})
+
+
 class Language:
     """One language's table, with compiled patterns."""
 
@@ -50,14 +56,14 @@ class Language:
     def get(self, section: str, key: str, default: Any = None) -> Any:
         """A value of the table, else English's, else ``default``."""
         for code in (self.code, DEFAULT):
-            value = _table(code).get(section, {}).get(key)
+            value = _section(code, section).get(key)
             if value is not None:
                 return value
         return default
 
     def own(self, section: str, key: str, default: Any = None) -> Any:
         """A value of this language's table only (no English fallback)."""
-        value = _table(self.code).get(section, {}).get(key)
+        value = _section(self.code, section).get(key)
         return default if value is None else value
 
     def words(self, section: str, key: str) -> list[str]:

@@ -79,7 +79,9 @@ def test_temporary_questions_are_not_stored_and_normal_ones_are(tmp_path) -> Non
 def test_bounded_retrieval_loop_runs_when_the_model_asks(tmp_path) -> None:
     d = deps(tmp_path)
     say(d, (0, "I was swimming in Nice."))
-    d.model = ScriptedModel('<retrieve>{"keywords": "swimming", "start_time": null, "end_time": null}</retrieve>',
+    # The rules find no kind of question here, so the model is asked for a plan first.
+    d.model = ScriptedModel('{"people": [], "start": "", "end": "", "place": "", "asks": []}',
+                            '<retrieve>{"keywords": "swimming", "start_time": null, "end_time": null}</retrieve>',
                             "You went swimming.")
     answer = run(d, "What sport do I do?")
     assert answer.retrieval_steps == 1 and answer.answer.startswith("You went swimming")

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from companion.core.answer.check import check
-from companion.core.answer.intent import WHERE_Q
 from companion.core.answer.perceive import Perception, Recognized, named_in_text, perceive
+from companion.core.answer.records import Records, gather, record_sources, records_lines
 from companion.core.answer.retrieve import MAX_STEPS, Context, more, retrieve
-from companion.core.answer.statements import statements, structured_answer
+from companion.core.answer.statements import city, statements, structured_answer
+from companion.core.answer.understand import Plan, understand
 from companion.core.deps import Deps
 from companion.core.memory import dates, persona
 from companion.core.memory.consolidate import consolidate
@@ -47,6 +48,7 @@ class Answer:
     model: str | None = None
     notice: str = ""
     retrieval_steps: int = 0
+    plan: dict[str, Any] = field(default_factory=dict)   # how the question was understood (understand.Plan)
 
 
 @dataclass
@@ -83,8 +85,9 @@ def structured_caption(perception: Perception, context: Context) -> str:
     return text
 
 
-def records_text(context: Context, reminders: list[Reminder]) -> str:
-    lines = []
+def records_text(context: Context, reminders: list[Reminder], records: Records | None = None,
+                 plan: Plan | None = None) -> str:
+    lines = records_lines(records, plan) if records is not None and plan is not None else []
     for item in context.concepts:
         c = item.concept
         lines.append(f"[card] {c.name} ({c.category}, {item.recognized.source} "
@@ -104,13 +107,13 @@ def records_text(context: Context, reminders: list[Reminder]) -> str:
 
 
 def _stream_answer(deps: Deps, context: Context, question: str, caption: str, reminders: list[Reminder],
-                   cancel: threading.Event | None) -> Iterator[str]:
+                   cancel: threading.Event | None, plan: Plan, records: Records) -> Iterator[str]:
     """Pass 2, with the bounded retrieval loop: a leading <retrieve>{...}</retrieve> asks for more."""
     assert deps.model is not None
     while True:
         system = render_prompt("answer", persona=persona.tone(deps.store.persona.get()) or "neutral",
-                               caption=data_block("caption", caption),
-                               records=data_block("records", records_text(context, reminders)))
+                               plan=plan.prompt_line(), caption=data_block("caption", caption),
+                               records=data_block("records", records_text(context, reminders, records, plan)))
         request = GenerationRequest([ChatMessage("system", system), ChatMessage("user", question)],
                                     max_tokens=160, temperature=0.2, stop=("\n\n\n", "<end_of_turn>"))
         pieces = deps.model.stream(request, cancel)
@@ -151,8 +154,11 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
     perception.recognized += named_in_text(deps, question, perception.recognized)
     yield AnswerEvent("recognized", recognized=list(perception.recognized),
                       unknown_boxes=list(perception.unknown_boxes))
+    now = _now()
+    plan = understand(deps, question, perception, now=now, has_photo=has_photo, cancel=cancel)
     context = retrieve(deps.store, question, perception.recognized, deps.text_embedder,
                        exclude_photo=perception.photo_id)
+    records = gather(deps.store, plan)
     reminders = []
     for item in context.concepts:
         if item.recognized.source in ("face", "clip"):   # present in the photo: always fire
@@ -170,7 +176,7 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
         caption = model_caption.strip() or caption
     if caption:
         yield AnswerEvent("caption", caption)
-    items = statements(question, context, perception, reminders, has_photo=has_photo)
+    items = statements(plan, context, records, perception, reminders, has_photo=has_photo)
     notice = ""
     if deps.model is None:
         notice = "No chat model is installed, so this answer comes straight from your records. " + deps.model_hint
@@ -179,17 +185,23 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
         yield AnswerEvent("token", text)
     else:
         generated = ""
-        for piece in _stream_answer(deps, context, question, caption, reminders, cancel):
+        for piece in _stream_answer(deps, context, question, caption, reminders, cancel, plan, records):
             generated += piece
             yield AnswerEvent("token", piece)
         known = [c.name for c in deps.store.concepts.list()]
-        allowed = [r.name for r in perception.recognized]
+        allowed = [r.name for r in perception.recognized] + [s.name for s in records.sightings]
         places = [c.last_seen.place for c in context.concepts if c.last_seen] + [perception.place]
-        if not WHERE_Q.search(question):   # "where did I last see X": only the last sighting's place is right
+        if plan.place is not None:
+            places.append(plan.place.label())
+        places += [s.place for s in records.sightings] + [m.place for m in records.memories] + [
+            p.place.label() for p in records.photos if p.place] + [
+            p.place for rows in records.places.values() for p in rows]
+        if not ("where" in plan.asks and plan.last):   # "where did I last see X": only that sighting's place
             places += [c.last_action.place for c in context.concepts if c.last_action] + [
-                m.place for m in context.memories]
+                m.place for m in context.memories] + [m.place for ms in records.facts.values() for m in ms]
         text, fix, replaced = check(generated, items, known_names=known, allowed_names=allowed,
-                                    geocoder=deps.geocoder, allowed_places=places)
+                                    geocoder=deps.geocoder, allowed_places=[city(p) for p in places if p],
+                                    lang=plan.language, now=now)
         if fix:
             yield AnswerEvent("fix", fix, replace=replaced)
     answer = Answer(
@@ -199,12 +211,19 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
         last_seen=[asdict(c.last_seen) for c in context.concepts if c.last_seen],
         last_action=[asdict(c.last_action) for c in context.concepts if c.last_action],
         reminders=[r.text() for r in reminders],
-        sources=[asdict(s) for s in context.sources(deps.store)],
+        sources=[asdict(s) for s in _dedup(record_sources(deps.store, records) + context.sources(deps.store))],
         unknown_faces=perception.unknown_faces, model=deps.model.name if deps.model else None, notice=notice,
-        retrieval_steps=context.steps)
+        retrieval_steps=context.steps, plan=plan.to_json() | {"queries": records.queries})
     if not temporary and deps.settings.remember_conversations:
         _remember(deps, question, text, perception, conversation_id)
     yield AnswerEvent("done", answer=answer)
+
+
+def _dedup(sources: list[Any]) -> list[Any]:
+    seen: dict[tuple[str, int], Any] = {}
+    for source in sources:
+        seen.setdefault((source.type, source.id), source)
+    return list(seen.values())
 
 
 def _remember(deps: Deps, question: str, answer: str, perception: Perception, conversation_id: int | None) -> int:

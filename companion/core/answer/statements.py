@@ -1,27 +1,36 @@
-"""Record-backed statements: what the records say that a question needs.
+"""Record-backed statements: what the records say that the question asked, in the question's language.
 
-Each ``Statement`` carries the words that prove an answer said it; the
-checker (``check``) appends what the model left out and replaces what it
-contradicted.
+Each ``Statement`` carries what proves an answer said it (words, or a day
+checked by date); the checker (``check``) appends what the model left out and
+replaces what it contradicted. Only what the plan asks gets a statement: a
+question about what Anna does never gets a "you last saw Anna" sentence.
+Sentences come from the language tables' ``[answer]`` section.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from companion.core.answer.intent import DOING_Q, PRESENCE_Q, WHERE_Q, WHO_Q
 from companion.core.answer.perceive import Perception
-from companion.core.answer.retrieve import Context
+from companion.core.answer.records import Records
+from companion.core.answer.retrieve import ConceptContext, Context
+from companion.core.answer.understand import Plan
+from companion.core.language import Language
 from companion.core.memory import dates
 from companion.core.types import Reminder, tidy_place
+
+MAX_ITEMS = 5
 
 
 @dataclass
 class Statement:
     text: str
     must_contain: list[str] = field(default_factory=list)   # every one must appear in a good answer
-    kind: str = "fact"            # fact | presence | absence | reminder | unknown | profile | none
+    kind: str = "fact"   # fact | presence | absence | reminder | unknown | profile | facts | norecords | none
+    day: datetime | None = None                             # a day the answer must state (any wording)
+    any_of: list[str] = field(default_factory=list)         # at least one must appear
 
 
 def city(place: str) -> str:
@@ -29,79 +38,244 @@ def city(place: str) -> str:
     return place.split(",")[0].strip()
 
 
-def _doing(action: str) -> str:
-    first = action.split()[0].lower() if action else ""
-    return f"you were {action}" if first.endswith("ing") else f"you {action}"
+def _first_lower(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
-def statements(question: str, context: Context, perception: Perception, reminders: list[Reminder], *,
-               has_photo: bool | None = None) -> list[Statement]:
-    """What the records say that this question needs, each with the words that prove it was said.
-
-    ``has_photo`` says a photo came with the question (default: perception has a photo path).
-    """
-    out = _presence(question, perception, perception.photo_path is not None if has_photo is None else has_photo)
-    asks_where, asks_doing = bool(WHERE_Q.search(question)), bool(DOING_Q.search(question))
-    if not asks_where and not asks_doing and not out and context.concepts:
-        asks_where = True   # a bare photo question: say who it is and when they were last seen
-    asks_who = bool(WHO_Q.search(question))
-    for item in context.concepts:
-        name = item.concept.name
-        if asks_who and item.recognized.source in ("face", "clip"):
-            info = f" ({item.concept.info.rstrip('.')})" if item.concept.info else ""
-            out.append(Statement(f"This is {name}{info}.", [name]))
-        if asks_where:
-            seen = item.last_seen
-            if seen is not None:
-                place = tidy_place(seen.place)
-                where = f" in {place}" if place else ""
-                # The photo itself is shown with the answer; an internal id means nothing to the user.
-                origin = " (from what you told me)" if seen.source_type == "turn" else ""
-                must = [name] + ([city(place)] if place else []) + (
-                    [str(seen.time.year)] if seen.time else [])
-                out.append(Statement(f"You last saw {name} on {dates.describe(seen.time)}{where}{origin}.", must))
-            else:
-                out.append(Statement(f"This is {name}, but I have no record of where you last saw them.", [name]))
-        if asks_doing:
-            act = item.last_action
-            if act is not None:
-                out.append(Statement(f"The last time you told me about {name} ({dates.describe(act.time)}), "
-                                     f"{_doing(act.action)}.", [act.action]))
-            else:
-                out.append(Statement(f"You haven't told me what you were doing with {name}.", [name]))
+def statements(plan: Plan, context: Context, records: Records, perception: Perception,
+               reminders: list[Reminder], *, has_photo: bool) -> list[Statement]:
+    """What the records say that this question needs, each with what proves it was said."""
+    lang = plan.language
+    out = _presence(plan, perception, has_photo)
+    if plan.window is not None or plan.place is not None:
+        out += _window_or_place(plan, records, lang)
+    elif "presence" not in plan.asks:
+        by_id = {item.concept.id: item for item in context.concepts}
+        for person in plan.people:
+            if person.concept_id in by_id:
+                out += _about(plan, by_id[person.concept_id], records, lang, has_photo)
     for key, values in context.profile.items():
-        if re.search(r"\b" + re.escape(key) + r"\b", question, re.I):
+        if re.search(r"\b" + re.escape(key) + r"\b", plan.question, re.I):
             value, when, _ = values[0]
-            text = f"Your {key} is {value}"
+            text = lang.text("profile", key=key, value=value)
             if len(values) > 1 and values[1][0].lower() != value.lower():
-                text += f" (it changed on {dates.describe(when)}; before that it was {values[1][0]})"
+                text += lang.text("profile_changed", date=dates.describe(when, lang), old=values[1][0])
             out.append(Statement(text + ".", [value], "profile"))
     for reminder in reminders:
         out.append(Statement(reminder.text() + ".", [reminder.keyword or reminder.instruction], "reminder"))
     faces_named = any(r.source == "face" for r in perception.recognized)
     if perception.unknown_faces and not faces_named:
-        out.append(Statement("I don't know who this is. Tell me their name and I'll remember them.",
-                             ["don't know who"], "unknown"))
+        out.append(Statement(lang.text("unknown_person"), [], "unknown", any_of=_unknown_words(lang)))
     elif perception.unknown_faces:
-        out.append(Statement(f"There {'is' if perception.unknown_faces == 1 else 'are'} also "
-                             f"{perception.unknown_faces} person(s) I don't recognize; tell me who they are and "
-                             "I'll remember them.", ["recogni"], "unknown"))
+        n = perception.unknown_faces
+        out.append(Statement(lang.text("unknown_also", count="is" if n == 1 else "are", n=n), [], "unknown",
+                             any_of=_unknown_words(lang)))
     if not out:
-        out.append(Statement("I don't have any memories about that yet.", [], "none"))
+        out.append(Statement(lang.text("nothing"), [], "none"))
     return out
 
 
-def _presence(question: str, perception: Perception, has_photo: bool) -> list[Statement]:
+def _unknown_words(lang: Language) -> list[str]:
+    """Words that show an answer admits not knowing someone (the English ones always count)."""
+    return list(dict.fromkeys([*lang.words("answer", "unknown_cues"), "don't know who", "recogni"]))
+
+
+# ---- about one person -------------------------------------------------------------------
+
+
+def _about(plan: Plan, item: ConceptContext, records: Records, lang: Language, has_photo: bool) -> list[Statement]:
+    asks, name = set(plan.asks), item.concept.name
+    in_photo = item.recognized.source in ("face", "clip")
+    out: list[Statement] = []
+    identify = has_photo and in_photo and asks <= {"who", "facts", "yesno"}
+    if identify:
+        info = f" ({item.concept.info.rstrip('.')})" if item.concept.info else ""
+        out.append(Statement(lang.text("this_is", name=name, info=info), [name]))
+    if "doing" in asks:
+        out.append(_last_action(item, lang))
+    if identify or asks & {"when", "yesno"} or ("where" in asks and plan.last):
+        out.append(_last_seen(item, lang))
+    elif "where" in asks:
+        out.append(_places(name, records, lang))
+    if ("facts" in asks and not identify) or (not asks and not in_photo):
+        out.append(_facts(item, records, lang))
+    if "count" in asks:
+        out.append(Statement(lang.text("count_photos", n=records.photo_count,
+                                       of=lang.text("count_of", name=name), where="", window=""),
+                             [str(records.photo_count)]))
+    return out
+
+
+def _last_seen(item: ConceptContext, lang: Language) -> Statement:
+    name, seen = item.concept.name, item.last_seen
+    if seen is None:
+        key = "no_sighting" if item.recognized.source in ("face", "clip") else "never_seen"
+        return Statement(lang.text(key, name=name), [name])
+    place = tidy_place(seen.place)
+    where = lang.text("where", place=place) if place else ""
+    # The photo itself is shown with the answer; an internal id or "a photo" adds nothing there.
+    origin = lang.text("origin_turn") if seen.source_type == "turn" else ""
+    must = [name] + ([city(place)] if place else [])
+    return Statement(lang.text("last_seen", name=name, date=dates.describe(seen.time, lang), where=where,
+                               origin=origin), must, day=seen.time)
+
+
+def _last_action(item: ConceptContext, lang: Language) -> Statement:
+    name, act = item.concept.name, item.last_action
+    if act is None:
+        return Statement(lang.text("no_action", name=name), [name])
+    action = _first_lower(act.action)
+    first = action.split()[0].lower() if action else ""
+    doing = lang.text("doing_ing" if first.endswith("ing") else "doing_other", action=action)
+    return Statement(lang.text("last_told", name=name, date=dates.describe(act.time, lang), doing=doing,
+                               action=action), [action])
+
+
+def _places(name: str, records: Records, lang: Language) -> Statement:
+    places = records.places.get(name) or []
+    if not places:
+        return Statement(lang.text("person_no_places", name=name), [name])
+    items = [lang.text("item", what=city(p.place), when=dates.short(p.last, lang) + f" {p.last.year}")
+             if p.last else city(p.place) for p in places[:MAX_ITEMS]]
+    return Statement(lang.text("person_places", name=name, places=lang.join(items)),
+                     [city(places[0].place)])
+
+
+def _facts(item: ConceptContext, records: Records, lang: Language) -> Statement:
+    name = item.concept.name
+    facts = records.facts.get(name) or []
+    items = [item.concept.info.rstrip(".")] if item.concept.info else []
+    items += [lang.text("item", what=m.content.rstrip("."), when=dates.describe(m.time, lang)) for m in facts]
+    if not items:
+        return Statement(lang.text("no_facts", name=name), [name], "facts")
+    top = facts[0].content if facts else item.concept.info
+    words = [w for w in re.findall(r"[^\W\d_]{4,}", top) if w.lower() != name.lower()]
+    return Statement(lang.text("facts", name=name, items="; ".join(items)), [], "facts", any_of=words)
+
+
+# ---- a time window and/or a place -------------------------------------------------------
+
+
+def _when(moment: datetime | None, lang: Language) -> str:
+    return dates.short(moment, lang) if moment else ""
+
+
+def _person_item(name: str, time: datetime | None, place: str, lang: Language) -> str:
+    when = ", ".join(x for x in (_when(time, lang), city(place)) if x)
+    return lang.text("item", what=name, when=when) if when else name
+
+
+def _window_or_place(plan: Plan, records: Records, lang: Language) -> list[Statement]:
+    asks = set(plan.asks)
+    window = plan.window.label(lang) if plan.window else ""
+    place = plan.place_text or (plan.place.label() if plan.place else "")
+    if records.empty():
+        key, label = ("place_nothing", place + (f" ({window})" if window else "")) if place else ("window_nothing", window)
+        return [Statement(lang.text(key, window=label, place=label), [], "norecords")]
+    people = records.people()
+    named = [p.name for p in plan.people] if plan.people and not plan.anyone else []
+    out: list[Statement] = []
+    if named and window and not place:
+        for name in named:
+            out.append(_with_in_window(name, window, records, lang))
+    elif place and (asks & {"when"} or (plan.last and not asks & {"who", "doing", "count"})):
+        out.append(_last_at_place(place, records, lang))
+    elif place and (asks & {"who", "yesno"} or plan.anyone or not asks):
+        out.append(_people_at_place(plan, place, people, records, lang))
+    elif not place and (asks & {"who"} or plan.anyone or not asks & {"doing", "where", "count"}):
+        out.append(_people_in_window(window, people, records, lang))
+    if "doing" in asks:
+        out.append(_doings(window or place, records, lang))
+    if "where" in asks and not place:
+        out.append(_places_in_window(window, records, lang))
+    if "count" in asks:
+        out.append(Statement(lang.text("count_photos", n=records.photo_count, of="",
+                                       where=lang.text("count_where", place=place) if place else "",
+                                       window=lang.text("count_window", window=window) if window else ""),
+                             [str(records.photo_count)]))
+    return out
+
+
+def _people_in_window(window: str, people: dict, records: Records, lang: Language) -> Statement:  # type: ignore[type-arg]
+    if not people:
+        where = ""
+        return Statement(lang.text("window_photos_only", window=window, n=records.photo_count, where=where),
+                         [str(records.photo_count)])
+    items = [_person_item(name, seen[0].time, seen[0].place, lang) for name, seen in list(people.items())[:MAX_ITEMS]]
+    return Statement(lang.text("window_people", window=window, people=lang.join(items)),
+                     list(people)[:MAX_ITEMS])
+
+
+def _with_in_window(name: str, window: str, records: Records, lang: Language) -> Statement:
+    seen = [s for s in records.sightings if s.name == name and s.kind == "sighting"]
+    items = [", ".join(x for x in (_when(s.time, lang), city(s.place), _first_lower(s.action)) if x)
+             for s in seen[:MAX_ITEMS]]
+    if not items:
+        items = [lang.text("item", what=m.content.rstrip("."), when=_when(m.time, lang))
+                 for m in records.memories[:MAX_ITEMS]]
+    if not items:
+        return Statement(lang.text("window_not_with", name=name, window=window), [name])
+    return Statement(lang.text("window_with", window=window, name=name, items="; ".join(items)), [name])
+
+
+def _last_at_place(place: str, records: Records, lang: Language) -> Statement:
+    latest = records.latest()
+    assert latest is not None
+    time, _, others, _, _ = latest
+    with_whom = lang.text("place_with", people=lang.join(others)) if others else ""
+    return Statement(lang.text("place_last", place=place, date=dates.describe(time, lang), with_whom=with_whom),
+                     [*others], day=time)
+
+
+def _people_at_place(plan: Plan, place: str, people: dict, records: Records,  # type: ignore[type-arg]
+                     lang: Language) -> Statement:
+    yes = "yesno" in plan.asks
+    if not people:
+        latest = records.latest()
+        time = latest[0] if latest else None
+        text = lang.text("place_alone", place=place, date=dates.describe(time, lang))
+        return Statement((lang.text("yes") + " " if yes else "") + text, [], day=time)
+    items = [lang.text("item", what=name, when=dates.describe(seen[0].time, lang))
+             for name, seen in list(people.items())[:MAX_ITEMS]]
+    text = lang.text("place_people", place=place, people=lang.join(items))
+    return Statement((lang.text("yes") + " " if yes else "") + text, list(people)[:MAX_ITEMS])
+
+
+def _doings(label: str, records: Records, lang: Language) -> Statement:
+    items = []
+    for memory in records.memories[:MAX_ITEMS]:
+        what = _first_lower(memory.action) if memory.action else memory.content.rstrip(".")
+        if memory.action and memory.place and city(memory.place).lower() not in what.lower():
+            what += lang.text("where", place=city(memory.place))
+        items.append(lang.text("item", what=what, when=_when(memory.time, lang)))
+    if not items:
+        items = [_person_item(s.name, s.time, s.place, lang) for s in records.sightings[:MAX_ITEMS]]
+    must = [_first_lower(records.memories[0].action)] if records.memories and records.memories[0].action else []
+    return Statement(lang.text("window_did", window=label, items="; ".join(items)), must)
+
+
+def _places_in_window(window: str, records: Records, lang: Language) -> Statement:
+    seen: dict[str, datetime | None] = {}
+    rows = [(s.place, s.time) for s in records.sightings if s.kind == "sighting"]
+    rows += [(p.place.label() if p.place else "", p.taken_at) for p in records.photos]
+    rows += [(m.place, m.time) for m in records.memories]
+    for label, time in sorted(rows, key=lambda r: r[1].timestamp() if r[1] else 0.0):
+        if label:
+            seen[city(label)] = time
+    items = [lang.text("item", what=name, when=_when(time, lang)) for name, time in list(seen.items())[-MAX_ITEMS:]]
+    return Statement(lang.text("window_places", window=window, places=lang.join(items)), list(seen)[-1:])
+
+
+def _presence(plan: Plan, perception: Perception, has_photo: bool) -> list[Statement]:
     """Yes or no for each known concept the question asks about, from what was recognised in the photo."""
-    if not has_photo or not PRESENCE_Q.search(question):
+    if not has_photo or "presence" not in plan.asks:
         return []
+    lang = plan.language
     in_photo = {r.name for r in perception.recognized if r.source in ("face", "clip")}
-    # Named in the question: text matches, plus recognised concepts the question names (those are
-    # not repeated as text matches).
     asked = dict.fromkeys(r.name for r in perception.recognized
-                          if r.source == "text" or re.search(r"\b" + re.escape(r.name) + r"\b", question, re.I))
-    return [Statement(f"Yes, {name} is in this photo.", [name], "presence") if name in in_photo
-            else Statement(f"No, I don't see {name} in this photo.", [name], "absence") for name in asked]
+                          if r.source == "text" or re.search(r"\b" + re.escape(r.name) + r"\b", plan.question, re.I))
+    return [Statement(lang.text("presence_yes", name=name), [name], "presence") if name in in_photo
+            else Statement(lang.text("presence_no", name=name), [name], "absence") for name in asked]
 
 
 def structured_answer(items: list[Statement]) -> str:

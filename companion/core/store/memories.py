@@ -11,6 +11,7 @@ from companion.core.errors import InvalidInputError, NotFoundError
 from companion.core.store.conversations import fts_query, fts_words
 from companion.core.store import vectors
 from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso
+from companion.core.store.places import PlaceFilter
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import MEMORY_KINDS, Memory
 
@@ -98,9 +99,15 @@ class MemoryRepo:
         return memory
 
     def list(self, kind: str | None = None, *, concept_id: int | None = None, limit: int = 200,
-             since: datetime | None = None, until: datetime | None = None) -> list[Memory]:
-        """Newest first, filtered by kind, linked concept and time window."""
-        where, params = ["1=1"], []
+             since: datetime | None = None, until: datetime | None = None,
+             place: PlaceFilter | None = None) -> list[Memory]:
+        """Newest first, filtered by kind, linked concept, time window and place."""
+        where: list[str] = ["1=1"]
+        params: list[object] = []
+        if place:
+            condition, values = place.label_sql("place", "city")
+            where.append(condition)
+            params += values
         if kind:
             where.append("kind = ?")
             params.append(kind)

@@ -283,6 +283,21 @@ END;
 CREATE INDEX observations_conversation ON observations(concept_id, ts) WHERE source = 'conversation';
 """
 
+# Questions about a time window or a place ("who did I see in June?", "when was I last in Rome?") query
+# sightings, photos and memories by time and by city: the city is the first part of a place label
+# ("Vienna, Vienna, Austria" -> "vienna"; SQLite's lower() folds ASCII only, see store/places.py).
+_CITY = "lower(trim(CASE WHEN instr(place, ',') > 0 THEN substr(place, 1, instr(place, ',') - 1) ELSE place END))"
+M0006_TIME_AND_PLACE_QUERIES = f"""
+ALTER TABLE observations ADD COLUMN city TEXT GENERATED ALWAYS AS ({_CITY}) VIRTUAL;
+CREATE INDEX observations_kind_ts ON observations(kind, ts);
+CREATE INDEX observations_city_ts ON observations(city, ts);
+ALTER TABLE memories ADD COLUMN city TEXT GENERATED ALWAYS AS ({_CITY}) VIRTUAL;
+CREATE INDEX memories_ts ON memories(ts);
+CREATE INDEX memories_city_ts ON memories(city, ts);
+CREATE INDEX photos_city_ts ON photos(city COLLATE NOCASE, ts);
+CREATE INDEX photos_country_ts ON photos(country_code, ts);
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0001_photos_and_faces", M0001_PHOTOS_AND_FACES),
@@ -290,6 +305,7 @@ MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0003_conversations_and_memories", M0003_CONVERSATIONS_AND_MEMORIES),
     ("0004_triggers_and_persona", M0004_TRIGGERS_AND_PERSONA),
     ("0005_vector_changes", M0005_VECTOR_CHANGES),
+    ("0006_time_and_place_queries", M0006_TIME_AND_PLACE_QUERIES),
 )
 
 

@@ -5,10 +5,37 @@ These rows are the timeline that answers "where did I last see her?" exactly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from companion.core.store.db import Database, Row, from_iso, timestamp, to_iso
+from companion.core.store.places import PlaceFilter
 from companion.core.types import Observation
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """An observation with its concept's name: who was seen (or talked about) when and where."""
+
+    concept_id: int
+    name: str
+    category: str
+    time: datetime | None
+    place: str
+    kind: str                 # sighting | mention
+    source: str               # face | clip | user | conversation
+    photo_id: int | None
+    turn_id: int | None
+    action: str
+
+
+@dataclass(frozen=True)
+class PlaceCount:
+    """A place someone was seen at: its label, how often, and the latest time."""
+
+    place: str
+    count: int
+    last: datetime | None
 
 
 def _observation(row: Row) -> Observation:
@@ -77,6 +104,52 @@ class ObservationRepo:
         """Drop one automatic photo observation (a face the user moved away from the concept)."""
         self.db.execute("DELETE FROM observations WHERE concept_id = ? AND photo_id = ? AND source = ?",
                         (concept_id, photo_id, source))
+
+    def sightings(self, *, since: datetime | None = None, until: datetime | None = None,
+                  place: PlaceFilter | None = None, concept_ids: list[int] | None = None,
+                  kinds: tuple[str, ...] = ("sighting",), limit: int = 200) -> list[Sighting]:
+        """Who was seen in a time window (``since`` <= t < ``until``) and/or at a place, newest first."""
+        where, params = self._filters(since, until, place, concept_ids, kinds)
+        rows = self.db.query(
+            "SELECT o.*, c.name AS name, c.category AS category FROM observations o "
+            f"JOIN concepts c ON c.id = o.concept_id WHERE {' AND '.join(where)} "
+            "ORDER BY o.ts DESC NULLS LAST, o.id DESC LIMIT ?", (*params, limit))
+        return [Sighting(int(r["concept_id"]), r["name"], r["category"], from_iso(r["time"]), r["place"], r["kind"],
+                         r["source"], r["photo_id"], r["turn_id"], r["action"]) for r in rows]
+
+    def places(self, concept_id: int, *, since: datetime | None = None, until: datetime | None = None,
+               limit: int = 20) -> list[PlaceCount]:
+        """The places a concept was seen at, most recent first, one row per city."""
+        where, params = self._filters(since, until, None, [concept_id], ("sighting",))
+        rows = self.db.query(
+            f"SELECT o.city AS city, max(o.ts) AS last_ts, count(*) AS n, "
+            "(SELECT x.place FROM observations x WHERE x.concept_id = o.concept_id AND x.city = o.city "
+            " ORDER BY x.ts DESC LIMIT 1) AS label, "
+            "(SELECT x.time FROM observations x WHERE x.concept_id = o.concept_id AND x.city = o.city "
+            " ORDER BY x.ts DESC LIMIT 1) AS time "
+            f"FROM observations o WHERE {' AND '.join(where)} AND o.city != '' "
+            "GROUP BY o.city ORDER BY last_ts DESC LIMIT ?", (*params, limit))
+        return [PlaceCount(r["label"], int(r["n"]), from_iso(r["time"])) for r in rows]
+
+    @staticmethod
+    def _filters(since: datetime | None, until: datetime | None, place: PlaceFilter | None,
+                 concept_ids: list[int] | None, kinds: tuple[str, ...]) -> tuple[list[str], list[object]]:
+        where: list[str] = [f"o.kind IN ({','.join('?' * len(kinds))})"]
+        params: list[object] = list(kinds)
+        if since is not None:
+            where.append("o.ts >= ?")
+            params.append(timestamp(since))
+        if until is not None:
+            where.append("o.ts < ?")
+            params.append(timestamp(until))
+        if place:
+            condition, values = place.label_sql("o.place", "o.city")
+            where.append(condition)
+            params += values
+        if concept_ids is not None:
+            where.append(f"o.concept_id IN ({','.join('?' * len(concept_ids)) or 'NULL'})")
+            params += concept_ids
+        return where, params
 
     def count(self) -> int:
         row = self.db.query_one("SELECT count(*) AS n FROM observations")

@@ -9,6 +9,7 @@ import numpy as np
 
 from companion.core.store import vectors
 from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso
+from companion.core.store.places import PlaceFilter
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import Photo, Place
 
@@ -159,6 +160,39 @@ class PhotoRepo:
         where, params = _filters(concept_id, place, include_errors=False)
         row = self.db.query_one(f"SELECT count(*) FROM photos p WHERE {' AND '.join(where)}", params)
         return int(row[0]) if row else 0
+
+    def taken(self, *, since: datetime | None = None, until: datetime | None = None,
+              place: PlaceFilter | None = None, limit: int = 200) -> list[Photo]:
+        """Photos taken in a window (``since`` <= t < ``until``) and/or at a place, newest first."""
+        where, params = self._taken_filters(since, until, place)
+        return [_photo(r) for r in self.db.query(
+            f"SELECT p.* FROM photos p WHERE {' AND '.join(where)} ORDER BY p.ts DESC LIMIT ?", (*params, limit))]
+
+    def count_taken(self, *, since: datetime | None = None, until: datetime | None = None,
+                    place: PlaceFilter | None = None, concept_id: int | None = None) -> int:
+        where, params = self._taken_filters(since, until, place)
+        if concept_id is not None:
+            where.append("p.id IN (SELECT photo_id FROM observations WHERE concept_id = ? AND photo_id IS NOT NULL)")
+            params.append(concept_id)
+        row = self.db.query_one(f"SELECT count(*) AS n FROM photos p WHERE {' AND '.join(where)}", params)
+        return int(row["n"]) if row else 0
+
+    @staticmethod
+    def _taken_filters(since: datetime | None, until: datetime | None,
+                       place: PlaceFilter | None) -> tuple[list[str], list[object]]:
+        where: list[str] = ["p.status = 'ok'", "p.ts IS NOT NULL"]
+        params: list[object] = []
+        if since is not None:
+            where.append("p.ts >= ?")
+            params.append(timestamp(since))
+        if until is not None:
+            where.append("p.ts < ?")
+            params.append(timestamp(until))
+        if place:
+            condition, values = place.photo_sql("p")
+            where.append(condition)
+            params += values
+        return where, params
 
     def errors(self) -> list[tuple[str, str]]:
         return [(r["path"], r["error"] or "") for r in self.db.query(

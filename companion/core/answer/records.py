@@ -1,0 +1,182 @@
+"""The record queries a plan runs: who was seen in a window, when and with whom at a place, facts about a person.
+
+Each query is one indexed SQL query in a store repository
+(``ObservationRepo.sightings / places``, ``PhotoRepo.taken / count_taken``,
+``MemoryRepo.list``); this module picks the ones the plan needs and ranks
+what they return. The statements (``statements``) turn the result into
+sentences, and the same rows go into the prompt and the answer's sources.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from companion.core import language
+from companion.core.answer.retrieve import Source
+from companion.core.answer.understand import Plan
+from companion.core.store import Store
+from companion.core.store.observations import PlaceCount, Sighting
+from companion.core.types import Memory, Photo
+
+LIMIT = 200          # rows per query: enough for a month of a busy life, bounded at any library size
+FACTS = 3
+
+
+@dataclass
+class Records:
+    """What the plan's queries found."""
+
+    queries: list[str] = field(default_factory=list)              # which ran (for the JSON output)
+    sightings: list[Sighting] = field(default_factory=list)       # in the window and/or at the place
+    photos: list[Photo] = field(default_factory=list)             # taken in the window and/or at the place
+    photo_count: int = 0
+    memories: list[Memory] = field(default_factory=list)          # semantic memories in the window / at the place
+    places: dict[str, list[PlaceCount]] = field(default_factory=dict)   # person -> places seen with them
+    facts: dict[str, list[Memory]] = field(default_factory=dict)        # person -> ranked facts
+
+    def empty(self) -> bool:
+        return not (self.sightings or self.photos or self.photo_count or self.memories)
+
+    def people(self) -> dict[str, list[Sighting]]:
+        """Who was seen, each with their sightings, newest first; the people seen most recently first."""
+        out: dict[str, list[Sighting]] = {}
+        for s in self.sightings:
+            if s.kind == "sighting":
+                out.setdefault(s.name, []).append(s)
+        return out
+
+    def latest(self) -> tuple[datetime | None, str, list[str], str, int] | None:
+        """The newest record: (time, place, people with you then, source type, source id)."""
+        best: tuple[datetime | None, str, list[str], str, int] | None = None
+        candidates: list[tuple[datetime | None, str, list[str], str, int]] = []
+        for s in self.sightings:
+            if s.kind != "sighting":
+                continue
+            source = ("photo", s.photo_id) if s.photo_id is not None else ("turn", s.turn_id or 0)
+            same = [x.name for x in self.sightings if x.kind == "sighting" and
+                    ((s.photo_id is not None and x.photo_id == s.photo_id) or
+                     (s.turn_id is not None and x.turn_id == s.turn_id))]
+            candidates.append((s.time, s.place, list(dict.fromkeys(same)), source[0], int(source[1] or 0)))
+        for photo in self.photos[:1]:
+            label = photo.place.label() if photo.place else ""
+            candidates.append((photo.taken_at, label, [], "photo", photo.id))
+        for memory in self.memories[:1]:
+            candidates.append((memory.time, memory.place, [], "memory", memory.id))
+        for item in candidates:
+            if item[0] is not None and (best is None or best[0] is None or item[0] > best[0]):
+                best = item
+        return best
+
+
+def _until(end: datetime) -> datetime:
+    """``MemoryRepo.list``'s ``until`` is inclusive; a window's end is not."""
+    return end - timedelta(microseconds=1)
+
+
+def gather(store: Store, plan: Plan) -> Records:
+    """Run the queries the plan needs (none for a plain "where did I last see her?")."""
+    records = Records()
+    window, place = plan.window, plan.place
+    person_ids = [p.concept_id for p in plan.people] if plan.people and not plan.anyone else None
+    if window is not None or place is not None:
+        since, until = (window.start, window.end) if window else (None, None)
+        records.queries.append("sightings")
+        records.sightings = store.observations.sightings(since=since, until=until, place=place,
+                                                         concept_ids=person_ids, limit=LIMIT)
+        records.photos = store.photos.taken(since=since, until=until, place=place, limit=20)
+        records.photo_count = store.photos.count_taken(since=since, until=until, place=place)
+        records.memories = [m for m in store.memories.list(
+            "semantic", since=since, until=_until(until) if until else None, place=place, limit=LIMIT,
+            concept_id=person_ids[0] if person_ids and len(person_ids) == 1 else None)
+            if m.action or m.place or m.concept_ids]
+        records.queries += ["photos", "memories"]
+        return records
+    if "count" in plan.asks:
+        records.queries.append("photo_count")
+        ids = person_ids or [None]  # type: ignore[list-item]
+        records.photo_count = sum(store.photos.count_taken(concept_id=cid) for cid in ids)
+    for person in plan.people:
+        if "facts" in plan.asks or not plan.asks:
+            records.queries.append("facts")
+            records.facts[person.name] = rank_facts(store, person.concept_id, person.name, plan.question)
+        if "where" in plan.asks and not plan.last:
+            records.queries.append("places")
+            records.places[person.name] = store.observations.places(person.concept_id)
+    return records
+
+
+def rank_facts(store: Store, concept_id: int, name: str, question: str, limit: int = FACTS) -> list[Memory]:
+    """What the user said about a person, best first.
+
+    A sentence with the person as its subject ("Anna now works as a nurse") beats one that only
+    mentions them ("I went hiking with Anna"); then words shared with the question; then the
+    newest. Reminder instructions are not facts.
+    """
+    instructions = {t.instruction for t in store.triggers.for_concepts([concept_id], active_only=False)}
+    lang = language.detect(question)
+    ignore = {w.lower() for w in lang.own("", "markers", []) or []} | {name.lower()}
+    asked = {_stem(w) for w in language.words_of(question) if w not in ignore and len(w) > 2}
+    scored = []
+    memories = store.memories.list("semantic", concept_id=concept_id, limit=LIMIT)
+    for rank, memory in enumerate(memories):
+        if memory.content in instructions:
+            continue
+        content = memory.content.strip()
+        subject = bool(re.match(rf"\W*(?:my \w+ )?{re.escape(name)}\b", content, re.I))
+        shared = len(asked & {_stem(w) for w in language.words_of(content)})
+        scored.append((-(2 * subject + shared), rank, memory))
+    return [m for *_, m in sorted(scored, key=lambda s: (s[0], s[1]))[:limit]]
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def records_lines(records: Records, plan: Plan) -> list[str]:
+    """The query results as lines of the prompt's record block."""
+    from companion.core.memory import dates
+
+    lines: list[str] = []
+    scope = " ".join(x for x in (plan.window.label(plan.language) if plan.window else "",
+                                 plan.place.label() if plan.place else "") if x)
+    for s in records.sightings[:MAX_LINES]:
+        origin = f"photo {s.photo_id}" if s.photo_id is not None else f"turn {s.turn_id}"
+        verb = "seen" if s.kind == "sighting" else "mentioned"
+        lines.append(f"[{verb} {scope}] {s.name}: {dates.describe(s.time)}, {s.place or 'place unknown'} ({origin})"
+                     + (f", {s.action}" if s.action else ""))
+    if plan.window is not None or plan.place is not None:
+        lines.append(f"[photos {scope}] {records.photo_count} photo(s)")
+    for m in records.memories[:MAX_LINES]:
+        lines.append(f"[memory {m.id}] {dates.describe(m.time)}: {m.content}")
+    for name, places in records.places.items():
+        for p in places[:MAX_LINES]:
+            lines.append(f"[places with {name}] {p.place}: {p.count} time(s), last {dates.describe(p.last)}")
+    for name, facts in records.facts.items():
+        for m in facts:
+            lines.append(f"[fact about {name}, memory {m.id}] {dates.describe(m.time)}: {m.content}")
+    if plan.window is not None or plan.place is not None:
+        if records.empty():
+            lines.append(f"[nothing {scope}] no photos, sightings or notes")
+    return lines
+
+
+MAX_LINES = 12
+
+
+def record_sources(store: Store, records: Records) -> list[Source]:
+    """The records an answer cites: the photos, turns and memories the queries found."""
+    out: list[Source] = []
+    for s in records.sightings[:MAX_LINES]:
+        if s.photo_id is not None:
+            photo = store.photos.get(s.photo_id)
+            out.append(Source("photo", s.photo_id, s.time, s.place, photo.path if photo else ""))
+        elif s.turn_id is not None:
+            turn = store.conversations.get_turn(s.turn_id)
+            out.append(Source("turn", s.turn_id, s.time, s.place, turn.text[:160] if turn else ""))
+    for p in records.photos[:MAX_LINES]:
+        out.append(Source("photo", p.id, p.taken_at, p.place.label() if p.place else "", p.path))
+    for m in [*records.memories[:MAX_LINES], *(m for ms in records.facts.values() for m in ms)]:
+        out.append(Source("memory", m.id, m.time, m.place, m.content[:160]))
+    return out
