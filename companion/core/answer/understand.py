@@ -18,18 +18,16 @@ plan goes into the prompt and into ``companion ask --json``.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from companion.core import language
 from companion.core.answer.perceive import Perception, Recognized
 from companion.core.deps import Deps
 from companion.core.language import Language
-from companion.core.memory import dates
+from companion.core.memory import dates, places
 from companion.core.memory.dates import Window
 from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
@@ -47,7 +45,6 @@ PLAN_SCHEMA: dict[str, Any] = {
     },
     "required": ["people", "start", "end", "place", "asks"],
 }
-_CAPITALISED = re.compile(r"(?<!\w)([A-ZÀ-ÖØ-Þ][\w'’-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w'’-]+){0,2})")
 
 
 @dataclass
@@ -148,41 +145,15 @@ def _people(deps: Deps, question: str, perception: Perception, plan: Plan) -> li
 def find_place(deps: Deps, question: str, lang: Language,
                names: set[str]) -> tuple[PlaceFilter | None, str]:
     """The place a question names: the gazetteer (after local names), else a city the records know."""
-    candidates: list[tuple[bool, str, str]] = []          # (after a locative, as written, gazetteer name)
-    exonyms = {k: v for code in dict.fromkeys([lang.code, *language.codes()])
-               for k, v in (language.get(code).own("place", "exonyms", {}) or {}).items()}
-    locatives = {w.lower() for w in lang.words("place", "locatives")}
-    for match in _CAPITALISED.finditer(question):
-        phrase = match[1]
-        first = phrase.split()[0].lower()
-        if phrase.lower() in names or first in names or first in _not_places():
-            continue
-        before = language.words_of(question[:match.start()])[-1:]
-        candidates.append((bool(before) and before[0] in locatives, phrase, exonyms.get(phrase, phrase)))
-    candidates.sort(key=lambda c: not c[0])
-    geocoder = deps.geocoder
-    if geocoder is not None:
-        for _, written, name in candidates:
-            for place in geocoder.find_places(f"in {name}"):
-                if place.city.lower() in names:
-                    continue
-                return PlaceFilter(place.city, place.country, place.country_code), written
+    place, written = places.find_place(deps.geocoder, question, lang, names)
+    if place is not None:
+        return PlaceFilter(place.city, place.country, place.country_code), written
     # No gazetteer (or it does not know the name): a city the user's own records use.
-    for _, written, name in candidates:
+    for written, name in places.candidates(question, lang, names):
         if deps.store.observations.sightings(place=PlaceFilter(name), limit=1, kinds=("sighting", "mention")) or \
                 deps.store.photos.count_taken(place=PlaceFilter(name)):
             return PlaceFilter(name), written
     return None, ""
-
-
-@cache
-def _not_places() -> frozenset[str]:
-    """Capitalised words that are not places: question words and calendar words of every language."""
-    words = {m.lower() for lang in language.all_languages() for m in lang.own("", "markers", []) or []}
-    words |= {m.lower() for lang in language.all_languages() for key in ("months", "weekdays")
-              for m in lang.get("dates", key, [])}
-    words |= {w.lower() for lang in language.all_languages() for w in lang.own("memory", "not_places", []) or []}
-    return frozenset(words)
 
 
 def model_plan(deps: Deps, question: str, now: datetime, cancel: threading.Event | None = None) -> dict[str, Any]:

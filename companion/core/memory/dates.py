@@ -328,6 +328,11 @@ def _languages(text: str, lang: Language | None) -> list[str]:
     return list(dict.fromkeys([lang.code, language.DEFAULT]))
 
 
+def phrase_spans(text: str, lang: Language | None = None) -> list[tuple[int, int]]:
+    """Where the time phrases of ``text`` are (start, end), in text order."""
+    return [(s.start, s.end) for s in _spans(text, _languages(text, lang))]
+
+
 def find_windows(text: str, ref: datetime, lang: Language | None = None) -> list[tuple[Window, datetime]]:
     """Every time phrase of ``text`` as (window, moment), in text order."""
     out = []

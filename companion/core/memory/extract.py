@@ -10,48 +10,66 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
+from companion.core import language
 from companion.core.deps import Deps
-from companion.core.memory import dates
+from companion.core.memory import dates, places
 from companion.core.types import Concept
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
-_QUOTED = re.compile(r"[\"“‘']([^\"”’']{1,40})[\"”’']")
+_QUOTED = re.compile(r"[\"“‘'«„]([^\"”’'»“]{1,40})[\"”’'»“]")
 _CAPS = re.compile(r"\b[A-Z][A-Z0-9]{1,15}\b")
-_KEYWORD = re.compile(r"\b(?:keyword|code ?word|word)\s*[:=]?\s*[\"“‘']?([A-Za-z0-9_-]{2,30})", re.I)
-_CONDITION = re.compile(r"\b(?:if|whenever|next time|in case)\b", re.I)
-_REAPPEAR = re.compile(r"\b(?:shows? up|appears?|turns? up|comes? (?:up|back|along)|is in (?:a|the|another) "
-                       r"(?:photo|picture)|again|see (?:him|her|them|it))\b", re.I)
-_INSTRUCT = re.compile(r"\b(?:remind me|tell me|let me know|say|mention)\b", re.I)
-_FUTURE = re.compile(r"\b(?:will|going to|gonna|tomorrow|next|plan to|want to|hope to)\b", re.I)
-_NEGATED = re.compile(r"\b(?:not|never|didn't|haven't|hasn't|don't|no longer)\b", re.I)
-_PRONOUN = re.compile(r"\b(?:she|he|they|her|him|them|this person|this one|it)\b", re.I)
-_NOT_VERBS = {"morning", "evening", "something", "nothing", "anything", "everything", "thing", "things", "during",
-              "king", "ring", "spring", "string", "wedding", "building", "ceiling", "pudding", "interesting",
-              "amazing", "boring", "exciting", "annoying", "charming", "stunning", "darling", "lightning", "wing",
-              "ceiling", "sibling", "ping", "bring", "sing"}
-_STOP = re.compile(r"\s+(?:with|and then|when|because|while|but|so|together|yesterday|today|last|this|on "
-                   r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|\d+ days? ago)\b.*$", re.I)
-_PAST_VERB = re.compile(r"\b(?:I|we)\s+(?:just\s+|finally\s+|also\s+)?((?:went|took|had|made|met|ate|ran|swam|rode|"
-                        r"drove|flew|visited|played|cooked|baked|watched|walked|bought|read|celebrated|spent|"
-                        r"[a-z]{3,}ed)\b[^.,;!?]*)", re.I)
-_PLACE_RE = re.compile(r"\b(?:in|at|near|to|from)\s+((?:the\s+)?[A-Z][\w'-]+(?:\s+(?:[A-Z][\w'-]+|de|del|la|le|of))*)")
-_NOT_PLACES = {m.capitalize() for m in dates.MONTHS + dates.WEEKDAYS} | {"I", "Christmas", "Easter"}
-_PROFILE = (
-    (re.compile(r"\bmy favou?rite ([a-z]+(?: [a-z]+)?) (?:is|are) (?:now |still )?([^.,!?;]+)", re.I), None),
-    (re.compile(r"\bI (?:now )?live in ([A-Z][^.,!?;]*)"), "home"),
-    (re.compile(r"\bI (?:now )?work as (?:an? )?([^.,!?;]+)", re.I), "job"),
-    (re.compile(r"\bmy name is ([A-Z][\w-]+)"), "name"),
-    (re.compile(r"\bI(?:'m| am) allergic to ([^.,!?;]+)", re.I), "allergy"),
-)
+
+
+def _cue(key: str) -> re.Pattern[str]:
+    """The ``[memory]`` phrases of every language as one whole-word pattern (turns may mix languages)."""
+    return language.phrase_pattern("memory", key)
+
+
+@cache
+def _keyword() -> re.Pattern[str]:
+    words = "|".join(sorted({w for lang in language.all_languages() for w in lang.words("memory", "keyword")},
+                            key=len, reverse=True))
+    return re.compile(rf"\b(?:{words})\s*[:=]?\s*[\"“‘'«„]?([^\W_][\w-]{{1,29}})", re.I)
+
+
+@cache
+def _past_verbs() -> frozenset[str]:
+    return frozenset(w.lower() for lang in language.all_languages() for w in lang.own("memory", "past_verbs", []) or [])
+
+
+@cache
+def _suffixes(key: str) -> tuple[str, ...]:
+    """Verb endings of every language: ``progressive_suffixes`` ("-ing", "-ando") or ``past_suffixes`` ("-ed")."""
+    return tuple({s for lang in language.all_languages() for s in lang.own("memory", key, []) or []})
+
+
+@cache
+def _not_verbs() -> frozenset[str]:
+    return frozenset(w.lower() for lang in language.all_languages() for w in lang.own("memory", "not_verbs", []) or [])
+
+
+@cache
+def _subject_verb() -> re.Pattern[str]:
+    """"I went ...", "we just met ...", "ich bin ...": a subject, optional auxiliaries, then the phrase."""
+    subjects = language.phrase_pattern("memory", "subject").pattern
+    auxiliaries = language.phrase_pattern("memory", "auxiliaries").pattern
+    return re.compile(rf"{subjects}\s+(?:{auxiliaries}\s+)*([^\W\d_][\w'’-]*)", re.I)
+
+
+@cache
+def _profile() -> list[tuple[re.Pattern[str], str]]:
+    return [(re.compile(pattern), key) for lang in language.all_languages()
+            for pattern, key in lang.own("memory", "profile", []) or []]
 
 
 def sighting_pattern(name: str) -> re.Pattern[str]:
-    """The user says they were with / saw / met the concept."""
+    """The user says they were with / saw / met the concept ("with Anna", "mit Anna", "Anna and I")."""
     n = re.escape(name)
-    return re.compile(
-        rf"\b(?:with|saw|seen|see|met|meet|visited|ran into|bumped into|walked|took|hugged|joined)\s+(?:my\s+\w+\s+)?{n}\b"
-        rf"|\b{n}(?:'s)?\s+(?:and I|and me|came|joined|was there|were there|visited me|dropped by|stopped by)\b", re.I)
+    before = _cue("sighting_before").pattern
+    after = _cue("sighting_after").pattern
+    return re.compile(rf"{before}\s+(?:(?:my|mein\w*|ma|mon|mi)\s+\w+\s+)?{n}\b|\b{n}(?:'s)?\s+{after}", re.I)
 
 
 @dataclass
@@ -86,42 +104,85 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCES.split(text) if s and s.strip()]
 
 
+def _phrase(sentence: str, start: int) -> str:
+    """The action phrase from ``start``: up to punctuation or a stop word ("with", "mit", "con" ...), 8 words."""
+    phrase = re.split(r"[.,;:!?¿¡]", sentence[start:])[0]
+    stop = _cue("action_stops").search(phrase, 1)
+    if stop is not None:
+        phrase = phrase[:stop.start()]
+    return " ".join(phrase.split()[:8])
+
+
+def _is_verb(word: str, *, progressive: bool = True) -> bool:
+    """A past form from the tables, or a long enough word with a verb ending that is not a known noun."""
+    word = word.lower()
+    endings = _suffixes("past_suffixes") + (_suffixes("progressive_suffixes") if progressive else ())
+    return word in _past_verbs() or (word not in _not_verbs() and len(word) > 4 and word.endswith(endings))
+
+
 def find_action(sentence: str) -> str:
-    """The verb phrase of what the user was doing, e.g. "hiking in the Alps"; "" when none."""
-    for match in re.finditer(r"\b([a-z]{3,}ing)\b", sentence):
-        if match[1].lower() in _NOT_VERBS:
-            continue
-        phrase = re.split(r"[.,;:!?]", sentence[match.start():])[0]
-        phrase = _STOP.sub("", phrase).strip()
-        return " ".join(phrase.split()[:8])
-    match = _PAST_VERB.search(sentence)
-    if match:
-        return " ".join(_STOP.sub("", match[1]).split()[:8])
+    """What the user was doing, e.g. "hiking in the Alps" or "rode the ferry to Capri"; "" when none.
+
+    In order: a progressive form ("... baking bread when ..."), a subject and its verb ("I met Anna
+    at the market"), and a sentence that starts with its verb, as diaries and Spanish do ("Rode the
+    ferry to Capri with Anna.", "Fui en ferry a Capri con Anna."), after any leading time words.
+    """
+    progressive = _suffixes("progressive_suffixes")
+    for match in re.finditer(r"[^\W\d_]{3,}", sentence):
+        word = match[0].lower()
+        if word.endswith(progressive) and word not in _not_verbs() and len(word) > 4:
+            return _phrase(sentence, match.start())
+    match = _subject_verb().search(sentence)
+    if match and _is_verb(match[1]):
+        return _phrase(sentence, match.start(1))
+    start = _after_time_words(sentence)
+    first = re.match(r"\W*([^\W\d_][\w'’-]*)", sentence[start:])
+    if first and _is_verb(first[1], progressive=False):
+        return _first_lower(_phrase(sentence, start + first.start(1)))
     return ""
 
 
+def _after_time_words(sentence: str) -> int:
+    """Where a sentence starts once leading time words are skipped ("This morning, rode ..." -> "rode")."""
+    position = 0
+    for begin, end in dates.phrase_spans(sentence):
+        if sentence[position:begin].strip(" ,"):
+            break
+        position = end
+    return position + len(sentence[position:]) - len(sentence[position:].lstrip(" ,"))
+
+
+def _first_lower(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
 def find_place(deps: Deps, sentence: str, names: set[str]) -> str:
-    """A place named in the sentence: the offline gazetteer first, then "in/at <Capitalised>"."""
-    if deps.geocoder is not None:
-        for place in deps.geocoder.find_places(sentence):
-            if place.city and re.search(r"\b" + re.escape(place.city) + r"\b", sentence):
-                return place.label()
-    for match in _PLACE_RE.finditer(sentence):
+    """A place named in the sentence: the offline gazetteer first, then "in/at/nach/en <Capitalised>"."""
+    lang = language.detect(sentence)
+    place, _ = places.find_place(deps.geocoder, sentence, lang, names)
+    if place is not None:
+        return place.label()
+    locatives = _cue_words("place", "locatives")
+    pattern = re.compile(rf"(?<!\w)(?:{locatives})\s+((?:the\s+)?[A-ZÀ-ÖØ-Þ][\w'-]+(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'-]+|de|del|la|le|of))*)")
+    for match in pattern.finditer(sentence):
         words = match[1].split()
-        if words[0] == "the" and len(words) > 1:
-            candidate = match[1]
-        else:
-            candidate = " ".join(words)
+        candidate = match[1] if words[0] == "the" and len(words) > 1 else " ".join(words)
         bare = candidate.removeprefix("the ")
-        if bare in _NOT_PLACES or bare.lower() in names:
+        if bare.lower() in places.not_places() or bare.lower() in names:
             continue
         return candidate
     return ""
 
 
+@cache
+def _cue_words(section: str, key: str) -> str:
+    words = {w for lang in language.all_languages() for w in lang.own(section, key, []) or []}
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
 def find_keyword(sentence: str, names: set[str]) -> str:
-    """The literal keyword of a reminder: after "keyword", a quoted word, or an ALL-CAPS token."""
-    for pattern in (_KEYWORD, _QUOTED):
+    """The literal keyword of a reminder: after "keyword"/"Stichwort"/"mot-clé", a quoted word, or an ALL-CAPS token."""
+    for pattern in (_keyword(), _QUOTED):
         match = pattern.search(sentence)
         if match and match[1].lower() not in names:
             return match[1].strip()
@@ -145,21 +206,21 @@ def extract_turn(deps: Deps, text: str, when: datetime, recent: list[Concept] | 
         fact.when = dates.parse_when(sentence, when)
         names = {c.name.lower() for c in concepts} | all_names
         fact.place = find_place(deps, sentence, names)
-        instruction = bool(_REAPPEAR.search(sentence) and _INSTRUCT.search(sentence))
+        instruction = bool(_cue("reappear").search(sentence) and _cue("instruct").search(sentence))
         # "when X phoned me" is a past event; "when X shows up again, remind me" is an instruction.
-        conditional = bool(_CONDITION.search(sentence)) or (instruction and bool(re.search(r"\bwhen\b", sentence, re.I)))
+        conditional = bool(_cue("condition").search(sentence)) or (instruction and bool(_cue("when").search(sentence)))
         if not fact.question and not conditional:
             fact.action = find_action(sentence)
-            if not _FUTURE.search(sentence) and not _NEGATED.search(sentence):
+            if not _cue("future").search(sentence) and not _cue("negation").search(sentence):
                 fact.sightings = {c.id for c in concepts if sighting_pattern(c.name).search(sentence)}
         if conditional and instruction:
-            targets = concepts or (list(recent or [])[:1] if _PRONOUN.search(sentence) else [])
+            targets = concepts or (list(recent or [])[:1] if _cue("pronouns").search(sentence) else [])
             if targets:
                 out.triggers.append(TriggerFact([c.id for c in targets], sentence, find_keyword(sentence, names)))
         if not fact.question:
-            for pattern, key in _PROFILE:
+            for pattern, key in _profile():
                 for match in pattern.finditer(sentence):
-                    if key is None:
+                    if key == "favourite":
                         out.profile.append((f"favourite {match[1].lower()}", match[2].strip()))
                     else:
                         out.profile.append((key, match[1].strip()))

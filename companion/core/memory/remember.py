@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from companion.core.deps import Deps
-from companion.core.memory import persona
-from companion.core.memory.extract import TurnFacts, extract_turn
+from companion.core.memory import dates, persona
+from companion.core.memory.extract import TriggerFact, TurnFacts, extract_turn
 from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
 from companion.core.store.memories import NewMemory
@@ -26,13 +26,15 @@ EXTRACT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "content": {"type": "string"},
-        "keywords": {"type": "array", "items": {"type": "string"}, "maxItems": 4},
-        "time": {"type": "string"},
+        "people": {"type": "array", "items": {"type": "string"}, "maxItems": 4},
         "place": {"type": "string"},
-        "mentioned": {"type": "array", "items": {"type": "string"}, "maxItems": 4},
+        "time": {"type": "string"},
         "action": {"type": "string"},
+        "reminder": {"type": "object", "properties": {"instruction": {"type": "string"},
+                                                      "keyword": {"type": "string"}},
+                     "required": ["instruction", "keyword"]},
     },
-    "required": ["content", "keywords", "time", "place", "mentioned", "action"],
+    "required": ["content", "people", "place", "time", "action", "reminder"],
 }
 
 
@@ -49,8 +51,10 @@ def model_extract(deps: Deps, text: str, when: datetime) -> dict[str, Any]:
     """The model's JSON facts for a turn ({} without a model or on unusable output)."""
     if deps.model is None:
         return {}
-    prompt = render_prompt("extract", time=when.isoformat(timespec="minutes"), turn=data_block("turn", text))
-    request = GenerationRequest([ChatMessage("user", prompt)], max_tokens=120, temperature=0.0,
+    names = ", ".join(c.name for c in deps.store.concepts.list()[:50]) or "(none)"
+    prompt = render_prompt("extract", time=when.isoformat(timespec="minutes"), names=names,
+                           turn=data_block("turn", text))
+    request = GenerationRequest([ChatMessage("user", prompt)], max_tokens=160, temperature=0.0,
                                 json_schema=EXTRACT_SCHEMA)
     try:
         value = json.loads(complete(deps.model, request))
@@ -59,19 +63,48 @@ def model_extract(deps: Deps, text: str, when: datetime) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _merge(facts: TurnFacts, model: dict[str, Any], text: str) -> None:
-    """Fill gaps from the model, only with words the turn really contains."""
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def merge(deps: Deps, facts: TurnFacts, model: dict[str, Any], text: str, when: datetime,
+          recent: list[Concept] | None = None) -> None:
+    """PersonaVLM's update stage, checked: the model's fields fill what the rules left empty.
+
+    Every value must be grounded in the turn (its words are the turn's); people must be known
+    concepts named in the turn; a time must be a phrase of the turn that dates resolve; a reminder
+    needs its keyword written in the turn and someone to be about.
+    """
     for keyword in model.get("keywords") or []:
         if isinstance(keyword, str) and grounded(keyword, text) and keyword not in facts.keywords:
             facts.keywords.append(keyword.strip())
-    for fact in facts.facts:
-        if fact.question:
-            continue
-        place, action = model.get("place"), model.get("action")
-        if not fact.place and isinstance(place, str) and grounded(place, fact.sentence):
-            fact.place = place.strip()
-        if not fact.action and fact.concepts and isinstance(action, str) and grounded(action, fact.sentence):
+    place, action, time = _text(model.get("place")), _text(model.get("action")), _text(model.get("time"))
+    content = _text(model.get("content"))
+    known = {c.name.lower(): c for c in deps.store.concepts.list()}
+    people = [known[n.strip().lower()] for n in model.get("people") or []
+              if isinstance(n, str) and n.strip().lower() in known and grounded(n, text)]
+    statements = [f for f in facts.facts if not f.question]
+    for fact in statements:
+        for concept in people:
+            if concept.id not in {c.id for c in fact.concepts} and grounded(concept.name, fact.sentence):
+                fact.concepts.append(concept)
+        if not fact.place and place and grounded(place, fact.sentence):
+            fact.place = place
+        if not fact.action and fact.concepts and action and grounded(action, fact.sentence):
             fact.action = " ".join(action.split()[:8])
+        if fact.when is None and time and grounded(time, fact.sentence, share=0.6):
+            fact.when = dates.parse_when(time, when)
+    # The model's one-line memory adds its search words; the stored memory keeps the user's own sentence,
+    # the record the checker holds answers to.
+    if content and grounded(content, text, share=0.8):
+        facts.keywords += [w for w in re.findall(r"[^\W\d_]{4,}", content) if w not in facts.keywords][:4]
+    reminder = model.get("reminder") if isinstance(model.get("reminder"), dict) else {}
+    keyword = _text(reminder.get("keyword")) if reminder else ""
+    if keyword and not facts.triggers and re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text):
+        about = [c for f in statements for c in f.concepts] or list(recent or [])[:1]
+        instruction = _text(reminder.get("instruction")) or text
+        if about and grounded(instruction, text, share=0.6):
+            facts.triggers.append(TriggerFact([about[0].id], text.strip(), keyword))
 
 
 def embed_text(deps: Deps, text: str) -> Any:
@@ -84,11 +117,9 @@ def remember_turn(deps: Deps, turn: Turn, recent: list[Concept] | None = None,
     if turn.role != "user":
         return 0, []
     facts = extract_turn(deps, turn.text, turn.time, recent, image_concepts)
-    # The model only fills gaps the rules left: a statement about someone with no action found.
-    gaps = [f for f in facts.facts if not f.question and f.concepts and not f.action
-            and f.sentence not in {t.instruction for t in facts.triggers}]
-    if gaps:
-        _merge(facts, model_extract(deps, turn.text, turn.time), turn.text)
+    # With a model, every turn that states something gets its JSON facts; questions are not facts.
+    if deps.model is not None and any(not f.question for f in facts.facts):
+        merge(deps, facts, model_extract(deps, turn.text, turn.time), turn.text, turn.time, recent)
     store, written, about = deps.store, 0, {}
     for fact in facts.facts:
         for concept in fact.concepts:
@@ -101,6 +132,7 @@ def remember_turn(deps: Deps, turn: Turn, recent: list[Concept] | None = None,
         if fact.question or not (fact.concepts or fact.place or fact.action):
             continue
         keywords = [c.name for c in fact.concepts] + [k for k in (fact.place, fact.action) if k]
+        keywords += [k for k in facts.keywords if grounded(k, fact.sentence)]
         memory = NewMemory("semantic", fact.sentence, tuple(dict.fromkeys(keywords)), fact.when or turn.time,
                            fact.place, fact.action, tuple(c.id for c in fact.concepts), (turn.id,))
         store.memories.add(memory, embed_text(deps, fact.sentence))
