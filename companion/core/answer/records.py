@@ -127,7 +127,11 @@ def rank_facts(store: Store, concept_id: int, name: str, question: str, limit: i
         subject = bool(re.match(rf"\W*(?:my \w+ )?{re.escape(name)}\b", content, re.I))
         shared = len(asked & {_stem(w) for w in language.words_of(content)})
         scored.append((-(2 * subject + shared), rank, memory))
-    return [m for *_, m in sorted(scored, key=lambda s: (s[0], s[1]))[:limit]]
+    ranked = sorted(scored, key=lambda s: (s[0], s[1]))
+    # Where the user said something *about* the person, that is the answer; their outings come after.
+    if ranked and ranked[0][0] < 0:
+        ranked = [s for s in ranked if s[0] < 0]
+    return [m for *_, m in ranked[:limit]]
 
 
 def _stem(word: str) -> str:
