@@ -43,6 +43,8 @@ PREFERENCES: dict[str, tuple[str, ...]] = {
 }
 NOISE = ("The weather was grey all day.", "I finished a long book about trains.", "Work was busy this week.",
          "I cooked a big pot of soup.", "The printer broke again.", "I slept badly last night.")
+# Jobs people tell the user about; each person changes job once, so the newest fact must win.
+JOBS = ("a nurse", "a carpenter", "a teacher", "a pilot", "an architect", "a baker", "a librarian", "a vet")
 KEYWORD = "SKS"
 STRANGERS = ("Dmitri", "Olga")   # people the user never told us about: the answer must be "can't tell"
 
@@ -108,6 +110,7 @@ class Life:
     preferences: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)     # topic -> (time, value)
     habits: dict[str, str] = field(default_factory=dict)                                 # weekday -> activity
     triggers: dict[str, str] = field(default_factory=dict)                               # name -> keyword
+    jobs: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)            # person -> (time, job)
 
     def concept(self, name: str) -> Concept:
         return next(c for c in self.concepts if c.name == name)
@@ -202,6 +205,16 @@ def generate(size: str = "small", seed: int = 0, start: datetime | None = None) 
         life.photos.append(Photo(f"IMG_{i:05d}", when, city, present))
         for name in present:
             life.sightings.setdefault(name, []).append((when, city, "photo"))
+    # Facts about people (a job, then a new one), drawn from their own seed so the rest of the life is
+    # the same as before these facts existed.
+    facts = random.Random(f"{size}:{seed}:facts")
+    for concept in [c for c in life.concepts if c.category == "person"]:
+        first, second = facts.sample(JOBS, 2)
+        for day, job, text in ((facts.uniform(1, spec.days / 2), first, "{n} works as {j} in {c}."),
+                               (facts.uniform(spec.days / 2, spec.days), second, "{n} now works as {j} in {c}.")):
+            session += 1
+            when = say(day, text.format(n=concept.name, j=job, c=facts.choice(cities)))
+            life.jobs.setdefault(concept.name, []).append((when, job))
     life.turns.sort(key=lambda t: t.time)
     life.photos.sort(key=lambda p: p.time)
     return life

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from evaluation.tasks import NONE_OPTION, Item
+from evaluation.tasks import MONTHS, NO_RECORDS, NONE_OPTION, Item
 
 _UNSURE = re.compile(r"\b(?:can'?t tell|cannot tell|don'?t know|do not know|not sure|unknown|don'?t recogni[sz]e|"
                      r"do not recogni[sz]e|no record|unclear|can'?t say|not recogni[sz]ed)\b", re.I)
@@ -81,6 +81,30 @@ def judge_caption(caption: str, choices: tuple[str, ...]) -> str:
     return confirmed[0] if len(confirmed) == 1 else NONE_OPTION
 
 
+# "I have no photos or notes from ..." in the four languages the library tasks ask in.
+_NOTHING = re.compile(r"\b(?:no (?:photos|records|notes|memories)|nothing|keine (?:fotos|notizen|einträge)|"
+                      r"aucune (?:photo|note)|rien|no tengo (?:fotos|notas|nada))\b", re.I)
+
+
+def names_f1(answer: str, gold: str, known_names: list[str]) -> float:
+    """F1 between the known names an answer says and the gold names (comma-separated)."""
+    said = {n for n in known_names if re.search(rf"\b{re.escape(n)}\b", answer)}
+    wanted = {n.strip() for n in gold.split(",") if n.strip()}
+    common = len(said & wanted)
+    if not common:
+        return 0.0
+    precision, recall = common / len(said), common / len(wanted)
+    return 2 * precision * recall / (precision + recall)
+
+
+def states_day(answer: str, iso_day: str, lang: str) -> bool:
+    """The answer names the gold day: its number and its month (in the question's language or English)."""
+    year, month, day = (int(x) for x in iso_day.split("-"))
+    months = {MONTHS[lang][month - 1], MONTHS["en"][month - 1]}
+    number = re.search(rf"(?<!\d){day}(?:st|nd|rd|th|er|\.)?(?!\d)", answer)
+    return bool(number) and any(re.search(rf"\b{re.escape(m)}\b", answer, re.I) for m in months)
+
+
 def score(item: Item, answer: str, places: list[str], known_names: list[str]) -> float:
     """0..1 for one answer (for CAPQA items, ``answer`` is the caption)."""
     if item.task == "LSD":
@@ -95,6 +119,19 @@ def score(item: Item, answer: str, places: list[str], known_names: list[str]) ->
             named = any(re.search(rf"\b{re.escape(n)}\b", answer) for n in known_names)
             return float(not named and recognition_label(answer) == "can't tell")
         return float(recognition_label(answer) == item.gold)
+    if item.task == "WINDOW":
+        if item.gold == NO_RECORDS:
+            named = any(re.search(rf"\b{re.escape(n)}\b", answer) for n in known_names)
+            return float(not named and bool(_NOTHING.search(answer)))
+        return round(names_f1(answer, item.gold, known_names), 3)
+    if item.task == "PLACE":
+        return float(states_day(answer, item.gold, item.extra.get("lang", "en")))
+    if item.task == "FACTS":
+        # The newest job, and not the old one stated as if it were still true (said first).
+        new, old = item.gold, item.extra.get("old", "")
+        at_new = re.search(rf"\b{re.escape(new.split()[-1])}\b", answer, re.I)
+        at_old = re.search(rf"\b{re.escape(old.split()[-1])}\b", answer, re.I) if old else None
+        return float(bool(at_new) and (at_old is None or at_new.start() < at_old.start()))
     if item.task in ("CAPQA_GT", "CAPQA_NOISE"):
         return float(judge_caption(answer, item.choices) == item.gold)
     return float(chosen_option(answer, item.choices) == item.gold)

@@ -22,10 +22,31 @@ CAPTION_REQUEST = "Describe this photo for me in one or two sentences, with what
 NONE_OPTION = "None of the above can be confirmed"
 DONT_KNOW = "I don't know"
 TASKS = ("LSD", "LAR", "ITR", "REC", "CAPQA_GT", "CAPQA_NOISE", "PREF_LATEST", "PREF_EVOLUTION", "HABIT",
-         "RELATION")
+         "RELATION", "WINDOW", "PLACE", "FACTS")
 METRICS = {"LSD": "token F1", "LAR": "accuracy", "ITR": "keyword rate", "REC": "accuracy",
            "CAPQA_GT": "accuracy", "CAPQA_NOISE": "accuracy", "PREF_LATEST": "accuracy",
-           "PREF_EVOLUTION": "accuracy", "HABIT": "accuracy", "RELATION": "accuracy"}
+           "PREF_EVOLUTION": "accuracy", "HABIT": "accuracy", "RELATION": "accuracy",
+           "WINDOW": "name F1", "PLACE": "accuracy", "FACTS": "accuracy"}
+NO_RECORDS = "no records"
+# The questions of the library tasks in four languages, asked in turn (month names are the harness's own).
+MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+           "November", "Dezember"),
+    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre"),
+    "es": ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+           "noviembre", "diciembre"),
+}
+WINDOW_QUESTIONS = {"en": "Who did I see in {month} {year}?", "de": "Wen habe ich im {month} {year} gesehen?",
+                    "fr": "Qui ai-je vu en {month} {year} ?", "es": "¿A quién vi en {month} de {year}?"}
+PLACE_QUESTIONS = {"en": "When was I last in {city}?", "de": "Wann war ich zuletzt in {city}?",
+                   "fr": "Quand suis-je allé à {city} pour la dernière fois ?",
+                   "es": "¿Cuándo estuve en {city} por última vez?"}
+FACTS_QUESTIONS = {"en": "What does {name} do?", "de": "Was macht {name}?", "fr": "Que fait {name} ?",
+                   "es": "¿A qué se dedica {name}?"}
+LANGUAGES = tuple(MONTHS)
 
 
 @dataclass(frozen=True)
@@ -102,7 +123,42 @@ def build(life: Life, questions: int | None = None, *, strangers: bool = True) -
                               photo(strangers_in=(stranger,)), subject=stranger))
     items += _caption_items(life, rng, per_task, photo)
     items += _persona_items(life, rng, per_task, photo)
+    items += _library_items(life, random.Random(f"library:{life.size}:{life.seed}"), per_task)
     return items
+
+
+def _library_items(life: Life, rng: random.Random, per_task: int) -> list[Item]:
+    """Questions over the whole library, with no photo: a month, a city, a person's job; languages in turn."""
+    out: list[Item] = []
+    languages = iter(LANGUAGES * (3 * per_task + 3))
+    by_month: dict[tuple[int, int], set[str]] = {}
+    for name, seen in life.sightings.items():
+        for time, _, _ in seen:
+            by_month.setdefault((time.year, time.month), set()).add(name)
+    for year, month in rng.sample(sorted(by_month), min(per_task, len(by_month))):
+        lang = next(languages)
+        question = WINDOW_QUESTIONS[lang].format(month=MONTHS[lang][month - 1], year=year)
+        out.append(Item(f"WINDOW-{year}-{month:02d}-{lang}", "WINDOW", question,
+                        ", ".join(sorted(by_month[(year, month)])), extra={"lang": lang}))
+    before = life.start.replace(day=1) - timedelta(days=1)     # a month before the history: nothing to find
+    lang = next(languages)
+    out.append(Item(f"WINDOW-empty-{lang}", "WINDOW", WINDOW_QUESTIONS[lang].format(
+        month=MONTHS[lang][before.month - 1], year=before.year), NO_RECORDS, extra={"lang": lang}))
+    last_in: dict[str, datetime] = {}
+    for seen in life.sightings.values():
+        for time, city, _ in seen:
+            last_in[city] = max(time, last_in.get(city, time))
+    for city in rng.sample(sorted(last_in), min(per_task, len(last_in))):
+        lang = next(languages)
+        when = last_in[city]
+        out.append(Item(f"PLACE-{city}-{lang}", "PLACE", PLACE_QUESTIONS[lang].format(city=city),
+                        when.date().isoformat(), subject=city, extra={"lang": lang}))
+    for name in rng.sample(sorted(life.jobs), min(per_task, len(life.jobs))):
+        lang = next(languages)
+        (_, old), (_, new) = sorted(life.jobs[name])
+        out.append(Item(f"FACTS-{name}-{lang}", "FACTS", FACTS_QUESTIONS[lang].format(name=name), new,
+                        subject=name, extra={"lang": lang, "old": old}))
+    return out
 
 
 def _caption_items(life: Life, rng: random.Random, per_task: int, photo: object) -> list[Item]:

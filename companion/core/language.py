@@ -127,6 +127,12 @@ def words_of(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _TOKEN.findall(text)]
 
 
+def known(text: str) -> bool:
+    """Whether ``text`` uses the function words of any covered language."""
+    tokens = set(words_of(text))
+    return any(tokens & set(_table(code).get("markers", [])) for code in codes())
+
+
 def detect(text: str, default: str = DEFAULT) -> Language:
     """The language whose function words ``text`` uses most (``default`` on a tie at zero)."""
     tokens = words_of(text)

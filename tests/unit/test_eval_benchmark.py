@@ -30,6 +30,14 @@ def gold_answer(item: tasks.Item) -> str:
     if item.task.startswith("CAPQA"):
         return (f"A photo of {item.subject}, your friend, last seen in {item.gold}." if item.task == "CAPQA_GT"
                 else "A photo of someone at home.")
+    if item.task == "WINDOW":
+        return "I have no photos or notes from then." if item.gold == tasks.NO_RECORDS else \
+            f"You saw {' and '.join(item.gold.split(', '))}."
+    if item.task == "PLACE":
+        year, month, day = (int(x) for x in item.gold.split("-"))
+        return f"On {day} {tasks.MONTHS[item.extra['lang']][month - 1]} {year}."
+    if item.task == "FACTS":
+        return f"{item.subject} works as {item.gold} now; before that as {item.extra['old']}."
     return f"({'abcd'[item.choices.index(item.gold)]}) {item.gold}"
 
 
@@ -48,6 +56,13 @@ def wrong_answer(item: tasks.Item) -> str:
         return "A photo of someone at home."
     if item.task == "CAPQA_NOISE":
         return f"{item.subject} is here: {item.choices[0]}."   # leaks a memory of someone not in the photo
+    if item.task == "WINDOW":     # someone who was not seen then, or a guess where there is nothing
+        return "You saw Nobody." if item.gold != tasks.NO_RECORDS else "You saw Eileen and Grace."
+    if item.task == "PLACE":      # the day before
+        year, month, day = (int(x) for x in item.gold.split("-"))
+        return f"On {day % 28 + 1} {tasks.MONTHS['en'][month - 1]} {year}."
+    if item.task == "FACTS":      # the old job as if it were still true
+        return f"{item.subject} works as {item.extra['old']}."
     return f"({'abcd'[next(i for i, c in enumerate(item.choices) if c != item.gold)]})"
 
 

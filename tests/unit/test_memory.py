@@ -132,3 +132,32 @@ def test_model_extraction_fills_gaps_only_with_words_from_the_turn(tmp_path) -> 
     assert obs is not None and obs.action == "the garden party" and obs.place == ""   # Paris is not in the turn
     memory = d.store.memories.list("semantic", concept_id=anna.id)[0]
     assert "Mars" not in memory.keywords
+
+
+def test_the_model_fills_what_the_rules_left_only_with_the_turns_own_words(tmp_path) -> None:
+    import json
+
+    from tests.unit._personal import ScriptedModel
+
+    d = deps(tmp_path)
+    anna = d.store.concepts.add("Anna", "person")
+    reply = {"content": "Ferry to Capri with Anna", "people": ["Anna"], "place": "Capri", "time": "this morning",
+             "action": "ferry to Capri", "reminder": {"instruction": "", "keyword": ""}}
+    model = ScriptedModel(json.dumps(reply))
+    d.model = model
+    say(d, (0, "Anna and the ferry to Capri this morning, what a day!"))     # no verb the rules know
+    assert model.requests and model.requests[0].json_schema is not None
+    assert set(model.requests[0].json_schema["properties"]) == {"content", "people", "place", "time", "action",
+                                                                "reminder"}
+    assert d.store.observations.latest(anna.id, "mention").action == "ferry to Capri"
+    # A value that is not in the turn is a model's invention: dropped. A keyword written in it is a reminder.
+    d.model = ScriptedModel(json.dumps(reply | {"action": "skiing in Aspen", "place": "Aspen",
+                                                "reminder": {"instruction": "remind me of PLUM", "keyword": "PLUM"}}))
+    say(d, (1, "Anna, that lovely day - remind me of PLUM."))
+    latest = d.store.observations.timeline(anna.id, limit=1)[0]
+    assert latest.action == "" and "Aspen" not in latest.place
+    assert [t.keyword for t in d.store.triggers.for_concepts([anna.id])] == ["PLUM"]
+    # A turn the rules read completely costs no extraction call (session summaries are another matter).
+    d.model = model = ScriptedModel("{}")
+    say(d, (2, "I was hiking in Lyon with Anna today."))
+    assert [r for r in model.requests if r.json_schema is not None] == []

@@ -12,6 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from companion.core import language
 from companion.core.deps import Deps
 from companion.core.memory import dates, persona
 from companion.core.memory.extract import TriggerFact, TurnFacts, extract_turn
@@ -107,6 +108,21 @@ def merge(deps: Deps, facts: TurnFacts, model: dict[str, Any], text: str, when: 
             facts.triggers.append(TriggerFact([about[0].id], text.strip(), keyword))
 
 
+def _gaps(facts: TurnFacts, text: str) -> bool:
+    """Whether the rules left something for the model: a statement about someone with no action, or a
+    turn in a language without a table. Questions are not facts.
+
+    The model's call is grammar-constrained, and llama.cpp checks the grammar against the whole
+    vocabulary before sampling: with Gemma's 262k tokens that is about a second per token on a
+    2-core CPU, so a turn the rules read completely is not sent.
+    """
+    statements = [f for f in facts.facts if not f.question]
+    instructions = {t.instruction for t in facts.triggers}
+    if any(f.concepts and not f.action and f.sentence not in instructions for f in statements):
+        return True
+    return bool(statements) and not language.known(text)
+
+
 def embed_text(deps: Deps, text: str) -> Any:
     return deps.text_embedder.embed([text])[0] if deps.text_embedder is not None else None
 
@@ -117,8 +133,7 @@ def remember_turn(deps: Deps, turn: Turn, recent: list[Concept] | None = None,
     if turn.role != "user":
         return 0, []
     facts = extract_turn(deps, turn.text, turn.time, recent, image_concepts)
-    # With a model, every turn that states something gets its JSON facts; questions are not facts.
-    if deps.model is not None and any(not f.question for f in facts.facts):
+    if deps.model is not None and _gaps(facts, turn.text):
         merge(deps, facts, model_extract(deps, turn.text, turn.time), turn.text, turn.time, recent)
     store, written, about = deps.store, 0, {}
     for fact in facts.facts:
