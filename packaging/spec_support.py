@@ -88,9 +88,19 @@ def companion_modules() -> list[str]:
     return names
 
 
+def language_modules() -> list[str]:
+    """dateparser's data of each language Companion has a table for (``resources/languages``).
+
+    dateparser loads a language's data with ``import_module`` when first asked, which PyInstaller's
+    analysis cannot see (the contrib hook for dateparser collects only its non-Python data files).
+    """
+    tables = sorted(p.stem for p in (REPO / "resources" / "languages").glob("*.toml"))
+    return [f"dateparser.data.date_translation_data.{code}" for code in tables]
+
+
 def hidden_imports() -> list[str]:
-    """All hidden imports: the registry's modules and libraries, plus every companion module."""
-    names = set(registry_modules()) | set(companion_modules())
+    """All hidden imports: the registry's modules and libraries, every companion module, dateparser's languages."""
+    names = set(registry_modules()) | set(companion_modules()) | set(language_modules())
     # A registry module that is not written yet is left out (it would only make
     # PyInstaller warn); the self-test reports it as FAIL in the built app.
     return sorted(n for n in names if n.split(".")[0] != "companion" or _module_file(n) is not None)

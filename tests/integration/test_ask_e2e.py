@@ -112,6 +112,8 @@ def test_lsd_from_a_conversation_sighting(world: dict, gemma: str) -> None:
     assert seen["name"] == "Eileen" and seen["place"].startswith("Grenoble") and seen["source_type"] == "turn"
     assert "Grenoble" in out["answer"]
     assert any(s["type"] == "turn" for s in out["sources"])
+    # How the question was understood is part of the JSON: a where-question about the one in the photo.
+    assert out["plan"]["asks"] == ["where"] and out["plan"]["people"] == ["Eileen"] and out["plan"]["last"]
 
 
 def test_lsd_from_a_newer_photo_and_itr_reminder(world: dict, gemma: str) -> None:

@@ -34,6 +34,20 @@ def test_every_registry_backend_and_library_is_a_hidden_import() -> None:
             assert library in hidden, f"backend {name}: library {library} not bundled"
 
 
+def test_the_languages_dates_are_read_in_are_bundled() -> None:
+    # Every language table's dateparser data is a hidden import (loaded with import_module at run time),
+    # and the tables themselves ship with the resources.
+    from companion.core import language
+
+    hidden = set(spec_support.hidden_imports())
+    assert len(language.codes()) >= 4
+    for code in language.codes():
+        module = f"dateparser.data.date_translation_data.{code}"
+        assert module in hidden and importlib.util.find_spec(module) is not None, code
+    assert "resources" in {dest for _src, dest in spec_support.app_datas()}
+    assert all((REPO / "resources" / "languages" / f"{c}.toml").is_file() for c in language.codes())
+
+
 def test_registry_libraries_are_importable_or_marked() -> None:
     assert spec_support.missing_libraries() == []
     for library in spec_support.registry_libraries():
