@@ -20,7 +20,9 @@ from companion.core.store import Store
 from companion.core.store.observations import PlaceCount, Sighting
 from companion.core.types import Memory, Photo
 
-LIMIT = 200          # rows per query: enough for a month of a busy life, bounded at any library size
+LIMIT = 200          # sightings per query: enough for a month of a busy life, bounded at any library size
+MEMORIES = 30        # memories per query (each is hydrated with its links)
+CANDIDATES = 20      # facts ranked per person
 FACTS = 3
 
 
@@ -88,7 +90,7 @@ def gather(store: Store, plan: Plan) -> Records:
         records.photos = store.photos.taken(since=since, until=until, place=place, limit=20)
         records.photo_count = store.photos.count_taken(since=since, until=until, place=place)
         records.memories = [m for m in store.memories.list(
-            "semantic", since=since, until=_until(until) if until else None, place=place, limit=LIMIT,
+            "semantic", since=since, until=_until(until) if until else None, place=place, limit=MEMORIES,
             concept_id=person_ids[0] if person_ids and len(person_ids) == 1 else None)
             if m.action or m.place or m.concept_ids]
         records.queries += ["photos", "memories"]
@@ -119,7 +121,7 @@ def rank_facts(store: Store, concept_id: int, name: str, question: str, limit: i
     ignore = {w.lower() for w in lang.own("", "markers", []) or []} | {name.lower()}
     asked = {_stem(w) for w in language.words_of(question) if w not in ignore and len(w) > 2}
     scored = []
-    memories = store.memories.list("semantic", concept_id=concept_id, limit=LIMIT)
+    memories = store.memories.about(concept_id, name, limit=CANDIDATES)
     for rank, memory in enumerate(memories):
         if memory.content in instructions:
             continue

@@ -135,6 +135,16 @@ class MemoryRepo:
         found = [m for m in self._memories(self.db.query(sql, params)) if keyword in m.keywords]
         return found[:limit]
 
+    def about(self, concept_id: int, name: str, limit: int = 20) -> list[Memory]:
+        """Semantic memories linked to a concept, those that start with its name first ("Anna now works
+        as ..."), then newest first: the candidates for what the user said *about* someone."""
+        rows = self.db.query(
+            "SELECT m.* FROM memory_concepts c JOIN memories m ON m.id = c.memory_id "
+            "WHERE c.concept_id = ? AND m.kind = 'semantic' "
+            "ORDER BY (m.content LIKE ? OR m.content LIKE ?) DESC, m.ts DESC NULLS LAST, m.id DESC LIMIT ?",
+            (concept_id, f"{name}%", f"my % {name}%", limit))
+        return self._memories(rows)
+
     def edit(self, memory_id: int, *, content: str | None = None, keywords: list[str] | None = None,
              kind: str | None = None, embedding: np.ndarray | None = None) -> Memory:
         current = self.require(memory_id)
