@@ -21,7 +21,8 @@ from companion.core.language import Language
 from companion.core.memory import dates
 from companion.core.types import Reminder, tidy_place
 
-MAX_ITEMS = 5
+MAX_ITEMS = 5        # dated items (places, things done) in one sentence
+MAX_PEOPLE = 12      # "who did I see?" wants everyone, within reason
 
 
 @dataclass
@@ -201,9 +202,9 @@ def _people_in_window(window: str, people: dict, records: Records, lang: Languag
         where = ""
         return Statement(lang.text("window_photos_only", window=window, n=records.photo_count, where=where),
                          [str(records.photo_count)])
-    items = [_person_item(name, seen[0].time, seen[0].place, lang) for name, seen in list(people.items())[:MAX_ITEMS]]
+    items = [_person_item(name, seen[0].time, seen[0].place, lang) for name, seen in list(people.items())[:MAX_PEOPLE]]
     return Statement(lang.text("window_people", window=window, people=lang.join(items)),
-                     list(people)[:MAX_ITEMS])
+                     list(people)[:MAX_PEOPLE])
 
 
 def _with_in_window(name: str, window: str, records: Records, lang: Language) -> Statement:
@@ -236,9 +237,9 @@ def _people_at_place(plan: Plan, place: str, people: dict, records: Records,  # 
         text = lang.text("place_alone", place=place, date=dates.describe(time, lang))
         return Statement((lang.text("yes") + " " if yes else "") + text, [], day=time)
     items = [lang.text("item", what=name, when=dates.describe(seen[0].time, lang))
-             for name, seen in list(people.items())[:MAX_ITEMS]]
+             for name, seen in list(people.items())[:MAX_PEOPLE]]
     text = lang.text("place_people", place=place, people=lang.join(items))
-    return Statement((lang.text("yes") + " " if yes else "") + text, list(people)[:MAX_ITEMS])
+    return Statement((lang.text("yes") + " " if yes else "") + text, list(people)[:MAX_PEOPLE])
 
 
 def _doings(label: str, records: Records, lang: Language) -> Statement:
