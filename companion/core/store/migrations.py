@@ -294,8 +294,11 @@ CREATE INDEX observations_city_ts ON observations(city, ts);
 ALTER TABLE memories ADD COLUMN city TEXT GENERATED ALWAYS AS ({_CITY}) VIRTUAL;
 CREATE INDEX memories_ts ON memories(ts);
 CREATE INDEX memories_city_ts ON memories(city, ts);
-CREATE INDEX photos_city_ts ON photos(city COLLATE NOCASE, ts);
-CREATE INDEX photos_country_ts ON photos(country_code, ts);
+-- Partial indexes on the photos a question counts (status 'ok'): a count over a city's 2,000 photos
+-- reads the index alone instead of every row (3 ms -> 0.1 ms at 100k photos, benchmarks/scale.py).
+CREATE INDEX photos_ok_ts ON photos(ts) WHERE status = 'ok';
+CREATE INDEX photos_city_ts ON photos(city COLLATE NOCASE, ts) WHERE status = 'ok';
+CREATE INDEX photos_country_ts ON photos(country_code, ts) WHERE status = 'ok';
 """
 
 # (name, SQL). Append only.
