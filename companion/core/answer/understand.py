@@ -119,7 +119,7 @@ def rules(deps: Deps, question: str, perception: Perception, *, now: datetime, h
     plan.deictic = has_photo and says("pronouns")
     plan.people = _people(deps, question, perception, plan)
     plan.window = dates.find_window(question, now, lang)
-    plan.place, plan.place_text = find_place(deps, question, lang, {p.name.lower() for p in _known(deps)})
+    plan.place, plan.place_text = find_place(deps, question, lang, {n.lower() for n in deps.store.concepts.names()})
     return plan
 
 

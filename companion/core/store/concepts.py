@@ -85,6 +85,10 @@ class ConceptRepo:
             rows = self.db.query("SELECT * FROM concepts ORDER BY name COLLATE NOCASE")
         return [_concept(r) for r in rows]
 
+    def names(self) -> list[str]:
+        """Every concept's name, sorted (a question reads them all: no rows to hydrate)."""
+        return [r[0] for r in self.db.query("SELECT name FROM concepts ORDER BY name COLLATE NOCASE")]
+
     def named_in(self, text: str) -> list[Concept]:
         """Concepts whose name appears in ``text`` as whole words (case-insensitive)."""
         found = []
