@@ -72,6 +72,19 @@ def test_who_did_i_see_in_a_month_comes_from_the_photos_of_that_month(life, ques
     assert {s["type"] for s in answer.sources} >= {"photo"}
 
 
+def test_who_did_i_see_names_everyone_even_when_one_person_fills_the_month(life) -> None:
+    """Grace in a hundred photos at the end of June does not push out Eileen, seen once on 14 June."""
+    grace = life.store.concepts.by_name("Grace").id
+    for i in range(100):
+        time = datetime(2026, 6, 29, 8, 0, tzinfo=timezone.utc).replace(minute=i % 60, second=i // 60)
+        photo_id = life.store.photos.upsert(PhotoRecord(f"/photos/grace-{i}.jpg", f"g{i}", 1, 0.0, time, "exif",
+                                                        None, None, None, 4000, 3000, None))
+        life.store.observations.add(grace, time=time, place="", source="face", kind="sighting", confidence=0.9,
+                                    photo_id=photo_id)
+    answer = run(life, "Who did I see in June?").answer
+    assert answer.startswith("In June 2026 you saw Grace") and "Eileen (14 June, Prague)" in answer, answer
+
+
 @pytest.mark.parametrize("question", ["What did I do last summer?", "¿Qué hice el verano pasado?",
                                       "Qu'ai-je fait l'été dernier ?"])
 def test_what_did_i_do_last_summer_lists_what_was_told_then(life, question) -> None:

@@ -189,7 +189,7 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
             generated += piece
             yield AnswerEvent("token", piece)
         known = [c.name for c in deps.store.concepts.list()]
-        allowed = [r.name for r in perception.recognized] + [s.name for s in records.sightings]
+        allowed = [r.name for r in perception.recognized] + [s.name for s in records.shown()]
         places = [c.last_seen.place for c in context.concepts if c.last_seen] + [perception.place]
         if plan.place is not None:
             places.append(plan.place.label())

@@ -20,7 +20,9 @@ from companion.core.store import Store
 from companion.core.store.observations import PlaceCount, Sighting
 from companion.core.types import Memory, Photo
 
-LIMIT = 200          # sightings per query: enough for a month of a busy life, bounded at any library size
+LIMIT = 40           # newest sightings in scope (the prompt's lines, the latest one, places in a window)
+MAX_LINES = 12       # sightings, memories and places in the prompt and the sources
+PEOPLE = 12          # people listed for a window or a place ("who did I see in June?"), the latest seen first
 MEMORIES = 30        # memories per query (each is hydrated with its links)
 CANDIDATES = 20      # facts ranked per person
 FACTS = 3
@@ -31,7 +33,8 @@ class Records:
     """What the plan's queries found."""
 
     queries: list[str] = field(default_factory=list)              # which ran (for the JSON output)
-    sightings: list[Sighting] = field(default_factory=list)       # in the window and/or at the place
+    sightings: list[Sighting] = field(default_factory=list)       # in the window and/or at the place, newest first
+    seen: list[Sighting] = field(default_factory=list)            # each person there once, at their latest
     photos: list[Photo] = field(default_factory=list)             # taken in the window and/or at the place
     photo_count: int = 0
     memories: list[Memory] = field(default_factory=list)          # semantic memories in the window / at the place
@@ -41,31 +44,34 @@ class Records:
     def empty(self) -> bool:
         return not (self.sightings or self.photos or self.photo_count or self.memories)
 
-    def people(self) -> dict[str, list[Sighting]]:
-        """Who was seen, each with their sightings, newest first; the people seen most recently first."""
-        out: dict[str, list[Sighting]] = {}
-        for s in self.sightings:
-            if s.kind == "sighting":
-                out.setdefault(s.name, []).append(s)
-        return out
+    def people(self) -> dict[str, Sighting]:
+        """Who was seen, each at their latest sighting; the people seen most recently first."""
+        return {s.name: s for s in self.seen}
+
+    def shown(self) -> list[Sighting]:
+        """The sightings the prompt and the sources show: each person's latest, then the newest others."""
+        return list(dict.fromkeys([*self.seen, *self.sightings]))[:MAX_LINES]
 
     def latest(self) -> tuple[datetime | None, str, list[str], str, int] | None:
         """The newest record: (time, place, people with you then, source type, source id)."""
-        best: tuple[datetime | None, str, list[str], str, int] | None = None
         candidates: list[tuple[datetime | None, str, list[str], str, int]] = []
-        for s in self.sightings:
-            if s.kind != "sighting":
-                continue
-            source = ("photo", s.photo_id) if s.photo_id is not None else ("turn", s.turn_id or 0)
-            same = [x.name for x in self.sightings if x.kind == "sighting" and
-                    ((s.photo_id is not None and x.photo_id == s.photo_id) or
-                     (s.turn_id is not None and x.turn_id == s.turn_id))]
-            candidates.append((s.time, s.place, list(dict.fromkeys(same)), source[0], int(source[1] or 0)))
+        seen = [s for s in self.sightings if s.kind == "sighting" and s.time is not None]
+        if seen:
+            newest = max(seen, key=lambda s: s.time)   # type: ignore[arg-type, return-value]
+            # Who else is in that photo, or was named in that turn (one pass over the rows).
+            if newest.photo_id is not None:
+                same = [x.name for x in seen if x.photo_id == newest.photo_id]
+                source = ("photo", newest.photo_id)
+            else:
+                same = [x.name for x in seen if x.turn_id is not None and x.turn_id == newest.turn_id]
+                source = ("turn", newest.turn_id or 0)
+            candidates.append((newest.time, newest.place, list(dict.fromkeys(same)), source[0], int(source[1])))
         for photo in self.photos[:1]:
             label = photo.place.label() if photo.place else ""
             candidates.append((photo.taken_at, label, [], "photo", photo.id))
         for memory in self.memories[:1]:
             candidates.append((memory.time, memory.place, [], "memory", memory.id))
+        best: tuple[datetime | None, str, list[str], str, int] | None = None
         for item in candidates:
             if item[0] is not None and (best is None or best[0] is None or item[0] > best[0]):
                 best = item
@@ -87,6 +93,8 @@ def gather(store: Store, plan: Plan) -> Records:
         records.queries.append("sightings")
         records.sightings = store.observations.sightings(since=since, until=until, place=place,
                                                          concept_ids=person_ids, limit=LIMIT)
+        records.seen = store.observations.seen(since=since, until=until, place=place, concept_ids=person_ids,
+                                               limit=PEOPLE)
         records.photos = store.photos.taken(since=since, until=until, place=place, limit=20)
         records.photo_count = store.photos.count_taken(since=since, until=until, place=place)
         records.memories = [m for m in store.memories.list(
@@ -147,7 +155,7 @@ def records_lines(records: Records, plan: Plan) -> list[str]:
     lines: list[str] = []
     scope = " ".join(x for x in (plan.window.label(plan.language) if plan.window else "",
                                  plan.place.label() if plan.place else "") if x)
-    for s in records.sightings[:MAX_LINES]:
+    for s in records.shown():
         origin = f"photo {s.photo_id}" if s.photo_id is not None else f"turn {s.turn_id}"
         verb = "seen" if s.kind == "sighting" else "mentioned"
         lines.append(f"[{verb} {scope}] {s.name}: {dates.describe(s.time)}, {s.place or 'place unknown'} ({origin})"
@@ -168,13 +176,10 @@ def records_lines(records: Records, plan: Plan) -> list[str]:
     return lines
 
 
-MAX_LINES = 12
-
-
 def record_sources(store: Store, records: Records) -> list[Source]:
     """The records an answer cites: the photos, turns and memories the queries found."""
     out: list[Source] = []
-    for s in records.sightings[:MAX_LINES]:
+    for s in records.shown():
         if s.photo_id is not None:
             photo = store.photos.get(s.photo_id)
             out.append(Source("photo", s.photo_id, s.time, s.place, photo.path if photo else ""))

@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from companion.core.answer.perceive import Perception
+from companion.core.answer.records import PEOPLE as MAX_PEOPLE  # "who did I see?": everyone, within reason
 from companion.core.answer.records import Records
 from companion.core.answer.retrieve import ConceptContext, Context
 from companion.core.answer.understand import Plan
 from companion.core.language import Language
 from companion.core.memory import dates
+from companion.core.store.observations import Sighting
 from companion.core.types import Reminder, tidy_place
 
 MAX_ITEMS = 5        # dated items (places, things done) in one sentence
-MAX_PEOPLE = 12      # "who did I see?" wants everyone, within reason
 
 
 @dataclass
@@ -197,12 +198,12 @@ def _window_or_place(plan: Plan, records: Records, lang: Language) -> list[State
     return out
 
 
-def _people_in_window(window: str, people: dict, records: Records, lang: Language) -> Statement:  # type: ignore[type-arg]
+def _people_in_window(window: str, people: dict[str, Sighting], records: Records, lang: Language) -> Statement:
     if not people:
         where = ""
         return Statement(lang.text("window_photos_only", window=window, n=records.photo_count, where=where),
                          [str(records.photo_count)])
-    items = [_person_item(name, seen[0].time, seen[0].place, lang) for name, seen in list(people.items())[:MAX_PEOPLE]]
+    items = [_person_item(name, seen.time, seen.place, lang) for name, seen in list(people.items())[:MAX_PEOPLE]]
     return Statement(lang.text("window_people", window=window, people=lang.join(items)),
                      list(people)[:MAX_PEOPLE])
 
@@ -228,7 +229,7 @@ def _last_at_place(place: str, records: Records, lang: Language) -> Statement:
                      [*others], day=time)
 
 
-def _people_at_place(plan: Plan, place: str, people: dict, records: Records,  # type: ignore[type-arg]
+def _people_at_place(plan: Plan, place: str, people: dict[str, Sighting], records: Records,
                      lang: Language) -> Statement:
     yes = "yesno" in plan.asks
     if not people:
@@ -236,7 +237,7 @@ def _people_at_place(plan: Plan, place: str, people: dict, records: Records,  # 
         time = latest[0] if latest else None
         text = lang.text("place_alone", place=place, date=dates.describe(time, lang))
         return Statement((lang.text("yes") + " " if yes else "") + text, [], day=time)
-    items = [lang.text("item", what=name, when=dates.describe(seen[0].time, lang))
+    items = [lang.text("item", what=name, when=dates.describe(seen.time, lang))
              for name, seen in list(people.items())[:MAX_PEOPLE]]
     text = lang.text("place_people", place=place, people=lang.join(items))
     return Statement((lang.text("yes") + " " if yes else "") + text, list(people)[:MAX_PEOPLE])

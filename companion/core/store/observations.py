@@ -38,6 +38,11 @@ class PlaceCount:
     last: datetime | None
 
 
+def _sighting(r: Row) -> Sighting:
+    return Sighting(int(r["concept_id"]), r["name"], r["category"], from_iso(r["time"]), r["place"], r["kind"],
+                    r["source"], r["photo_id"], r["turn_id"], r["action"])
+
+
 def _observation(row: Row) -> Observation:
     return Observation(id=row["id"], concept_id=row["concept_id"], time=from_iso(row["time"]), place=row["place"],
                        source=row["source"], kind=row["kind"], confidence=row["confidence"],
@@ -114,8 +119,28 @@ class ObservationRepo:
             "SELECT o.*, c.name AS name, c.category AS category FROM observations o "
             f"JOIN concepts c ON c.id = o.concept_id WHERE {' AND '.join(where)} "
             "ORDER BY o.ts DESC NULLS LAST, o.id DESC LIMIT ?", (*params, limit))
-        return [Sighting(int(r["concept_id"]), r["name"], r["category"], from_iso(r["time"]), r["place"], r["kind"],
-                         r["source"], r["photo_id"], r["turn_id"], r["action"]) for r in rows]
+        return [_sighting(r) for r in rows]
+
+    def seen(self, *, since: datetime | None = None, until: datetime | None = None,
+             place: PlaceFilter | None = None, concept_ids: list[int] | None = None,
+             kinds: tuple[str, ...] = ("sighting",), limit: int = 12) -> list[Sighting]:
+        """Everyone seen in a window and/or at a place, once each at their latest sighting there, the most
+        recently seen first: "who did I see in March?" names the month's people even where one of them
+        fills hundreds of its photos."""
+        where, params = self._filters(since, until, place, concept_ids, kinds)
+        latest = self.db.query(
+            f"SELECT o.concept_id AS concept_id, max(o.ts) AS last_ts FROM observations o WHERE {' AND '.join(where)} "
+            "AND o.ts IS NOT NULL GROUP BY o.concept_id ORDER BY last_ts DESC LIMIT ?", (*params, limit))
+        if not latest:
+            return []
+        # Each one's latest row, through the (concept_id, ts) index.
+        pairs = " OR ".join("(o.concept_id = ? AND o.ts = ?)" for _ in latest)
+        rows = self.db.query(
+            "SELECT o.*, c.name AS name, c.category AS category FROM observations o "
+            f"JOIN concepts c ON c.id = o.concept_id WHERE ({pairs}) AND {' AND '.join(where)} "
+            "ORDER BY o.ts DESC, o.id DESC", (*[v for r in latest for v in (r["concept_id"], r["last_ts"])], *params))
+        first = {int(r["concept_id"]): r for r in reversed(rows)}   # reversed: the first row per concept wins
+        return [_sighting(first[int(r["concept_id"])]) for r in latest if int(r["concept_id"]) in first]
 
     def places(self, concept_id: int, *, since: datetime | None = None, until: datetime | None = None,
                limit: int = 20) -> list[PlaceCount]:
