@@ -114,7 +114,8 @@ class Services:
         question or index does not wait seconds for them: it starts the face
         child process (which loads dlib there), opens the ONNX sessions and
         builds the gazetteer (written so that none of this holds the GIL for
-        long: benchmarks/README.md, "Desktop app responsiveness"). Then it loads the
+        long: benchmarks/README.md, "Desktop app responsiveness"), and loads
+        dateparser's data for the question planner's languages. Then it loads the
         vector indexes, which a first search would otherwise wait for (about a
         second per 100k photos; benchmarks/README.md, "Scale").
         """
@@ -133,6 +134,11 @@ class Services:
             if backend is not None:
                 touch(backend)
                 loaded.append(name)
+        # dateparser's language data: the first question naming a time would wait ~0.2 s for it.
+        from companion.core.memory import dates
+
+        dates.warm_up()
+        loaded.append("dates")
         self.store.vectors.warm()
         loaded.append("vector_indexes")
         return loaded
