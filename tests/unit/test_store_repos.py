@@ -146,3 +146,23 @@ def test_triggers_and_persona(store: Store) -> None:
     assert len(store.persona.history()) == 1
     store.persona.reset()
     assert store.persona.get().openness == 3 and store.persona.history() == []
+
+
+def test_sightings_and_memories_by_city_find_every_spelling_of_the_label_through_the_city_index(store: Store) -> None:
+    """'When was I last in Vienna?': a photo's label and a told city match the same city, through its index."""
+    from companion.core.store.places import PlaceFilter
+
+    anna = store.concepts.add("Anna", "person").id
+    store.observations.add(anna, time=T0, place="Vienna, Vienna, Austria", source="face", kind="sighting")
+    store.observations.add(anna, time=T0 + timedelta(days=1), place=" vienna", source="conversation", kind="sighting")
+    store.observations.add(anna, time=T0 + timedelta(days=2), place="Vienna Woods", source="face", kind="sighting")
+    store.memories.add(NewMemory("semantic", "Hiking in Vienna.", ("Vienna",), T0, "Vienna, Vienna, Austria"),
+                       unit(384, 1))
+    vienna = PlaceFilter("Vienna")
+    assert [s.place for s in store.observations.sightings(place=vienna)] == [" vienna", "Vienna, Vienna, Austria"]
+    assert [m.content for m in store.memories.list(place=vienna)] == ["Hiking in Vienna."]
+    assert [(p.place, p.count) for p in store.observations.places(anna)] == [("Vienna Woods", 1), (" vienna", 2)]
+    for sql, index in (("observations o", "observations_city_ts"), ("memories o", "memories_city_ts")):
+        condition, values = vienna.label_sql("o.place")
+        plan = " ".join(r[3] for r in store.db.query(f"EXPLAIN QUERY PLAN SELECT * FROM {sql} WHERE {condition}", values))
+        assert index in plan, plan

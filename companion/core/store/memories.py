@@ -105,7 +105,7 @@ class MemoryRepo:
         where: list[str] = ["1=1"]
         params: list[object] = []
         if place:
-            condition, values = place.label_sql("place", "city")
+            condition, values = place.label_sql("place")
             where.append(condition)
             params += values
         if kind:

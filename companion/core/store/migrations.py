@@ -285,15 +285,15 @@ CREATE INDEX observations_conversation ON observations(concept_id, ts) WHERE sou
 
 # Questions about a time window or a place ("who did I see in June?", "when was I last in Rome?") query
 # sightings, photos and memories by time and by city: the city is the first part of a place label
-# ("Vienna, Vienna, Austria" -> "vienna"; SQLite's lower() folds ASCII only, see store/places.py).
+# ("Vienna, Vienna, Austria" -> "vienna"; SQLite's lower() folds ASCII only). Indexed as an expression,
+# not a generated column, so that no SELECT * pays for computing it; store/places.py city_sql() writes
+# the same expression into the queries (the index is used only where they match exactly).
 _CITY = "lower(trim(CASE WHEN instr(place, ',') > 0 THEN substr(place, 1, instr(place, ',') - 1) ELSE place END))"
 M0006_TIME_AND_PLACE_QUERIES = f"""
-ALTER TABLE observations ADD COLUMN city TEXT GENERATED ALWAYS AS ({_CITY}) VIRTUAL;
 CREATE INDEX observations_kind_ts ON observations(kind, ts);
-CREATE INDEX observations_city_ts ON observations(city, ts);
-ALTER TABLE memories ADD COLUMN city TEXT GENERATED ALWAYS AS ({_CITY}) VIRTUAL;
+CREATE INDEX observations_city_ts ON observations({_CITY}, ts);
 CREATE INDEX memories_ts ON memories(ts);
-CREATE INDEX memories_city_ts ON memories(city, ts);
+CREATE INDEX memories_city_ts ON memories({_CITY}, ts);
 -- Partial indexes on the photos a question counts (status 'ok'): a count over a city's 2,000 photos
 -- reads the index alone instead of every row (3 ms -> 0.1 ms at 100k photos, benchmarks/scale.py).
 CREATE INDEX photos_ok_ts ON photos(ts) WHERE status = 'ok';

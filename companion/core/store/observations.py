@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from companion.core.store.db import Database, Row, from_iso, timestamp, to_iso
-from companion.core.store.places import PlaceFilter
+from companion.core.store.places import PlaceFilter, city_sql
 from companion.core.types import Observation
 
 
@@ -146,14 +146,12 @@ class ObservationRepo:
                limit: int = 20) -> list[PlaceCount]:
         """The places a concept was seen at, most recent first, one row per city."""
         where, params = self._filters(since, until, None, [concept_id], ("sighting",))
+        city = city_sql("o.place")
+        # One row per city; the bare columns come from its latest sighting (SQLite's max() rule).
         rows = self.db.query(
-            f"SELECT o.city AS city, max(o.ts) AS last_ts, count(*) AS n, "
-            "(SELECT x.place FROM observations x WHERE x.concept_id = o.concept_id AND x.city = o.city "
-            " ORDER BY x.ts DESC LIMIT 1) AS label, "
-            "(SELECT x.time FROM observations x WHERE x.concept_id = o.concept_id AND x.city = o.city "
-            " ORDER BY x.ts DESC LIMIT 1) AS time "
-            f"FROM observations o WHERE {' AND '.join(where)} AND o.city != '' "
-            "GROUP BY o.city ORDER BY last_ts DESC LIMIT ?", (*params, limit))
+            f"SELECT o.place AS label, o.time AS time, max(o.ts) AS last_ts, count(*) AS n "
+            f"FROM observations o WHERE {' AND '.join(where)} AND {city} != '' "
+            f"GROUP BY {city} ORDER BY last_ts DESC LIMIT ?", (*params, limit))
         return [PlaceCount(r["label"], int(r["n"]), from_iso(r["time"])) for r in rows]
 
     @staticmethod
@@ -168,7 +166,7 @@ class ObservationRepo:
             where.append("o.ts < ?")
             params.append(timestamp(until))
         if place:
-            condition, values = place.label_sql("o.place", "o.city")
+            condition, values = place.label_sql("o.place")
             where.append(condition)
             params += values
         if concept_ids is not None:
