@@ -290,8 +290,9 @@ CREATE INDEX observations_conversation ON observations(concept_id, ts) WHERE sou
 # the same expression into the queries (the index is used only where they match exactly).
 _CITY = "lower(trim(CASE WHEN instr(place, ',') > 0 THEN substr(place, 1, instr(place, ',') - 1) ELSE place END))"
 M0006_TIME_AND_PLACE_QUERIES = f"""
-CREATE INDEX observations_kind_ts ON observations(kind, ts);
-CREATE INDEX observations_city_ts ON observations({_CITY}, ts);
+-- With concept_id: "who was there" (a GROUP BY concept_id) reads the index alone.
+CREATE INDEX observations_kind_ts ON observations(kind, ts, concept_id);
+CREATE INDEX observations_city_ts ON observations({_CITY}, kind, ts, concept_id);
 CREATE INDEX memories_ts ON memories(ts);
 CREATE INDEX memories_city_ts ON memories({_CITY}, ts);
 -- Partial indexes on the photos a question counts (status 'ok'): a count over a city's 2,000 photos
