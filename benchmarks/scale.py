@@ -5,7 +5,8 @@ Run (profiles are built once into .cache/scale/, about a minute per 100k photos)
     PYTHONPATH=. python benchmarks/scale.py [--sizes 10000 100000] [--million] [--queries 200]
 
 For each size it prints p50/p95 (ms) of the whole pre-generation part of ``ask`` (a photo
-question and a text question), CLIP text-to-photo search, face matching of a new photo,
+question, a text question, and the question planner's questions: a time window, a place, facts
+about a person and the last action, each in two languages, also one by one), CLIP text-to-photo search, face matching of a new photo,
 memory retrieval and indexing one new photo into the profile, each next to a numpy brute
 force over the same vectors, measured in the same run (ratios travel between machines,
 absolute numbers do not), and how often the store's top-k equals the exact top-k. Then the
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_profile import CITIES, END, REPO, Spec, VectorModel, concept_names, copy_profile, ensure_profile  # noqa: E402
+from scale_profile import CITIES, END, REPO, YEARS, Spec, VectorModel, concept_names, copy_profile, ensure_profile  # noqa: E402
 
 from companion import config  # noqa: E402
 from companion.app import library  # noqa: E402
@@ -46,6 +47,7 @@ from companion.app.services import Services  # noqa: E402
 from companion.core.answer.pipeline import ask  # noqa: E402
 from companion.core.answer.retrieve import search_memories  # noqa: E402
 from companion.core.deps import Deps  # noqa: E402
+from companion.core.memory import dates  # noqa: E402
 from companion.core.store import Store  # noqa: E402
 from companion.core.store.db import timestamp, vec_blob  # noqa: E402
 
@@ -57,12 +59,22 @@ except ImportError:
 from companion.core.types import Box, DecodedPhoto, DetectedFace  # noqa: E402
 from companion.paths import resolve  # noqa: E402
 
-# Questions asked in turn ({name}: a known person or pet; {city}: a place in the library).
+# Questions asked in turn ({name}: a known person or pet; {person}: a known person; {city}: a place in the
+# library; {year}: a year of it).
 QUESTIONS = {
     "photo": ["Where did I last see her?", "Who is this?", "What was I doing the last time I told you about them?",
               "Is {name} in this photo?"],
     "text": ["What did I do with {name} in {city}?", "When did I last see {name}?",
              "What was I doing the last time I told you about {name}?", "Tell me about my trip to {city}."],
+    # What the question planner reads (issue 18: a time window, a place, facts about someone, the last
+    # action), each in two languages; each runs the plan's record queries.
+    "planner": ["Who did I see in March {year}?", "Wen habe ich im März {year} gesehen?",
+                "What did I do last summer?", "¿Qué hice el verano pasado?",
+                "When was I last in {city}?", "Wann war ich zuletzt in {city}?",
+                "Have I been to {city} with anyone?", "¿He estado en {city} con alguien?",
+                "What does {person} do?", "Que fait {person} ?",
+                "What was I doing the last time I told you about {person}?",
+                "¿Qué estaba haciendo la última vez que te hablé de {person}?"],
 }
 K_PHOTOS = 20
 
@@ -132,14 +144,22 @@ class Geocoder:
 
 
 class Probe:
-    """A language model that notes when it is asked to generate: the end of the pre-generation part."""
+    """A language model that notes when it is asked to generate: the end of the pre-generation part.
+
+    A JSON request (the planner's plan when its rules found no kind of question) is model inference
+    before the answer: it gets an empty plan and is counted, not timed.
+    """
 
     name, supports_images, context_length = "probe", False, 8192
 
     def __init__(self) -> None:
         self.asked_at: float | None = None
+        self.json_calls = 0
 
     def stream(self, request: Any, cancel: threading.Event | None = None) -> Iterator[str]:
+        if getattr(request, "json_schema", None) is not None:
+            self.json_calls += 1
+            return iter(["{}"])
         self.asked_at = time.perf_counter()
         return iter(["..."])
 
@@ -221,6 +241,7 @@ class Bench:
         self.photo.write_bytes(b"not decoded: the stand-in reader returns the pixels")
         self.new_photos = home / "new"
         self.new_photos.mkdir(exist_ok=True)
+        self.by_question: dict[tuple[str, str], list[float]] = {}   # (kind, template) -> ms
 
     # -- perception vectors for one question
     def person(self) -> int:
@@ -237,10 +258,14 @@ class Bench:
         self.prepared.memory = self.model.memory_query(self.rng, int(self.rng.integers(0, self.spec.topics)))
         return person, pet
 
+    def template(self, kind: str, i: int) -> str:
+        return QUESTIONS[kind][i % len(QUESTIONS[kind])]
+
     def question(self, kind: str, i: int) -> str:
-        template = QUESTIONS[kind][i % len(QUESTIONS[kind])]
         name = self.names[self.person() if i % 2 else self.thing()][0]
-        return template.format(name=name, city=CITIES[i % len(CITIES)].city)
+        person = self.names[self.person()][0]
+        year = END.year - 1 - (i // len(QUESTIONS[kind])) % (YEARS - 1)
+        return self.template(kind, i).format(name=name, person=person, city=CITIES[i % len(CITIES)].city, year=year)
 
     def pre_generation(self, kind: str, i: int) -> float:
         """Milliseconds from calling ask() to the model being asked to generate."""
@@ -267,10 +292,11 @@ def operations(b: Bench, exact: dict[str, Exact], vec0_queries: int) -> list[Res
         exact[table].top(query, 8)   # the same k=8 search concepts.match runs, then its threshold
 
     results = []
-    for kind in ("photo", "text"):
+    for kind in ("photo", "text", "planner"):
         r = Result(f"ask, {kind} question (pre-generation)")
         for i in range(b.queries):
             r.ms.append(b.pre_generation(kind, i))
+            b.by_question.setdefault((kind, b.template(kind, i)), []).append(r.ms[-1])
             faces, image, memory = list(b.prepared.faces), b.prepared.image, b.prepared.memory
 
             def baseline() -> None:
@@ -346,6 +372,28 @@ def operations(b: Bench, exact: dict[str, Exact], vec0_queries: int) -> list[Res
     return results
 
 
+def planner_questions(b: Bench) -> None:
+    """Each planner question alone: what the plan read, which record queries ran, p50/p95."""
+    from companion.core.answer.perceive import Perception, named_in_text
+    from companion.core.answer.records import gather
+    from companion.core.answer.understand import understand
+
+    print(f"the planner's questions one by one ({b.probe.json_calls} asked the model for a plan; "
+          "asks / window / place as the rules read them; queries the plan ran):")
+    for (kind, template), ms in b.by_question.items():
+        if kind != "planner":
+            continue
+        question = b.question(kind, QUESTIONS[kind].index(template))
+        perception = Perception()
+        perception.recognized += named_in_text(b.deps, question, perception.recognized)
+        plan = understand(b.deps, question, perception, use_model=False)
+        queries = ",".join(dict.fromkeys(gather(b.store, plan).queries)) or "-"
+        read = "/".join(x for x in (",".join(plan.asks) or "?", plan.window.text if plan.window else "",
+                                    plan.place.label() if plan.place else "") if x)
+        print(f"  {template:<62} {plan.language.code} {read:<28} {queries:<24}"
+              f" p50 {np.percentile(ms, 50):6.2f}  p95 {np.percentile(ms, 95):6.2f}  (n={len(ms)})")
+
+
 def pages(b: Bench, photos: int) -> None:
     """What a page of the Photos view costs at the top and half-way down the library."""
     print("the Photos view's pages (200 photos, newest first), at the top and half-way down the library:")
@@ -381,6 +429,7 @@ def run_size(cache: Path, photos: int, queries: int, vec0_queries: int) -> None:
         second_search_ms, _ = timed(lambda: library.search_photos(b.services, "second search", K_PHOTOS))
         b.store.faces.nearest(b.prepared.faces[0], 16, 0.07)
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        dates.warm_up()    # dateparser's data, which the app's warm-up loads when its window shows
         exact = {t: Exact(store, t, k) for t, k in (("vec_images", "photo_id"), ("vec_faces", "face_id"),
                                                      ("vec_ref_faces", "ref_id"), ("vec_ref_images", "ref_id"),
                                                      ("vec_memories", "memory_id"))}
@@ -395,6 +444,7 @@ def run_size(cache: Path, photos: int, queries: int, vec0_queries: int) -> None:
         print(HEADER)
         for result in results:
             print(result.row())
+        planner_questions(b)
         pages(b, photos)
         print("start-up:")
         print(f"  open the store (migrations checked): {b.open_ms:.0f} ms")
