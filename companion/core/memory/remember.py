@@ -23,20 +23,27 @@ from companion.core.types import Concept, Turn
 
 PROFILE_KEYWORD = "profile"
 
+def _string(limit: int) -> dict[str, Any]:
+    return {"type": "string", "maxLength": limit}
+
+
+# Every string is bounded: a small model repeats itself inside a string until it runs out of tokens, and
+# JSON cut off there is lost. With bounds the grammar closes each field, so the object always completes
+# within max_tokens (benchmarks/README.md, "Per-turn extraction with the model").
 EXTRACT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "content": {"type": "string"},
-        "people": {"type": "array", "items": {"type": "string"}, "maxItems": 4},
-        "place": {"type": "string"},
-        "time": {"type": "string"},
-        "action": {"type": "string"},
-        "reminder": {"type": "object", "properties": {"instruction": {"type": "string"},
-                                                      "keyword": {"type": "string"}},
+        "content": _string(100),
+        "people": {"type": "array", "items": _string(30), "maxItems": 4},
+        "place": _string(40),
+        "time": _string(30),
+        "action": _string(40),
+        "reminder": {"type": "object", "properties": {"instruction": _string(60), "keyword": _string(20)},
                      "required": ["instruction", "keyword"]},
     },
     "required": ["content", "people", "place", "time", "action", "reminder"],
 }
+EXTRACT_TOKENS = 240     # the longest object the schema allows, in Gemma tokens, with room to spare
 
 
 def grounded(value: str, text: str, share: float = 1.0) -> bool:
@@ -55,7 +62,7 @@ def model_extract(deps: Deps, text: str, when: datetime) -> dict[str, Any]:
     names = ", ".join(c.name for c in deps.store.concepts.list()[:50]) or "(none)"
     prompt = render_prompt("extract", time=when.isoformat(timespec="minutes"), names=names,
                            turn=data_block("turn", text))
-    request = GenerationRequest([ChatMessage("user", prompt)], max_tokens=160, temperature=0.0,
+    request = GenerationRequest([ChatMessage("user", prompt)], max_tokens=EXTRACT_TOKENS, temperature=0.0,
                                 json_schema=EXTRACT_SCHEMA)
     try:
         value = json.loads(complete(deps.model, request))
