@@ -398,13 +398,13 @@ class LlamaModel:
             return
         from llama_cpp.llama_grammar import LlamaGrammar
 
-        from companion.backends.llama_sampling import ConstrainedSampler
+        from companion.backends.llama_sampling import ConstrainedSampler, strict_strings
 
         try:
             grammar = LlamaGrammar.from_json_schema(json.dumps(request.json_schema), verbose=self.verbose)
         except Exception as exc:  # the converter raises plain Exceptions on unsupported schemas
             raise ModelError(f"cannot build a grammar from the JSON schema: {exc}") from exc
-        sampler = ConstrainedSampler(llm, grammar._grammar, grammar._root,
+        sampler = ConstrainedSampler(llm, strict_strings(grammar._grammar), grammar._root,
                                      temperature=request.temperature, seed=request.seed)
         try:
             token = last

@@ -22,6 +22,18 @@ from companion.core.errors import ModelError
 _TOKEN_DATA = np.dtype([("id", np.int32), ("logit", np.float32), ("p", np.float32)], align=True)
 
 
+# llama-cpp-python 0.3.36's schema converter lets any character but a quote or backslash into a string,
+# raw newlines included; json.loads rejects those, so a "constrained" reply could still fail to parse.
+# JSON (RFC 8259) excludes control characters; llama.cpp's own converter writes this class.
+_LOOSE_CHAR = 'char ::= [^"\\\\]'
+_STRICT_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F]'
+
+
+def strict_strings(grammar_text: str) -> str:
+    """The converter's GBNF with JSON's own string characters: no raw control characters."""
+    return grammar_text.replace(_LOOSE_CHAR, _STRICT_CHAR)
+
+
 class ConstrainedSampler:
     """One generation's sampler: ``sample(ctx)`` picks the next token and tells the grammar."""
 

@@ -88,3 +88,13 @@ def test_subjectless_last_action(life, question, name, action) -> None:
     answer = run(life, question, temporary=True)
     assert answer.last_action[0]["name"] == name and answer.last_action[0]["action"] == action
     assert action in answer.answer, answer.answer
+
+
+@pytest.mark.parametrize("text", ["Anna now works as a nurse in Graz.",
+                                  "Yesterday I went hiking in the Alps with Grace and Anna."])
+def test_the_models_extraction_is_json_the_app_can_read(life, text) -> None:
+    """Gemma repeats itself inside a string; the grammar must still close it with JSON's own characters."""
+    from companion.core.memory.remember import model_extract
+
+    facts = model_extract(life, text, NOW)
+    assert set(facts) >= {"content", "people", "place", "time", "action", "reminder"}, facts
