@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from companion.core.answer.check import check
 from companion.core.answer.pipeline import ChatSession, run
 from companion.core.answer.statements import Statement
@@ -158,3 +160,28 @@ def test_a_photo_sighting_reads_like_a_person_wrote_it(tmp_path) -> None:
     assert "Lisbon, Lisbon" not in answer.answer and f"photo {photo_id}" not in answer.answer
     assert [s["place"] for s in answer.sources if s["type"] == "photo"] == ["Lisbon, Portugal"]
     assert lisbon.label() == "Lisbon, Portugal"
+
+
+def test_who_is_this_is_answered_when_the_question_also_asks_about_someone_else(tmp_path) -> None:
+    d = remembering(tmp_path, "Anna", "Bob")
+    d.store.concepts.edit(d.store.concepts.by_name("Bob").id, info="my neighbour")
+    d.model = None                                          # records only
+    answer = run(d, "Who is this? And when did I last see Anna?", perception=_photo_showing(d, "Bob"))
+    assert "This is Bob (my neighbour)." in answer.answer, answer.answer
+    assert "You last saw Anna" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["Wer ist das? Und wann habe ich Anna zuletzt gesehen?",
+                                      "¿Quién es este? ¿Y cuándo vi a Anna por última vez?"])
+def test_who_is_this_points_at_the_photo_in_other_languages(tmp_path, question) -> None:
+    d = remembering(tmp_path, "Anna", "Bob")
+    d.model = None
+    answer = run(d, question, perception=_photo_showing(d, "Bob"))
+    assert [p for p in answer.plan["people"]] == ["Bob", "Anna"], answer.plan
+
+
+def test_a_person_in_the_photo_is_named_once(tmp_path) -> None:
+    d = remembering(tmp_path, "Anna", "Bob")                # Bob has no sighting on record
+    d.model = None
+    answer = run(d, "Who is this?", perception=_photo_showing(d, "Bob"))
+    assert answer.answer.count("This is Bob") == 1, answer.answer

@@ -89,13 +89,17 @@ def _about(plan: Plan, item: ConceptContext, records: Records, lang: Language, h
     asks, name = set(plan.asks), item.concept.name
     in_photo = item.recognized.source in ("face", "clip")
     out: list[Statement] = []
-    identify = has_photo and in_photo and asks <= {"who", "facts", "yesno"}
+    # "Who is this?" names the person in the photo even when the question also asks about someone else.
+    identify = has_photo and in_photo and ("who" in asks or asks <= {"facts", "yesno"})
     if identify:
         info = f" ({item.concept.info.rstrip('.')})" if item.concept.info else ""
         out.append(Statement(lang.text("this_is", name=name, info=info), [name]))
     if "doing" in asks:
         out.append(_last_action(item, lang))
-    if identify or asks & {"when", "yesno"} or ("where" in asks and plan.last):
+    # Without a sighting, "This is Bob." already says all there is ("This is Bob, but I have no record..."
+    # would name him twice).
+    said_all = identify and item.last_seen is None
+    if not said_all and (identify or asks & {"when", "yesno"} or ("where" in asks and plan.last)):
         out.append(_last_seen(item, lang))
     elif "where" in asks:
         out.append(_places(name, records, lang))
