@@ -63,6 +63,9 @@ QLineEdit, QPlainTextEdit, QTextEdit, QComboBox, QSpinBox {
   background: $surface; color: $text; border: 1px solid $border; border-radius: 10px; padding: 6px 10px;
   selection-background-color: $accent; selection-color: $on_accent; }
 QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus, QComboBox:focus, QSpinBox:focus { border-color: $accent; }
+QLineEdit:disabled, QComboBox:disabled, QSpinBox:disabled { color: $muted; background: $raised; }
+/* Styled spin boxes lose the platform's arrows and keep slivers of buttons: type, scroll or use the arrow keys. */
+QSpinBox::up-button, QSpinBox::down-button { width: 0; border: none; }
 QLineEdit[role="search"] { background: $raised; border-radius: 18px; padding: 7px 14px; }
 QLineEdit[role="search"]:focus { background: $surface; }
 QLineEdit[role="inline"] { padding: 3px 8px; border-radius: 8px; }
@@ -121,7 +124,9 @@ QCheckBox::indicator, QRadioButton::indicator { width: 14px; height: 14px; backg
 QRadioButton::indicator { border-radius: 9px; }
 QCheckBox::indicator { border-radius: 4px; }
 QCheckBox::indicator:checked, QRadioButton::indicator:checked { background: $accent; border-color: $accent; }
-QRadioButton::indicator:checked { border: 4px solid $surface; outline: none; }
+/* A ring with a dot: the dot is a radial gradient, so the indicator keeps its round 18 px box. */
+QRadioButton::indicator:checked { background: qradialgradient(cx:0.5, cy:0.5, radius:0.5, fx:0.5, fy:0.5,
+  stop:0 $accent, stop:0.5 $accent, stop:0.56 $surface, stop:1 $surface); }
 """)
 
 
