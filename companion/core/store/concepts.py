@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 
 import numpy as np
 
 from companion.core.errors import InvalidInputError, NotFoundError
 from companion.core.store import vectors
-from companion.core.store.db import Database, IntegrityError, Row, from_iso, now, to_iso
+from companion.core.store.db import Database, IntegrityError, Row, from_iso, inserted_id, now, to_iso
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import CATEGORIES, Box, Concept, ConceptRef
 
@@ -55,7 +56,7 @@ class ConceptRepo:
                 (name, category, info.strip(), stamp, stamp))
         except IntegrityError as exc:
             raise InvalidInputError(f"a concept named {name!r} already exists") from exc
-        return self.require(int(cur.lastrowid))
+        return self.require(inserted_id(cur))
 
     def get(self, concept_id: int) -> Concept | None:
         row = self.db.query_one("SELECT * FROM concepts WHERE id = ?", (concept_id,))
@@ -78,18 +79,18 @@ class ConceptRepo:
             raise NotFoundError(f"no concept called {ref!r}")
         return concept
 
-    def list(self, category: str | None = None) -> list[Concept]:
+    def list(self, category: str | None = None) -> builtins.list[Concept]:
         if category:
             rows = self.db.query("SELECT * FROM concepts WHERE category = ? ORDER BY name COLLATE NOCASE", (category,))
         else:
             rows = self.db.query("SELECT * FROM concepts ORDER BY name COLLATE NOCASE")
         return [_concept(r) for r in rows]
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         """Every concept's name, sorted (a question reads them all: no rows to hydrate)."""
         return [r[0] for r in self.db.query("SELECT name FROM concepts ORDER BY name COLLATE NOCASE")]
 
-    def named_in(self, text: str) -> list[Concept]:
+    def named_in(self, text: str) -> builtins.list[Concept]:
         """Concepts whose name appears in ``text`` as whole words (case-insensitive)."""
         found = []
         folded = text.casefold()
@@ -130,19 +131,19 @@ class ConceptRepo:
                 "INSERT INTO concept_refs (concept_id, kind, image_path, box_left, box_top, box_right, box_bottom, "
                 "face_id, photo_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (concept_id, kind, image_path, *coords, face_id, photo_id, to_iso(now())))
-            ref_id = int(cur.lastrowid)
+            ref_id = inserted_id(cur)
             vectors.put(conn, _key_table(kind), ref_id, embedding, replace=False)
             conn.execute("UPDATE concepts SET updated_at = ? WHERE id = ?", (to_iso(now()), concept_id))
             return ref_id
 
-    def refs(self, concept_id: int) -> list[ConceptRef]:
+    def refs(self, concept_id: int) -> builtins.list[ConceptRef]:
         return [_ref(r) for r in self.db.query("SELECT * FROM concept_refs WHERE concept_id = ? ORDER BY id",
                                                (concept_id,))]
 
-    def remove_refs_for_faces(self, face_ids: list[int]) -> None:
+    def remove_refs_for_faces(self, face_ids: builtins.list[int]) -> None:
         self.db.conn.executemany("DELETE FROM concept_refs WHERE face_id = ?", [(f,) for f in face_ids])
 
-    def match(self, kind: str, query: np.ndarray, max_distance: float, k: int = 8) -> list[tuple[int, float]]:
+    def match(self, kind: str, query: np.ndarray, max_distance: float, k: int = 8) -> builtins.list[tuple[int, float]]:
         """(concept id, best cosine distance) for concepts with a key within ``max_distance``."""
         hits = [(ref_id, d) for ref_id, d in self.indexes[_key_table(kind)].search(query, k) if d <= max_distance]
         if not hits:
@@ -157,7 +158,7 @@ class ConceptRepo:
                 best[concept_id] = distance
         return sorted(best.items(), key=lambda item: item[1])
 
-    def ref_embeddings(self, kind: str) -> list[tuple[int, np.ndarray]]:
+    def ref_embeddings(self, kind: str) -> builtins.list[tuple[int, np.ndarray]]:
         """Every (concept id, key) of a kind, for re-matching photos without models."""
         table = _key_table(kind)
         rows = self.db.query(f"SELECT r.concept_id, v.embedding FROM {table} v JOIN concept_refs r ON r.id = v.ref_id")

@@ -6,10 +6,11 @@ triggers consolidation into episodic memory. Temporary chats never get here.
 
 from __future__ import annotations
 
+import builtins
 import json
 from datetime import datetime
 
-from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso
+from companion.core.store.db import Connection, Database, Row, from_iso, inserted_id, now, timestamp, to_iso
 from companion.core.types import Conversation, Turn
 
 
@@ -19,7 +20,7 @@ def _turn(row: Row) -> Turn:
     return Turn(row["id"], row["conversation_id"], row["role"], row["text"], time, json.loads(row["images"]))
 
 
-def fts_words(text: str) -> list[str]:
+def fts_words(text: str) -> builtins.list[str]:
     """The words of ``text`` as quoted FTS5 strings, each once (punctuation and operators are data)."""
     words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text).split() if len(w) > 1]
     return [f'"{w}"' for w in dict.fromkeys(words)]
@@ -37,7 +38,7 @@ class ConversationRepo:
     def start(self, title: str = "", started_at: datetime | None = None) -> Conversation:
         started = started_at or now()
         cur = self.db.execute("INSERT INTO conversations (started_at, title) VALUES (?, ?)", (to_iso(started), title))
-        return Conversation(int(cur.lastrowid), started, title)
+        return Conversation(inserted_id(cur), started, title)
 
     def get(self, conversation_id: int) -> Conversation | None:
         row = self.db.query_one("SELECT * FROM conversations WHERE id = ?", (conversation_id,))
@@ -47,12 +48,12 @@ class ConversationRepo:
         assert started is not None
         return Conversation(row["id"], started, row["title"])
 
-    def list(self, limit: int = 100) -> list[Conversation]:
+    def list(self, limit: int = 100) -> builtins.list[Conversation]:
         rows = self.db.query("SELECT * FROM conversations ORDER BY started_at DESC LIMIT ?", (limit,))
         return [Conversation(r["id"], from_iso(r["started_at"]) or now(), r["title"]) for r in rows]
 
     def add_turn(self, conversation_id: int, role: str, text: str, time: datetime,
-                 images: list[str] | None = None, *, session_gap_minutes: int = 60) -> Turn:
+                 images: builtins.list[str] | None = None, *, session_gap_minutes: int = 60) -> Turn:
         """Store a turn, opening a new session when the gap since the last turn is too long."""
         ts = timestamp(time)
         assert ts is not None
@@ -72,10 +73,10 @@ class ConversationRepo:
             cur = conn.execute(
                 "INSERT INTO turns (conversation_id, session_id, role, text, time, ts, images) VALUES (?,?,?,?,?,?,?)",
                 (conversation_id, session_id, role, text, to_iso(time), ts, json.dumps(images or [])))
-            return Turn(int(cur.lastrowid), conversation_id, role, text, time, list(images or []))
+            return Turn(inserted_id(cur), conversation_id, role, text, time, list(images or []))
 
     @staticmethod
-    def _session_for_past(conn, time: datetime, ts: float, gap_minutes: int) -> int:  # type: ignore[no-untyped-def]
+    def _session_for_past(conn: Connection, time: datetime, ts: float, gap_minutes: int) -> int:
         gap = gap_minutes * 60
         row = conn.execute("SELECT id, started_ts, ended_ts FROM sessions WHERE started_ts - ? <= ? AND ? <= ended_ts + ? "
                            "ORDER BY started_ts LIMIT 1", (gap, ts, ts, gap)).fetchone()
@@ -87,10 +88,10 @@ class ConversationRepo:
             return int(row["id"])
         cur = conn.execute("INSERT INTO sessions (started_at, ended_at, started_ts, ended_ts) VALUES (?,?,?,?)",
                            (to_iso(time), to_iso(time), ts, ts))
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     def turns(self, conversation_id: int | None = None, *, session_id: int | None = None,
-              limit: int = 1000) -> list[Turn]:
+              limit: int = 1000) -> builtins.list[Turn]:
         sql, params = "SELECT * FROM turns", []
         if conversation_id is not None:
             sql += " WHERE conversation_id = ?"
@@ -105,7 +106,7 @@ class ConversationRepo:
         row = self.db.query_one("SELECT * FROM turns WHERE id = ?", (turn_id,))
         return _turn(row) if row else None
 
-    def search(self, text: str, limit: int = 10) -> list[Turn]:
+    def search(self, text: str, limit: int = 10) -> builtins.list[Turn]:
         """Full-text search over what was said (FTS5, best match first)."""
         query = fts_query(text)
         if not query:
@@ -114,7 +115,7 @@ class ConversationRepo:
                              "ORDER BY rank LIMIT ?", (query, limit))
         return [_turn(r) for r in rows]
 
-    def closed_sessions(self, before: datetime, gap_minutes: int) -> list[int]:
+    def closed_sessions(self, before: datetime, gap_minutes: int) -> builtins.list[int]:
         """Sessions not yet consolidated whose last turn is older than the gap."""
         cutoff = (timestamp(before) or 0) - gap_minutes * 60
         return [int(r["id"]) for r in self.db.query(

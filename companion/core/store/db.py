@@ -12,11 +12,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sqlean as sqlite3
 import sqlite_vec
+
+if TYPE_CHECKING:
+    import sqlite3  # sqlean ships no type hints; it is a drop-in for the standard module, so check against that
+else:
+    import sqlean as sqlite3
 
 from companion.core.errors import DiskFullError, StoreError
 
@@ -149,7 +153,8 @@ class Database:
         return self.execute(sql, params).fetchall()
 
     def query_one(self, sql: str, params: Any = ()) -> Row | None:
-        return self.execute(sql, params).fetchone()
+        row: Row | None = self.execute(sql, params).fetchone()
+        return row
 
     def close(self) -> None:
         with self._lock:
@@ -196,3 +201,12 @@ def timestamp(value: datetime | None) -> float | None:
 
 def now() -> datetime:
     return datetime.now(timezone.utc).astimezone()
+
+
+def inserted_id(cursor: sqlite3.Cursor) -> int:
+    """The row id an INSERT just made (sqlite always sets it after a successful single-row INSERT)."""
+    row_id = cursor.lastrowid
+    if row_id is None:
+        raise StoreError("the database did not report the id of a new row")
+    return row_id
+

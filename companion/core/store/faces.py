@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from companion.core.store import vectors
-from companion.core.store.db import Database, Row, now, to_iso
+from companion.core.store.db import Connection, Database, Row, inserted_id, now, to_iso
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import Box, Face
 
@@ -43,7 +43,7 @@ class FaceRepo:
             cur = conn.execute(
                 "INSERT INTO faces (photo_id, box_left, box_top, box_right, box_bottom, score) "
                 "VALUES (?,?,?,?,?,?)", (photo_id, *box.as_list(), score))
-            face_id = int(cur.lastrowid)
+            face_id = inserted_id(cur)
             vectors.put(conn, "vec_faces", face_id, embedding, replace=False)
             return face_id
 
@@ -85,7 +85,7 @@ class FaceRepo:
     def new_cluster(self, concept_id: int | None = None) -> int:
         cur = self.db.execute("INSERT INTO face_clusters (created_at, concept_id) VALUES (?, ?)",
                               (to_iso(now()), concept_id))
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     def set_cluster(self, face_ids: list[int], cluster_id: int | None, source: str = "auto") -> None:
         with self.db.transaction() as conn:
@@ -150,7 +150,7 @@ class FaceRepo:
         self.db.execute("DELETE FROM faces WHERE id = ?", (face_id,))
 
     @staticmethod
-    def _drop_empty(conn, candidates: set[int | None]) -> None:  # type: ignore[no-untyped-def]
+    def _drop_empty(conn: Connection, candidates: set[int | None]) -> None:
         """Remove the unnamed groups among ``candidates`` that no face is in any more.
 
         Only the groups faces just left can have become empty; sweeping every group cost a

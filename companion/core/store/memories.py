@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +11,7 @@ import numpy as np
 from companion.core.errors import InvalidInputError, NotFoundError
 from companion.core.store.conversations import fts_query, fts_words
 from companion.core.store import vectors
-from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso
+from companion.core.store.db import Database, Row, from_iso, inserted_id, now, timestamp, to_iso
 from companion.core.store.places import PlaceFilter
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import MEMORY_KINDS, Memory
@@ -38,11 +39,11 @@ class MemoryRepo:
         self.db = db
         self.index = indexes["vec_memories"]
 
-    def _memories(self, rows: list[Row]) -> list[Memory]:
+    def _memories(self, rows: builtins.list[Row]) -> builtins.list[Memory]:
         """Memories for rows of ``memories``, with their links read in two queries for all of them."""
         ids = [int(r["id"]) for r in rows]
-        concepts: dict[int, list[int]] = {i: [] for i in ids}
-        turns: dict[int, list[int]] = {i: [] for i in ids}
+        concepts: dict[int, builtins.list[int]] = {i: [] for i in ids}
+        turns: dict[int, builtins.list[int]] = {i: [] for i in ids}
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
@@ -71,7 +72,7 @@ class MemoryRepo:
                 "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (memory.kind, memory.content.strip(), ", ".join(memory.keywords), to_iso(memory.time),
                  timestamp(memory.time), memory.place, memory.action, memory.session_id, stamp, stamp))
-            memory_id = int(cur.lastrowid)
+            memory_id = inserted_id(cur)
             conn.executemany("INSERT OR IGNORE INTO memory_concepts (memory_id, concept_id) VALUES (?, ?)",
                              [(memory_id, c) for c in memory.concept_ids])
             conn.executemany("INSERT OR IGNORE INTO memory_turns (memory_id, turn_id) VALUES (?, ?)",
@@ -84,9 +85,9 @@ class MemoryRepo:
         row = self.db.query_one("SELECT * FROM memories WHERE id = ?", (memory_id,))
         return self._memories([row])[0] if row else None
 
-    def get_many(self, memory_ids: list[int]) -> dict[int, Memory]:
+    def get_many(self, memory_ids: builtins.list[int]) -> dict[int, Memory]:
         """id -> memory for those of ``memory_ids`` that exist."""
-        rows: list[Row] = []
+        rows: builtins.list[Row] = []
         for start in range(0, len(memory_ids), 500):
             chunk = memory_ids[start:start + 500]
             rows += self.db.query(f"SELECT * FROM memories WHERE id IN ({','.join('?' * len(chunk))})", chunk)
@@ -100,10 +101,10 @@ class MemoryRepo:
 
     def list(self, kind: str | None = None, *, concept_id: int | None = None, limit: int = 200,
              since: datetime | None = None, until: datetime | None = None,
-             place: PlaceFilter | None = None) -> list[Memory]:
+             place: PlaceFilter | None = None) -> builtins.list[Memory]:
         """Newest first, filtered by kind, linked concept, time window and place."""
-        where: list[str] = ["1=1"]
-        params: list[object] = []
+        where: builtins.list[str] = ["1=1"]
+        params: builtins.list[object] = []
         if place:
             condition, values = place.label_sql("place")
             where.append(condition)
@@ -124,18 +125,18 @@ class MemoryRepo:
                              "ORDER BY ts DESC NULLS LAST, id DESC LIMIT ?", (*params, limit))
         return self._memories(rows)
 
-    def with_keyword(self, keyword: str, kind: str | None = None, *, limit: int = 2000) -> list[Memory]:
+    def with_keyword(self, keyword: str, kind: str | None = None, *, limit: int = 2000) -> builtins.list[Memory]:
         """Memories carrying exactly ``keyword``, newest first (found through the FTS keywords column)."""
         query = fts_query(keyword)
         if not query:
             return []
         sql = ("SELECT m.* FROM memories_fts f JOIN memories m ON m.id = f.rowid WHERE memories_fts MATCH ?"
                + (" AND m.kind = ?" if kind else "") + " ORDER BY m.ts DESC NULLS LAST, m.id DESC")
-        params: list[object] = [f"keywords : ({query})"] + ([kind] if kind else [])
+        params: builtins.list[object] = [f"keywords : ({query})", *([kind] if kind else [])]
         found = [m for m in self._memories(self.db.query(sql, params)) if keyword in m.keywords]
         return found[:limit]
 
-    def about(self, concept_id: int, name: str, limit: int = 20) -> list[Memory]:
+    def about(self, concept_id: int, name: str, limit: int = 20) -> builtins.list[Memory]:
         """Semantic memories linked to a concept, those that start with its name first ("Anna now works
         as ..."), then newest first: the candidates for what the user said *about* someone."""
         rows = self.db.query(
@@ -145,7 +146,7 @@ class MemoryRepo:
             (concept_id, f"{name}%", f"my % {name}%", limit))
         return self._memories(rows)
 
-    def edit(self, memory_id: int, *, content: str | None = None, keywords: list[str] | None = None,
+    def edit(self, memory_id: int, *, content: str | None = None, keywords: builtins.list[str] | None = None,
              kind: str | None = None, embedding: np.ndarray | None = None) -> Memory:
         current = self.require(memory_id)
         if kind is not None and kind not in MEMORY_KINDS:
@@ -167,7 +168,7 @@ class MemoryRepo:
     def delete_kind(self, kind: str) -> None:
         self.db.execute("DELETE FROM memories WHERE kind = ?", (kind,))
 
-    def search_text(self, text: str, limit: int = 10) -> list[tuple[int, float]]:
+    def search_text(self, text: str, limit: int = 10) -> builtins.list[tuple[int, float]]:
         """(memory id, bm25 rank; lower is better) by full-text search.
 
         Once there are :data:`PRUNE_FROM` memories, words found in more than one memory in
@@ -192,11 +193,11 @@ class MemoryRepo:
             "SELECT rowid, rank FROM memories_fts WHERE memories_fts MATCH ? ORDER BY rank LIMIT ?",
             (" OR ".join(words), limit))]
 
-    def search_vector(self, query: np.ndarray, limit: int = 10) -> list[tuple[int, float]]:
+    def search_vector(self, query: np.ndarray, limit: int = 10) -> builtins.list[tuple[int, float]]:
         """(memory id, cosine distance) of the nearest memories."""
         return self.index.search(query, limit)
 
-    def ids_for_concept(self, concept_id: int) -> list[int]:
+    def ids_for_concept(self, concept_id: int) -> builtins.list[int]:
         return [int(r[0]) for r in self.db.query("SELECT memory_id FROM memory_concepts WHERE concept_id = ?",
                                                  (concept_id,))]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from companion.core.store.db import Database, Row, from_iso, timestamp, to_iso
+from companion.core.store.db import Database, Row, from_iso, inserted_id, timestamp, to_iso
 from companion.core.store.places import PlaceFilter, city_sql
 from companion.core.types import Observation
 
@@ -69,7 +69,7 @@ class ObservationRepo:
         cur = self.db.execute(
             "INSERT INTO observations (concept_id, photo_id, turn_id, time, ts, place, source, kind, confidence, "
             "action) VALUES (?,?,?,?,?,?,?,?,?,?)", params)
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     def timeline(self, concept_id: int, *, kind: str | None = None, limit: int = 50) -> list[Observation]:
         """Newest first."""

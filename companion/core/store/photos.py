@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
 from companion.core.store import vectors
-from companion.core.store.db import Database, Row, from_iso, now, timestamp, to_iso
+from companion.core.store.db import Database, Row, from_iso, inserted_id, now, timestamp, to_iso
 from companion.core.store.places import PlaceFilter
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import Photo, Place
@@ -44,15 +45,15 @@ class PhotoCursor:
 class PhotoPage:
     """A page of photos and where the next one starts (pass it back as ``after``; None: last page)."""
 
-    photos: list[Photo]
+    photos: builtins.list[Photo]
     next: PhotoCursor | int | None      # a keyset cursor when listing, a rank when searching
-    distances: list[float] | None = None   # cosine distances, when the page comes from a search
+    distances: builtins.list[float] | None = None   # cosine distances, when the page comes from a search
 
 
-def _filters(concept_id: int | None, place: str | None, include_errors: bool) -> tuple[list[str], list[object]]:
+def _filters(concept_id: int | None, place: str | None, include_errors: bool) -> tuple[builtins.list[str], builtins.list[object]]:
     """WHERE terms (over ``photos p``) shared by listing, paging, counting and filtered search."""
-    where: list[str] = ["1 = 1"]
-    params: list[object] = []
+    where: builtins.list[str] = ["1 = 1"]
+    params: builtins.list[object] = []
     if not include_errors:
         where.append("p.status = 'ok'")
     if concept_id is not None:
@@ -94,7 +95,7 @@ class PhotoRepo:
                     "INSERT INTO photos (content_hash, size, mtime, taken_at, ts, taken_at_source, latitude, "
                     "longitude, city, region, country, country_code, width, height, thumbnail, indexed_at, path) "
                     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*values, record.path))
-                return int(cur.lastrowid)
+                return inserted_id(cur)
             conn.execute(
                 "UPDATE photos SET content_hash=?, size=?, mtime=?, taken_at=?, ts=?, taken_at_source=?, "
                 "latitude=?, longitude=?, city=?, region=?, country=?, country_code=?, width=?, height=?, "
@@ -117,12 +118,12 @@ class PhotoRepo:
         row = self.db.query_one("SELECT * FROM photos WHERE path = ?", (path,))
         return _photo(row) if row else None
 
-    def by_hash(self, content_hash: str) -> list[Photo]:
+    def by_hash(self, content_hash: str) -> builtins.list[Photo]:
         return [_photo(r) for r in self.db.query(
             "SELECT * FROM photos WHERE content_hash = ? AND status = 'ok'", (content_hash,))]
 
     def list(self, *, concept_id: int | None = None, place: str | None = None, limit: int = 200,
-             offset: int = 0, include_errors: bool = False) -> list[Photo]:
+             offset: int = 0, include_errors: bool = False) -> builtins.list[Photo]:
         """Newest first, optionally only photos of a concept or at a place.
 
         ``offset`` costs a walk over the skipped rows: to go through a large library use :meth:`page`.
@@ -162,7 +163,7 @@ class PhotoRepo:
         return int(row[0]) if row else 0
 
     def taken(self, *, since: datetime | None = None, until: datetime | None = None,
-              place: PlaceFilter | None = None, limit: int = 200) -> list[Photo]:
+              place: PlaceFilter | None = None, limit: int = 200) -> builtins.list[Photo]:
         """Photos taken in a window (``since`` <= t < ``until``) and/or at a place, newest first."""
         where, params = self._taken_filters(since, until, place)
         return [_photo(r) for r in self.db.query(
@@ -179,9 +180,9 @@ class PhotoRepo:
 
     @staticmethod
     def _taken_filters(since: datetime | None, until: datetime | None,
-                       place: PlaceFilter | None) -> tuple[list[str], list[object]]:
-        where: list[str] = ["p.status = 'ok'", "p.ts IS NOT NULL"]
-        params: list[object] = []
+                       place: PlaceFilter | None) -> tuple[builtins.list[str], builtins.list[object]]:
+        where: builtins.list[str] = ["p.status = 'ok'", "p.ts IS NOT NULL"]
+        params: builtins.list[object] = []
         if since is not None:
             where.append("p.ts >= ?")
             params.append(timestamp(since))
@@ -194,11 +195,11 @@ class PhotoRepo:
             params += values
         return where, params
 
-    def errors(self) -> list[tuple[str, str]]:
+    def errors(self) -> builtins.list[tuple[str, str]]:
         return [(r["path"], r["error"] or "") for r in self.db.query(
             "SELECT path, error FROM photos WHERE status = 'error' ORDER BY path")]
 
-    def paths_under(self, folder: str) -> list[str]:
+    def paths_under(self, folder: str) -> builtins.list[str]:
         prefix = folder.rstrip("/\\")
         return [r["path"] for r in self.db.query(
             "SELECT path FROM photos WHERE path LIKE ? ESCAPE '\\'",
@@ -229,7 +230,7 @@ class PhotoRepo:
         return np.frombuffer(row["embedding"], dtype="<f4").copy() if row else None
 
     def search(self, query: np.ndarray, k: int = 20, *, offset: int = 0, concept_id: int | None = None,
-               place: str | None = None) -> list[tuple[Photo, float]]:
+               place: str | None = None) -> builtins.list[tuple[Photo, float]]:
         """Photos whose image embedding is nearest to ``query`` (cosine distance), ranks ``offset..offset+k``.
 
         ``concept_id`` / ``place`` keep only the photos :meth:`page` would list with the same filters.
@@ -248,7 +249,7 @@ class PhotoRepo:
         hits = self.search(query, limit, offset=after, concept_id=concept_id, place=place)
         return PhotoPage([p for p, _ in hits], after + limit if len(hits) == limit else None, [d for _, d in hits])
 
-    def get_many(self, photo_ids: list[int]) -> list[Photo]:
+    def get_many(self, photo_ids: builtins.list[int]) -> builtins.list[Photo]:
         """The photos with these ids, in the order given (ids of deleted photos are left out)."""
         found: dict[int, Photo] = {}
         for start in range(0, len(photo_ids), 500):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from companion.core.store.db import Database, Row, from_iso, now, to_iso
+import builtins
+
+from companion.core.store.db import Database, Row, from_iso, inserted_id, now, to_iso
 from companion.core.types import Trigger
 
 
@@ -21,9 +23,9 @@ class TriggerRepo:
         cur = self.db.execute(
             "INSERT INTO triggers (concept_id, instruction, keyword, created_at, source_turn_id) VALUES (?,?,?,?,?)",
             (concept_id, instruction.strip(), keyword, to_iso(now()), source_turn_id))
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
-    def for_concepts(self, concept_ids: list[int], *, active_only: bool = True) -> list[Trigger]:
+    def for_concepts(self, concept_ids: builtins.list[int], *, active_only: bool = True) -> builtins.list[Trigger]:
         if not concept_ids:
             return []
         marks = ",".join("?" * len(concept_ids))
@@ -32,7 +34,7 @@ class TriggerRepo:
             sql += " AND active = 1"
         return [_trigger(r) for r in self.db.query(sql + " ORDER BY id", concept_ids)]
 
-    def list(self) -> list[Trigger]:
+    def list(self) -> builtins.list[Trigger]:
         return [_trigger(r) for r in self.db.query("SELECT * FROM triggers ORDER BY id")]
 
     def mark_fired(self, trigger_id: int) -> None:

@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from companion.core.store.db import Connection, Database, OperationalError, vec_blob
+from companion.core.store.db import Connection, Database, OperationalError, inserted_id, vec_blob
 from companion.core.store.migrations import FACE_DIM, IMAGE_DIM, TEXT_DIM
 
 LOG_KEEP = 100_000        # changes the log keeps (a few MB); an index further behind reloads
@@ -85,7 +86,7 @@ def remove(conn: Connection, table: str, item: int) -> None:
 
 
 def log(conn: Connection, table: str, item: int) -> None:
-    seq = int(conn.execute("INSERT INTO vector_changes (tbl, item) VALUES (?, ?)", (table, item)).lastrowid)
+    seq = inserted_id(conn.execute("INSERT INTO vector_changes (tbl, item) VALUES (?, ?)", (table, item)))
     if seq % PRUNE_EVERY == 0:
         conn.execute("DELETE FROM vector_changes WHERE seq <= ?", (seq - LOG_KEEP,))
         conn.execute("UPDATE vector_log_state SET pruned_upto = max(pruned_upto, ?)", (seq - LOG_KEEP,))
@@ -133,7 +134,7 @@ class VectorIndex:
     # ---- public -------------------------------------------------------------------------
 
     def search(self, query: np.ndarray, k: int, *, offset: int = 0,
-               only: np.ndarray | None = None) -> list[tuple[int, float]]:
+               only: Sequence[int] | np.ndarray | None = None) -> list[tuple[int, float]]:
         """(id, cosine distance) of the nearest vectors, nearest first, ranks ``offset..offset+k``.
 
         ``only`` (ids) restricts the search to those ids. Ties are broken by id.
@@ -241,7 +242,7 @@ class VectorIndex:
             return 0
         return int(row[0] or 0)
 
-    def _disk_search(self, q: np.ndarray, k: int, only: np.ndarray | None) -> list[tuple[int, float]]:
+    def _disk_search(self, q: np.ndarray, k: int, only: Sequence[int] | np.ndarray | None) -> list[tuple[int, float]]:
         """Exact search through SQLite: sqlite-vec's KNN, or the distances of the ``only`` ids one by one."""
         if only is None:
             return self._vec0(q, min(k, VEC0_K_MAX))
@@ -334,7 +335,8 @@ class VectorIndex:
             raise _LayoutChanged(name) from exc
         if filled != expected:
             raise _LayoutChanged(name)
-        sample = np.random.default_rng().choice(len(ids), size=min(8, len(ids)), replace=False) if len(ids) else []
+        sample: Sequence[int] | np.ndarray = (
+            np.random.default_rng().choice(len(ids), size=min(8, len(ids)), replace=False) if len(ids) else [])
         for row in sample:
             found = conn.execute(f"SELECT embedding FROM {name} WHERE {self.spec.key} = ?", (int(ids[row]),)).fetchone()
             if found is None or not np.allclose(_normalise(np.frombuffer(found[0], dtype="<f4")), matrix[row],
