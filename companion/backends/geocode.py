@@ -103,12 +103,6 @@ class OfflineGeocoder:
             return None
         return _place(data, int(index))
 
-    def distance_km(self, lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-        """Great-circle distance (haversine), for callers that compare places."""
-        p1, p2 = math.radians(lat1), math.radians(lat2)
-        h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-        return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
     def find_places(self, text: str) -> list[Place]:
         """Cities and countries named in ``text``, in order, without repeats.
 

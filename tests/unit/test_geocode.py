@@ -47,7 +47,6 @@ def test_reverse_is_none_far_from_places_and_for_invalid_coordinates(geocoder):
 def test_reverse_uses_true_distance_across_the_date_line(geocoder):
     place = geocoder.reverse(-18.1416, 178.4419)              # Suva, Fiji, close to 180 degrees
     assert place is not None and place.country_code == "FJ"
-    assert geocoder.distance_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(343.5, abs=2)
 
 
 @pytest.mark.parametrize("text, expected", [
