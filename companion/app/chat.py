@@ -33,11 +33,11 @@ def import_chat(services: Any, path: Path) -> ImportResult:
     return ImportResult(conversation.id, len(stored), memories)
 
 
-def learn_from_turns(services: Any, turns: list[Turn]) -> int:
+def learn_from_turns(services: Services, turns: list[Turn]) -> int:
     """Extract memories from stored turns; returns how many were written."""
-    from companion.core.memory.learn import learn_from_turns
+    from companion.core.memory.learn import learn
 
-    return learn_from_turns(services, turns)
+    return learn(services.deps(), turns)
 
 
 def ask(services: Any, question: str, image: Path | str | None = None, *, model: str | None = None,

@@ -34,7 +34,9 @@ def add_concept_key(services: Any, concept_id: int, image: Path, box: list[int] 
     """Use a reference photo as a key of the concept. Implemented with the photo library."""
     from companion.core.library.recognition import add_reference_image
 
-    return add_reference_image(services, concept_id, image, box)
+    # Services is the ReferenceModels: it builds the face model only for a person's photo.
+    return add_reference_image(services.store, services.settings, services, services.paths.concept_images_dir,
+                               concept_id, image, box)
 
 
 def forget_concept(services: Any, ref: str | int) -> Any:

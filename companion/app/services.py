@@ -17,7 +17,9 @@ from typing import Any
 
 from companion import config
 from companion.backends import registry
+from companion.core.deps import Deps
 from companion.core.errors import ModelMissingError
+from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, LanguageModel, PhotoReader, TextEmbedder
 from companion.core.store import Store
 from companion.paths import Paths, resolve
 
@@ -73,11 +75,11 @@ class Services:
             return registry.create(kind, self.paths, self.settings)
 
     @cached_property
-    def photo_reader(self) -> Any:
+    def photo_reader(self) -> PhotoReader:
         return self._backend("photo_reader")
 
     @cached_property
-    def face_backend(self) -> Any:
+    def face_backend(self) -> FaceBackend:
         return self._backend("faces")
 
     def reset_backend(self, name: str) -> None:
@@ -89,15 +91,15 @@ class Services:
             closable()
 
     @cached_property
-    def image_embedder(self) -> Any:
+    def image_embedder(self) -> ImageEmbedder:
         return self._backend("image_embedder")
 
     @cached_property
-    def text_embedder(self) -> Any:
+    def text_embedder(self) -> TextEmbedder:
         return self._backend("text_embedder")
 
     @cached_property
-    def geocoder(self) -> Any:
+    def geocoder(self) -> Geocoder:
         return self._backend("geocoder")
 
     def optional(self, name: str) -> Any | None:
@@ -153,7 +155,7 @@ class Services:
         return ModelHost(lambda name: registry.create("llm", self.paths, self.settings, model=name),
                          self.settings.idle_unload_seconds)
 
-    def language_model(self, name: str | None = None) -> Any | None:
+    def language_model(self, name: str | None = None) -> LanguageModel | None:
         """The chat model (``name``, else settings.model) through the host; None when none is installed."""
         key = name or self.settings.model
         if not key:
@@ -177,7 +179,11 @@ class Services:
             name = "NAME"
         return f"Install a chat model with: companion models download {name}"
 
-    def deps(self, model_name: str | None = None, *, with_model: bool = True) -> Any:
-        from companion.core.deps import Deps
-
-        return Deps.from_services(self, with_model=with_model, model_name=model_name)
+    def deps(self, model_name: str | None = None, *, with_model: bool = True) -> Deps:
+        """What the core's personalization and answering steps need: the store, settings and the
+        installed models (each None when missing), and the chat model ``model_name`` (else settings')."""
+        return Deps(store=self.store, settings=self.settings,
+                    model=self.language_model(model_name) if with_model else None,
+                    text_embedder=self.optional("text_embedder"), geocoder=self.optional("geocoder"),
+                    photo_reader=self.optional("photo_reader"), face_backend=self.optional("face_backend"),
+                    image_embedder=self.optional("image_embedder"), model_hint=self.model_hint())

@@ -83,6 +83,23 @@ class Geocoder(Protocol):
     def find_places(self, text: str) -> list[Place]: ...
 
 
+class ReferenceModels(Protocol):
+    """The models that turn a reference photo into a concept's key.
+
+    Read as attributes, so an implementation may build each on first use: a pet's
+    reference photo never starts the face model (the composition root does this).
+    """
+
+    @property
+    def photo_reader(self) -> PhotoReader: ...
+
+    @property
+    def face_backend(self) -> FaceBackend: ...
+
+    @property
+    def image_embedder(self) -> ImageEmbedder: ...
+
+
 @dataclass(frozen=True)
 class ChatMessage:
     """One message of a prompt. ``image`` (a file path) is shown before the text."""

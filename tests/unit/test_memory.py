@@ -71,7 +71,7 @@ def test_semantic_memories_are_linked_and_searchable(tmp_path) -> None:
 def test_newest_profile_value_wins_and_keeps_its_history(tmp_path) -> None:
     d = deps(tmp_path)
     say(d, (0, "My favourite food is pizza."), (5, "My favourite food is now sushi."))
-    history = profile_history(d)["favourite food"]
+    history = profile_history(d.store)["favourite food"]
     assert [v for v, _, _ in history] == ["sushi", "pizza"]
     core = d.store.memories.list("core")
     assert len(core) == 1 and "sushi" in core[0].content and "pizza" in core[0].content

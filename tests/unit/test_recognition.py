@@ -177,7 +177,8 @@ def test_rematch_uses_stored_vectors_when_a_key_is_added(store: Store) -> None:
     bob = store.concepts.add("Bob", "person")
     first_face = store.faces.for_photo(ann_photos[0])[0].id
     store.concepts.add_ref(bob.id, "face", store.faces.embedding(first_face))
-    recognition.rematch_all(store, SETTINGS)
+    for known in store.concepts.list():
+        recognition.rematch_concept(store, SETTINGS, known.id)
     owners = {p: {o.concept_id for o in store.observations.for_photo(p)} for p in ann_photos}
     assert owners == {ann_photos[0]: {bob.id}, ann_photos[1]: {concept.id}, ann_photos[2]: {concept.id}}
 
@@ -249,6 +250,12 @@ class P:
     concept_images_dir: Path
 
 
+def add_reference(services: FakeServices, concept_id: int, image: Path, box: list[int] | None) -> int:
+    """What ``app.concepts.add_concept_key`` passes: the store, settings, models and the profile's folder."""
+    return recognition.add_reference_image(services.store, services.settings, services,
+                                           services.paths.concept_images_dir, concept_id, image, box)
+
+
 def test_reference_image_one_face_becomes_the_key(store: Store, tmp_path: Path) -> None:
     image = tmp_path / "ann.jpg"
     image.write_bytes(b"jpeg bytes")
@@ -256,7 +263,7 @@ def test_reference_image_one_face_becomes_the_key(store: Store, tmp_path: Path) 
     services = FakeServices(store, P(tmp_path / "refs"), faces)
     photo_id = add_photo(store, 1, [near(A, 1)])[0]
     concept = store.concepts.add("Ann", "person")
-    ref_id = recognition.add_reference_image(services, concept.id, image, None)
+    ref_id = add_reference(services, concept.id, image, None)
     (ref,) = store.concepts.refs(concept.id)
     assert ref.id == ref_id and ref.kind == "face" and ref.box == Box(20, 20, 40, 40)   # full-size coordinates
     assert Path(ref.image_path).read_bytes() == b"jpeg bytes" and Path(ref.image_path).parent == tmp_path / "refs"
@@ -271,15 +278,15 @@ def test_reference_image_with_several_faces_needs_a_box(store: Store, tmp_path: 
     services = FakeServices(store, P(tmp_path / "refs"), faces)
     concept = store.concepts.add("Bob", "person")
     with pytest.raises(InvalidInputError, match=r"the photo has 3 faces; pick one with --box .*2: 80 0 100 20"):
-        recognition.add_reference_image(services, concept.id, image, None)
-    recognition.add_reference_image(services, concept.id, image, [75, 0, 105, 25])
+        add_reference(services, concept.id, image, None)
+    add_reference(services, concept.id, image, [75, 0, 105, 25])
     (key,) = store.concepts.ref_embeddings("face")
     assert np.allclose(key[1], B)
     with pytest.raises(InvalidInputError, match="no face inside the box"):
-        recognition.add_reference_image(services, concept.id, image, [190, 90, 199, 99])
+        add_reference(services, concept.id, image, [190, 90, 199, 99])
     services.face_backend = Faces([])
     with pytest.raises(InvalidInputError, match="no face found"):
-        recognition.add_reference_image(services, concept.id, image, None)
+        add_reference(services, concept.id, image, None)
 
 
 def test_reference_image_for_a_pet_embeds_the_box_crop(store: Store, tmp_path: Path) -> None:
@@ -287,7 +294,7 @@ def test_reference_image_for_a_pet_embeds_the_box_crop(store: Store, tmp_path: P
     image.write_bytes(b"x")
     services = FakeServices(store, P(tmp_path / "refs"), Faces([]), image_embedder=Embedder())
     pet = store.concepts.add("Rex", "pet")
-    recognition.add_reference_image(services, pet.id, image, [20, 10, 120, 90])
+    add_reference(services, pet.id, image, [20, 10, 120, 90])
     assert services.image_embedder.shapes == [(40, 50, 3)]    # the crop, at the decoded scale
     (ref,) = store.concepts.refs(pet.id)
     assert ref.kind == "image" and ref.box == Box(20, 10, 120, 90)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
 from companion.core import language
 from companion.core.answer.statements import Statement, city, structured_answer
 from companion.core.language import Language
 from companion.core.memory import dates
+from companion.core.protocols import Geocoder
 
 _ECHO = ("[card]", "[memory", "[last seen]", "[last told]", "[reminder]", "[plan]", "[seen", "[photos",
          "<<<", "not instructions")
@@ -55,7 +55,7 @@ def _said(answer: str, statement: Statement, stated: list[tuple[datetime, bool]]
 
 
 def check(answer: str, items: list[Statement], *, known_names: list[str], allowed_names: list[str],
-          geocoder: Any = None, allowed_places: list[str] | None = None, lang: Language | None = None,
+          geocoder: Geocoder | None = None, allowed_places: list[str] | None = None, lang: Language | None = None,
           now: datetime | None = None) -> tuple[str, str, bool]:
     """(final answer, text appended or replacing, replaced?) — records win over the model."""
     lang = lang or language.get(None)

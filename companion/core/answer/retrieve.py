@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from companion.core.answer.perceive import Recognized
 from companion.core.memory.consolidate import profile_history
+from companion.core.protocols import TextEmbedder
 from companion.core.store import Store
 from companion.core.types import Concept, Memory, Observation, Trigger, tidy_place
 
@@ -107,7 +107,7 @@ def last_action(store: Store, concept: Concept) -> LastAction | None:
     return LastAction(concept.name, obs.action, obs.time, obs.place, int(obs.turn_id or 0))
 
 
-def search_memories(store: Store, text: str, text_embedder: Any = None, *, limit: int = 6,
+def search_memories(store: Store, text: str, text_embedder: TextEmbedder | None = None, *, limit: int = 6,
                     since: datetime | None = None, until: datetime | None = None,
                     exclude: set[int] | None = None) -> list[Memory]:
     """Hybrid search: FTS5 (bm25) and vector ranks fused by reciprocal rank fusion, then a time window."""
@@ -135,7 +135,7 @@ def search_memories(store: Store, text: str, text_embedder: Any = None, *, limit
     return found
 
 
-def retrieve(store: Store, query_text: str, perceived: list[Recognized], text_embedder: Any = None, *,
+def retrieve(store: Store, query_text: str, perceived: list[Recognized], text_embedder: TextEmbedder | None = None, *,
              since: datetime | None = None, until: datetime | None = None,
              exclude_photo: int | None = None) -> Context:
     """Everything the answer may use about the question and the concepts in the photo."""
@@ -164,7 +164,7 @@ def retrieve(store: Store, query_text: str, perceived: list[Recognized], text_em
 
 
 def more(store: Store, context: Context, keywords: str, start: datetime | None = None,
-         end: datetime | None = None, text_embedder: Any = None) -> list[Memory]:
+         end: datetime | None = None, text_embedder: TextEmbedder | None = None) -> list[Memory]:
     """One step of the bounded loop: more memories for ``keywords`` in a time window; [] after 5 steps."""
     if context.steps >= MAX_STEPS:
         return []

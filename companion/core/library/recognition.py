@@ -21,12 +21,12 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from companion.config import Settings
 from companion.core.errors import InvalidInputError, NotFoundError
+from companion.core.protocols import ReferenceModels
 from companion.core.store import Store
 from companion.core.store.vectors import VectorIndex
 from companion.core.types import Box, Concept
@@ -310,11 +310,6 @@ def _rematch_face(store: Store, settings: Settings, concept_id: int, face_id: in
         store.faces.set_cluster([face_id], home, source="auto")
 
 
-def rematch_all(store: Store, settings: Settings) -> int:
-    """Re-match every concept (after changing thresholds); returns the number of sightings."""
-    return sum(rematch_concept(store, settings, c.id) for c in store.concepts.list())
-
-
 # ---- reference images -----------------------------------------------------------------------
 
 
@@ -326,14 +321,13 @@ def _describe(boxes: list[Box]) -> str:
     return "; ".join(f"{i + 1}: {' '.join(map(str, b.as_list()))}" for i, b in enumerate(boxes))
 
 
-def add_reference_image(services: Any, concept_id: int, image_path: Path | str,
-                        box: list[int] | Box | None = None) -> int:
+def add_reference_image(store: Store, settings: Settings, models: ReferenceModels, images_dir: Path,
+                        concept_id: int, image_path: Path | str, box: list[int] | Box | None = None) -> int:
     """Make a reference photo a key of the concept (a face for people, a CLIP vector otherwise).
 
-    ``box`` (full-size photo coordinates) picks the face, or the region to embed.
-    Returns the new key's id; existing photos are re-matched at once.
+    ``box`` (full-size photo coordinates) picks the face, or the region to embed. The photo
+    is copied into ``images_dir``. Returns the new key's id; existing photos are re-matched at once.
     """
-    store: Store = services.store
     concept = store.concepts.require(concept_id)
     path = Path(image_path).expanduser()
     if not path.is_file():
@@ -341,10 +335,10 @@ def add_reference_image(services: Any, concept_id: int, image_path: Path | str,
     chosen = Box(*box) if isinstance(box, (list, tuple)) else box
     if chosen is not None and chosen.area == 0:
         raise InvalidInputError("the box is empty: give LEFT TOP RIGHT BOTTOM with LEFT < RIGHT and TOP < BOTTOM")
-    photo = services.photo_reader.read(path)
+    photo = models.photo_reader.read(path)
     scale = photo.scale or 1.0
     if concept.category == "person":
-        faces = services.face_backend.detect(photo.pixels)
+        faces = models.face_backend.detect(photo.pixels)
         boxes = [Box(round(f.box.left / scale), round(f.box.top / scale), round(f.box.right / scale),
                      round(f.box.bottom / scale)) for f in faces]
         if not faces:
@@ -367,8 +361,8 @@ def add_reference_image(services: Any, concept_id: int, image_path: Path | str,
             if r - l < 2 or b - t < 2:
                 raise InvalidInputError(f"the box is outside the photo ({photo.width}x{photo.height})")
             pixels = pixels[t:b, l:r]
-        kind, vector, key_box = "image", services.image_embedder.embed_images([np.ascontiguousarray(pixels)])[0], chosen
-    copy, created = _keep_copy(Path(services.paths.concept_images_dir), concept_id, path)
+        kind, vector, key_box = "image", models.image_embedder.embed_images([np.ascontiguousarray(pixels)])[0], chosen
+    copy, created = _keep_copy(Path(images_dir), concept_id, path)
     try:
         ref_id = store.concepts.add_ref(concept_id, kind, np.asarray(vector, dtype=np.float32),
                                         image_path=str(copy), box=key_box)
@@ -376,7 +370,7 @@ def add_reference_image(services: Any, concept_id: int, image_path: Path | str,
         if created:   # never delete a copy another key of the concept still uses
             copy.unlink(missing_ok=True)
         raise
-    rematch_concept(store, services.settings, concept_id)
+    rematch_concept(store, settings, concept_id)
     return ref_id
 
 

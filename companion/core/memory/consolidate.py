@@ -15,6 +15,7 @@ from companion.core.memory import dates
 from companion.core.memory.remember import PROFILE_KEYWORD, embed_text, grounded
 from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
+from companion.core.store import Store
 from companion.core.store.memories import NewMemory
 from companion.core.types import Turn
 
@@ -76,9 +77,8 @@ def refresh_habits(deps: Deps) -> int:
     return len(habits)
 
 
-def profile_history(deps_or_store: Any) -> dict[str, list[tuple[str, datetime | None, list[int]]]]:
+def profile_history(store: Store) -> dict[str, list[tuple[str, datetime | None, list[int]]]]:
     """key -> [(value, time, source turns)], newest first, from the per-turn profile facts."""
-    store = getattr(deps_or_store, "store", deps_or_store)
     history: dict[str, list[tuple[str, datetime | None, list[int]]]] = defaultdict(list)
     for memory in store.memories.with_keyword(PROFILE_KEYWORD, "semantic", limit=2000):
         if ":" in memory.content:
@@ -90,11 +90,11 @@ def profile_history(deps_or_store: Any) -> dict[str, list[tuple[str, datetime | 
 def refresh_profile(deps: Deps) -> int:
     """Rewrite the short core profile: one line per key, the newest value wins."""
     deps.store.memories.delete_kind("core")
-    for key, values in profile_history(deps).items():
+    for key, values in profile_history(deps.store).items():
         value, when, turn_ids = values[0]
         content = f"{key}: {value}"
         if len(values) > 1 and values[1][0].lower() != value.lower():
             content += f" (changed on {dates.describe(when)}; before: {values[1][0]})"
         deps.store.memories.add(NewMemory("core", content, (PROFILE_KEYWORD, key), when,
                                           source_turn_ids=tuple(turn_ids)), embed_text(deps, content))
-    return len(profile_history(deps))
+    return len(profile_history(deps.store))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Any
 
 from companion.core.deps import Deps
 from companion.core.memory.consolidate import consolidate
@@ -12,13 +11,8 @@ from companion.core.memory.remember import remember_turn
 from companion.core.types import Concept, Turn
 
 
-def learn_from_turns(services: Any, turns: list[Turn]) -> int:
-    """Learn from stored turns (an import or a chat), then consolidate closed sessions."""
-    deps = services if isinstance(services, Deps) else Deps.from_services(services)
-    return learn(deps, turns)
-
-
 def learn(deps: Deps, turns: list[Turn]) -> int:
+    """Learn from stored turns (an import or a chat), then consolidate closed sessions; returns memories written."""
     written = 0
     recent: dict[int, list[Concept]] = defaultdict(list)
     for turn in sorted(turns, key=lambda t: (t.time, t.id)):
