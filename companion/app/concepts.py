@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.core.errors import CompanionError
 from companion.core.types import Concept
 
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
-def add_concept(services: Any, name: str, category: str, info: str = "", images: list[Path] | None = None,
+
+def add_concept(services: Services, name: str, category: str, info: str = "", images: list[Path] | None = None,
                 box: list[int] | None = None) -> Concept:
     """Create a card; reference images become its keys (faces for people, image embeddings otherwise).
 
@@ -30,7 +33,7 @@ def add_concept(services: Any, name: str, category: str, info: str = "", images:
     return concept
 
 
-def add_concept_key(services: Any, concept_id: int, image: Path, box: list[int] | None = None) -> int:
+def add_concept_key(services: Services, concept_id: int, image: Path, box: list[int] | None = None) -> int:
     """Use a reference photo as a key of the concept. Implemented with the photo library."""
     from companion.core.library.recognition import add_reference_image
 
@@ -39,24 +42,24 @@ def add_concept_key(services: Any, concept_id: int, image: Path, box: list[int] 
                                concept_id, image, box)
 
 
-def forget_concept(services: Any, ref: str | int) -> Any:
+def forget_concept(services: Services, ref: str | int) -> Any:
     concept = services.store.concepts.resolve(str(ref))
     return services.store.forget_concept(concept.id)
 
 
-def edit_concept(services: Any, concept_id: int, name: str, category: str, info: str) -> Concept:
+def edit_concept(services: Services, concept_id: int, name: str, category: str, info: str) -> Concept:
     """Change a card; the next answer uses it (nothing to retrain)."""
     return services.store.concepts.edit(concept_id, name=name, category=category, info=info)
 
 
-def concept(services: Any, concept_id: int) -> Concept | None:
+def concept(services: Services, concept_id: int) -> Concept | None:
     return services.store.concepts.get(concept_id)
 
 
-def known_names(services: Any, category: str | None = "person") -> list[str]:
+def known_names(services: Services, category: str | None = "person") -> list[str]:
     return [c.name for c in services.store.concepts.list(category)]
 
 
-def reference_images(services: Any, concept_id: int) -> list[str]:
+def reference_images(services: Services, concept_id: int) -> list[str]:
     """The files of a card's reference photos."""
     return [r.image_path for r in services.store.concepts.refs(concept_id) if r.image_path]

@@ -5,13 +5,16 @@ from __future__ import annotations
 import platform
 import shutil
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion import __version__
 from companion.core.store.db import versions
 
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
-def face_detector_report(services: Any) -> dict[str, Any]:
+
+def face_detector_report(services: Services) -> dict[str, Any]:
     """Which face detector runs, why, and a note when the fast ones cannot (``companion doctor``)."""
     try:
         from companion.backends import face_detectors
@@ -22,7 +25,7 @@ def face_detector_report(services: Any) -> dict[str, Any]:
         return {"error": f"face detector probe unavailable: {exc}"}
 
 
-def doctor(services: Any) -> dict[str, Any]:
+def doctor(services: Services) -> dict[str, Any]:
     """Versions, paths, disk space, store counts, hardware, the face detector and installed models."""
     usage = shutil.disk_usage(services.paths.data_dir)
     report: dict[str, Any] = {

@@ -4,14 +4,17 @@ face detector, and what the window reads of it (counts, a photo's detail, the gr
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.core.errors import CompanionError
 from companion.core.store.photos import PhotoPage
 from companion.core.types import Box, Concept, Photo
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 
 class _EitherEvent:
@@ -24,7 +27,7 @@ class _EitherEvent:
         return any(e.is_set() for e in self.events)
 
 
-def index(services: Any, targets: list[Path | str], cancel: threading.Event | None = None,
+def index(services: Services, targets: Sequence[Path | str], cancel: threading.Event | None = None,
           timings: dict[str, float] | None = None) -> Iterator[Any]:
     """Index folders/files: an iterator of ``Progress`` ending with an ``IndexSummary``.
 
@@ -40,12 +43,12 @@ def index(services: Any, targets: list[Path | str], cancel: threading.Event | No
     return _one_at_a_time(services, run)
 
 
-def _one_at_a_time(services: Any, run: Iterator[Any]) -> Iterator[Any]:
+def _one_at_a_time(services: Services, run: Iterator[Any]) -> Iterator[Any]:
     with services.index_lock:     # released when the run ends, or is closed when cancelled
         yield from run
 
 
-def search_photos(services: Any, text: str, k: int = 20, *, offset: int = 0) -> list[Any]:
+def search_photos(services: Services, text: str, k: int = 20, *, offset: int = 0) -> list[Any]:
     """(Photo, cosine distance) pairs for a text query, nearest first (CLIP), ranks ``offset..offset+k``."""
     if not text.strip():
         return []
@@ -53,7 +56,7 @@ def search_photos(services: Any, text: str, k: int = 20, *, offset: int = 0) -> 
     return services.store.photos.search(query, k, offset=offset)
 
 
-def photo_page(services: Any, *, person: int | None = None, place: str | None = None, text: str = "",
+def photo_page(services: Services, *, person: int | None = None, place: str | None = None, text: str = "",
                after: Any = None, limit: int = 200) -> PhotoPage:
     """One page of the photo library for a view that scrolls through it.
 
@@ -71,36 +74,36 @@ def photo_page(services: Any, *, person: int | None = None, place: str | None = 
     return services.store.photos.page(concept_id=person, place=place or None, after=after, limit=limit)
 
 
-def face_groups(services: Any, named: bool | None = None) -> list[Any]:
+def face_groups(services: Services, named: bool | None = None) -> list[Any]:
     """Face groups (``FaceCluster``), largest first; ``named=False`` gives those waiting for a name."""
     return services.store.faces.clusters(named=named)
 
 
-def name_face_group(services: Any, cluster_id: int, name: str | int) -> Concept:
+def name_face_group(services: Services, cluster_id: int, name: str | int) -> Concept:
     from companion.core.library.recognition import name_face_group
 
     return name_face_group(services.store, cluster_id, name, settings=services.settings)
 
 
-def merge_face_groups(services: Any, source_id: int, target_id: int) -> int:
+def merge_face_groups(services: Services, source_id: int, target_id: int) -> int:
     from companion.core.library.recognition import merge_face_groups
 
     return merge_face_groups(services.store, source_id, target_id, settings=services.settings)
 
 
-def split_faces(services: Any, face_ids: list[int]) -> int:
+def split_faces(services: Services, face_ids: list[int]) -> int:
     from companion.core.library.recognition import split_faces
 
     return split_faces(services.store, list(face_ids))
 
 
-def remove_face(services: Any, face_id: int) -> None:
+def remove_face(services: Services, face_id: int) -> None:
     from companion.core.library.recognition import remove_face
 
     remove_face(services.store, face_id)
 
 
-def watch(services: Any, on_event: Callable[[Any], Any], quiet_seconds: float = 0.5, *,
+def watch(services: Services, on_event: Callable[[Any], Any], quiet_seconds: float = 0.5, *,
           on_progress: Callable[[Any], Any] | None = None,
           cancel: threading.Event | None = None) -> Any:
     """Start watching the watched folders; returns the running ``PhotoWatcher`` (call ``stop()``).
@@ -139,7 +142,7 @@ def watch(services: Any, on_event: Callable[[Any], Any], quiet_seconds: float = 
     return watcher.start()
 
 
-def add_watched_folder(services: Any, path: Path | str) -> list[str]:
+def add_watched_folder(services: Services, path: Path | str) -> list[str]:
     folder = Path(path).expanduser().absolute()
     if not folder.is_dir():
         raise CompanionError(f"not a folder: {path}")
@@ -149,7 +152,7 @@ def add_watched_folder(services: Any, path: Path | str) -> list[str]:
     return list(services.settings.watched_folders)
 
 
-def remove_watched_folder(services: Any, path: Path | str) -> list[str]:
+def remove_watched_folder(services: Services, path: Path | str) -> list[str]:
     """Stop watching a folder; its photos stay in the library."""
     folder = str(Path(path).expanduser().absolute())
     if folder not in services.settings.watched_folders:
@@ -159,7 +162,7 @@ def remove_watched_folder(services: Any, path: Path | str) -> list[str]:
     return list(services.settings.watched_folders)
 
 
-def set_watched_folders(services: Any, wanted: list[str]) -> None:
+def set_watched_folders(services: Services, wanted: list[str]) -> None:
     """Make the watched folders ``wanted`` (the settings dialog and onboarding edit the whole list)."""
     for folder in list(services.settings.watched_folders):
         if folder not in wanted:
@@ -169,7 +172,7 @@ def set_watched_folders(services: Any, wanted: list[str]) -> None:
             add_watched_folder(services, folder)
 
 
-def set_face_detector(services: Any, name: str) -> None:
+def set_face_detector(services: Services, name: str) -> None:
     """Use another face detector ("auto" or a name) from the next photo on; saved in settings.
 
     Faces already found stay valid: every detector's boxes are aligned to the same convention.
@@ -181,7 +184,7 @@ def set_face_detector(services: Any, name: str) -> None:
     services.reset_backend("face_backend")
 
 
-def merge_into(services: Any, cluster_ids: list[int], target: int | Concept) -> str:
+def merge_into(services: Services, cluster_ids: list[int], target: int | Concept) -> str:
     """Merge face groups into another group or into a named person; returns what happened, in words."""
     if isinstance(target, Concept):
         for cluster_id in cluster_ids:
@@ -205,13 +208,13 @@ class Counts:
     waiting: int          # face groups waiting for a name
 
 
-def counts(services: Any) -> Counts:
+def counts(services: Services) -> Counts:
     store = services.store
     return Counts(people=len(store.concepts.list()), photos=store.photos.count(),
                   memories=store.memories.count(), waiting=len(store.faces.clusters(named=False)))
 
 
-def photo_filters(services: Any, sample: int = 2000, max_places: int = 8) -> tuple[list[Concept], list[str]]:
+def photo_filters(services: Services, sample: int = 2000, max_places: int = 8) -> tuple[list[Concept], list[str]]:
     """Chips for the grid: people and pets, and the most frequent cities among the newest ``sample`` photos."""
     store = services.store
     people = [c for c in store.concepts.list() if c.category in ("person", "pet")]
@@ -229,7 +232,7 @@ class PhotoDetail:
     people: list[str] = field(default_factory=list)
 
 
-def photo_detail(services: Any, photo_id: int) -> PhotoDetail | None:
+def photo_detail(services: Services, photo_id: int) -> PhotoDetail | None:
     """A photo with its faces (boxed, named where known) and everyone seen in it."""
     store = services.store
     photo = store.photos.get(photo_id)
@@ -246,5 +249,5 @@ def photo_detail(services: Any, photo_id: int) -> PhotoDetail | None:
     return PhotoDetail(photo, faces, names)
 
 
-def photo(services: Any, photo_id: int) -> Photo | None:
+def photo(services: Services, photo_id: int) -> Photo | None:
     return services.store.photos.get(photo_id)

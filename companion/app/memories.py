@@ -4,9 +4,12 @@ editing and forgetting one, and the persona that shapes answers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from companion.core.types import Memory, Persona, tidy_place
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 
 @dataclass
@@ -16,7 +19,7 @@ class MemoryItem:
     place: str
 
 
-def memories(services: Any, kind: str | None = None, text: str = "",
+def memories(services: Services, kind: str | None = None, text: str = "",
              limit: int = 1000) -> tuple[list[MemoryItem], Persona]:
     """Memories newest first (filtered by kind and text), with the names they are about, and the persona."""
     store = services.store
@@ -31,15 +34,15 @@ def memories(services: Any, kind: str | None = None, text: str = "",
     return items, store.persona.get()
 
 
-def edit_memory(services: Any, memory_id: int, content: str) -> Memory:
+def edit_memory(services: Services, memory_id: int, content: str) -> Memory:
     return services.store.memories.edit(memory_id, content=content)
 
 
-def forget_memory(services: Any, memory_id: int) -> bool:
+def forget_memory(services: Services, memory_id: int) -> bool:
     return services.store.forget_memory(memory_id)
 
 
-def reset_persona(services: Any) -> None:
+def reset_persona(services: Services) -> None:
     services.store.persona.reset()
 
 

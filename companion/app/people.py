@@ -8,10 +8,13 @@ splitting face groups are ``app.library``'s; editing cards is ``app.concepts``'s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from companion.app import library
 from companion.core.types import Box, Concept, Memory, Photo, Trigger
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def _face_ref(photo: Photo | None, box: Box | None) -> FaceRef | None:
     return FaceRef(photo.path, photo.thumbnail, photo.width, box)
 
 
-def face_of(services: Any, concept: Concept) -> FaceRef | None:
+def face_of(services: Services, concept: Concept) -> FaceRef | None:
     """The picture of a card: its largest face in the library, else its first reference image."""
     store = services.store
     faces = store.faces.of_concept(concept.id)[:20]
@@ -73,11 +76,11 @@ def face_of(services: Any, concept: Concept) -> FaceRef | None:
     return None
 
 
-def card(services: Any, concept: Concept) -> PersonCard:
+def card(services: Services, concept: Concept) -> PersonCard:
     return PersonCard(concept, face_of(services, concept))
 
 
-def people(services: Any, max_groups: int = 60, faces_per_group: int = 8) -> People:
+def people(services: Services, max_groups: int = 60, faces_per_group: int = 8) -> People:
     """Unnamed face groups (largest first) and every card with its picture."""
     store = services.store
     clusters = store.faces.clusters(named=False)
@@ -90,7 +93,7 @@ def people(services: Any, max_groups: int = 60, faces_per_group: int = 8) -> Peo
     return People(groups, cards, max(0, len(clusters) - max_groups))
 
 
-def person_page(services: Any, concept_id: int, max_photos: int = 400) -> PersonPage | None:
+def person_page(services: Services, concept_id: int, max_photos: int = 400) -> PersonPage | None:
     store = services.store
     concept = store.concepts.get(concept_id)
     if concept is None:
@@ -102,7 +105,7 @@ def person_page(services: Any, concept_id: int, max_photos: int = 400) -> Person
                       len(store.faces.of_concept(concept_id)))
 
 
-def group_faces(services: Any, cluster_id: int, limit: int = 200) -> list[tuple[int, FaceRef]]:
+def group_faces(services: Services, cluster_id: int, limit: int = 200) -> list[tuple[int, FaceRef]]:
     store = services.store
     out = [(f.id, _face_ref(store.photos.get(f.photo_id), f.box)) for f in store.faces.in_cluster(cluster_id)[:limit]]
     return [(i, r) for i, r in out if r is not None]

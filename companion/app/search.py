@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from companion.app import library
 from companion.app.people import PersonCard, card
 from companion.core.types import Memory, Photo
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 
 @dataclass
@@ -25,7 +28,7 @@ class Found:
         return not (self.people or self.photos or self.memories)
 
 
-def search(services: Any, text: str, per_kind: int = 8) -> Found:
+def search(services: Services, text: str, per_kind: int = 8) -> Found:
     """People whose name or card matches, photos (of them, at a matching place, then CLIP's nearest)
     and memories (full text). Each photo list is the first page of ``library.photo_page``."""
     query = " ".join(text.split())

@@ -10,11 +10,16 @@ from __future__ import annotations
 import argparse
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from companion.app import chat
 from companion.cli._services import services_for
 from companion.cli.ask import print_events
 from companion.core.memory import persona
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
+    from companion.core.answer.pipeline import ChatSession
 
 
 def run_interactive(args: argparse.Namespace) -> int:
@@ -42,7 +47,7 @@ def run_interactive(args: argparse.Namespace) -> int:
                 print("\n[stopped]")
 
 
-def _command(services, session, line: str) -> None:  # type: ignore[no-untyped-def]
+def _command(services: Services, session: ChatSession, line: str) -> None:
     name, _, rest = line.partition(" ")
     rest = rest.strip()
     if name == "/image":

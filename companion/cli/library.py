@@ -7,13 +7,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import library
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
 from companion.core.library.indexing import IndexSummary
 from companion.core.types import Progress
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -146,7 +149,7 @@ def run_search(args: argparse.Namespace) -> int:
     return 0
 
 
-def _group_rows(services: Any, named: bool | None) -> list[dict[str, Any]]:
+def _group_rows(services: Services, named: bool | None) -> list[dict[str, Any]]:
     rows = []
     for group in library.face_groups(services, named=named):
         concept = services.store.concepts.get(group.concept_id) if group.concept_id else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import library
 from companion.core.library.indexing import IndexSummary
@@ -17,6 +17,9 @@ from companion.core.types import Progress
 from companion.ui.qt import QObject, QTimer, QtWidgets, Signal, emit
 from companion.ui.widgets import label
 from companion.ui.workers import Worker
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 
 def describe(summary: IndexSummary) -> str:
@@ -46,7 +49,7 @@ class WatchBridge(QObject):
 class LibraryActivity:
     """Index on demand, watch while open, and tell the user what happened."""
 
-    services: Any
+    services: Services
     workers: Any
     index_worker: Worker | None
     watcher: Any

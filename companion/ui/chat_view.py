@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import chat, concepts, library, people
 from companion.ui import images, paint
@@ -19,6 +19,9 @@ from companion.ui.chat_message import MessageView, SourceCard, field_of
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
 from companion.ui.widgets import EmptyState, button, chip
 from companion.ui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 SUGGESTIONS = ("Who is this?", "Where did I last see them?", "What was I doing the last time I saw them?")
 
@@ -48,7 +51,7 @@ class ChatView(QtWidgets.QWidget):
     wants = Signal(str)
     status = Signal(str)
 
-    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services, self.workers = services, workers
         self.image: Path | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import chat, library
 from companion.core.library.indexing import IndexSummary
@@ -30,6 +30,9 @@ from companion.ui.settings_dialog import SettingsDialog
 from companion.ui.shell import Header, Sidebar
 from companion.ui.widgets import tool
 from companion.ui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 VIEWS = ("Chat", "People", "Photos", "Memories")
 VIEW_ICONS = ("chat", "people", "photos", "memories")
@@ -50,7 +53,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
     notified = Signal(str, str)
     counted = Signal(object)
 
-    def __init__(self, services: Any, workers: WorkerPool | None = None) -> None:
+    def __init__(self, services: Services, workers: WorkerPool | None = None) -> None:
         super().__init__()
         self.services = services
         self.workers = workers or WorkerPool(self)

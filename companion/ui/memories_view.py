@@ -7,7 +7,7 @@ Reads and writes run on workers through ``companion.app.memories``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import memories
 from companion.core.types import MEMORY_KINDS, Memory
@@ -17,6 +17,9 @@ from companion.ui.persona_panel import PersonaPanel
 from companion.ui.qt import QtWidgets, Signal, emit
 from companion.ui.widgets import EmptyState, button, chip
 from companion.ui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 
 class MemoriesView(QtWidgets.QWidget):
@@ -32,7 +35,7 @@ class MemoriesView(QtWidgets.QWidget):
     loaded = Signal(int)
     changed = Signal()
 
-    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services, self.workers = services, workers
         self.memories: list[Memory] = []

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.core.types import Progress
 from companion.ui.qt import QtCore, QtWidgets, Signal, emit
 from companion.ui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 NAME = QtCore.Qt.ItemDataRole.UserRole
 
@@ -52,7 +55,7 @@ class ModelsPanel(QtWidgets.QWidget):
     chosen = Signal(str)
     status = Signal(str)
 
-    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.workers = workers

@@ -9,7 +9,7 @@ come from the records).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import library
 from companion.ui import icons, theme
@@ -18,6 +18,9 @@ from companion.ui.qt import QtWidgets, Signal, emit
 from companion.ui.settings_dialog import FoldersEditor
 from companion.ui.widgets import label
 from companion.ui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 STEPS = ("Welcome", "Your photos", "A chat model", "Ready")
 
@@ -55,7 +58,7 @@ class Onboarding(QtWidgets.QWizard):
 
     completed = Signal(bool)
 
-    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.workers = workers

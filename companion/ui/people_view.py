@@ -9,7 +9,7 @@ removing faces and editing or forgetting cards run through ``app.library`` and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import concepts, library, people
 from companion.ui import images
@@ -20,10 +20,13 @@ from companion.ui.qt import QtWidgets, Signal, emit
 from companion.ui.widgets import EmptyState, button, frame, label
 from companion.ui.workers import Worker, WorkerPool
 
+if TYPE_CHECKING:
+    from companion.app.services import Services
+
 AVATAR_PX = 216   # crops at twice the tile size: sharp on high-DPI screens
 
 
-def load_people(services: Any) -> Any:
+def load_people(services: Services) -> Any:
     """Worker job: the grid first, then ("group" | "person", id, face image) for each tile."""
     everyone = people.people(services)
     yield everyone, concepts.known_names(services, None)
@@ -53,7 +56,7 @@ class PeopleView(QtWidgets.QWidget):
     open_memory = Signal(int)
     ask = Signal(str)
 
-    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services, self.workers = services, workers
         self.waiting = 0

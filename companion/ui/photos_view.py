@@ -11,7 +11,7 @@ when, where, who, and "Ask about this photo".
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import library
 from companion.ui import images, paint
@@ -19,6 +19,9 @@ from companion.ui.photo_grid import PhotoGrid
 from companion.ui.qt import Qt, QtGui, QtWidgets, Signal, emit
 from companion.ui.widgets import EmptyState, FlowLayout, button, chip, human_count, human_date, label, tool
 from companion.ui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 PAGE = 240
 
@@ -32,7 +35,7 @@ class PhotoQuery:
     text: str = ""
 
 
-def load_page(services: Any, query: PhotoQuery, after: Any) -> Any:
+def load_page(services: Services, query: PhotoQuery, after: Any) -> Any:
     """Worker job: the page of ``query`` that starts after ``after`` (None: the first)."""
     return library.photo_page(services, person=query.concept_id, place=query.place or None, text=query.text,
                               after=after, limit=PAGE)
@@ -109,7 +112,7 @@ class PhotosView(QtWidgets.QWidget):
     loaded = Signal(int)
     ask_about = Signal(str)
 
-    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.services, self.workers = services, workers
         self.query = PhotoQuery()

@@ -8,13 +8,16 @@ result, Esc closes the panel, Ctrl+K / Cmd+K focuses the box.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import search
 from companion.ui import images, paint
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
 from companion.ui.widgets import AvatarChip, FlowLayout, badge, button, date_place, label
 from companion.ui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Results:
     thumbs: dict[int, QtGui.QImage] = field(default_factory=dict)    # photo id -> square thumbnail
 
 
-def run_search(services: Any, text: str) -> Results:
+def run_search(services: Services, text: str) -> Results:
     """Worker job: the search and its pictures."""
     found = search.search(services, text)
     results = Results(found)
@@ -64,7 +67,7 @@ class SearchPanel(QtWidgets.QFrame):
     open_photos_like = Signal(str)
     searched = Signal(object)
 
-    def __init__(self, services: Any, workers: WorkerPool, box: QtWidgets.QLineEdit,
+    def __init__(self, services: Services, workers: WorkerPool, box: QtWidgets.QLineEdit,
                  parent: QtWidgets.QWidget) -> None:
         super().__init__(parent)
         self.setProperty("role", "popup")

@@ -10,7 +10,7 @@ actions take effect immediately.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from companion.app import library
 from companion.core.library.face_choice import SETTING_VALUES as FACE_DETECTORS
@@ -19,6 +19,9 @@ from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtCore, QtWidgets, Signal, emit
 from companion.ui.widgets import button, label
 from companion.ui.workers import Worker, WorkerPool
+
+if TYPE_CHECKING:
+    from companion.app.services import Services
 
 PAGES = (("Appearance", "appearance"), ("Folders", "folder"), ("Models", "model"), ("Hardware", "hardware"),
          ("Privacy", "privacy"))
@@ -76,7 +79,7 @@ class SettingsDialog(QtWidgets.QDialog):
     applied = Signal()
     failed = Signal(str)
 
-    def __init__(self, services: Any, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, services: Services, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.services = services
