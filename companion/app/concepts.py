@@ -1,12 +1,13 @@
-"""Concept cards: create one with its reference photos as keys, add a key, edit, read, forget one everywhere."""
+"""Concept cards: create one with its reference photos as keys, add a key, edit, read, list, forget one everywhere."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from companion.core.errors import CompanionError
-from companion.core.types import Concept
+from companion.core.types import Concept, ConceptRef, Observation, Trigger
 
 if TYPE_CHECKING:
     from companion.app.services import Services
@@ -47,13 +48,47 @@ def forget_concept(services: Services, ref: str | int) -> Any:
     return services.store.forget_concept(concept.id)
 
 
-def edit_concept(services: Services, concept_id: int, name: str, category: str, info: str) -> Concept:
-    """Change a card; the next answer uses it (nothing to retrain)."""
+def edit_concept(services: Services, concept_id: int, name: str | None, category: str | None,
+                 info: str | None) -> Concept:
+    """Change a card (None keeps a field); the next answer uses it (nothing to retrain)."""
     return services.store.concepts.edit(concept_id, name=name, category=category, info=info)
 
 
 def concept(services: Services, concept_id: int) -> Concept | None:
     return services.store.concepts.get(concept_id)
+
+
+def resolve(services: Services, ref: str) -> Concept:
+    """The card a user named, by name or id; ``NotFoundError`` says when there is none."""
+    return services.store.concepts.resolve(ref)
+
+
+def list_concepts(services: Services, category: str | None = None) -> list[Concept]:
+    """Every card (of ``category``), by name."""
+    return services.store.concepts.list(category)
+
+
+def keys(services: Services, concept_id: int) -> list[ConceptRef]:
+    """A card's reference keys (faces for people, image embeddings otherwise), oldest first."""
+    return services.store.concepts.refs(concept_id)
+
+
+@dataclass
+class ConceptDetail:
+    """A card as ``companion concepts show`` prints it."""
+
+    concept: Concept
+    keys: list[ConceptRef]
+    timeline: list[Observation]
+    reminders: list[Trigger]
+
+
+def concept_detail(services: Services, ref: str, timeline: int = 20) -> ConceptDetail:
+    """A card (by name or id) with its keys, its latest ``timeline`` observations and its active reminders."""
+    store = services.store
+    found = store.concepts.resolve(ref)
+    return ConceptDetail(found, store.concepts.refs(found.id), store.observations.timeline(found.id, limit=timeline),
+                         store.triggers.for_concepts([found.id]))
 
 
 def known_names(services: Services, category: str | None = "person") -> list[str]:

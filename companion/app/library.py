@@ -251,3 +251,8 @@ def photo_detail(services: Services, photo_id: int) -> PhotoDetail | None:
 
 def photo(services: Services, photo_id: int) -> Photo | None:
     return services.store.photos.get(photo_id)
+
+
+def photo_count(services: Services, person: int) -> int:
+    """How many photos ``person`` (a concept id) is seen in."""
+    return services.store.photos.count_matching(concept_id=person)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from companion.core.types import Memory, Persona, tidy_place
+from companion.core.types import Memory, Persona, Turn, tidy_place
 
 if TYPE_CHECKING:
     from companion.app.services import Services
@@ -34,12 +34,59 @@ def memories(services: Services, kind: str | None = None, text: str = "",
     return items, store.persona.get()
 
 
-def edit_memory(services: Services, memory_id: int, content: str) -> Memory:
-    return services.store.memories.edit(memory_id, content=content)
+def find_memories(services: Services, kind: str | None = None, about: str | None = None, text: str = "",
+                  limit: int = 50) -> list[Memory]:
+    """``companion memories list``: the ``limit`` best full-text hits for ``text`` (else the newest),
+    only of ``kind`` and only about the concept ``about`` (a name or id) when given."""
+    store = services.store
+    concept_id = store.concepts.resolve(about).id if about else None
+    if text:
+        ids = [memory_id for memory_id, _rank in store.memories.search_text(text, limit)]
+        return [m for m in (store.memories.get(i) for i in ids) if m is not None
+                and (kind is None or m.kind == kind) and (concept_id is None or concept_id in m.concept_ids)]
+    return store.memories.list(kind, concept_id=concept_id, limit=limit)
+
+
+def memory(services: Services, memory_id: int) -> Memory:
+    """One memory; ``NotFoundError`` when there is none with that id."""
+    return services.store.memories.require(memory_id)
+
+
+@dataclass
+class MemoryDetail:
+    """A memory with what it is about and the conversation turns it came from."""
+
+    memory: Memory
+    concepts: list[str]
+    turns: list[Turn]
+
+
+def memory_detail(services: Services, memory_id: int) -> MemoryDetail:
+    store = services.store
+    found = store.memories.require(memory_id)
+    names = [c.name for c in (store.concepts.get(i) for i in found.concept_ids) if c]
+    turns = [t for t in (store.conversations.get_turn(i) for i in found.source_turn_ids) if t]
+    return MemoryDetail(found, names, turns)
+
+
+def edit_memory(services: Services, memory_id: int, content: str | None = None, *,
+                keywords: list[str] | None = None, kind: str | None = None) -> Memory:
+    """Correct a memory (None keeps a field); new content is embedded again when the text embedder
+    is installed, so memory search finds the corrected words."""
+    embedding = None
+    if content is not None:
+        embedder = services.optional("text_embedder")
+        embedding = embedder.embed([content])[0] if embedder else None
+    return services.store.memories.edit(memory_id, content=content, keywords=keywords, kind=kind,
+                                        embedding=embedding)
 
 
 def forget_memory(services: Services, memory_id: int) -> bool:
     return services.store.forget_memory(memory_id)
+
+
+def persona(services: Services) -> Persona:
+    return services.store.persona.get()
 
 
 def reset_persona(services: Services) -> None:

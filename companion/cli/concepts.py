@@ -55,7 +55,7 @@ def run_add(args: argparse.Namespace) -> int:
         return 2
     with services_for(args) as services:
         concept = concepts.add_concept(services, args.name, args.category, args.info, args.image, box=args.box)
-        refs = services.store.concepts.refs(concept.id)
+        refs = concepts.keys(services, concept.id)
     if args.json:
         emit_json({"concept": concept, "keys": len(refs)})
     else:
@@ -65,14 +65,14 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        concepts = services.store.concepts.list(args.category)
-        keys = {c.id: len(services.store.concepts.refs(c.id)) for c in concepts}
+        cards = concepts.list_concepts(services, args.category)
+        keys = {c.id: len(concepts.keys(services, c.id)) for c in cards}
     if args.json:
-        emit_json([{**_card(c), "keys": keys[c.id]} for c in concepts])
-    elif not concepts:
+        emit_json([{**_card(c), "keys": keys[c.id]} for c in cards])
+    elif not cards:
         print("No concepts yet. Add one with: companion concepts add --name NAME --category person")
     else:
-        table([[str(c.id), c.name, c.category, str(keys[c.id]), c.info[:50]] for c in concepts],
+        table([[str(c.id), c.name, c.category, str(keys[c.id]), c.info[:50]] for c in cards],
               ["id", "name", "category", "keys", "info"])
     return 0
 
@@ -84,11 +84,8 @@ def _card(concept) -> dict:  # type: ignore[no-untyped-def]
 
 def run_show(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        store = services.store
-        concept = store.concepts.resolve(args.concept)
-        refs = store.concepts.refs(concept.id)
-        timeline = store.observations.timeline(concept.id, limit=20)
-        reminders = store.triggers.for_concepts([concept.id])
+        detail = concepts.concept_detail(services, args.concept, timeline=20)
+    concept, refs, timeline, reminders = detail.concept, detail.keys, detail.timeline, detail.reminders
     if args.json:
         emit_json({**_card(concept), "keys": refs, "timeline": timeline, "reminders": reminders})
         return 0
@@ -106,8 +103,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_edit(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        concept = services.store.concepts.resolve(args.concept)
-        concept = services.store.concepts.edit(concept.id, name=args.name, category=args.category, info=args.info)
+        concept = concepts.resolve(services, args.concept)
+        concept = concepts.edit_concept(services, concept.id, args.name, args.category, args.info)
         for image in args.image:
             concepts.add_concept_key(services, concept.id, image)
     if args.json:

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from companion.app import chat
+from companion.app import chat, memories
 from companion.cli._services import services_for
 from companion.cli.ask import print_events
 from companion.core.memory import persona
@@ -64,9 +64,9 @@ def _command(services: Services, session: ChatSession, line: str) -> None:
         print(f"[forgot {report.name}: {report.memories} memories, {report.observations} observations]")
     elif name == "/persona":
         if rest == "reset":
-            services.store.persona.reset()
+            memories.reset_persona(services)
             print("[persona reset to neutral]")
         else:
-            print("[persona: " + persona.describe(services.store.persona.get()) + "]")
+            print("[persona: " + persona.describe(memories.persona(services)) + "]")
     else:
         print("[unknown command]")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from companion.app import library
+from companion.app import concepts, library
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
 from companion.core.library.indexing import IndexSummary
@@ -152,7 +152,7 @@ def run_search(args: argparse.Namespace) -> int:
 def _group_rows(services: Services, named: bool | None) -> list[dict[str, Any]]:
     rows = []
     for group in library.face_groups(services, named=named):
-        concept = services.store.concepts.get(group.concept_id) if group.concept_id else None
+        concept = concepts.concept(services, group.concept_id) if group.concept_id else None
         rows.append({"id": group.id, "size": group.size, "name": concept.name if concept else None,
                      "concept_id": group.concept_id, "face_ids": group.sample_face_ids})
     return rows
@@ -174,7 +174,7 @@ def run_faces_list(args: argparse.Namespace) -> int:
 def run_faces_name(args: argparse.Namespace) -> int:
     with services_for(args) as services:
         concept = library.name_face_group(services, args.group, args.name)
-        photos = len(services.store.photos.list(concept_id=concept.id, limit=100000))
+        photos = library.photo_count(services, concept.id)
     if args.json:
         emit_json({"concept_id": concept.id, "name": concept.name, "photos": photos})
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from companion.app import memories as use_cases
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
 from companion.core.types import MEMORY_KINDS
@@ -38,15 +39,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 
 def run_list(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        store = services.store
-        concept_id = store.concepts.resolve(args.about).id if args.about else None
-        if args.search:
-            ids = [mid for mid, _ in store.memories.search_text(args.search, args.limit)]
-            memories = [m for m in (store.memories.get(i) for i in ids) if m is not None
-                        and (args.kind is None or m.kind == args.kind)
-                        and (concept_id is None or concept_id in m.concept_ids)]
-        else:
-            memories = store.memories.list(args.kind, concept_id=concept_id, limit=args.limit)
+        memories = use_cases.find_memories(services, args.kind, args.about, args.search or "", args.limit)
     if args.json:
         emit_json(memories)
     elif not memories:
@@ -58,9 +51,8 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        memory = services.store.memories.require(args.id)
-        concepts = [c.name for c in (services.store.concepts.get(i) for i in memory.concept_ids) if c]
-        turns = [t for t in (services.store.conversations.get_turn(i) for i in memory.source_turn_ids) if t]
+        detail = use_cases.memory_detail(services, args.id)
+    memory, concepts, turns = detail.memory, detail.concepts, detail.turns
     if args.json:
         emit_json({**_plain(memory), "concepts": concepts, "source_turns": turns})
         return 0
@@ -84,12 +76,7 @@ def _plain(memory) -> dict:  # type: ignore[no-untyped-def]
 def run_edit(args: argparse.Namespace) -> int:
     keywords = [k.strip() for k in args.keywords.split(",") if k.strip()] if args.keywords is not None else None
     with services_for(args) as services:
-        embedding = None
-        if args.content is not None:
-            embedder = services.optional("text_embedder")
-            embedding = embedder.embed([args.content])[0] if embedder else None
-        memory = services.store.memories.edit(args.id, content=args.content, keywords=keywords, kind=args.kind,
-                                              embedding=embedding)
+        memory = use_cases.edit_memory(services, args.id, args.content, keywords=keywords, kind=args.kind)
     if args.json:
         emit_json(memory)
     else:
@@ -99,8 +86,8 @@ def run_edit(args: argparse.Namespace) -> int:
 
 def run_forget(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        services.store.memories.require(args.id)
-        services.store.forget_memory(args.id)
+        use_cases.memory(services, args.id)    # NotFoundError: say so instead of "forgot"
+        use_cases.forget_memory(services, args.id)
     if args.json:
         emit_json({"forgotten": args.id})
     else:
