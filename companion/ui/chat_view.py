@@ -260,7 +260,7 @@ class ChatView(QtWidgets.QWidget):
                 if card.kind == "photo":
                     card.set_thumbnail(event.thumbs.get(int(field_of(card.source, "id")), QtGui.QImage()))
             for person in message.people:
-                face = event.faces.get(getattr(person, "concept_id", -1))
+                face = event.faces.get(person.concept_id)
                 if face is not None:
                     person.avatar.set_face(face)
             return
@@ -282,7 +282,7 @@ class ChatView(QtWidgets.QWidget):
     def _recognized(self, message: MessageView, event: Any) -> None:
         question = self.question_view
         faces = [(r.box, r.name) for r in event.recognized if r.box is not None]
-        faces += [(box, None) for box in getattr(event, "unknown_boxes", [])]
+        faces += [(box, None) for box in event.unknown_boxes]
         if question is not None and faces:
             question.show_faces(faces)
         for r in event.recognized:

@@ -2,16 +2,15 @@
 add local files, verify, remove, and pick the chat model.
 
 It talks to ``companion.app.models`` (files on disk, no model is loaded
-here) on workers. When this build has no model manager the panel says
-so and offers nothing it cannot do.
+here) on workers.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from companion.app import models as use_cases
 from companion.core.types import Progress
 from companion.ui.qt import QtCore, QtWidgets, Signal, emit
 from companion.ui.workers import Worker, WorkerPool
@@ -22,14 +21,6 @@ if TYPE_CHECKING:
 NAME = QtCore.Qt.ItemDataRole.UserRole
 
 
-def manager() -> Any | None:
-    """The models use cases, or None when this build does not have them yet."""
-    try:
-        return importlib.import_module("companion.app.models")
-    except ModuleNotFoundError:
-        return None
-
-
 def human_size(size: int | None) -> str:
     if not size:
         return ""
@@ -38,10 +29,6 @@ def human_size(size: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return ""
-
-
-def entry(model: Any, name: str, default: Any = None) -> Any:
-    return model.get(name, default) if isinstance(model, dict) else getattr(model, name, default)
 
 
 class ModelsPanel(QtWidgets.QWidget):
@@ -59,7 +46,6 @@ class ModelsPanel(QtWidgets.QWidget):
         super().__init__(parent)
         self.services = services
         self.workers = workers
-        self.mm = manager()
         self.download_worker: Worker | None = None
         self.table = QtWidgets.QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Model", "Size", "Installed", "Licence"])
@@ -93,15 +79,8 @@ class ModelsPanel(QtWidgets.QWidget):
         layout.addWidget(self.message)
         self.status.connect(self.message.setText)
         self._show_current()
-        if self.mm is None:
-            self.table.hide()
-            for button in self.buttons.values():
-                button.hide()
-            self.message.setText("This build has no model manager yet, so models cannot be listed or "
-                                 "downloaded here.")
-        else:
-            self.buttons["cancel"].setEnabled(False)
-            self.reload()
+        self.buttons["cancel"].setEnabled(False)
+        self.reload()
 
     def _show_current(self) -> None:
         name = self.services.settings.model
@@ -112,7 +91,7 @@ class ModelsPanel(QtWidgets.QWidget):
         return str(items[0].data(NAME)) if items else None
 
     def reload(self) -> Worker:
-        worker = self.workers.start(lambda _c: list(self.mm.list_models(self.services)), "list models")
+        worker = self.workers.start(lambda _c: list(use_cases.list_models(self.services)), "list models")
         worker.signals.finished.connect(self._show)
         worker.signals.failed.connect(self.status)
         return worker
@@ -121,9 +100,8 @@ class ModelsPanel(QtWidgets.QWidget):
         models = models or []
         self.table.setRowCount(len(models))
         for r, model in enumerate(models):
-            name = str(entry(model, "name"))
-            cells = [name, human_size(entry(model, "size")), "yes" if entry(model, "installed") else "",
-                     str(entry(model, "license", "") or "")]
+            name = model.name
+            cells = [name, human_size(model.size), "yes" if model.installed else "", model.license]
             for c, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 item.setData(NAME, name)
@@ -135,7 +113,7 @@ class ModelsPanel(QtWidgets.QWidget):
     def use_selected(self) -> None:
         name = self.selected_name()
         if name:
-            self.mm.choose(self.services, name, save=False)  # saved with the dialog / onboarding
+            use_cases.choose(self.services, name, save=False)  # saved with the dialog / onboarding
             self._show_current()
             emit(self.chosen, name)
 
@@ -147,7 +125,7 @@ class ModelsPanel(QtWidgets.QWidget):
         def job(token: Any) -> Any:
             def on_progress(done: int, total: int | None = None) -> None:
                 token.report(Progress("download", done, total, name))
-            return self.mm.download(self.services, name, progress=on_progress, cancel=token)
+            return use_cases.download(self.services, name, progress=on_progress, cancel=token)
 
         self.download_worker = worker = self.workers.start(job, f"download {name}")
         self.progress.setRange(0, 0)
@@ -185,19 +163,19 @@ class ModelsPanel(QtWidgets.QWidget):
             name, ok = QtWidgets.QInputDialog.getText(self, "Name", "A name for this model:",
                                                       text=Path(files[0]).stem)
             if ok and name.strip():
-                self._run(lambda: self.mm.add_local(self.services, name.strip(), [Path(f) for f in files]),
+                self._run(lambda: use_cases.add_local(self.services, name.strip(), [Path(f) for f in files]),
                           f"Added {name.strip()}")
 
     def verify_selected(self) -> None:
         name = self.selected_name()
         if name:
-            self._run(lambda: self.mm.verify(self.services, name), f"{name} verified: files are intact")
+            self._run(lambda: use_cases.verify(self.services, name), f"{name} verified: files are intact")
 
     def remove_selected(self) -> None:
         name = self.selected_name()
         if name and QtWidgets.QMessageBox.question(self, "Remove model", f"Delete the files of {name}?") \
                 == QtWidgets.QMessageBox.StandardButton.Yes:
-            self._run(lambda: self.mm.remove(self.services, name), f"Removed {name}")
+            self._run(lambda: use_cases.remove(self.services, name), f"Removed {name}")
 
     def _run(self, action: Any, done_message: str) -> Worker:
         worker = self.workers.start(lambda _c: action(), "models")
