@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tqdm import tqdm
+
 from companion.app import concepts, library
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
@@ -70,31 +72,34 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 # ---- index ------------------------------------------------------------------------------
 
 
+UNITS = {"scan": "file", "index": "photo", "faces": "face"}
+
+
 class _Bar:
-    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+    """Indexing progress on stderr: one tqdm bar per stage (scan, index, faces), wiped when it ends."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.last = 0.0
+        self.bar: tqdm | None = None
+        self.stage = ""
 
     def show(self, progress: Progress) -> None:
-        now = time.monotonic()
-        if not self.enabled or (now - self.last < 0.1 and progress.done != progress.total):
+        if not self.enabled:
             return
-        self.last = now
-        if progress.total:
-            filled = int(30 * progress.done / progress.total)
-            line = f"{progress.stage:5} [{'#' * filled}{'.' * (30 - filled)}] {progress.done}/{progress.total} "
-        else:
-            line = f"{progress.stage:5} {progress.message} "
-        name = progress.message if progress.total else ""
-        sys.stderr.write("\r" + (line + name)[:100].ljust(100))
-        sys.stderr.flush()
+        if self.bar is None or progress.stage != self.stage:
+            self.close()
+            self.stage = progress.stage
+            self.bar = tqdm(total=progress.total, desc=f"{progress.stage:5}", unit=UNITS.get(progress.stage, "it"),
+                            file=sys.stderr, leave=False, mininterval=0.1, dynamic_ncols=True)
+        if progress.total is not None and self.bar.total != progress.total:
+            self.bar.total = progress.total
+        self.bar.set_postfix_str(progress.message, refresh=False)
+        self.bar.update(progress.done - self.bar.n)
 
     def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 100 + "\r")
-            sys.stderr.flush()
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def print_summary(summary: IndexSummary) -> None:

@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
 from companion.app import models
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table
@@ -60,13 +62,19 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_download(args: argparse.Namespace) -> int:
+    bar = tqdm(desc=f"downloading {args.name}", unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
+               leave=False, disable=args.json or not sys.stderr.isatty())
+
     def progress(done: int, total: int | None) -> None:
-        if not args.json and sys.stderr.isatty():
-            share = f"{done / total:6.1%}" if total else f"{done / 1e6:.0f} MB"
-            print(f"\rdownloading {args.name}: {share}", end="", file=sys.stderr, flush=True)
+        if total is not None and bar.total != total:
+            bar.total = total
+        bar.update(done - bar.n)
 
     with services_for(args) as services:
-        files = models.download(services, args.name, progress)
+        try:
+            files = models.download(services, args.name, progress)
+        finally:
+            bar.close()
         if args.use:
             models.choose(services, args.name)
     if args.json:
