@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,6 @@ from companion.app import library  # noqa: E402
 from companion.app.services import Services  # noqa: E402
 from companion.core.answer.pipeline import ask  # noqa: E402
 from companion.core.answer.retrieve import search_memories  # noqa: E402
-from companion.core.deps import Deps  # noqa: E402
 from companion.core.memory import dates  # noqa: E402
 from companion.core.store import Store  # noqa: E402
 from companion.core.store.db import timestamp, vec_blob  # noqa: E402
@@ -235,7 +234,7 @@ class Bench:
                                       image_embedder=Clip(self.prepared), text_embedder=MiniLM(self.prepared),
                                       geocoder=Geocoder())
         self.probe = Probe()
-        self.deps = Deps.from_services(self.services, model=self.probe)
+        self.deps = replace(self.services.deps(with_model=False), model=self.probe)
         self.store = store
         self.photo = home / "question.jpg"
         self.photo.write_bytes(b"not decoded: the stand-in reader returns the pixels")

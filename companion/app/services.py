@@ -1,11 +1,13 @@
 """The composition root: the one place where real pieces are wired together.
 
 A :class:`Services` holds one profile's paths, settings, store and backends;
-the use cases (``companion.app.concepts``, ``chat``, ``library``, ``models``,
-``diagnostics``) take it as their first argument. The CLI and the GUI call
-those and read the store's repositories; neither touches SQL or a model
-directly. Backends are built lazily, on first use, so starting the app or
-running ``companion concepts list`` never loads a model.
+the use cases (``companion.app.concepts``, ``chat``, ``library``, ``memories``,
+``models``, ``people``, ``search``, ``diagnostics``) take it as their first
+argument. The CLI and the GUI call only those: neither reads the store, SQL or a
+model directly (tests/unit/test_app_layer.py and import-linter check it), and
+the core gets what it needs as explicit arguments or a :class:`Deps` built by
+:meth:`Services.deps`. Backends are built lazily, on first use, so starting the
+app or running ``companion concepts list`` never loads a model.
 """
 
 from __future__ import annotations
