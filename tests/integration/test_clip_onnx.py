@@ -13,7 +13,6 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest_perception import astronaut, clip_dir, grace_hopper  # noqa: F401 - fixtures
 
 from companion.backends.clip_onnx import OnnxClipEmbedder, create
 from companion.core.errors import ModelError, ModelMissingError

@@ -7,7 +7,6 @@ import signal
 
 import numpy as np
 import pytest
-from conftest_perception import astronaut  # noqa: F401 - fixture
 
 from companion.core.errors import ModelError
 from companion.core.protocols import FaceBackend

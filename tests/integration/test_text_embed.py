@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest_perception import minilm_dir  # noqa: F401 - fixture
 
 from companion.backends.text_embed import OnnxTextEmbedder, create
 from companion.core.errors import ModelError, ModelMissingError

@@ -11,9 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest_perception import clip_dir  # noqa: F401 - fixture
-from test_library import models_env  # noqa: F401 - fixture
-
 from companion.app import concepts, library
 from companion.watcher import PathEvent, PhotoWatcher
 
