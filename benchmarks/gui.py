@@ -66,8 +66,8 @@ def cold_start(starts: int) -> list[float]:
 
 def measure(app: Any, worker: Any, timeout_s: float = 600) -> tuple[float, float, int]:
     """Run the event loop until ``worker`` finishes; (longest stall ms, seconds, items seen)."""
-    from companion.ui.stall import StallMeter
     from companion.ui.qt import QtCore
+    from companion.ui.stall import StallMeter
 
     meter, seen, done = StallMeter(5), [0], []
     worker.signals.item.connect(lambda _v: seen.__setitem__(0, seen[0] + 1))
@@ -196,6 +196,7 @@ def main() -> int:
         return 0
 
     import sample_data
+
     from companion.app.services import Services
     from companion.ui.app import create_app, start_warm_up
     from companion.ui.main_window import MainWindow
@@ -272,7 +273,7 @@ def main() -> int:
         services.close()
         window.deleteLater()
         app.processEvents()
-        del window
+        window = None   # drop the last reference before the app ends
     return 0
 
 

@@ -6,11 +6,12 @@ Run (profiles are built once into .cache/scale/, about a minute per 100k photos)
 
 For each size it prints p50/p95 (ms) of the whole pre-generation part of ``ask`` (a photo
 question, a text question, and the question planner's questions: a time window, a place, facts
-about a person and the last action, each in two languages, also one by one), CLIP text-to-photo search, face matching of a new photo,
-memory retrieval and indexing one new photo into the profile, each next to a numpy brute
-force over the same vectors, measured in the same run (ratios travel between machines,
-absolute numbers do not), and how often the store's top-k equals the exact top-k. Then the
-database size on disk, the memory the vector indexes hold and what they cost to load.
+about a person and the last action, each in two languages, also one by one), CLIP text-to-photo
+search, face matching of a new photo, memory retrieval and indexing one new photo into the
+profile, each next to a numpy brute force over the same vectors, measured in the same run
+(ratios travel between machines, absolute numbers do not), and how often the store's top-k
+equals the exact top-k. Then the database size on disk, the memory the vector indexes hold
+and what they cost to load.
 
 Model inference on the question photo (face detection and embedding, CLIP image/text
 encoding, MiniLM) does not grow with the library: the benchmark feeds synthetic perception
@@ -39,24 +40,24 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_profile import CITIES, END, REPO, YEARS, Spec, VectorModel, concept_names, copy_profile, ensure_profile  # noqa: E402
+from scale_profile import CITIES, END, REPO, YEARS, Spec, VectorModel, concept_names, copy_profile, ensure_profile
 
-from companion import config  # noqa: E402
-from companion.app import library  # noqa: E402
-from companion.app.services import Services  # noqa: E402
-from companion.core.answer.pipeline import ask  # noqa: E402
-from companion.core.answer.retrieve import search_memories  # noqa: E402
-from companion.core.memory import dates  # noqa: E402
-from companion.core.store import Store  # noqa: E402
-from companion.core.store.db import timestamp, vec_blob  # noqa: E402
+from companion import config
+from companion.app import library
+from companion.app.services import Services
+from companion.core.answer.pipeline import ask
+from companion.core.answer.retrieve import search_memories
+from companion.core.memory import dates
+from companion.core.store import Store
+from companion.core.store.db import timestamp, vec_blob
 
 try:   # absent before the in-memory indexes (the script also measures older builds for comparison)
     from companion.core.store.photos import PhotoCursor
     from companion.core.store.vectors import LOAD_ON_SECOND_SEARCH, MAX_IN_MEMORY
 except ImportError:
     PhotoCursor, LOAD_ON_SECOND_SEARCH, MAX_IN_MEMORY = None, 0, 0
-from companion.core.types import Box, DecodedPhoto, DetectedFace  # noqa: E402
-from companion.paths import resolve  # noqa: E402
+from companion.core.types import Box, DecodedPhoto, DetectedFace
+from companion.paths import resolve
 
 # Questions asked in turn ({name}: a known person or pet; {person}: a known person; {city}: a place in the
 # library; {year}: a year of it).
@@ -212,9 +213,10 @@ HEADER = (f"{'operation':<38}{'p50':>8}{'p95':>8}{'np p50':>8}{'np p95':>8}{'rat
           f"{'vec0 p50':>8}{'vec0 p95':>8}  same top-k")
 
 
-def timed(function: Callable[[], Any]) -> tuple[float, Any]:
+def timed(function: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """(milliseconds, value) of ``function(*args)``; arguments, not closures, so a loop's values are bound."""
     started = time.perf_counter()
-    value = function()
+    value = function(*args)
     return (time.perf_counter() - started) * 1000, value
 
 
@@ -298,13 +300,13 @@ def operations(b: Bench, exact: dict[str, Exact], vec0_queries: int) -> list[Res
             b.by_question.setdefault((kind, b.template(kind, i)), []).append(r.ms[-1])
             faces, image, memory = list(b.prepared.faces), b.prepared.image, b.prepared.memory
 
-            def baseline() -> None:
+            def baseline(kind: str, faces: list[np.ndarray], image: np.ndarray, memory: np.ndarray) -> None:
                 if kind == "photo":
                     for face in faces:
                         key_match("vec_ref_faces", face, face_cut)
                     key_match("vec_ref_images", image, image_cut)
                 exact["vec_memories"].top(memory, 24)
-            r.base_ms.append(timed(baseline)[0])
+            r.base_ms.append(timed(baseline, kind, faces, image, memory)[0])
         results.append(r)
 
     r = Result(f"CLIP text->photo search (k={K_PHOTOS})")
@@ -318,37 +320,37 @@ def operations(b: Bench, exact: dict[str, Exact], vec0_queries: int) -> list[Res
         r.checked += 1
         if i < vec0_queries:
             sql = "SELECT photo_id, distance FROM vec_images WHERE embedding MATCH ? AND k = ?"
-            r.sql_ms.append(timed(lambda: store.db.query(sql, (vec_blob(b.prepared.text), K_PHOTOS)))[0])
+            r.sql_ms.append(timed(store.db.query, sql, (vec_blob(b.prepared.text), K_PHOTOS))[0])
     results.append(r)
 
     r = Result("face matching, new photo (2 faces)")
     for i in range(b.queries):
         b.prepare_photo()
         faces = b.prepared.faces
-        ms, found = timed(lambda: [store.concepts.match("face", f, face_cut) for f in faces])
+        ms, found = timed(lambda fs: [store.concepts.match("face", f, face_cut) for f in fs], faces)
         r.ms.append(ms)
-        r.base_ms.append(timed(lambda: [exact["vec_ref_faces"].top(f, 8) for f in faces])[0])
+        r.base_ms.append(timed(lambda fs: [exact["vec_ref_faces"].top(f, 8) for f in fs], faces)[0])
         if hasattr(store, "vectors"):
             got = [store.vectors["vec_ref_faces"].search(f, 8) for f in faces]
             r.same += [[i for i, _ in g] for g in got] == [exact["vec_ref_faces"].top(f, 8) for f in faces]
             r.checked += 1
         if i < vec0_queries:
             sql = "SELECT ref_id, distance FROM vec_ref_faces WHERE embedding MATCH ? AND k = 8"
-            r.sql_ms.append(timed(lambda: [store.db.query(sql, (vec_blob(f),)) for f in faces])[0])
+            r.sql_ms.append(timed(lambda q, fs: [store.db.query(q, (vec_blob(f),)) for f in fs], sql, faces)[0])
     results.append(r)
 
     r = Result("memory retrieval (FTS5 + vectors)")
     for i in range(b.queries):
         b.prepared.memory = b.model.memory_query(b.rng, int(b.rng.integers(0, b.spec.topics)))
         text = b.question("text", i)
-        r.ms.append(timed(lambda: search_memories(store, text, b.services.text_embedder))[0])
+        r.ms.append(timed(lambda t: search_memories(store, t, b.services.text_embedder), text)[0])
         r.base_ms.append(timed(lambda: exact["vec_memories"].top(b.prepared.memory, 24))[0])
         r.same += [m for m, _ in store.memories.search_vector(b.prepared.memory, 24)] == \
             exact["vec_memories"].top(b.prepared.memory, 24)
         r.checked += 1
         if i < vec0_queries:
             sql = "SELECT memory_id, distance FROM vec_memories WHERE embedding MATCH ? AND k = 24"
-            r.sql_ms.append(timed(lambda: store.db.query(sql, (vec_blob(b.prepared.memory),)))[0])
+            r.sql_ms.append(timed(store.db.query, sql, (vec_blob(b.prepared.memory),))[0])
     results.append(r)
 
     r = Result("index one new photo (2 faces)")
@@ -357,16 +359,16 @@ def operations(b: Bench, exact: dict[str, Exact], vec0_queries: int) -> list[Res
         path.write_bytes(os.urandom(64))
         b.prepare_photo()
         faces, image = list(b.prepared.faces), b.prepared.image
-        ms, run = timed(lambda: list(library.index(b.services, [path])))
+        ms, run = timed(lambda target: list(library.index(b.services, [target])), path)
         assert run[-1].new == 1, run[-1]
 
-        def baseline() -> None:
+        def index_baseline(faces: list[np.ndarray], image: np.ndarray) -> None:
             for face in faces:
                 exact["vec_ref_faces"].top(face, 8)
                 exact["vec_faces"].top(face, 16)     # clustering: the face's neighbours
             exact["vec_ref_images"].top(image, 8)
         r.ms.append(ms)
-        r.base_ms.append(timed(baseline)[0])
+        r.base_ms.append(timed(index_baseline, faces, image)[0])
     results.append(r)
     return results
 
