@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from companion.config import Settings  # noqa: E402
-from companion.core.deps import Deps  # noqa: E402
-from companion.core.memory import remember  # noqa: E402
-from companion.core.store import Store  # noqa: E402
+from companion.config import Settings
+from companion.core.deps import Deps
+from companion.core.memory import remember
+from companion.core.store import Store
 
 TURNS = [
     "Rode the ferry to Capri with Anna this morning.",

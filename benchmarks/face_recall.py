@@ -186,7 +186,7 @@ def evaluate(photos: list[GeneratedPhoto], pixels: list[np.ndarray], scales: lis
             results.append([(f.box, f.score) for f in detector.find(image)])  # type: ignore[attr-defined]
         best = min(best, (time.process_time() - start) * 1000 / len(pixels))
     full = [[(Box(*(round(v / s) for v in b.as_list())), score) for b, score in found]
-            for found, s in zip(results, scales)]
+            for found, s in zip(results, scales, strict=True)]
     return full, best
 
 
@@ -238,16 +238,16 @@ def main(argv: list[str] | None = None) -> int:
         found, cpu_ms = evaluate(photos, pixels, scales, detector, args.rounds)
         hits_by_bucket = [0] * len(BUCKETS)
         false_positives, pairs = 0, []
-        for photo, detections in zip(photos, found):
+        for photo, detections in zip(photos, found, strict=True):
             hits, extra = match(photo, detections)
             false_positives += extra
-            for truth, hit in zip(photo.faces, hits):
+            for truth, hit in zip(photo.faces, hits, strict=True):
                 if hit is not None:
                     bucket = next(i for i, (lo, hi) in enumerate(BUCKETS) if lo <= truth.fraction < hi)
                     hits_by_bucket[bucket] += 1
                     pairs.append((truth, detections[hit][0]))
         identity = _identity(embedder, photos, pixels, scales, found, truth_vectors)
-        cells = "".join(f"{h:>5}/{n:<3}" for h, n in zip(hits_by_bucket, by_bucket))
+        cells = "".join(f"{h:>5}/{n:<3}" for h, n in zip(hits_by_bucket, by_bucket, strict=True))
         print(f"{label:28}{cells}{sum(hits_by_bucket):>6}/{total:<3}{false_positives:>8}{cpu_ms:>8.1f}"
               f"{identity:>10.4f}")
         if args.calibrate and label != "hog 640 up1 gray (before)":
@@ -261,7 +261,7 @@ def _descriptors(embedder: object, photos: list[GeneratedPhoto], pixels: list[np
     from companion.core.types import FaceLocation
 
     vectors: dict[tuple[int, int], np.ndarray] = {}
-    for p, (photo, image, scale) in enumerate(zip(photos, pixels, scales)):
+    for p, (photo, image, scale) in enumerate(zip(photos, pixels, scales, strict=True)):
         for f, truth in enumerate(photo.faces):
             box = Box(*(round(v * scale) for v in truth.box))
             faces = _embed(embedder, image, [FaceLocation(box, 1.0)])
@@ -283,7 +283,7 @@ def _identity(embedder: object, photos: list[GeneratedPhoto], pixels: list[np.nd
     from companion.core.types import FaceLocation
 
     distances = []
-    for p, (photo, image, scale, detections) in enumerate(zip(photos, pixels, scales, found)):
+    for p, (photo, image, scale, detections) in enumerate(zip(photos, pixels, scales, found, strict=True)):
         hits, _ = match(photo, detections)
         for f, hit in enumerate(hits):
             if hit is None or (p, f) not in truth_vectors:

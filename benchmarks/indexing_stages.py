@@ -152,8 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         backend = DlibFaceBackend(detect_max_side=side, upsample=upsample)
         backend.detect(pixels[0])
         timing, found = timed(backend.detect, pixels)
-        hits = sum(min(len(f), e) for f, e in zip(found, expected))
-        extra = sum(max(0, len(f) - e) for f, e in zip(found, expected))
+        hits = sum(min(len(f), e) for f, e in zip(found, expected, strict=True))
+        extra = sum(max(0, len(f) - e) for f, e in zip(found, expected, strict=True))
         rows.append((f"faces {label}", timing, f"found {hits}/{sum(expected)}, extra {extra}"))
     rows.append(("decode + faces 640 up1, 2 processes", _two_processes(paths), "wall per photo, both cores"))
     # What detection alone costs vs landmarks + embedding, at the default setting.

@@ -60,7 +60,8 @@ model, tokens, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 llm = Llama(model_path=model, n_ctx=2048, n_threads=threads, n_batch=512, verbose=False)
 decode = 0.0
 for _ in range(3):
-    stamps = [time.perf_counter() for _c in llm.create_completion("1, 2, 3,", max_tokens=tokens, temperature=0.0, stream=True)]
+    stream = llm.create_completion("1, 2, 3,", max_tokens=tokens, temperature=0.0, stream=True)
+    stamps = [time.perf_counter() for _c in stream]
     decode = max(decode, (len(stamps) - 1) / (stamps[-1] - stamps[0]))
     llm.reset()
 prompt = llm.tokenize((" ".join(str(i) for i in range(1, 400))).encode())[:512]
@@ -246,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     raw = decode_rate_raw(model, args.tokens, threads)
     ours = decode_rate_adapter(model, args.tokens, threads)
     portable = build_speeds(model, args.tokens, threads)
-    native = build_speeds(model, args.tokens, threads, NATIVE) if NATIVE.exists() else {"error": "not built (--build-native)"}
+    native = (build_speeds(model, args.tokens, threads, NATIVE) if NATIVE.exists()
+              else {"error": "not built (--build-native)"})
     child = process_cost(model, args.tokens, threads)
     constrained = json_rates(model, threads)
     capped = photo_questions(model, projector, photo, args.cap)
@@ -286,8 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         if "error" in build:
             print(f"{label:<9} build    {build['error']}")
         else:
-            print(f"{label:<9} build    decode {build['decode']:7.1f} tok/s  prompt eval {build['prompt_eval']:7.1f} tok/s"
-                  f"  (CPU variant {build['variant']})")
+            print(f"{label:<9} build    decode {build['decode']:7.1f} tok/s  "
+                  f"prompt eval {build['prompt_eval']:7.1f} tok/s  (CPU variant {build['variant']})")
     if "error" not in native and "error" not in portable:
         print(f"portable / native: decode {portable['decode'] / native['decode']:.2f}x, "
               f"prompt eval {portable['prompt_eval'] / native['prompt_eval']:.2f}x")

@@ -152,7 +152,7 @@ def build(home: Path, spec: Spec, seed: int = SEED, say=print) -> None:  # type:
     for batch in _batches(spec.photos):
         vectors = model.photos(rng, scene_of[batch.start:batch.stop])
         with store.db.transaction():
-            for i, vector in zip(batch, vectors):
+            for i, vector in zip(batch, vectors, strict=True):
                 when = END - timedelta(seconds=(spec.photos - 1 - i) * step)
                 place = CITIES[i % len(CITIES)]
                 pid = store.photos.upsert(PhotoRecord(
@@ -174,7 +174,7 @@ def build(home: Path, spec: Spec, seed: int = SEED, say=print) -> None:  # type:
             where = rng.choice(photo_ids, size=spec.faces_per_group, replace=False)
             vectors = model.faces(rng, np.full(spec.faces_per_group, group))
             groups.append([store.faces.add(int(pid), Box(1000, 800, 1400, 1300), 0.99, v)
-                           for pid, v in zip(where, vectors)])
+                           for pid, v in zip(where, vectors, strict=True)])
     with store.db.transaction():
         for faces in groups:
             store.faces.set_cluster(faces, store.faces.new_cluster(), source="auto")
@@ -232,7 +232,7 @@ def build(home: Path, spec: Spec, seed: int = SEED, say=print) -> None:  # type:
     for batch in _batches(spec.memories):
         vectors = model.memories(rng, topics[batch.start:batch.stop])
         with store.db.transaction():
-            for i, vector in zip(batch, vectors):
+            for i, vector in zip(batch, vectors, strict=True):
                 about = int(rng.integers(0, spec.concepts))
                 city = CITIES[(i * 3) % len(CITIES)].city
                 when = END - timedelta(days=float(rng.uniform(0, 365 * YEARS)))

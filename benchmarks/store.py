@@ -19,8 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from companion.core.store import Store  # noqa: E402
-from companion.core.store.db import vec_blob  # noqa: E402
+from companion.core.store import Store
+from companion.core.store.db import vec_blob
 
 DIM = 512
 K = 10

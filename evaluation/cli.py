@@ -25,7 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", help="chat model (diagnostic default: the one in settings, none = records only; "
                                     "personal default: gemma3-270m, registered from its PyPI package)")
     ev.add_argument("--seed", type=int, default=0)
-    ev.add_argument("--size", default="tiny", help="personal: history sizes, comma-separated (tiny, small, medium, large)")
+    ev.add_argument("--size", default="tiny",
+                    help="personal: history sizes, comma-separated (tiny, small, medium, large)")
     ev.add_argument("--perception", default="annotated", choices=["annotated", "real"],
                     help="personal: ground-truth presence (with --miss-rate/--false-match-rate) or the real face model")
     ev.add_argument("--miss-rate", type=float, default=0.0)

@@ -159,7 +159,7 @@ def generate(size: str = "small", seed: int = 0, start: datetime | None = None) 
             say(i * 0.01 + 0.001, f"If {concept.name} shows up again, remind me with the keyword {KEYWORD}.")
     # Habits: the same activity on the same weekday, several times.
     weekdays = rng.sample(range(7), spec.habits)
-    for weekday, activity in zip(weekdays, rng.sample(HABITS, spec.habits)):
+    for weekday, activity in zip(weekdays, rng.sample(HABITS, spec.habits), strict=True):
         life.habits[WEEKDAYS[weekday]] = activity.split()[0]
         first = (weekday - start.weekday()) % 7 + 7
         for week in range(max(3, spec.days // 60)):
@@ -172,7 +172,7 @@ def generate(size: str = "small", seed: int = 0, start: datetime | None = None) 
         values = list(PREFERENCES[topic])
         rng.shuffle(values)
         changes = sorted(rng.sample(range(1, spec.days), 3 if spec.days > 30 else 2))
-        for day, value in zip(changes, values):
+        for day, value in zip(changes, values, strict=False):   # the first 2-3 values, one per change
             session += 1
             when = say(day + 0.5, f"My favourite {topic} is now {value}.")
             life.preferences.setdefault(topic, []).append((when, value))
@@ -190,7 +190,8 @@ def generate(size: str = "small", seed: int = 0, start: datetime | None = None) 
             life.actions.setdefault(name, []).append((when, action))
         elif kind < 0.8:
             # People phone; pets and things are talked about: a mention, never a sighting.
-            call = "when {n} phoned me" if life.concept(name).category == "person" else "while telling a friend about {n}"
+            person = life.concept(name).category == "person"
+            call = "when {n} phoned me" if person else "while telling a friend about {n}"
             when = say(day, f"I was {action} " + call.format(n=name) + ".")
             life.actions.setdefault(name, []).append((when, action))
         else:

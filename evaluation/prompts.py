@@ -28,7 +28,8 @@ def no_memory(photo: str, question: str) -> str:
     return "You are a helpful assistant. Answer in one or two sentences.\n" + ask_block(photo, question)
 
 
-def full_history(lines: list[str], photo: str, question: str, count: Callable[[str], int], budget: int) -> tuple[str, int]:
+def full_history(lines: list[str], photo: str, question: str, count: Callable[[str], int],
+                 budget: int) -> tuple[str, int]:
     """The prompt and how many history lines it kept: newest lines that fit ``budget`` tokens in total."""
     head = "You are the user's personal assistant. This is everything the user told you and every photo they took:\n"
     tail = "\n\n" + ask_block(photo, question)

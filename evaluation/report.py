@@ -61,7 +61,8 @@ def _fmt(value: float) -> str:
 def markdown(report: dict[str, Any]) -> str:
     lines = [f"# Companion evaluation: suite `{report['suite']}`", "",
              f"- model: `{report['model']}` (context {report['n_ctx']} tokens), perception: `{report['perception']}`"
-             f" (miss rate {report['miss_rate']}, false-match rate {report['false_match_rate']}), seed {report['seed']}",
+             f" (miss rate {report['miss_rate']}, false-match rate {report['false_match_rate']}),"
+             f" seed {report['seed']}",
              f"- machine: {report.get('machine', '')}", ""]
     for run in report["runs"]:
         h = run["history"]
@@ -71,7 +72,8 @@ def markdown(report: dict[str, Any]) -> str:
                   f"{report['n_ctx']}-token context; the full-history baseline kept {h['kept_lines']} of "
                   f"{h['lines']} lines). Setup {run['setup_s']} s, questions {run['answer_s']} s.", ""]
         tasks = [t for t in TASKS if any(t in s for s in run["scores"].values())]
-        lines.append("| baseline | " + " | ".join(f"{t} ({METRICS[t]})" for t in tasks) + " | all | tokens/q | p50 s | p95 s |")
+        columns = " | ".join(f"{t} ({METRICS[t]})" for t in tasks)
+        lines.append(f"| baseline | {columns} | all | tokens/q | p50 s | p95 s |")
         lines.append("|---" * (len(tasks) + 5) + "|")
         for baseline, scores in run["scores"].items():
             cells = [_fmt(scores[t]["score"]) if t in scores else "-" for t in tasks]

@@ -1,7 +1,7 @@
 """``python -m evaluation --suite diagnostic``: CoViP's LSD, LAR and ITR end to end.
 
-Builds a fresh profile (under --home, else a temporary folder): two people with real face photos (scikit-image's astronaut,
-matplotlib's Grace Hopper) as reference keys, a seeded conversation history
+Builds a fresh profile (under --home, else a temporary folder): two people with real face photos
+(scikit-image's astronaut, matplotlib's Grace Hopper) as reference keys, a seeded conversation history
 imported through the normal import path, then asks LSD, LAR and ITR about *new*
 (augmented) photos of each person through the real pipeline and prints the scores.
 """

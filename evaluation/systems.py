@@ -76,7 +76,8 @@ class Systems:
             line = prompts.photo_line(photo.taken_at, list(photo.categories)) if photo else ""
             return self._generate(prompts.no_memory(line, question))
         if baseline == "full_history":
-            line = prompts.photo_line(photo.taken_at, list(photo.seen.present), photo.seen.unknown_faces) if photo else ""
+            line = (prompts.photo_line(photo.taken_at, list(photo.seen.present), photo.seen.unknown_faces)
+                    if photo else "")
             budget = self.model.context_length - MAX_TOKENS - 8
             prompt, kept = prompts.full_history(self._history, line, question, self.model.count_tokens, budget)
             self.kept_lines.append(kept)

@@ -85,7 +85,8 @@ def populate(services: Any, life: Life, scratch: Path, mode: str, miss: float, f
     rng = random.Random(f"world:{seed}")
     faces = face_images() if mode == "real" else {}
     people = [c for c in life.concepts if c.category == "person"]
-    world.with_faces = {p.name: s for p, s in zip(people, FACE_SOURCES)} if mode == "real" else {}
+    # Only the first people get a real face: there are two real face photos (FACE_SOURCES).
+    world.with_faces = {p.name: s for p, s in zip(people, FACE_SOURCES, strict=False)} if mode == "real" else {}
     started = time.perf_counter()
     for concept in life.concepts:
         images = []

@@ -192,7 +192,8 @@ class _Converter:
             name = self.opnames[max(code.BuiltinCode(), code.DeprecatedBuiltinCode())]
             getattr(self, "op_" + name.lower())(op, list(op.InputsAsNumpy()), list(op.OutputsAsNumpy()))
         outputs = []
-        for i, label in zip(range(graph.OutputsLength()), ("regressors", "classificators")):
+        # The graph's first two outputs; any further ones are not used.
+        for i, label in zip(range(graph.OutputsLength()), ("regressors", "classificators"), strict=False):
             index = graph.Outputs(i)
             self.node("Identity", [self.names[index]], label)
             outputs.append(helper.make_tensor_value_info(label, TensorProto.FLOAT, ["batch"] + self.shape(index)[1:]))
@@ -264,8 +265,9 @@ class _Converter:
         before, after = self.shape(inputs[0]), self.shape(outputs[0])
         name = self.out_name(outputs[0])
         scales = np.array([1, 1, after[1] / before[1], after[2] / before[2]], np.float32)
-        self.names[outputs[0]] = self.node("Resize", [self.names[inputs[0]], "", self.add_initializer(name + "_s", scales)],
-                                           name, mode="linear", coordinate_transformation_mode=mode)
+        resize_inputs = [self.names[inputs[0]], "", self.add_initializer(name + "_s", scales)]
+        self.names[outputs[0]] = self.node("Resize", resize_inputs, name, mode="linear",
+                                           coordinate_transformation_mode=mode)
 
     def op_reshape(self, op: Any, inputs: list[int], outputs: list[int]) -> None:
         # Back to NHWC first: TFLite flattens in NHWC order. The batch stays dynamic.

@@ -166,7 +166,7 @@ def _bytes_to_unicode() -> dict[int, str]:
             bs.append(b)
             cs.append(256 + n)
             n += 1
-    return dict(zip(bs, (chr(c) for c in cs)))
+    return dict(zip(bs, (chr(c) for c in cs), strict=True))
 
 
 def ensure_test_clip(cache_dir: Path | str) -> Path:
@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path, nargs="?", help="folder to write (or use --out)")
     parser.add_argument("--out", type=Path, default=None, help="same as OUT_DIR")
     parser.add_argument("--model", default=TEST_MODEL)
-    parser.add_argument("--pretrained", default=None, help="open_clip pretrained tag or a local checkpoint file; omit for random weights")
+    parser.add_argument("--pretrained", default=None,
+                        help="open_clip pretrained tag or a local checkpoint file; omit for random weights")
     args = parser.parse_args(argv)
     args.out_dir = args.out or args.out_dir
     if args.out_dir is None:

@@ -68,7 +68,7 @@ def make_session(path: Path, threads: int | None = None, providers: Sequence[str
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=chosen)
-    except Exception as error:  # noqa: BLE001 - onnxruntime raises its own untyped errors
+    except Exception as error:  # onnxruntime raises its own untyped errors
         raise ModelError(f"cannot load model {Path(path).name}: {str(error).splitlines()[0][:200]}") from error
 
 

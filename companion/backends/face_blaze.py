@@ -119,7 +119,7 @@ class BlazeFaceDetector:
                 try:
                     self._session = ort.InferenceSession(str(self.model_path), options,
                                                          providers=["CPUExecutionProvider"])
-                except Exception as error:  # noqa: BLE001 - onnxruntime raises its own types
+                except Exception as error:  # onnxruntime raises its own types
                     raise ModelError(f"cannot load the BlazeFace model {self.model_path}: {error}") from error
             return self._session
 
@@ -131,11 +131,11 @@ class BlazeFaceDetector:
         batch = np.stack([_crop(image, left, top, side) for left, top, side in regions])
         try:
             regressors, scores = session.run(None, {"image": batch})
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise ModelError(f"BlazeFace failed: {error}") from error
         boxes, kept_scores = [], []
         probabilities = 1.0 / (1.0 + np.exp(-np.clip(scores[..., 0], -80.0, 80.0)))
-        for (left, top, side), raw, probability in zip(regions, regressors, probabilities):
+        for (left, top, side), raw, probability in zip(regions, regressors, probabilities, strict=True):
             hits = np.flatnonzero(probability >= self.min_score)
             if hits.size == 0:
                 continue

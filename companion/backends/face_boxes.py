@@ -86,5 +86,5 @@ def non_maximum_suppression(boxes: np.ndarray, scores: np.ndarray, threshold: fl
         keep.append(int(best))
         if order:
             union, smaller = overlaps(boxes[best], boxes[order])
-            order = [i for i, u, c in zip(order, union, smaller) if u <= threshold and c <= containment]
+            order = [i for i, u, c in zip(order, union, smaller, strict=True) if u <= threshold and c <= containment]
     return keep

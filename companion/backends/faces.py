@@ -124,7 +124,7 @@ class DlibDetector:
         else:
             # run() also gives the SVM margin of each detection (>= 0 at the default threshold).
             rectangles, scores, _ = detector.run(small, self.upsample, 0.0)
-            found = list(zip(rectangles, (float(s) for s in scores)))
+            found = list(zip(rectangles, (float(s) for s in scores), strict=True))
         return [FaceLocation(Box(round(r.left() / factor), round(r.top() / factor), round((r.right() + 1) / factor),
                                  round((r.bottom() + 1) / factor)), score)
                 for r, score in found if score >= self.min_score]
@@ -217,7 +217,7 @@ class DlibFaceBackend:
         # One call for all faces of the photo (dlib batches the aligned 150x150 chips).
         descriptors = recognition.compute_face_descriptor(image, shapes, self.num_jitters)
         faces = [DetectedFace(box=box, embedding=_unit(np.asarray(vector, dtype=np.float32)), score=score)
-                 for (box, _, score), vector in zip(kept, descriptors)]
+                 for (box, _, score), vector in zip(kept, descriptors, strict=True)]
         return sorted(faces, key=lambda face: face.box.area, reverse=True)
 
 

@@ -71,7 +71,7 @@ def llama_build(allow_amx: bool = False) -> LlamaBuild:
         quiet_native_logs()
         loaded = ensure_loaded(allow_amx)
         backends = registered()
-    except Exception as exc:  # ImportError, or a broken shared library (OSError)
+    except Exception as exc:  # noqa: BLE001 - ImportError, a broken shared library (OSError), ...: doctor never fails
         return LlamaBuild(available=False, error=f"{type(exc).__name__}: {exc}")
     return LlamaBuild(
         available=True,
@@ -129,7 +129,7 @@ def gpu_layers_for(settings: Settings) -> int:
 def onnxruntime_providers() -> list[str]:
     try:
         import onnxruntime  # lazy
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broken install means no providers, and doctor still reports the rest
         return []
     return list(onnxruntime.get_available_providers())
 

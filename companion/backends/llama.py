@@ -61,7 +61,8 @@ def choose_n_ctx(metadata: dict[str, Any], max_ctx: int = DEFAULT_MAX_CTX, ram_b
     heads_kv = int(metadata.get(f"{arch}.attention.head_count_kv") or metadata.get(f"{arch}.attention.head_count") or 0)
     head_dim = int(metadata.get(f"{arch}.attention.key_length") or 0)
     if not head_dim and heads_kv:
-        head_dim = int(metadata.get(f"{arch}.embedding_length") or 0) // int(metadata.get(f"{arch}.attention.head_count") or 1)
+        heads = int(metadata.get(f"{arch}.attention.head_count") or 1)
+        head_dim = int(metadata.get(f"{arch}.embedding_length") or 0) // heads
     per_token = 2 * layers * heads_kv * head_dim * 2  # K and V, float16
     if per_token:
         n_ctx = min(n_ctx, (ram_bytes or _memory_bytes()) // 4 // per_token)
@@ -84,8 +85,8 @@ class LlamaModel:
 
         ``allow_amx``: let llama.cpp use its AMX CPU code (off by default; see ``llama_backends``).
         """
-        from companion.backends.llama_backends import ensure_loaded
         from companion.backends.gguf_header import check_mmproj_compatible, read_gguf
+        from companion.backends.llama_backends import ensure_loaded
 
         self.model_path = Path(model_path)
         self.mmproj_path = Path(mmproj_path) if mmproj_path else None
@@ -278,7 +279,7 @@ class LlamaModel:
     def _reuse(self, units: list[Any]) -> int:
         """Keep the longest cached prefix (in units) and drop the rest of the KV cache."""
         keep = 0
-        for cached, new in zip(self._cached, units):
+        for cached, new in zip(self._cached, units, strict=False):   # a common prefix: lengths differ
             if cached != self._key(new):
                 break
             keep += 1
@@ -437,6 +438,7 @@ def quiet_native_logs(verbose: bool = False) -> None:
     from llama_cpp import mtmd_cpp
 
     _QUIET_LOG = llama_cpp.llama_log_callback(lambda level, text, data: None)
-    for setter in (llama_cpp.llama_log_set, getattr(mtmd_cpp, "mtmd_log_set", None), getattr(mtmd_cpp, "mtmd_helper_log_set", None)):
+    for setter in (llama_cpp.llama_log_set, getattr(mtmd_cpp, "mtmd_log_set", None),
+                   getattr(mtmd_cpp, "mtmd_helper_log_set", None)):
         if setter is not None:
             setter(_QUIET_LOG, None)

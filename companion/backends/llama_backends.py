@@ -102,9 +102,7 @@ def _ggml() -> ctypes.CDLL:
     from llama_cpp import llama_cpp as bindings
 
     lib = bindings._lib
-    try:
-        lib.ggml_backend_reg_count
-    except AttributeError:
+    if not hasattr(lib, "ggml_backend_reg_count"):   # ctypes looks the symbol up on first access
         from llama_cpp import _ggml as ggml
 
         lib = ggml.libggml

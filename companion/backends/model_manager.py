@@ -221,7 +221,7 @@ class ModelManager:
                               Path(rec["mmproj"])))
         elif name in self.catalog:
             entry = self.catalog[name]
-            items = list(zip(entry.files, self._catalog_files(entry)))
+            items = list(zip(entry.files, self._catalog_files(entry), strict=True))
         else:
             raise NotFoundError(f"unknown model {name!r}")
         results: list[tuple[str, bool, str]] = []

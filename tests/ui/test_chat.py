@@ -6,13 +6,12 @@ import re
 from pathlib import Path
 
 import pytest
+import sample_data
 
 from companion.app import chat, concepts, library
 from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
-
-import sample_data
 
 
 def drop(window: MainWindow, mime: QtCore.QMimeData, target: QtWidgets.QWidget | None = None) -> bool:
@@ -24,8 +23,8 @@ def drop(window: MainWindow, mime: QtCore.QMimeData, target: QtWidgets.QWidget |
     QtWidgets.QApplication.sendEvent(widget, enter)
     if not enter.isAccepted():
         return False
-    event = QtGui.QDropEvent(QtCore.QPointF(center), QtCore.Qt.DropAction.CopyAction, mime, QtCore.Qt.MouseButton.LeftButton,
-                             QtCore.Qt.KeyboardModifier.NoModifier)
+    event = QtGui.QDropEvent(QtCore.QPointF(center), QtCore.Qt.DropAction.CopyAction, mime,
+                             QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.NoModifier)
     QtWidgets.QApplication.sendEvent(widget, event)
     return event.isAccepted()
 

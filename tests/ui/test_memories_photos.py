@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import sample_data
+
 from companion.app.services import Services
 from companion.core.store.photos import PhotoRecord
 from companion.core.types import Persona
 from companion.ui.main_window import MainWindow
 from companion.ui.memory_timeline import ITEM
-
-import sample_data
 
 
 def shown(window: MainWindow) -> list[str]:

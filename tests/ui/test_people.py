@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sample_data
 
 from companion.app import concepts, library
 from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.people_grid import FACE, KIND
 from companion.ui.qt import QtCore, QtWidgets
-
-import sample_data
 
 
 def tiles(window: MainWindow) -> list[tuple[str, str]]:
@@ -66,7 +65,8 @@ def test_merge_two_groups_by_selecting_them(qtbot, window: MainWindow, services:
     with qtbot.waitSignal(window.people.changed, timeout=10_000):
         window.people.merge_button.click()
     qtbot.waitUntil(lambda: [kind for kind, _ in tiles(window)] == ["group"], timeout=10_000)
-    assert len(library.face_groups(services, named=False)) == 1 and library.face_groups(services, named=False)[0].size == 6
+    unnamed = library.face_groups(services, named=False)
+    assert len(unnamed) == 1 and unnamed[0].size == 6
 
 
 def test_dropping_a_group_on_a_person_adds_its_faces(qtbot, window: MainWindow, services: Services,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sample_data
+
 from companion import config
 from companion.app.services import Services
 from companion.ui import appearance, icons, theme
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
-
-import sample_data
 
 
 def test_search_finds_a_person_a_photo_and_a_memory(qtbot, window: MainWindow, services: Services,

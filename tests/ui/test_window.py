@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import sample_data
 
 from companion.app import concepts
 from companion.app.services import Services
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui
-
-import sample_data
 
 
 def shortcuts(window: MainWindow) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from companion.core.answer.pipeline import run
 from evaluation import diagnostic, metrics
-from tests.unit._personal import deps, say
+from tests.unit._personal import deps
 
 
 def test_metrics() -> None:

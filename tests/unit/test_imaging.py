@@ -69,7 +69,8 @@ def test_exif_time_with_offset_is_aware_and_gps_is_decimal(reader, tmp_path):
     assert photo.taken_at_source == "exif"
     assert photo.latitude == pytest.approx(48.8584, abs=1e-5)
     assert photo.longitude == pytest.approx(-2.2945, abs=1e-5)
-    south = reader.read(make_photo(tmp_path / "s.jpg", taken="2020:01:02 03:04:05", offset="-05:30", gps=(-33.8688, 151.2093)))
+    south = reader.read(make_photo(tmp_path / "s.jpg", taken="2020:01:02 03:04:05", offset="-05:30",
+                                   gps=(-33.8688, 151.2093)))
     assert south.taken_at.utcoffset() == -timedelta(hours=5, minutes=30)
     assert (south.latitude, south.longitude) == (pytest.approx(-33.8688, abs=1e-5), pytest.approx(151.2093, abs=1e-5))
 

@@ -235,7 +235,8 @@ def test_bad_files_are_skipped_with_reasons_and_never_stop_indexing(run: Run, tm
     summary, _ = run(lib)
     reasons = dict(summary.skipped)
     assert summary.new == 1
-    assert reasons == {str(lib / "empty.jpg"): "empty file", str(lib / "text.jpg"): "not a recognised image format: text.jpg"}
+    assert reasons == {str(lib / "empty.jpg"): "empty file",
+                       str(lib / "text.jpg"): "not a recognised image format: text.jpg"}
     assert dict(store.photos.errors()) == reasons
     # A second run reports them again without re-reading them; a fixed file is then indexed.
     run.reader.reads.clear()

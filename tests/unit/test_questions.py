@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 import pytest
 
 from companion.core.answer import pipeline
+from companion.core.answer.perceive import Perception
 from companion.core.answer.pipeline import run
 from companion.core.answer.understand import understand
-from companion.core.answer.perceive import Perception
 from companion.core.memory.learn import learn
 from companion.core.store.photos import PhotoRecord
 from tests.unit._personal import ScriptedModel, deps

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from companion.config import Settings
-from companion.core.library import recognition
 from companion.core.errors import InvalidInputError
+from companion.core.library import recognition
 from companion.core.store import Store
 from companion.core.store.photos import PhotoRecord
 from companion.core.types import Box, DecodedPhoto, DetectedFace, Place

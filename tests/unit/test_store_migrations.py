@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from companion.core.errors import SchemaTooNewError
+from companion.core.errors import SchemaTooNewError, StoreError
 from companion.core.store import Database, Store, migrations
 
 NAMES = [name for name, _ in migrations.MIGRATIONS]
@@ -42,7 +42,7 @@ def test_each_migration_is_recorded_in_its_own_transaction(tmp_path: Path) -> No
     original = migrations.MIGRATIONS
     migrations.MIGRATIONS = broken  # type: ignore[misc]
     try:
-        with pytest.raises(Exception):
+        with pytest.raises(StoreError, match="no such table"):
             migrations.migrate(db)
     finally:
         migrations.MIGRATIONS = original  # type: ignore[misc]

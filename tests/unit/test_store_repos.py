@@ -164,5 +164,6 @@ def test_sightings_and_memories_by_city_find_every_spelling_of_the_label_through
     assert [(p.place, p.count) for p in store.observations.places(anna)] == [("Vienna Woods", 1), (" vienna", 2)]
     for sql, index in (("observations o", "observations_city_ts"), ("memories o", "memories_city_ts")):
         condition, values = vienna.label_sql("o.place")
-        plan = " ".join(r[3] for r in store.db.query(f"EXPLAIN QUERY PLAN SELECT * FROM {sql} WHERE {condition}", values))
+        rows = store.db.query(f"EXPLAIN QUERY PLAN SELECT * FROM {sql} WHERE {condition}", values)
+        plan = " ".join(r[3] for r in rows)
         assert index in plan, plan

@@ -30,7 +30,8 @@ def test_image_knn_matches_numpy_brute_force(store: Store) -> None:
     vectors = normalised(rng, 300, 512)
     ids = []
     for i, vector in enumerate(vectors):
-        pid = store.photos.upsert(PhotoRecord(f"/p/{i}.jpg", str(i), 1, 1.0, None, "file", None, None, None, 1, 1, None))
+        record = PhotoRecord(f"/p/{i}.jpg", str(i), 1, 1.0, None, "file", None, None, None, 1, 1, None)
+        pid = store.photos.upsert(record)
         store.photos.set_embedding(pid, vector)
         ids.append(pid)
     for query in normalised(rng, 5, 512):

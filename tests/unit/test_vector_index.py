@@ -261,7 +261,7 @@ def test_memory_retrieval_through_the_index_equals_retrieval_through_exact_searc
     embedder = Embedder()
     texts = [f"what about the {words[i % 6]} with person{i}?" for i in range(10)]
     fast = []
-    for text, query in zip(texts, queries):
+    for text, query in zip(texts, queries, strict=True):
         embedder.vector = query
         fast.append([m.id for m in search_memories(store, text, embedder, limit=8)])
 
@@ -271,6 +271,6 @@ def test_memory_retrieval_through_the_index_equals_retrieval_through_exact_searc
         return [(int(r[0]), float(r[1])) for r in rows]
 
     monkeypatch.setattr(store.memories, "search_vector", exact)
-    for text, query, got in zip(texts, queries, fast):
+    for text, query, got in zip(texts, queries, fast, strict=True):
         embedder.vector = query
         assert got == [m.id for m in search_memories(store, text, embedder, limit=8)]

@@ -78,7 +78,8 @@ class ConversationRepo:
     @staticmethod
     def _session_for_past(conn: Connection, time: datetime, ts: float, gap_minutes: int) -> int:
         gap = gap_minutes * 60
-        row = conn.execute("SELECT id, started_ts, ended_ts FROM sessions WHERE started_ts - ? <= ? AND ? <= ended_ts + ? "
+        row = conn.execute("SELECT id, started_ts, ended_ts FROM sessions "
+                           "WHERE started_ts - ? <= ? AND ? <= ended_ts + ? "
                            "ORDER BY started_ts LIMIT 1", (gap, ts, ts, gap)).fetchone()
         if row is not None:
             conn.execute("UPDATE sessions SET started_ts = min(started_ts, ?), ended_ts = max(ended_ts, ?), "

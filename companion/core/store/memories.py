@@ -9,13 +9,12 @@ from datetime import datetime
 import numpy as np
 
 from companion.core.errors import InvalidInputError, NotFoundError
-from companion.core.store.conversations import fts_query, fts_words
 from companion.core.store import vectors
+from companion.core.store.conversations import fts_query, fts_words
 from companion.core.store.db import Database, Row, from_iso, inserted_id, now, timestamp, to_iso
 from companion.core.store.places import PlaceFilter
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import MEMORY_KINDS, Memory
-
 
 PRUNE_FROM = 1_000   # memories before search_text leaves out common words...
 COMMON = 10          # ...those in more than one memory in COMMON
@@ -186,7 +185,7 @@ class MemoryRepo:
             counts = self.db.query(" UNION ALL ".join(
                 ["SELECT count(*) FROM (SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? LIMIT ?)"]
                 * len(words)), [v for w in words for v in (w, cut)])
-            words = [w for w, (n,) in zip(words, counts) if n < cut]
+            words = [w for w, (n,) in zip(words, counts, strict=True) if n < cut]
         if not words:
             return []
         return [(int(r["rowid"]), float(r["rank"])) for r in self.db.query(

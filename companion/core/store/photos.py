@@ -255,7 +255,8 @@ class PhotoRepo:
         for start in range(0, len(photo_ids), 500):
             chunk = photo_ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            found.update((r["id"], _photo(r)) for r in self.db.query(f"SELECT * FROM photos WHERE id IN ({marks})", chunk))
+            rows = self.db.query(f"SELECT * FROM photos WHERE id IN ({marks})", chunk)
+            found.update((r["id"], _photo(r)) for r in rows)
         return [found[i] for i in photo_ids if i in found]
 
     # ---- added for the photo library (issue 3) ----------------------------------------

@@ -359,7 +359,7 @@ class VectorIndex:
             self._matrix[rows] = _normalise(np.stack([vectors[i] for i in new]))
             self._ids[rows] = new
             self._alive[rows] = True
-            self._row.update(zip(new, rows.tolist()))
+            self._row.update(zip(new, rows.tolist(), strict=True))
             self._count = need
         dead = self._count - len(self._row)
         if dead > max(1024, self._count // 4):
