@@ -50,7 +50,8 @@ class PhotoPage:
     distances: builtins.list[float] | None = None   # cosine distances, when the page comes from a search
 
 
-def _filters(concept_id: int | None, place: str | None, include_errors: bool) -> tuple[builtins.list[str], builtins.list[object]]:
+def _filters(concept_id: int | None, place: str | None,
+             include_errors: bool) -> tuple[builtins.list[str], builtins.list[object]]:
     """WHERE terms (over ``photos p``) shared by listing, paging, counting and filtered search."""
     where: builtins.list[str] = ["1 = 1"]
     params: builtins.list[object] = []
