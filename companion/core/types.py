@@ -113,6 +113,19 @@ class DecodedPhoto:
     latitude: float | None = None
     longitude: float | None = None
 
+    def full_box(self, box: Box) -> Box:
+        """A box in ``pixels`` -> the same box in full-size photo coordinates, inside the photo."""
+        scale = self.scale or 1.0
+        return Box(max(0, round(box.left / scale)), max(0, round(box.top / scale)),
+                   min(self.width, round(box.right / scale)), min(self.height, round(box.bottom / scale)))
+
+    def pixel_box(self, box: Box) -> Box:
+        """A box in full-size photo coordinates -> the same region of ``pixels``, inside them."""
+        scale = self.scale or 1.0
+        height, width = self.pixels.shape[:2]
+        return Box(max(0, int(box.left * scale)), max(0, int(box.top * scale)),
+                   min(width, round(box.right * scale)), min(height, round(box.bottom * scale)))
+
 
 @dataclass
 class Photo:

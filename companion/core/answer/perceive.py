@@ -15,6 +15,7 @@ from pathlib import Path
 
 from companion.core.deps import Deps
 from companion.core.errors import BadImageError
+from companion.core.library.matching import assign_faces, match_image
 from companion.core.types import Box
 
 
@@ -67,27 +68,21 @@ def perceive(deps: Deps, image: Path | str | None) -> Perception:
     if deps.face_backend is not None:
         faces = deps.face_backend.detect(photo.pixels)
         result.faces = len(faces)
-        claimed: set[int] = set()
-        scale = photo.scale or 1.0
-        for face in faces:
-            box = Box(*(round(v / scale) for v in face.box.as_list()))   # what the user sees, full size
-            matches = [(cid, d) for cid, d in deps.store.concepts.match(
-                "face", face.embedding, deps.settings.face_match_distance) if cid not in claimed]
-            if not matches:
+        assigned = assign_faces(deps.store, deps.settings, [face.embedding for face in faces])
+        for face, match in zip(faces, assigned):
+            box = photo.full_box(face.box)   # what the user sees
+            if match is None:
                 result.unknown_faces += 1
                 result.unknown_boxes.append(box)
                 continue
-            concept_id, distance = matches[0]
-            claimed.add(concept_id)  # one face per person: two faces are two people
+            concept_id, distance = match
             _keep(deps, best, concept_id, 1.0 - distance, "face", box)
     else:
         result.notes.append("no face model available")
     if deps.image_embedder is not None:
         vector = deps.image_embedder.embed_images([photo.pixels])[0]
-        for concept_id, distance in deps.store.concepts.match("image", vector, 1.0 - deps.settings.image_match_similarity):
-            concept = deps.store.concepts.get(concept_id)
-            if concept is not None and concept.category != "person":  # people are recognized by face only
-                _keep(deps, best, concept_id, 1.0 - distance, "clip")
+        for concept_id, distance in match_image(deps.store, deps.settings, vector):
+            _keep(deps, best, concept_id, 1.0 - distance, "clip")
     result.recognized = sorted(best.values(), key=lambda r: -r.confidence)
     return result
 

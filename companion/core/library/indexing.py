@@ -45,7 +45,7 @@ from companion.core.library.scan import Scan, scan_targets
 from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, PhotoReader
 from companion.core.store import Store
 from companion.core.store.photos import PhotoRecord
-from companion.core.types import Box, DecodedPhoto, DetectedFace, Place, Progress
+from companion.core.types import DecodedPhoto, DetectedFace, Place, Progress
 
 HASH_CHUNK = 1 << 20
 # Two analysis threads: one thread's face search overlaps the other's JPEG decode (Pillow releases
@@ -297,13 +297,6 @@ def _merge(timings: dict[str, float] | None, seconds: dict[str, float]) -> None:
     seconds.clear()
 
 
-def _full_box(box: Box, photo: DecodedPhoto) -> Box:
-    """A box in the decoded pixels -> the same box in full-size photo coordinates."""
-    scale = photo.scale or 1.0
-    return Box(max(0, round(box.left / scale)), max(0, round(box.top / scale)),
-               min(photo.width, round(box.right / scale)), min(photo.height, round(box.bottom / scale)))
-
-
 def _finish(store: Store, settings: Settings, batch: list[_Work], summary: IndexSummary,
             embedder: ImageEmbedder | None, geocoder: Geocoder | None, reader: PhotoReader,
             thumbnails_dir: Path | None, timings: dict[str, float] | None) -> int:
@@ -377,7 +370,7 @@ def _commit(store: Store, settings: Settings, work: _Work, place: Place | None,
             store.photos.delete_embedding(photo_id)
         face_vectors = []
         for face in work.faces:
-            face_id = store.faces.add(photo_id, _full_box(face.box, photo), face.score, face.embedding)
+            face_id = store.faces.add(photo_id, photo.full_box(face.box), face.score, face.embedding)
             face_vectors.append((face_id, face.embedding))
         if work.vector is not None:
             store.photos.set_embedding(photo_id, work.vector)

@@ -26,6 +26,7 @@ import numpy as np
 
 from companion.config import Settings
 from companion.core.errors import InvalidInputError, NotFoundError
+from companion.core.library.matching import assign_faces, match_image
 from companion.core.protocols import ReferenceModels
 from companion.core.store import Store
 from companion.core.store.vectors import VectorIndex
@@ -63,23 +64,18 @@ def match_photo(store: Store, settings: Settings, photo_id: int, faces: list[tup
                 vector: np.ndarray | None) -> list[int]:
     """Match a just-written photo against every concept key; returns the concept ids seen."""
     best: dict[tuple[int, str], float] = {}
-    claimed: set[int] = set()
-    for face_id, embedding in faces:    # largest face first (the backend's order)
-        matches = [m for m in store.concepts.match("face", embedding, settings.face_match_distance)
-                   if m[0] not in claimed]
-        if not matches:
+    assigned = assign_faces(store, settings, [embedding for _, embedding in faces])  # largest face first
+    for (face_id, _), match in zip(faces, assigned):
+        if match is None:
             continue
-        concept_id, distance = matches[0]
-        claimed.add(concept_id)         # two faces in one photo are two people
+        concept_id, distance = match
         best[(concept_id, "face")] = max(best.get((concept_id, "face"), 0.0), 1.0 - distance)
         cluster_id = store.faces.cluster_of_concept(concept_id)
         if cluster_id is not None:
             store.faces.set_cluster([face_id], cluster_id, source="auto")
     if vector is not None:
-        for concept_id, distance in store.concepts.match("image", vector, 1.0 - settings.image_match_similarity):
-            concept = store.concepts.get(concept_id)
-            if concept is not None and concept.category != "person":   # people are recognised by face only
-                best[(concept_id, "clip")] = max(best.get((concept_id, "clip"), 0.0), 1.0 - distance)
+        for concept_id, distance in match_image(store, settings, vector):
+            best[(concept_id, "clip")] = max(best.get((concept_id, "clip"), 0.0), 1.0 - distance)
     for (concept_id, source), confidence in best.items():
         _observe(store, concept_id, photo_id, source, confidence)
     return sorted({concept_id for concept_id, _ in best})
@@ -336,11 +332,9 @@ def add_reference_image(store: Store, settings: Settings, models: ReferenceModel
     if chosen is not None and chosen.area == 0:
         raise InvalidInputError("the box is empty: give LEFT TOP RIGHT BOTTOM with LEFT < RIGHT and TOP < BOTTOM")
     photo = models.photo_reader.read(path)
-    scale = photo.scale or 1.0
     if concept.category == "person":
         faces = models.face_backend.detect(photo.pixels)
-        boxes = [Box(round(f.box.left / scale), round(f.box.top / scale), round(f.box.right / scale),
-                     round(f.box.bottom / scale)) for f in faces]
+        boxes = [photo.full_box(f.box) for f in faces]
         if not faces:
             raise InvalidInputError(f"no face found in {path.name}; use a photo where the face is clearly visible")
         if chosen is None and len(faces) > 1:
@@ -356,11 +350,10 @@ def add_reference_image(store: Store, settings: Settings, models: ReferenceModel
     else:
         pixels = photo.pixels
         if chosen is not None:
-            l, t = max(0, int(chosen.left * scale)), max(0, int(chosen.top * scale))
-            r, b = min(pixels.shape[1], int(round(chosen.right * scale))), min(pixels.shape[0], int(round(chosen.bottom * scale)))
-            if r - l < 2 or b - t < 2:
+            region = photo.pixel_box(chosen)
+            if region.right - region.left < 2 or region.bottom - region.top < 2:
                 raise InvalidInputError(f"the box is outside the photo ({photo.width}x{photo.height})")
-            pixels = pixels[t:b, l:r]
+            pixels = pixels[region.top:region.bottom, region.left:region.right]
         kind, vector, key_box = "image", models.image_embedder.embed_images([np.ascontiguousarray(pixels)])[0], chosen
     copy, created = _keep_copy(Path(images_dir), concept_id, path)
     try:
