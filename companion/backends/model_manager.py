@@ -9,7 +9,6 @@ touches the network except :meth:`ModelManager.download`, which the user asks fo
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -26,6 +25,7 @@ from companion.backends.catalog import CatalogEntry, ModelFile, load_catalog
 from companion.backends.gguf_header import check_mmproj_compatible, read_gguf
 from companion.config import Settings
 from companion.core.errors import CompanionError, ModelError, ModelMissingError, NotFoundError
+from companion.core.hashing import file_digest
 from companion.core.types import Progress
 from companion.paths import Paths
 
@@ -45,14 +45,6 @@ class ModelStatus:
     license: str = ""
     files: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-
-
-def sha256_file(path: Path, chunk: int = 4 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- the manager ----------------------------------------------------------------------
@@ -195,7 +187,7 @@ class ModelManager:
         return paths
 
     def _check_or_record(self, name: str, spec: ModelFile, path: Path) -> None:
-        digest = sha256_file(path)
+        digest = file_digest(path)
         with self._lock:
             registry = self._read_registry()
             key = f"{name}/{spec.filename}"
@@ -229,7 +221,7 @@ class ModelManager:
             if not path.is_file():
                 results.append((spec.filename, False, f"missing: {path}"))
                 continue
-            digest = sha256_file(path)
+            digest = file_digest(path)
             expected = spec.sha256 or registry["checksums"].get(f"{name}/{spec.filename}", {}).get("sha256", "")
             if not expected:
                 self._check_or_record(name, spec, path)
@@ -261,7 +253,7 @@ class ModelManager:
                 "model": str(model), "mmproj": str(mmproj) if mmproj else None,
                 "title": title or str(info.metadata.get("general.name", name)),
                 "license": str(info.metadata.get("general.license", "")),
-                "sha256": sha256_file(model), "mmproj_sha256": sha256_file(mmproj) if mmproj else "",
+                "sha256": file_digest(model), "mmproj_sha256": file_digest(mmproj) if mmproj else "",
                 "added_at": datetime.now(timezone.utc).isoformat(),
             }
             self._write_registry(registry)

@@ -24,7 +24,6 @@ store access stays on the indexing thread (SQLite connections are per thread).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -39,6 +38,7 @@ import numpy as np
 
 from companion.config import Settings
 from companion.core.errors import CompanionError, ModelError, ModelMissingError, StoreError
+from companion.core.hashing import file_digest
 from companion.core.library import recognition
 from companion.core.library.reminders import PhotoReminder, Sighting, fire_for_sightings
 from companion.core.library.scan import Scan, scan_targets
@@ -47,7 +47,6 @@ from companion.core.store import Store
 from companion.core.store.photos import PhotoRecord
 from companion.core.types import DecodedPhoto, DetectedFace, Place, Progress
 
-HASH_CHUNK = 1 << 20
 # Two analysis threads: one thread's face search overlaps the other's JPEG decode (Pillow releases
 # the GIL). A third would not help: there is one face search at a time (one face child process,
 # or dlib holding the GIL when it runs in this process), so a second search only queues.
@@ -119,12 +118,8 @@ def _timed(timings: dict[str, float] | None, key: str) -> Iterator[None]:
 
 
 def content_hash(path: str) -> str:
-    """BLAKE2b of the file's bytes, streamed (photos can be large)."""
-    digest = hashlib.blake2b(digest_size=20)
-    with open(path, "rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """A photo's identity: BLAKE2b-160 of its bytes (a moved or touched file keeps its analysis)."""
+    return file_digest(path, "blake2b", digest_size=20)
 
 
 # ---- the run --------------------------------------------------------------------------

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 
 from companion.config import Settings
 from companion.core.errors import InvalidInputError, NotFoundError
+from companion.core.hashing import file_digest
 from companion.core.library.matching import assign_faces, match_image
 from companion.core.protocols import ReferenceModels
 from companion.core.store import Store
@@ -369,7 +369,7 @@ def add_reference_image(store: Store, settings: Settings, models: ReferenceModel
 
 def _keep_copy(folder: Path, concept_id: int, source: Path) -> tuple[Path, bool]:
     """Copy the reference image into the profile (the user may delete the original)."""
-    digest = hashlib.blake2b(source.read_bytes(), digest_size=8).hexdigest()
+    digest = file_digest(source, "blake2b", digest_size=8)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"concept-{concept_id}-{digest}{source.suffix.lower()}"
     if target.exists():

@@ -1,0 +1,14 @@
+"""File digests, streamed (photos and model files are too large to read whole)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+
+def file_digest(path: str | Path, algorithm: str = "sha256", *, digest_size: int | None = None) -> str:
+    """Hex digest of the file's bytes; ``digest_size`` (bytes) only for BLAKE2, which has one."""
+    with open(path, "rb") as handle:
+        if digest_size is None:
+            return hashlib.file_digest(handle, algorithm).hexdigest()
+        return hashlib.file_digest(handle, lambda: hashlib.new(algorithm, digest_size=digest_size)).hexdigest()
