@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from companion.core.errors import ModelError, ModelMissingError
+from companion.core.vectors import unit_rows
 
 MODEL_FILES = ("image.onnx", "text.onnx", "preprocess.json", "tokenizer.json")
 IMAGE_INT8 = "image.int8.onnx"           # optional: written by scripts/export_clip.py
@@ -120,7 +121,7 @@ class OnnxClipEmbedder:
         for start in range(0, len(images), self.batch_size):
             batch = np.stack([self.preprocess(image) for image in images[start:start + self.batch_size]])
             out.append(session.run(None, {session.get_inputs()[0].name: batch})[0])
-        return _unit_rows(np.concatenate(out))
+        return unit_rows(np.concatenate(out))
 
     def preprocess(self, image: np.ndarray) -> np.ndarray:
         """open_clip's eval transform in Pillow/numpy: (3, size, size) float32."""
@@ -145,7 +146,7 @@ class OnnxClipEmbedder:
         for start in range(0, len(texts), 64):
             tokens = self.tokenize(texts[start:start + 64])
             out.append(session.run(None, {session.get_inputs()[0].name: tokens})[0])
-        return _unit_rows(np.concatenate(out))
+        return unit_rows(np.concatenate(out))
 
     def tokenize(self, texts: Sequence[str]) -> np.ndarray:
         """open_clip token ids, (n, context_length) int64: sot, BPE, eot, zero padding; truncated like open_clip."""
@@ -230,12 +231,6 @@ def _clean(text: str) -> str:
     except ImportError:
         pass
     return html.unescape(html.unescape(text)).strip()
-
-
-def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    matrix = np.asarray(matrix, dtype=np.float32)
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms > 0, norms, 1.0)
 
 
 def _resample(name: str) -> Any:

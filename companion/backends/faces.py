@@ -48,6 +48,7 @@ import numpy as np
 
 from companion.core.errors import ModelError, ModelMissingError
 from companion.core.types import Box, DetectedFace, FaceLocation
+from companion.core.vectors import unit_rows
 
 from .face_boxes import rgb_uint8, shrink
 
@@ -216,7 +217,7 @@ class DlibFaceBackend:
             shapes.append(shape)
         # One call for all faces of the photo (dlib batches the aligned 150x150 chips).
         descriptors = recognition.compute_face_descriptor(image, shapes, self.num_jitters)
-        faces = [DetectedFace(box=box, embedding=_unit(np.asarray(vector, dtype=np.float32)), score=score)
+        faces = [DetectedFace(box=box, embedding=unit_rows(vector), score=score)
                  for (box, _, score), vector in zip(kept, descriptors, strict=True)]
         return sorted(faces, key=lambda face: face.box.area, reverse=True)
 
@@ -249,8 +250,3 @@ def _gray(image: np.ndarray) -> np.ndarray:
     from PIL import Image
 
     return np.asarray(Image.fromarray(image).convert("L"))
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else vector

@@ -17,6 +17,7 @@ import numpy as np
 
 from companion.backends.clip_onnx import make_session
 from companion.core.errors import ModelError, ModelMissingError
+from companion.core.vectors import unit_rows
 
 MODEL_FILES = ("model.onnx", "tokenizer.json", "config.json")
 DEFAULT_DIRNAME = "all-minilm-l6-v2"      # under Paths.models_dir
@@ -57,9 +58,7 @@ class OnnxTextEmbedder:
             ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
             mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
             out.append(session.run(None, {"input_ids": ids, "attention_mask": mask})[0])
-        result = np.concatenate(out).astype(np.float32)
-        norms = np.linalg.norm(result, axis=1, keepdims=True)
-        return result / np.where(norms > 0, norms, 1.0)
+        return unit_rows(np.concatenate(out))
 
     def _load(self) -> tuple[Any, Any]:
         with self._lock:

@@ -19,6 +19,7 @@ from companion.core.store import Store, vectors
 from companion.core.store.memories import NewMemory
 from companion.core.store.photos import PhotoRecord
 from companion.core.types import Box
+from companion.core.vectors import unit_rows
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc)
@@ -188,7 +189,7 @@ def test_chunk_loader_reads_what_vec0_holds(store: Store) -> None:
     slow_ids, slow = index._read_rows(conn)
     assert sorted(fast_ids.tolist()) == sorted(slow_ids.tolist()) and len(fast_ids) == 2100 - len(ids[5:1500:7])
     order_fast, order_slow = np.argsort(fast_ids), np.argsort(slow_ids)
-    assert np.allclose(fast[order_fast], vectors._normalise(slow[order_slow]), rtol=0, atol=1e-6)
+    assert np.allclose(fast[order_fast], unit_rows(slow[order_slow]), rtol=0, atol=1e-6)
 
 
 def test_an_index_behind_the_pruned_log_reloads(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -36,6 +36,7 @@ import numpy as np
 
 from companion.core.store.db import Connection, Database, OperationalError, inserted_id, vec_blob
 from companion.core.store.migrations import FACE_DIM, IMAGE_DIM, TEXT_DIM
+from companion.core.vectors import unit_rows
 
 LOG_KEEP = 100_000        # changes the log keeps (a few MB); an index further behind reloads
 PRUNE_EVERY = 10_000      # prune when a sequence number is a multiple of this
@@ -95,11 +96,6 @@ def log(conn: Connection, table: str, item: int) -> None:
 # ---- the in-memory index --------------------------------------------------------------------
 
 
-def _normalise(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
-
-
 class _LayoutChanged(Exception):
     """sqlite-vec's chunk tables are not laid out as this version expects."""
 
@@ -141,7 +137,7 @@ class VectorIndex:
         """
         if k <= 0:
             return []
-        q = _normalise(np.asarray(query, dtype=np.float32).reshape(-1))
+        q = unit_rows(np.asarray(query, dtype=np.float32).reshape(-1))
         with self._lock:
             if self._on_disk(first_search_ok=only is None and offset + k <= VEC0_K_MAX):
                 return self._disk_search(q, offset + k, only)[offset:offset + k]
@@ -171,7 +167,7 @@ class VectorIndex:
 
     def within(self, query: np.ndarray, max_distance: float) -> list[tuple[int, float]]:
         """Every (id, distance) within ``max_distance``, nearest first."""
-        q = _normalise(np.asarray(query, dtype=np.float32).reshape(-1))
+        q = unit_rows(np.asarray(query, dtype=np.float32).reshape(-1))
         with self._lock:
             if self._seq < 0 and self._size() > MAX_IN_MEMORY:   # on disk: the 4096 nearest at most
                 return [hit for hit in self._vec0(q, VEC0_K_MAX) if hit[1] <= max_distance]
@@ -282,7 +278,7 @@ class VectorIndex:
             ids, matrix = self._read_chunks(conn)
         except _LayoutChanged:
             ids, matrix = self._read_rows(conn)
-            matrix = _normalise(matrix)
+            matrix = unit_rows(matrix)
         n = len(ids)
         self._matrix = matrix if n else np.zeros((0, self.spec.dim), dtype=np.float32)
         self._ids = ids.astype(np.int64, copy=False)
@@ -329,7 +325,7 @@ class VectorIndex:
                 ids[filled:filled + count] = np.frombuffer(rowids, dtype="<i8")[valid]
                 block = matrix[filled:filled + count]
                 block[:] = np.frombuffer(vectors, dtype="<f4").reshape(size, dim)[valid]
-                block /= np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
+                block[:] = unit_rows(block)
                 filled += count
         except OperationalError as exc:   # a shadow table that is not there (any more)
             raise _LayoutChanged(name) from exc
@@ -339,7 +335,7 @@ class VectorIndex:
             np.random.default_rng().choice(len(ids), size=min(8, len(ids)), replace=False) if len(ids) else [])
         for row in sample:
             found = conn.execute(f"SELECT embedding FROM {name} WHERE {self.spec.key} = ?", (int(ids[row]),)).fetchone()
-            if found is None or not np.allclose(_normalise(np.frombuffer(found[0], dtype="<f4")), matrix[row],
+            if found is None or not np.allclose(unit_rows(np.frombuffer(found[0], dtype="<f4")), matrix[row],
                                                 rtol=0, atol=1e-6):
                 raise _LayoutChanged(name)
         return ids, matrix
@@ -356,7 +352,7 @@ class VectorIndex:
             if need > len(self._ids):
                 self._grow(max(need, int(len(self._ids) * 1.5) + 64))
             rows = np.arange(self._count, need)
-            self._matrix[rows] = _normalise(np.stack([vectors[i] for i in new]))
+            self._matrix[rows] = unit_rows(np.stack([vectors[i] for i in new]))
             self._ids[rows] = new
             self._alive[rows] = True
             self._row.update(zip(new, rows.tolist(), strict=True))
@@ -392,7 +388,7 @@ class VectorIndex:
             return None
         vectors = self._read(conn, items)
         ids = np.asarray(list(vectors), dtype=np.int64)
-        matrix = _normalise(np.stack(list(vectors.values()))) if vectors else \
+        matrix = unit_rows(np.stack(list(vectors.values()))) if vectors else \
             np.zeros((0, self.spec.dim), dtype=np.float32)
         return _Overlay(np.asarray(items, dtype=np.int64), ids, matrix)
 
