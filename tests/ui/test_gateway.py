@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import companion.ui
@@ -34,8 +35,14 @@ def test_modules_emit_through_the_gateway() -> None:
     assert offenders == []
 
 
-def test_many_void_calls_and_emits_do_not_exhaust_none_or_true(qtbot) -> None:  # type: ignore[no-untyped-def]
-    """PySide6 6.12.0 on Python 3.11 drops a reference to None per void call and to True per emit."""
+def test_void_calls_and_emits_keep_their_references_to_none_and_true(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The installed binding must not drop references to ``None``/``True``.
+
+    PySide6 6.12.0 on Python 3.11 dropped one per void call (None) and per emit (True) until
+    the interpreter aborted hours into a session; pyproject excludes that release. This
+    measures the installed binding directly, so any other release with the bug fails here
+    (on Python >= 3.12 the singletons are immortal and the counts never move).
+    """
     from companion.ui.qt import QObject, QtWidgets, Signal, emit
 
     class Source(QObject):
@@ -43,7 +50,10 @@ def test_many_void_calls_and_emits_do_not_exhaust_none_or_true(qtbot) -> None:  
 
     source, got, label = Source(), [], QtWidgets.QLabel()
     source.value.connect(got.append)
-    for i in range(300_000):  # more than None's or True's real reference count
+    none_before, true_before = sys.getrefcount(None), sys.getrefcount(True)
+    for i in range(2000):
         label.setText("x")
         emit(source.value, i)
-    assert len(got) == 300_000  # still alive: without the workaround this aborts the interpreter
+    assert len(got) == 2000
+    # The bug loses exactly 2000 of each; ordinary allocations move the counts by far less.
+    assert sys.getrefcount(None) > none_before - 200 and sys.getrefcount(True) > true_before - 200
