@@ -8,16 +8,15 @@ import numpy as np
 import pytest
 from conftest_perception import variants
 
+from companion.backends.faces import DLIB_SAME_PERSON_COSINE as THRESHOLD
+from companion.backends.faces import DlibFaceBackend
 from companion.core.errors import ModelMissingError
 from companion.core.protocols import FaceBackend
 from companion.core.types import Box
 
+# dlib (dlib-bin) and its weights are core dependencies: a faces module that cannot
+# import is a failure here, never a skip.
 pytestmark = pytest.mark.models
-
-faces_module = pytest.importorskip("companion.backends.faces")
-pytest.importorskip("dlib")
-DlibFaceBackend = faces_module.DlibFaceBackend
-THRESHOLD = faces_module.DLIB_SAME_PERSON_COSINE
 
 
 @pytest.fixture(scope="module")
