@@ -65,3 +65,18 @@ def test_missing_or_broken_files_and_the_factory(minilm_dir, tmp_path):
     (broken / "config.json").write_text('{"dim": 384}')
     with pytest.raises(ModelError, match="model.onnx"):
         OnnxTextEmbedder(broken).embed(["hello"])
+
+
+def test_memory_search_finds_by_meaning_with_no_shared_word(embedder, tmp_path):
+    """The vector half of hybrid search, end to end: MiniLM at learn time and at question time."""
+    from companion.core.answer.retrieve import search_memories
+    from tests.unit._personal import deps, say
+
+    d = deps(tmp_path)
+    d.text_embedder = embedder
+    say(d, (0, "Got a puppy called Rex from the shelter."), (1, "I was swimming in Nice."),
+        (2, "Bought new tyres for the car."), (3, "Dinner with Marc at the bistro."))
+    question = "Which dog is ours now?"                        # no word in common with the puppy memory
+    assert not any("Rex" in m.content for m in search_memories(d.store, question))
+    found = search_memories(d.store, question, embedder, limit=2)
+    assert found and "Rex" in found[0].content

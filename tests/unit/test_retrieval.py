@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
+
 from companion.core.answer.perceive import Recognized
 from companion.core.answer.retrieve import MAX_STEPS, last_action, last_seen, more, retrieve, search_memories
 from companion.core.store.photos import PhotoRecord
@@ -76,3 +78,32 @@ def test_forgotten_concept_disappears_from_retrieval(tmp_path) -> None:
     d.store.forget_concept(anna.id)
     context = retrieve(d.store, "Anna hiking Chamonix", [Recognized(anna.id, "Anna", "person", 1.0, "text")])
     assert context.concepts == [] and all("Anna" not in m.content for m in context.memories)
+
+
+class _TopicEmbedder:
+    """A TextEmbedder double that knows meaning, not spelling: words of one topic share a direction."""
+
+    name, dim = "topics", 384      # the store's memory vectors are MiniLM-sized
+    TOPICS = ({"puppy", "dog", "pet"}, {"swimming", "sea", "beach"}, {"car", "tyres", "garage"})
+
+    def embed(self, texts):  # type: ignore[no-untyped-def]
+        rows = []
+        for text in texts:
+            words = "".join(ch if ch.isalnum() else " " for ch in text.lower()).split()
+            row = np.zeros(self.dim, dtype=np.float32)
+            row[:3] = [sum(w in topic for w in words) for topic in self.TOPICS]
+            row[3] = 0.1                                                    # never all zero
+            rows.append(row / np.linalg.norm(row))
+        return np.stack(rows)
+
+
+def test_hybrid_search_finds_a_memory_by_meaning_alone(tmp_path) -> None:
+    # No word of the question is in the memory, so only the vector half can find it.
+    d = deps(tmp_path)
+    d.text_embedder = _TopicEmbedder()
+    say(d, (0, "Got a puppy called Rex from the shelter."), (1, "I was swimming in Nice."),
+        (2, "Bought new tyres for the car."))
+    question = "Which dog is ours now?"
+    assert not any("Rex" in m.content for m in search_memories(d.store, question))   # words alone: nothing
+    found = search_memories(d.store, question, d.text_embedder, limit=2)
+    assert found and "Rex" in found[0].content
