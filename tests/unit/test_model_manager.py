@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import socket
@@ -182,3 +183,68 @@ def test_damaged_registry_is_reported(paths: Paths) -> None:
     (paths.models_dir / "registry.json").write_text("{broken")
     with pytest.raises(CompanionError, match="registry .* is damaged"):
         mm.list_models(paths)
+
+
+@pytest.fixture
+def local_hub(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A Hugging Face 'resolve' endpoint on 127.0.0.1 serving ``files`` (name -> bytes); no internet."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import huggingface_hub.constants as hc
+
+    files: dict[str, bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def _head(self) -> bytes | None:
+            body = files.get(self.path.rsplit("/", 1)[-1])
+            if body is None:
+                self.send_response(404)
+                self.end_headers()
+                return None
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("ETag", f'"{hashlib.sha256(body).hexdigest()}"')
+            self.send_header("X-Repo-Commit", "0" * 40)
+            self.end_headers()
+            return body
+
+        def do_HEAD(self) -> None:
+            self._head()
+
+        def do_GET(self) -> None:
+            body = self._head()
+            if body is not None:
+                self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hc, "ENDPOINT", endpoint)
+    monkeypatch.setattr(hc, "HUGGINGFACE_CO_URL_TEMPLATE", endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+    yield files
+    server.shutdown()
+    server.server_close()
+
+
+def _hub_entry(sha256: str) -> catalog_module.CatalogEntry:
+    return catalog_module.CatalogEntry(name="tiny", kind="llm", title="tiny", source="huggingface", repo="me/tiny",
+                                       files=(catalog_module.ModelFile("model", "tiny.gguf", 0, sha256),),
+                                       approx_mb=1, license="mit", ram_mb=1)
+
+
+def test_a_corrupt_download_is_refused_by_checksum_and_not_kept(paths: Paths, local_hub: dict[str, bytes]) -> None:
+    good = b"the real model bytes" * 100
+    local_hub["tiny.gguf"] = good[:-1] + b"!"                     # one byte differs on the wire
+    manager = mm.ModelManager(paths, catalog={"tiny": _hub_entry(hashlib.sha256(good).hexdigest())})
+    with pytest.raises(ModelError, match=r"tiny\.gguf failed its checksum .*download it again"):
+        manager.download("tiny")
+    final = manager.model_dir(manager.catalog["tiny"]) / "tiny.gguf"
+    assert not final.exists()                                     # nothing left that could be loaded later
+    assert [m.installed for m in manager.list() if m.name == "tiny"] == [False]
+    local_hub["tiny.gguf"] = good                                 # the same download, intact, is kept
+    assert manager.download("tiny") == [final] and final.read_bytes() == good
