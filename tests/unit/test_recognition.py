@@ -298,3 +298,34 @@ def test_reference_image_for_a_pet_embeds_the_box_crop(store: Store, tmp_path: P
     assert services.image_embedder.shapes == [(40, 50, 3)]    # the crop, at the decoded scale
     (ref,) = store.concepts.refs(pet.id)
     assert ref.kind == "image" and ref.box == Box(20, 10, 120, 90)
+
+
+# ---- one face per person, in the library and in the question photo ---------------------------
+
+
+def test_two_faces_in_one_photo_are_never_both_the_same_person(store: Store) -> None:
+    faces = [add_photo(store, i + 1, [near(A, i)])[1][0] for i in range(3)]
+    recognition.cluster_faces(store, SETTINGS)
+    ann = recognition.name_face_group(store, group_of(store, faces[0]), "Ann", settings=SETTINGS)
+    # Two look-alikes side by side, both within Ann's match distance (largest first, as indexing sends them).
+    photo_id, pair = add_photo(store, 15, [near(A, 40), near(A, 41)])
+    seen = recognition.match_photo(store, SETTINGS, photo_id, [(f, store.faces.embedding(f)) for f in pair], None)
+    assert seen == [ann.id]
+    assert [store.faces.get(f).concept_id for f in pair] == [ann.id, None]
+
+
+def test_the_question_photo_also_names_each_person_once(tmp_path: Path) -> None:
+    from companion.core.answer.perceive import perceive
+    from tests.unit._personal import deps
+
+    d = deps(tmp_path)
+    d.settings.face_match_distance = SETTINGS.face_match_distance
+    ann = d.store.concepts.add("Ann", "person")
+    d.store.concepts.add_ref(ann.id, "face", A)
+    d.photo_reader = Reader()
+    d.face_backend = Faces([DetectedFace(Box(0, 0, 40, 40), near(A, 40)), DetectedFace(Box(50, 0, 80, 30), near(A, 41))])
+    photo = tmp_path / "two.jpg"
+    photo.write_bytes(b"read by the Reader double")
+    seen = perceive(d, photo)
+    assert [r.name for r in seen.recognized] == ["Ann"] and seen.recognized[0].box == Box(0, 0, 80, 80)
+    assert (seen.faces, seen.unknown_faces, seen.unknown_boxes) == (2, 1, [Box(100, 0, 160, 60)])
