@@ -48,6 +48,9 @@ def seed_anna(store: Store, tmp_path: Path) -> int:
                            turn_id=turn.id, action="bouldering")
     store.memories.add(NewMemory("semantic", "Anna went bouldering in Grenoble", ("Anna", "bouldering"),
                                  concept_ids=(anna.id,), source_turn_ids=(turn.id,)), vec(384, 3))
+    # Learnt from the same turn but naming nobody: only the turn links it to Anna.
+    store.memories.add(NewMemory("episodic", "Climbed a 6b route at the Grenoble gym", ("climbing",),
+                                 source_turn_ids=(turn.id,)), vec(384, 4))
     store.triggers.add(anna.id, "if Anna shows up again remind me about her birthday", "BIRTHDAY")
     return anna.id
 
@@ -58,7 +61,7 @@ def test_forget_concept_leaves_no_trace(tmp_path: Path) -> None:
     other = store.memories.add(NewMemory("semantic", "I like tea", ("tea",)), vec(384, 9))
     report = store.forget_concept(anna)
 
-    assert report.name == "Anna" and report.faces == 1 and report.memories == 1 and report.turns == 1
+    assert report.name == "Anna" and report.faces == 1 and report.memories == 2 and report.turns == 1
     for table in ("concepts", "concept_refs", "observations", "triggers", "memory_concepts", "vec_ref_faces",
                   "vec_ref_images", "faces", "vec_faces"):
         assert store.db.query_one(f"SELECT count(*) FROM {table}")[0] == 0, table
@@ -70,6 +73,7 @@ def test_forget_concept_leaves_no_trace(tmp_path: Path) -> None:
     assert [t.text for t in store.conversations.turns()] == ["The weather was great"]
     assert "Anna" not in every_text_in_database(store)
     assert "bouldering" not in every_text_in_database(store)
+    assert "6b route" not in every_text_in_database(store)   # what was learnt from her turns goes too
     assert not (tmp_path / "anna_ref.jpg").exists()
     assert store.photos.by_path("/p/1.jpg") is not None  # the user's photo itself is theirs to keep
     assert store.db.query_one("PRAGMA integrity_check")[0] == "ok"
