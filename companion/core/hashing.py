@@ -7,8 +7,10 @@ from pathlib import Path
 
 
 def file_digest(path: str | Path, algorithm: str = "sha256", *, digest_size: int | None = None) -> str:
-    """Hex digest of the file's bytes; ``digest_size`` (bytes) only for BLAKE2, which has one."""
+    """Hex digest of the file's bytes; ``digest_size`` (bytes) only for BLAKE2b, which has one."""
     with open(path, "rb") as handle:
         if digest_size is None:
             return hashlib.file_digest(handle, algorithm).hexdigest()
-        return hashlib.file_digest(handle, lambda: hashlib.new(algorithm, digest_size=digest_size)).hexdigest()
+        if algorithm != "blake2b":
+            raise ValueError(f"{algorithm} has a fixed digest size")
+        return hashlib.file_digest(handle, lambda: hashlib.blake2b(digest_size=digest_size)).hexdigest()
