@@ -323,7 +323,8 @@ def test_the_question_photo_also_names_each_person_once(tmp_path: Path) -> None:
     ann = d.store.concepts.add("Ann", "person")
     d.store.concepts.add_ref(ann.id, "face", A)
     d.photo_reader = Reader()
-    d.face_backend = Faces([DetectedFace(Box(0, 0, 40, 40), near(A, 40)), DetectedFace(Box(50, 0, 80, 30), near(A, 41))])
+    d.face_backend = Faces([DetectedFace(Box(0, 0, 40, 40), near(A, 40)),
+                            DetectedFace(Box(50, 0, 80, 30), near(A, 41))])
     photo = tmp_path / "two.jpg"
     photo.write_bytes(b"read by the Reader double")
     seen = perceive(d, photo)

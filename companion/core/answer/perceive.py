@@ -69,7 +69,7 @@ def perceive(deps: Deps, image: Path | str | None) -> Perception:
         faces = deps.face_backend.detect(photo.pixels)
         result.faces = len(faces)
         assigned = assign_faces(deps.store, deps.settings, [face.embedding for face in faces])
-        for face, match in zip(faces, assigned):
+        for face, match in zip(faces, assigned, strict=True):
             box = photo.full_box(face.box)   # what the user sees
             if match is None:
                 result.unknown_faces += 1

@@ -65,7 +65,7 @@ def match_photo(store: Store, settings: Settings, photo_id: int, faces: list[tup
     """Match a just-written photo against every concept key; returns the concept ids seen."""
     best: dict[tuple[int, str], float] = {}
     assigned = assign_faces(store, settings, [embedding for _, embedding in faces])  # largest face first
-    for (face_id, _), match in zip(faces, assigned):
+    for (face_id, _), match in zip(faces, assigned, strict=True):
         if match is None:
             continue
         concept_id, distance = match
