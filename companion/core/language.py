@@ -76,9 +76,13 @@ class Language:
     def says(self, section: str, key: str, text: str) -> bool:
         return bool(self.pattern(section, key).search(text))
 
-    def text(self, key: str, **values: Any) -> str:
+    def fill(self, section: str, name: str, /, **values: Any) -> str:
+        """A template of ``section``, filled in (positional-only, so ``key=`` can be a template's field)."""
+        return str(self.get(section, name, "")).format(**values)
+
+    def text(self, name: str, /, **values: Any) -> str:
         """An answer sentence from ``[answer]``, filled in."""
-        return str(self.get("answer", key, "")).format(**values)
+        return self.fill("answer", name, **values)
 
     def join(self, items: list[str]) -> str:
         """"a, b and c" in this language."""

@@ -161,3 +161,12 @@ def test_the_model_fills_what_the_rules_left_only_with_the_turns_own_words(tmp_p
     d.model = model = ScriptedModel("{}")
     say(d, (2, "I was hiking in Lyon with Anna today."))
     assert [r for r in model.requests if r.json_schema is not None] == []
+
+
+def test_asking_about_a_profile_fact_answers_with_its_history(tmp_path) -> None:
+    from companion.core.answer.pipeline import run
+
+    d = deps(tmp_path)
+    say(d, (0, "My favourite food is pizza."), (5, "My favourite food is now sushi."))
+    answer = run(d, "What is my favourite food?")
+    assert "Your favourite food is sushi" in answer.answer and "pizza" in answer.answer, answer.answer
