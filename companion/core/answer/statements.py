@@ -176,7 +176,10 @@ def _window_or_place(plan: Plan, records: Records, lang: Language) -> list[State
     window = plan.window.label(lang) if plan.window else ""
     place = plan.place_text or (plan.place.label() if plan.place else "")
     if records.empty():
-        key, label = ("place_nothing", place + (f" ({window})" if window else "")) if place else ("window_nothing", window)
+        if place:
+            key, label = "place_nothing", place + (f" ({window})" if window else "")
+        else:
+            key, label = "window_nothing", window
         return [Statement(lang.text(key, window=label, place=label), [], "norecords")]
     people = records.people()
     named = [p.name for p in plan.people] if plan.people and not plan.anyone else []

@@ -104,7 +104,10 @@ def rules(deps: Deps, question: str, perception: Perception, *, now: datetime, h
     """The deterministic reading of a question, from the language tables."""
     lang = language.detect(question)
     plan = Plan(question, lang)
-    says = lambda key: lang.says("question", key, question)  # noqa: E731
+
+    def says(key: str) -> bool:
+        return lang.says("question", key, question)
+
     asks = [kind for kind in ("where", "when", "who", "doing", "facts", "yesno", "count") if says(kind)]
     if has_photo and says("presence"):
         asks.insert(0, "presence")

@@ -335,9 +335,10 @@ def _finish(store: Store, settings: Settings, batch: list[_Work], summary: Index
 
 
 def _embed(batch: list[_Work], embedder: ImageEmbedder) -> None:
-    pixels = [w.decoded.pixels for w in batch if w.decoded is not None]
-    vectors = embedder.embed_images(pixels)
-    for work, vector in zip(batch, vectors):
+    # Pair each vector with the photo it came from, so a photo without pixels cannot shift the rest.
+    decoded = [(w, w.decoded.pixels) for w in batch if w.decoded is not None]
+    vectors = embedder.embed_images([pixels for _, pixels in decoded])
+    for (work, _), vector in zip(decoded, vectors, strict=True):
         work.vector = np.asarray(vector, dtype=np.float32)
 
 

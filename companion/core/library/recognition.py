@@ -141,6 +141,7 @@ def _cluster_one(store: Store, settings: Settings, face_id: int, k: int, retry: 
     nearest = next(((clusters[f], d) for f, d in others if clusters.get(f) is not None), None)
     if nearest is None and not is_core:
         return "deferred"
+    cluster_id: int | None
     with store.db.transaction():
         if nearest is None:
             cluster_id, distance, outcome = store.faces.new_cluster(), 0.0, "new"
@@ -332,6 +333,7 @@ def add_reference_image(store: Store, settings: Settings, models: ReferenceModel
     if chosen is not None and chosen.area == 0:
         raise InvalidInputError("the box is empty: give LEFT TOP RIGHT BOTTOM with LEFT < RIGHT and TOP < BOTTOM")
     photo = models.photo_reader.read(path)
+    key_box: Box | None
     if concept.category == "person":
         faces = models.face_backend.detect(photo.pixels)
         boxes = [photo.full_box(f.box) for f in faces]

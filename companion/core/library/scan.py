@@ -72,7 +72,7 @@ def _walk(root: str, scan: Scan, visited: set[str]) -> bool:
 
 def scan_targets(targets: Sequence[str | Path]) -> Scan:
     """Expand folders into photo files; single files are taken as given."""
-    scan, visited = Scan(), set()
+    scan, visited = Scan(), set[str]()
     for target in targets:
         path = os.path.abspath(os.path.expanduser(str(target)))
         if os.path.isdir(path):

@@ -49,19 +49,19 @@ class Window:
         s = self.start
         month = _month_name(lang, s.month)
         if self.grain == "month":
-            return lang.get("dates", "month_year").format(month=month, year=s.year)
+            return lang.fill("dates", "month_year", month=month, year=s.year)
         if self.grain == "year":
-            return lang.get("dates", "year").format(year=s.year)
+            return lang.fill("dates", "year", year=s.year)
         if self.grain == "season":
             name = lang.get("dates", "seasons", {}).get(self.season, self.season)
-            return lang.get("dates", "season").format(season=name, year=s.year)
+            return lang.fill("dates", "season", season=name, year=s.year)
         if self.grain == "week":
-            return lang.get("dates", "week").format(day=s.day, month=month, year=s.year)
+            return lang.fill("dates", "week", day=s.day, month=month, year=s.year)
         if self.grain == "day":
             return describe(s, lang)
         last = self.end - timedelta(days=1)
-        return lang.get("dates", "range").format(start=short(s, lang) + (f" {s.year}" if s.year != last.year else ""),
-                                                 end=f"{short(last, lang)} {last.year}")
+        return lang.fill("dates", "range", start=short(s, lang) + (f" {s.year}" if s.year != last.year else ""),
+                           end=f"{short(last, lang)} {last.year}")
 
     def to_json(self) -> dict[str, str]:
         return {"start": self.start.isoformat(), "end": self.end.isoformat(), "grain": self.grain,
@@ -80,14 +80,14 @@ def describe(moment: datetime | None, lang: Language | None = None) -> str:
     lang = lang or language.get(None)
     if moment is None:
         return str(lang.get("dates", "unknown"))
-    return lang.get("dates", "long").format(weekday=lang.get("dates", "weekdays")[moment.weekday()],
+    return lang.fill("dates", "long", weekday=lang.get("dates", "weekdays")[moment.weekday()],
                                             day=moment.day, month=_month_name(lang, moment.month), year=moment.year)
 
 
 def short(moment: datetime, lang: Language | None = None) -> str:
     """Day and month, e.g. "14 June"."""
     lang = lang or language.get(None)
-    return lang.get("dates", "short").format(day=moment.day, month=_month_name(lang, moment.month))
+    return lang.fill("dates", "short", day=moment.day, month=_month_name(lang, moment.month))
 
 
 def parse_bound(value: str | None) -> datetime | None:
@@ -156,25 +156,27 @@ def _vocabulary(code: str) -> _Vocabulary:
     days_back = {w.lower(): back for key, back in (("today", 0), ("yesterday", 1))
                  for w in lang.own("time", key, []) or []}
     before = lang.own("time", "before_month", []) or []
-    M, W, U = _alternation(months), _alternation(weekdays), _alternation(units)
-    N = r"\d{1,3}|" + _alternation(numbers)
+    # One-letter names keep the patterns below readable: month, weekday, unit, number.
+    M, W, U = _alternation(months), _alternation(weekdays), _alternation(units)  # noqa: N806
+    N = r"\d{1,3}|" + _alternation(numbers)  # noqa: N806
     mods = _alternation(last | this)
     articles = r"(?:(?:the|el|la|le|der|die|das|l')\s*)?"
     b, e = r"(?<!\w)", r"(?!\w)"
     patterns = (
         ("iso", re.compile(r"\b\d{4}-\d{2}-\d{2}\b")),
-        ("date", re.compile(rf"{b}\d{{1,2}}(?:st|nd|rd|th|er|º|\.)?\s+(?:de\s+|of\s+)?(?:{M})\.?(?:,?\s+(?:de\s+)?\d{{4}})?{e}",
-                            re.I)),
+        ("date", re.compile(rf"{b}\d{{1,2}}(?:st|nd|rd|th|er|º|\.)?\s+(?:de\s+|of\s+)?(?:{M})\.?"
+                            rf"(?:,?\s+(?:de\s+)?\d{{4}})?{e}", re.I)),
         ("date", re.compile(rf"{b}(?:{M})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?{e}", re.I)),
         ("date", re.compile(rf"{b}(?:{M})\s+(?:de\s+)?\d{{4}}{e}", re.I)),
         ("month", re.compile(rf"{b}(?:{_alternation(before)}|{mods})\s+({M}){e}", re.I)),
-        ("ago", re.compile(rf"{b}(?:{_alternation(ago)})\s+(?:{N})\s+(?:{U}){e}|{b}(?:{N})\s+(?:{U})\s+(?:{_alternation(ago)}){e}",
-                           re.I)),
+        ("ago", re.compile(rf"{b}(?:{_alternation(ago)})\s+(?:{N})\s+(?:{U}){e}"
+                           rf"|{b}(?:{N})\s+(?:{U})\s+(?:{_alternation(ago)}){e}", re.I)),
         ("relative", re.compile(rf"{b}(?:{_alternation(relative)}){e}", re.I)),
         ("daypart", re.compile(rf"{b}(?:{_alternation(days_back)}){e}", re.I)),
         ("season", re.compile(rf"{b}(?:(?:{mods})\s+{articles})?(?:{_alternation(seasons)})(?:\s+(?:{mods}))?"
                               rf"(?:\s+(?:of\s+|de\s+)?\d{{4}})?{e}", re.I)),
-        ("weekend", re.compile(rf"{b}(?:(?:{mods})\s+{articles})?(?:{_alternation(weekend)})(?:\s+(?:{mods}))?{e}", re.I)),
+        ("weekend", re.compile(rf"{b}(?:(?:{mods})\s+{articles})?(?:{_alternation(weekend)})(?:\s+(?:{mods}))?{e}",
+                               re.I)),
         ("weekday", re.compile(rf"{b}(?:(?:{mods})\s+)?(?:{W})(?:\s+(?:{mods}))?{e}", re.I)),
         ("year", re.compile(r"(?<![\d-])(?:19|20)\d{2}(?![\d-])")),
     )
@@ -206,7 +208,7 @@ def _spans(text: str, codes: list[str]) -> list[_Span]:
 
 @lru_cache(maxsize=32)
 def _parser(code: str, base: datetime) -> Any:
-    from dateparser import DateDataParser
+    from dateparser.date import DateDataParser
 
     return DateDataParser(languages=[code], settings={
         "RELATIVE_BASE": base, "PREFER_DATES_FROM": "past", "RETURN_TIME_AS_PERIOD": True})

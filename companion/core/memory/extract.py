@@ -128,10 +128,10 @@ def find_action(sentence: str) -> str:
     ferry to Capri with Anna.", "Fui en ferry a Capri con Anna."), after any leading time words.
     """
     progressive = _suffixes("progressive_suffixes")
-    for match in re.finditer(r"[^\W\d_]{3,}", sentence):
-        word = match[0].lower()
+    for found in re.finditer(r"[^\W\d_]{3,}", sentence):
+        word = found[0].lower()
         if word.endswith(progressive) and word not in _not_verbs() and len(word) > 4:
-            return _phrase(sentence, match.start())
+            return _phrase(sentence, found.start())
     match = _subject_verb().search(sentence)
     if match and _is_verb(match[1]):
         return _phrase(sentence, match.start(1))
@@ -163,7 +163,8 @@ def find_place(deps: Deps, sentence: str, names: set[str]) -> str:
     if place is not None:
         return place.label()
     locatives = _cue_words("place", "locatives")
-    pattern = re.compile(rf"(?<!\w)(?:{locatives})\s+((?:the\s+)?[A-ZÀ-ÖØ-Þ][\w'-]+(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'-]+|de|del|la|le|of))*)")
+    pattern = re.compile(rf"(?<!\w)(?:{locatives})\s+"
+                         r"((?:the\s+)?[A-ZÀ-ÖØ-Þ][\w'-]+(?:\s+(?:[A-ZÀ-ÖØ-Þ][\w'-]+|de|del|la|le|of))*)")
     for match in pattern.finditer(sentence):
         words = match[1].split()
         candidate = match[1] if words[0] == "the" and len(words) > 1 else " ".join(words)
@@ -188,7 +189,7 @@ def find_keyword(sentence: str, names: set[str]) -> str:
             return match[1].strip()
     for token in _CAPS.findall(sentence):
         if token.lower() not in names and token not in {"OK", "AM", "PM"}:
-            return token
+            return str(token)
     return ""
 
 

@@ -15,7 +15,8 @@ from companion.core.language import Language
 from companion.core.protocols import Geocoder
 from companion.core.types import Place
 
-_CAPITALISED = re.compile(r"(?<!\w)([A-ZÀ-ÖØ-Þ][\w'’-]+(?:\s+(?:de|del|la|le|of|am|an|sur)?\s*[A-ZÀ-ÖØ-Þ][\w'’-]+){0,2})")
+_CAPITALISED = re.compile(r"(?<!\w)([A-ZÀ-ÖØ-Þ][\w'’-]+"
+                          r"(?:\s+(?:de|del|la|le|of|am|an|sur)?\s*[A-ZÀ-ÖØ-Þ][\w'’-]+){0,2})")
 
 
 @cache

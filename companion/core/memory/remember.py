@@ -106,8 +106,9 @@ def merge(deps: Deps, facts: TurnFacts, model: dict[str, Any], text: str, when: 
     # the record the checker holds answers to.
     if content and grounded(content, text, share=0.8):
         facts.keywords += [w for w in re.findall(r"[^\W\d_]{4,}", content) if w not in facts.keywords][:4]
-    reminder = model.get("reminder") if isinstance(model.get("reminder"), dict) else {}
-    keyword = _text(reminder.get("keyword")) if reminder else ""
+    reminder = model.get("reminder")
+    reminder = reminder if isinstance(reminder, dict) else {}
+    keyword = _text(reminder.get("keyword"))
     if keyword and not facts.triggers and re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text):
         about = [c for f in statements for c in f.concepts] or list(recent or [])[:1]
         instruction = _text(reminder.get("instruction")) or text
