@@ -10,6 +10,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from companion import __version__
 from companion.core.errors import CompanionError
@@ -29,7 +30,7 @@ COMMAND_MODULES = (
 class OneLineParser(argparse.ArgumentParser):
     """Errors in one line, not a usage dump: scripts and people both read them."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 

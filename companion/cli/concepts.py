@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from companion.app import concepts
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
-from companion.core.types import CATEGORIES
+from companion.core.types import CATEGORIES, Concept
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -77,7 +78,7 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _card(concept) -> dict:  # type: ignore[no-untyped-def]
+def _card(concept: Concept) -> dict[str, Any]:
     return {"id": concept.id, "name": concept.name, "category": concept.category, "info": concept.info,
             "created_at": concept.created_at, "updated_at": concept.updated_at}
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from companion.app import memories as use_cases
 from companion.cli._services import services_for
-from companion.cli.output import emit_json, table, when
-from companion.core.types import MEMORY_KINDS
+from companion.cli.output import emit_json, table, to_jsonable, when
+from companion.core.types import MEMORY_KINDS, Memory
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -67,10 +68,9 @@ def run_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _plain(memory) -> dict:  # type: ignore[no-untyped-def]
-    from companion.cli.output import to_jsonable
-
-    return to_jsonable(memory)
+def _plain(memory: Memory) -> dict[str, Any]:
+    plain: dict[str, Any] = to_jsonable(memory)
+    return plain
 
 
 def run_edit(args: argparse.Namespace) -> int:
