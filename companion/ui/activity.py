@@ -1,15 +1,16 @@
 """Indexing and folder watching for the window: progress in the sidebar, reminders as notifications.
 
 :class:`LibraryActivity` is mixed into the main window; it expects the window's
-``services``, ``workers``, ``sidebar``, ``chat`` and signals ``indexing_finished``,
-``watched`` and ``notified``.
+``services``, ``workers``, ``sidebar``, ``stack``, ``chat``, ``watch_bridge``, ``tray``,
+``show_status``, ``refresh_counts`` and signals ``indexing_finished``, ``watched`` and
+``notified`` (declared on the class below so the type checker holds the window to them).
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from companion.app import library
 from companion.core.library.indexing import IndexSummary
@@ -20,6 +21,22 @@ from companion.ui.workers import Worker
 
 if TYPE_CHECKING:
     from companion.app.services import Services
+    from companion.ui.chat_view import ChatView
+    from companion.ui.shell import Sidebar
+    from companion.ui.workers import WorkerPool
+
+    # To the type checker the mixin is the window it is mixed into (its Qt methods, and a
+    # QObject parent for the tray); at run time it is a plain class, so it shadows nothing.
+    _Window = QtWidgets.QMainWindow
+else:
+    _Window = object
+
+
+@runtime_checkable
+class Reloadable(Protocol):
+    """A view that re-reads the store when shown (people, photos, memories; not the chat)."""
+
+    def reload(self) -> Any: ...
 
 
 def describe(summary: IndexSummary) -> str:
@@ -46,15 +63,31 @@ class WatchBridge(QObject):
         emit(self.progress, progress)
 
 
-class LibraryActivity:
+class LibraryActivity(_Window):
     """Index on demand, watch while open, and tell the user what happened."""
 
     services: Services
-    workers: Any
+    workers: WorkerPool
     index_worker: Worker | None
     watcher: Any
     watch_cancel: threading.Event
     _summary: IndexSummary | None
+    _latest_progress: Progress | None
+    _progress_pending: bool
+    # The window's, declared here only (annotations make no class attributes, so nothing is shadowed).
+    sidebar: Sidebar
+    stack: QtWidgets.QStackedWidget
+    chat: ChatView
+    watch_bridge: WatchBridge
+    tray: QtWidgets.QSystemTrayIcon | None
+    indexing_finished: Signal
+    watched: Signal
+    notified: Signal
+
+    if TYPE_CHECKING:
+        def show_status(self, message: str) -> None: ...
+
+        def refresh_counts(self) -> Worker: ...
 
     # ---- indexing ---------------------------------------------------------------------
 
@@ -150,7 +183,7 @@ class LibraryActivity:
 
     def _reload_current_view(self) -> None:
         view = self.stack.currentWidget()
-        if view is not self.chat:
+        if view is not self.chat and isinstance(view, Reloadable):
             view.reload()
 
     # ---- watched folders --------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from companion.app import chat, library
 from companion.core.library.indexing import IndexSummary
@@ -66,8 +66,8 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         self.watch_bridge.summary.connect(self._on_watch_summary)
         self.watch_bridge.status.connect(self.show_status)
         self.onboarding: Onboarding | None = None
-        app = QtWidgets.QApplication.instance()
-        self.theme = appearance.install(app, services.settings.appearance)  # type: ignore[arg-type]
+        app = cast(QtWidgets.QApplication, QtWidgets.QApplication.instance())  # widgets exist only under one
+        self.theme = appearance.install(app, services.settings.appearance)
         self.setWindowTitle("Companion")
         self.setAcceptDrops(True)
         self.resize(1280, 800)
@@ -175,9 +175,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         self.stack.setCurrentIndex(index)
         self.header.title.setText(VIEWS[index])
         self.new_chat_button.setVisible(index == 0)
-        view = self.stack.currentWidget()
-        if view is not self.chat:
-            view.reload()
+        self._reload_current_view()
 
     def _retheme(self, _tokens: object) -> None:
         self.sidebar.retint()
@@ -258,8 +256,12 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
                                                         "Chat export (*.jsonl)")
         if path:
             worker = self.workers.start(lambda _c: chat.import_chat(self.services, Path(path)), "import chat")
-            worker.signals.finished.connect(lambda r: (self.show_status(
-                f"Imported {r.turns} messages, learned {r.memories} memories"), self.refresh_counts()))
+
+            def imported(result: Any) -> None:
+                self.show_status(f"Imported {result.turns} messages, learned {result.memories} memories")
+                self.refresh_counts()
+
+            worker.signals.finished.connect(imported)
             worker.signals.failed.connect(lambda m: QtWidgets.QMessageBox.warning(self, "Import failed", m))
 
     def open_photo(self, photo_id: int) -> None:
@@ -311,7 +313,11 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
             self.start_indexing()
         self.show_view(0)        # the flow ends in the chat, ready for a first question
         self.chat.refresh_empty_state()
-        QtCore.QTimer.singleShot(0, lambda: (self.activateWindow(), self.chat.input.setFocus()))  # after the dialog
+        QtCore.QTimer.singleShot(0, self._focus_chat_input)  # after the dialog closed
+
+    def _focus_chat_input(self) -> None:
+        self.activateWindow()
+        self.chat.input.setFocus()
 
     def resizeEvent(self, event: QtGui.QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
