@@ -123,6 +123,19 @@ class SourceCard(QtWidgets.QFrame):
         emit(self.clicked)
 
 
+class ReminderCard(QtWidgets.QFrame):
+    """A reminder that fired for this question, set apart from the answer by its role's style."""
+
+    def __init__(self, words: QtWidgets.QLabel, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "reminder")
+        self._words = words
+
+    def text(self) -> str:
+        """What the reminder says."""
+        return self._words.text()
+
+
 class MessageView(QtWidgets.QWidget):
     """One turn: the user's question bubble or the assistant's answer bubble with its extras.
 
@@ -161,7 +174,7 @@ class MessageView(QtWidgets.QWidget):
         self.notes = QtWidgets.QVBoxLayout()
         self.column.addLayout(self.notes)
         self.reminders = QtWidgets.QVBoxLayout()
-        self.reminder_cards: list[QtWidgets.QFrame] = []
+        self.reminder_cards: list[ReminderCard] = []
         self.column.addLayout(self.reminders)
         self.body = QtWidgets.QLabel(text)
         self.body.setWordWrap(True)
@@ -193,16 +206,16 @@ class MessageView(QtWidgets.QWidget):
             holder = QtWidgets.QVBoxLayout()
             holder.setSpacing(2)
             holder.addWidget(self.bubble)
-            self.actions = QtWidgets.QWidget()
-            actions = QtWidgets.QHBoxLayout(self.actions)
+            self.answer_actions = QtWidgets.QWidget()
+            actions = QtWidgets.QHBoxLayout(self.answer_actions)
             actions.setContentsMargins(6, 0, 0, 0)
             self.copy_button = tool("copy", "Copy the answer", lambda: emit(self.copy_requested), "muted", 16)
             self.retry_button = tool("retry", "Ask again", lambda: emit(self.retry_requested), "muted", 16)
             actions.addWidget(self.copy_button)
             actions.addWidget(self.retry_button)
             actions.addStretch(1)
-            self.actions.hide()
-            holder.addWidget(self.actions)
+            self.answer_actions.hide()
+            holder.addWidget(self.answer_actions)
             row.addLayout(holder, 1)
 
     # ---- the question photo -----------------------------------------------------------
@@ -271,11 +284,11 @@ class MessageView(QtWidgets.QWidget):
         self.typing.stop()
         self.body.setVisible(bool(self.body.text()))
         if self.role == "assistant":
-            self.actions.show()
+            self.answer_actions.show()
 
     def add_person(self, name: str, concept_id: int | None, face: QtGui.QImage | None) -> AvatarChip:
         chip = AvatarChip(name, face)
-        chip.concept_id = concept_id  # type: ignore[attr-defined]
+        chip.concept_id = concept_id
         if concept_id is not None:
             chip.clicked.connect(lambda cid=concept_id: emit(self.person_clicked, cid))
         self.chips.addWidget(chip)
@@ -287,17 +300,16 @@ class MessageView(QtWidgets.QWidget):
     def recognized_names(self) -> list[str]:
         return [chip.name for chip in self.people]
 
-    def add_reminder(self, text: str) -> QtWidgets.QFrame:
-        card = frame("reminder")
+    def add_reminder(self, text: str) -> ReminderCard:
+        words = label(text, wrap=True)
+        card = ReminderCard(words)
         card.setAccessibleName(f"Reminder: {text}")
         row = QtWidgets.QHBoxLayout(card)
         row.setContentsMargins(12, 10, 12, 10)
         bell = QtWidgets.QLabel()
         bell.setPixmap(icons.pixmap("reminder", 20, "warn_text", self.devicePixelRatioF() or 1.0))
         row.addWidget(bell, 0, Qt.AlignmentFlag.AlignTop)
-        words = label(text, wrap=True)
         row.addWidget(words, 1)
-        card.text = words.text  # type: ignore[attr-defined]
         self.reminders.addWidget(card)
         self.reminder_cards.append(card)
         return card

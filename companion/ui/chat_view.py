@@ -66,9 +66,9 @@ class ChatView(QtWidgets.QWidget):
         self._last_answer: Any = None
         self.counts: library.Counts | None = None
 
-        self.scroll = QtWidgets.QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area = QtWidgets.QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         holder = QtWidgets.QWidget()
         holder.setObjectName("column")
         outer = QtWidgets.QHBoxLayout(holder)
@@ -80,13 +80,13 @@ class ChatView(QtWidgets.QWidget):
         self.column.setSpacing(6)
         self.column.addStretch(1)
         outer.addWidget(inner)
-        self.scroll.setWidget(holder)
+        self.scroll_area.setWidget(holder)
         self.empty = self._build_empty()
         self.column.insertWidget(0, self.empty, 4)   # centred in the free space above the composer
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.scroll_area, 1)
         self.composer = self._build_composer()
         layout.addWidget(self.composer)
         self._show_attachment()
@@ -103,11 +103,11 @@ class ChatView(QtWidgets.QWidget):
         row.addStretch(1)
         for text in SUGGESTIONS:
             suggestion = chip(text, None, checkable=False)
-            suggestion.clicked.connect(lambda _=False, t=text: (self.input.setPlainText(t), self.input.setFocus()))
+            suggestion.clicked.connect(lambda _=False, t=text: self._suggest(t))
             row.addWidget(suggestion)
             self.suggestions.append(suggestion)
         row.addStretch(1)
-        empty.layout().insertLayout(empty.layout().count() - 1, row)
+        empty.column.insertLayout(empty.column.count() - 1, row)
         self.setup_folder = empty.add_button(button("Add your photo folder", "folder", "primary",
                                                     lambda: emit(self.wants, "folder")))
         self.setup_model = empty.add_button(button("Get a chat model", "download", "",
@@ -144,6 +144,10 @@ class ChatView(QtWidgets.QWidget):
                                   if self.counts and self.counts.waiting else "Name the faces I found")
 
     # ---- attachment -------------------------------------------------------------------
+
+    def _suggest(self, text: str) -> None:
+        self.input.setPlainText(text)
+        self.input.setFocus()
 
     def _pick(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open a photo", str(Path.home()),
@@ -246,8 +250,8 @@ class ChatView(QtWidgets.QWidget):
     def _add(self, message: MessageView) -> MessageView:
         self.column.insertWidget(self.column.count() - 1, message)
         self.messages.append(message)
-        QtCore.QTimer.singleShot(30, lambda: self.scroll.verticalScrollBar().setValue(
-            self.scroll.verticalScrollBar().maximum()))
+        QtCore.QTimer.singleShot(30, lambda: self.scroll_area.verticalScrollBar().setValue(
+            self.scroll_area.verticalScrollBar().maximum()))
         return message
 
     def _on_event(self, event: Any) -> None:
@@ -260,7 +264,7 @@ class ChatView(QtWidgets.QWidget):
                 if card.kind == "photo":
                     card.set_thumbnail(event.thumbs.get(int(field_of(card.source, "id")), QtGui.QImage()))
             for person in message.people:
-                face = event.faces.get(person.concept_id)
+                face = event.faces.get(person.concept_id) if person.concept_id is not None else None
                 if face is not None:
                     person.avatar.set_face(face)
             return
@@ -302,7 +306,7 @@ class ChatView(QtWidgets.QWidget):
         self._last_answer = answer
 
     def _follow(self) -> None:
-        bar = self.scroll.verticalScrollBar()
+        bar = self.scroll_area.verticalScrollBar()
         if bar.maximum() - bar.value() < 160:  # only when the user has not scrolled up to read
             QtCore.QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))
 

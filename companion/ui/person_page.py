@@ -11,17 +11,10 @@ from typing import Any
 from companion.ui import theme
 from companion.ui.photo_grid import PhotoGrid
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
-from companion.ui.widgets import Avatar, ClickableCard, badge, button, date_place, frame, label, tool
+from companion.ui.widgets import Avatar, ClickableCard, badge, button, clear_layout, date_place, frame, label, tool
 from companion.ui.workers import WorkerPool
 
 FACE_ID = QtCore.Qt.ItemDataRole.UserRole
-
-
-def _clear(layout: QtWidgets.QLayout) -> None:
-    while layout.count():
-        item = layout.takeAt(0)
-        if item.widget() is not None:
-            item.widget().deleteLater()
 
 
 class PersonPage(QtWidgets.QWidget):
@@ -103,7 +96,7 @@ class PersonPage(QtWidgets.QWidget):
         self.facts.setText(f"{noun} · {seen}")
         self.photos.set_photos(page.photos)
         self.photos_title.setText(f"Photos of {concept.name}" if page.photos else "Photos")
-        _clear(self.side)
+        clear_layout(self.side)
         self.side.addWidget(label("Reminders", "heading"))
         if not page.reminders:
             self.side.addWidget(label(f"Say “if {concept.name} shows up again, remind me to …” in the chat.",

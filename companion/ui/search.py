@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from companion.app import search
 from companion.ui import images, paint
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
-from companion.ui.widgets import AvatarChip, FlowLayout, badge, button, date_place, label
+from companion.ui.widgets import AvatarChip, FlowLayout, badge, button, clear_layout, date_place, label
 from companion.ui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:
@@ -106,12 +106,7 @@ class SearchPanel(QtWidgets.QFrame):
         return worker
 
     def _clear(self) -> None:
-        while self.body.count():
-            item = self.body.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
-            elif item.layout() is not None:
-                _drop_layout(item.layout())
+        clear_layout(self.body)
 
     def _message(self, text: str) -> None:
         self._clear()
@@ -191,12 +186,16 @@ class SearchPanel(QtWidgets.QFrame):
         self.hide()
         emit(self.open_photos_like, text)
 
+    def _choose_first(self, _result: object = None) -> None:
+        if self._first is not None:
+            self._chose(*self._first)
+
     def open_first(self) -> None:
         if self.timer.isActive() or self.worker is not None:  # Enter before the results: search first
             self.timer.stop()
             worker = self.search_now()
             if worker is not None:
-                worker.signals.finished.connect(lambda _r: self._first and self._chose(*self._first))
+                worker.signals.finished.connect(self._choose_first)
             return
         if self._first is not None:
             self._chose(*self._first)
@@ -204,6 +203,8 @@ class SearchPanel(QtWidgets.QFrame):
     def place(self) -> None:
         """Hang the panel under the search box, as wide as the box (at least 520 px)."""
         parent = self.parentWidget()
+        if parent is None:   # always the window in the app; nothing to hang from otherwise
+            return
         anchor = QtCore.QRect(self.box.mapTo(parent, QtCore.QPoint(0, 0)), self.box.size())
         width = min(max(anchor.width(), 520), parent.width() - 32)
         left = max(16, min(anchor.center().x() - width // 2, parent.width() - width - 16))
@@ -224,20 +225,10 @@ class SearchPanel(QtWidgets.QFrame):
         self.setFixedHeight(max(40, min(height, parent.height() - self.y() - 16)))
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt override
-        if watched is self.box and event.type() == QtCore.QEvent.Type.KeyPress:
-            if event.key() == Qt.Key.Key_Escape and self.isVisible():  # type: ignore[attr-defined]
+        if watched is self.box and isinstance(event, QtGui.QKeyEvent) and event.type() == QtCore.QEvent.Type.KeyPress:
+            if event.key() == Qt.Key.Key_Escape and self.isVisible():
                 self.hide()
                 return True
         if watched is self.box and event.type() == QtCore.QEvent.Type.FocusIn and self.results and self.box.text():
             self.place()
         return super().eventFilter(watched, event)
-
-
-def _drop_layout(layout: QtWidgets.QLayout) -> None:
-    while layout.count():
-        item = layout.takeAt(0)
-        if item.widget() is not None:
-            item.widget().deleteLater()
-        elif item.layout() is not None:
-            _drop_layout(item.layout())
-

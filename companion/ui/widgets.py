@@ -7,6 +7,7 @@ tokens, never from a colour of its own.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from companion.ui import appearance, icons, paint, theme
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
@@ -109,6 +110,7 @@ class AvatarChip(QtWidgets.QFrame):
         super().__init__(parent)
         self.setProperty("role", "source")
         self.name = name
+        self.concept_id: int | None = None   # whose chip, once known (the chat sets it)
         self.avatar = Avatar(26, name)
         if image is not None:
             self.avatar.set_face(image)
@@ -169,7 +171,7 @@ class EmptyState(QtWidgets.QWidget):
         self.buttons.setSpacing(theme.SPACE["s"])
         self.buttons.addStretch(1)
         self.buttons.addStretch(1)
-        column = QtWidgets.QVBoxLayout(self)
+        self.column = column = QtWidgets.QVBoxLayout(self)   # callers may insert rows above the buttons
         column.addStretch(1)
         column.addWidget(self.icon)
         column.addSpacing(theme.SPACE["s"])
@@ -236,14 +238,15 @@ class FlowLayout(QtWidgets.QLayout):
 
     def clear(self) -> None:
         while self._items:
-            item = self._items.pop()
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = self._items.pop().widget()
+            if widget is not None:
+                widget.deleteLater()
 
     def _place(self, rect: QtCore.QRect, apply: bool) -> int:
         x, y, line = rect.x(), rect.y(), 0
         for item in self._items:
-            if item.widget() is not None and item.widget().isHidden():
+            widget = item.widget()
+            if widget is not None and widget.isHidden():
                 continue
             hint = item.sizeHint()
             if x + hint.width() > rect.right() + 1 and line > 0:
@@ -262,10 +265,23 @@ def human_count(n: int) -> str:
 
 def human_date(when: object, with_weekday: bool = False) -> str:
     """A date as people write it: "23 May 2024" (or "Thu 23 May 2024")."""
-    if not hasattr(when, "strftime"):
+    if not isinstance(when, date):   # datetime is a date too
         return str(when or "")[:10]
-    text = f"{when.day} {when.strftime('%B %Y')}"  # type: ignore[attr-defined]
-    return f"{when.strftime('%a')} {text}" if with_weekday else text  # type: ignore[attr-defined]
+    text = f"{when.day} {when.strftime('%B %Y')}"
+    return f"{when.strftime('%a')} {text}" if with_weekday else text
+
+
+def clear_layout(layout: QtWidgets.QLayout) -> None:
+    """Empty ``layout``: its widgets are deleted, its nested layouts emptied the same way."""
+    while layout.count():
+        item = layout.takeAt(0)
+        if item is None:
+            break
+        widget, inner = item.widget(), item.layout()
+        if widget is not None:
+            widget.deleteLater()
+        elif inner is not None:
+            clear_layout(inner)
 
 
 def date_place(when: object, place: str) -> str:

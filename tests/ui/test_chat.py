@@ -208,9 +208,9 @@ def test_many_source_cards_scroll_sideways_inside_the_message(qtbot, window: Mai
         message.add_source(SourceCard({"type": "memory", "id": i, "time": "2024-05-20", "place": "",
                                        "snippet": f"Anna and I took Rex to the lake, day {i}, and it was cold"}))
     qtbot.waitUntil(lambda: message.source_strip.isVisible())
-    viewport = window.chat.scroll.viewport().width()
+    viewport = window.chat.scroll_area.viewport().width()
     assert message.width() <= viewport
-    assert not window.chat.scroll.horizontalScrollBar().isVisible()
+    assert not window.chat.scroll_area.horizontalScrollBar().isVisible()
     assert message.source_strip.horizontalScrollBar().maximum() > 0     # the cards scroll, the chat does not
 
 
