@@ -21,8 +21,10 @@ from companion.ui.workers import Worker
 
 def create_app(argv: Sequence[str]) -> QtWidgets.QApplication:
     """The QApplication, created once, with high-DPI rounding that keeps fractional scales sharp."""
-    app = QtWidgets.QApplication.instance()
-    if app is None:
+    existing = QtWidgets.QApplication.instance()
+    if isinstance(existing, QtWidgets.QApplication):
+        app = existing
+    else:   # none yet (a plain QCoreApplication would make this raise: widgets need a QApplication)
         QtGui.QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
             QtCore.Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QtWidgets.QApplication(list(argv))
@@ -34,7 +36,7 @@ def create_app(argv: Sequence[str]) -> QtWidgets.QApplication:
     icon = resources_dir() / "icons" / "companion.svg"
     if icon.is_file():
         app.setWindowIcon(QtGui.QIcon(str(icon)))
-    return app  # type: ignore[return-value]
+    return app
 
 
 def open_window(services: Services) -> MainWindow:
@@ -50,7 +52,11 @@ def open_window(services: Services) -> MainWindow:
         window.open_onboarding()
     else:
         # finished(None) means the warm-up was cancelled: the app is closing, so do nothing.
-        warm_up.signals.finished.connect(lambda loaded: loaded is not None and catch_up(window))
+        def warmed_up(loaded: object) -> None:
+            if loaded is not None:
+                catch_up(window)
+
+        warm_up.signals.finished.connect(warmed_up)
         warm_up.signals.failed.connect(lambda _message: catch_up(window))
     return window
 

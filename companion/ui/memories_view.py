@@ -109,7 +109,11 @@ class MemoriesView(QtWidgets.QWidget):
             return items, persona, memories.tone(persona)
 
         worker = self.workers.start(job, "load memories")
-        worker.signals.finished.connect(lambda result: generation == self._generation and self._show(result))
+        def loaded(result: Any) -> None:
+            if generation == self._generation:   # a newer load replaced this one
+                self._show(result)
+
+        worker.signals.finished.connect(loaded)
         worker.signals.failed.connect(self.status)
         return worker
 
@@ -190,8 +194,12 @@ class MemoriesView(QtWidgets.QWidget):
 
     def _run(self, job: Any, done_message: str) -> Worker:
         worker = self.workers.start(job, "memories")
-        worker.signals.finished.connect(lambda _r: (emit(self.status, done_message), emit(self.changed),
-                                                    self.reload()))
+        def done(_result: object) -> None:
+            emit(self.status, done_message)
+            emit(self.changed)
+            self.reload()
+
+        worker.signals.finished.connect(done)
         worker.signals.failed.connect(lambda message: QtWidgets.QMessageBox.warning(self, "Memories", message))
         return worker
 

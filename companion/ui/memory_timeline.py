@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from companion.ui import theme
-from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets
+from companion.ui.qt import ModelIndex, Qt, QtCore, QtGui, QtWidgets
 from companion.ui.widgets import human_date
 
 ITEM = QtCore.Qt.ItemDataRole.UserRole          # the MemoryItem, or None for a day header
@@ -69,7 +69,7 @@ class MemoryDelegate(QtWidgets.QStyledItemDelegate):
     def _width(self, option: QtWidgets.QStyleOptionViewItem) -> int:
         return max(200, option.rect.width() - 2 * PAD)
 
-    def sizeHint(self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex) -> QtCore.QSize:  # noqa: N802
+    def sizeHint(self, option: QtWidgets.QStyleOptionViewItem, index: ModelIndex) -> QtCore.QSize:  # noqa: N802
         item = index.data(ITEM)
         width = option.rect.width() or 600
         if item is None:
@@ -80,7 +80,7 @@ class MemoryDelegate(QtWidgets.QStyledItemDelegate):
         return QtCore.QSize(width, PAD + BADGE_H + 8 + text.height() + 8 + metrics.height() + PAD + 8)
 
     def paint(self, painter: QtGui.QPainter, option: QtWidgets.QStyleOptionViewItem,
-              index: QtCore.QModelIndex) -> None:
+              index: ModelIndex) -> None:
         tokens = theme.current()
         item = index.data(ITEM)
         rect = option.rect

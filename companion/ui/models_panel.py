@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 NAME = QtCore.Qt.ItemDataRole.UserRole
 
 
-def human_size(size: int | None) -> str:
+def human_size(size: float | None) -> str:
     if not size:
         return ""
     for unit in ("B", "KB", "MB", "GB"):
@@ -179,6 +179,10 @@ class ModelsPanel(QtWidgets.QWidget):
 
     def _run(self, action: Any, done_message: str) -> Worker:
         worker = self.workers.start(lambda _c: action(), "models")
-        worker.signals.finished.connect(lambda _r: (emit(self.status, done_message), self.reload()))
+        def done(_result: object) -> None:
+            emit(self.status, done_message)
+            self.reload()
+
+        worker.signals.finished.connect(done)
         worker.signals.failed.connect(self.status)
         return worker

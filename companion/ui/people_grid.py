@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from companion.ui import paint, theme
-from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
+from companion.ui.qt import ModelIndex, Qt, QtCore, QtGui, QtWidgets, Signal, emit
 
 KIND = QtCore.Qt.ItemDataRole.UserRole        # "header" | "group" | "person"
 IDENT = KIND + 1                              # cluster id or concept id
@@ -54,7 +54,7 @@ class PeopleDelegate(QtWidgets.QStyledItemDelegate):
         self.view = view
         self.names: list[str] = []
 
-    def sizeHint(self, option: QtWidgets.QStyleOptionViewItem, index: QtCore.QModelIndex) -> QtCore.QSize:  # noqa: N802
+    def sizeHint(self, option: QtWidgets.QStyleOptionViewItem, index: ModelIndex) -> QtCore.QSize:  # noqa: N802
         if index.data(KIND) == "header":
             return QtCore.QSize(max(200, self.view.viewport().width() - 8), HEADER_H)
         return QtCore.QSize(TILE_W, TILE_H)
@@ -64,7 +64,7 @@ class PeopleDelegate(QtWidgets.QStyledItemDelegate):
         return QtCore.QRect(rect.left() + 6, rect.top() + AVATAR + 14, rect.width() - 12, 26)
 
     def paint(self, painter: QtGui.QPainter, option: QtWidgets.QStyleOptionViewItem,
-              index: QtCore.QModelIndex) -> None:
+              index: ModelIndex) -> None:
         tokens, rect, kind = theme.current(), option.rect, index.data(KIND)
         painter.save()
         painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
@@ -114,8 +114,9 @@ class PeopleDelegate(QtWidgets.QStyledItemDelegate):
 
     # ---- inline naming ----------------------------------------------------------------
 
-    def createEditor(self, parent: QtWidgets.QWidget, _option: QtWidgets.QStyleOptionViewItem,  # noqa: N802
-                     index: QtCore.QModelIndex) -> QtWidgets.QWidget | None:
+    # Qt takes a null editor as "not editable" (headers, named people); PySide's stub says QWidget.
+    def createEditor(self, parent: QtWidgets.QWidget,  # type: ignore[override]  # noqa: N802
+                     _option: QtWidgets.QStyleOptionViewItem, index: ModelIndex) -> QtWidgets.QWidget | None:
         if index.data(KIND) != "group":
             return None
         editor = QtWidgets.QLineEdit(parent)
@@ -128,16 +129,17 @@ class PeopleDelegate(QtWidgets.QStyledItemDelegate):
         editor.setCompleter(completer)
         return editor
 
-    def setEditorData(self, editor: QtWidgets.QWidget, _index: QtCore.QModelIndex) -> None:  # noqa: N802
-        editor.setText("")  # type: ignore[attr-defined]
+    def setEditorData(self, editor: QtWidgets.QWidget, _index: ModelIndex) -> None:  # noqa: N802
+        if isinstance(editor, QtWidgets.QLineEdit):   # the one createEditor makes
+            editor.setText("")
 
     def updateEditorGeometry(self, editor: QtWidgets.QWidget, option: QtWidgets.QStyleOptionViewItem,  # noqa: N802
-                             _index: QtCore.QModelIndex) -> None:
+                             _index: ModelIndex) -> None:
         editor.setGeometry(self.name_rect(option.rect).adjusted(-2, -2, 2, 4))
 
     def setModelData(self, editor: QtWidgets.QWidget, _model: QtCore.QAbstractItemModel,  # noqa: N802
-                     index: QtCore.QModelIndex) -> None:
-        name = " ".join(editor.text().split())  # type: ignore[attr-defined]
+                     index: ModelIndex) -> None:
+        name = " ".join(editor.text().split()) if isinstance(editor, QtWidgets.QLineEdit) else ""
         if name:
             emit(self.view.named, int(index.data(IDENT)), name)
 

@@ -200,8 +200,12 @@ class PeopleView(QtWidgets.QWidget):
                                                                                                   cluster_id)]
 
         worker = self.workers.start(job, "face group")
-        worker.signals.finished.connect(lambda faces: faces is not None and (
-            self.group_page.show_faces(cluster_id, faces), self.pages.setCurrentWidget(self.group_page)))
+        def loaded(faces: Any) -> None:
+            if faces is not None:
+                self.group_page.show_faces(cluster_id, faces)
+                self.pages.setCurrentWidget(self.group_page)
+
+        worker.signals.finished.connect(loaded)
         worker.signals.failed.connect(self.status)
         return worker
 
@@ -214,7 +218,11 @@ class PeopleView(QtWidgets.QWidget):
     def remove_faces(self, face_ids: list[int]) -> Worker | None:
         if not face_ids:
             return None
-        return self._run(lambda: [library.remove_face(self.services, i) for i in face_ids],
+        def remove() -> None:
+            for face_id in face_ids:
+                library.remove_face(self.services, face_id)
+
+        return self._run(remove,
                          f"Removed {len(face_ids)} face{'s' if len(face_ids) != 1 else ''}", back=True)
 
     # ---- a person's page ------------------------------------------------------------------

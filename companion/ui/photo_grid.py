@@ -276,12 +276,12 @@ class PhotoGrid(QtWidgets.QAbstractScrollArea):
             super().keyPressEvent(event)
 
     def viewportEvent(self, event: QtCore.QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QtCore.QEvent.Type.ToolTip:
-            index = self.index_at(event.pos())  # type: ignore[attr-defined]
+        if isinstance(event, QtGui.QHelpEvent) and event.type() == QtCore.QEvent.Type.ToolTip:
+            index = self.index_at(event.pos())
             photo = self.photo_at(index)
             if photo is not None:
                 place = photo.place.label() if photo.place else ""
-                QtWidgets.QToolTip.showText(event.globalPos(), date_place(photo.taken_at, place)  # type: ignore
+                QtWidgets.QToolTip.showText(event.globalPos(), date_place(photo.taken_at, place)
                                             or "Date unknown", self.viewport())
                 return True
         return super().viewportEvent(event)

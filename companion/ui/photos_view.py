@@ -133,7 +133,7 @@ class PhotosView(QtWidgets.QWidget):
         self.detail = DetailPane()
         self.detail.hide()
         self.detail.close_button.clicked.connect(self.detail.hide)
-        self.detail.ask_button.clicked.connect(lambda: self.detail_path and emit(self.ask_about, self.detail_path))
+        self.detail.ask_button.clicked.connect(self._ask_about_detail)
         self.pages = QtWidgets.QStackedWidget()
         self.pages.addWidget(self.grid)
         self.pages.addWidget(self.empty)
@@ -231,7 +231,11 @@ class PhotosView(QtWidgets.QWidget):
             return load_page(self.services, query, None)
 
         self._loader = worker = self.workers.start(job, "load photos")
-        worker.signals.item.connect(lambda v: generation == self._generation and self._show_filters(*v[1]))
+        def filters(value: Any) -> None:
+            if generation == self._generation:
+                self._show_filters(*value[1])
+
+        worker.signals.item.connect(filters)
         worker.signals.finished.connect(lambda page: self._first_page(page, generation))
         worker.signals.failed.connect(self.status)
         return worker
@@ -256,7 +260,11 @@ class PhotosView(QtWidgets.QWidget):
         generation, query, after = self._generation, self.query, self._next
         self._loader = worker = self.workers.start(lambda _c: load_page(self.services, query, after), "more photos")
         worker.signals.finished.connect(lambda page: self._next_page(page, generation))
-        worker.signals.failed.connect(lambda message: (setattr(self, "_loader", None), emit(self.status, message)))
+        def failed(message: str) -> None:
+            self._loader = None
+            emit(self.status, message)
+
+        worker.signals.failed.connect(failed)
         return worker
 
     def _next_page(self, page: Any, generation: int) -> None:
@@ -294,6 +302,10 @@ class PhotosView(QtWidgets.QWidget):
         self.detail_path = detail.photo.path
         self.detail.show_detail(detail, image)
         self.grid.select_id(detail.photo.id)
+
+    def _ask_about_detail(self, _checked: bool = False) -> None:
+        if self.detail_path:
+            emit(self.ask_about, self.detail_path)
 
     # The tests and the chat read these through the view.
     @property

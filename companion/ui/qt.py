@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import ctypes
 import sys
-from typing import Any
+from typing import Any, TypeAlias
 
 from PySide6 import QtCore, QtGui, QtWidgets
 from PySide6.QtCore import Qt, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 __all__ = ["QtCore", "QtGui", "QtWidgets", "Qt", "QObject", "QRunnable", "QThreadPool", "QTimer",
-           "Signal", "Slot", "emit"]
+           "Signal", "Slot", "emit", "ModelIndex"]
+
+# What item delegates and models are handed as an index (their overrides must accept both).
+ModelIndex: TypeAlias = QtCore.QModelIndex | QtCore.QPersistentModelIndex
 
 
 def _calls_drop_references() -> bool:

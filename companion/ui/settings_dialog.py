@@ -141,7 +141,7 @@ class SettingsDialog(QtWidgets.QDialog):
             self.appearance.addButton(choice)
             looks_layout.addWidget(choice)
         looks_layout.addStretch(1)
-        self.appearance.buttonToggled.connect(lambda b, on: on and self.preview_appearance(b.property("mode")))
+        self.appearance.buttonToggled.connect(self._appearance_toggled)
 
         self.nav = QtWidgets.QListWidget()
         self.nav.setObjectName("settingsNav")
@@ -185,6 +185,10 @@ class SettingsDialog(QtWidgets.QDialog):
         checked = self.appearance.checkedButton()
         return str(checked.property("mode")) if checked is not None else "system"
 
+    def _appearance_toggled(self, button: QtWidgets.QAbstractButton, on: bool) -> None:
+        if on:
+            self.preview_appearance(button.property("mode"))
+
     def preview_appearance(self, mode: str) -> None:
         manager = appearance.manager()
         if manager is not None:
@@ -210,7 +214,11 @@ class SettingsDialog(QtWidgets.QDialog):
             library.set_face_detector(self.services, detector)
 
         worker = self.workers.start(job, "save settings")
-        worker.signals.finished.connect(lambda _r: (emit(self.applied), self.accept()))
+        def saved(_result: object) -> None:
+            emit(self.applied)
+            self.accept()
+
+        worker.signals.finished.connect(saved)
         worker.signals.failed.connect(self._failed)
         return worker
 
