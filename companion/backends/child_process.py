@@ -173,12 +173,11 @@ def _serve(connection: Connection, factory: Callable[..., Any], options: dict[st
     A reader thread takes messages off the pipe so that a "cancel" reaches the running
     stream at once; the main thread does the work.
     """
+    failure: Exception | None = None
     try:
         target = factory(**options)
     except Exception as error:  # noqa: BLE001 - every call then raises it in the parent
         target, failure = None, error
-    else:
-        failure = None
     work: queue.SimpleQueue[tuple[str, int, tuple[Any, ...]] | None] = queue.SimpleQueue()
     cancels: dict[int, threading.Event] = {}     # by sequence number; a cancel may come before its call starts
 

@@ -149,7 +149,11 @@ class BlazeFaceDetector:
             return []
         merged, merged_scores = np.concatenate(boxes), np.concatenate(kept_scores)
         keep = non_maximum_suppression(merged, merged_scores, self.iou_threshold, containment=0.6)
-        return [self.alignment.apply(*merged[i], merged_scores[i]) for i in keep]
+        found = []
+        for i in keep:
+            left, top, right, bottom = merged[i]
+            found.append(self.alignment.apply(left, top, right, bottom, merged_scores[i]))
+        return found
 
 
 def _crop(image: np.ndarray, left: int, top: int, side: int) -> np.ndarray:

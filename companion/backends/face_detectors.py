@@ -16,6 +16,7 @@ what the face backend runs and what ``companion doctor`` prints.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import platform
 import threading
@@ -35,13 +36,15 @@ _cache: dict[tuple[str, str], DetectorStatus] = {}
 
 def cpu_has_avx2() -> bool | None:
     """Whether the CPU has AVX2 (None when it cannot be told), from numpy's own CPU dispatch table."""
-    try:
-        from numpy._core._multiarray_umath import __cpu_features__ as features  # numpy 2
-    except ImportError:
+    # A private module (numpy 2 name first, then numpy 1's), so imported by name: it has no type stubs.
+    for module in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
         try:
-            from numpy.core._multiarray_umath import __cpu_features__ as features  # type: ignore[no-redef]
-        except ImportError:
-            return None
+            features = importlib.import_module(module).__cpu_features__
+            break
+        except (ImportError, AttributeError):
+            continue
+    else:
+        return None
     value = features.get("AVX2")
     return None if value is None else bool(value)
 

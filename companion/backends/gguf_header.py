@@ -61,8 +61,8 @@ def _parse_gguf(buf: mmap.mmap) -> GgufInfo:
             if sub in _SCALARS:
                 size = struct.calcsize("<" + _SCALARS[sub])
                 if count <= 64:
-                    items = list(struct.unpack_from(f"<{count}{_SCALARS[sub]}", buf, at))
-                    return items, at + size * count
+                    scalars = list(struct.unpack_from(f"<{count}{_SCALARS[sub]}", buf, at))
+                    return scalars, at + size * count
                 return count, at + size * count
             if sub == 8 and count > 64:
                 # A vocabulary (hundreds of thousands of strings): step over it without

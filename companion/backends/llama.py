@@ -23,7 +23,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -217,7 +217,9 @@ class LlamaModel:
         eos = self._llm.detokenize([self._llm.token_eos()]).decode("utf-8", errors="ignore")
         bos = self._llm.detokenize([self._llm.token_bos()]).decode("utf-8", errors="ignore")
         formatter = Jinja2ChatFormatter(self._template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
-        text = formatter(messages=[{"role": m.role, "content": content(m)} for m in messages]).prompt
+        # Any: llama_cpp types each role as its own TypedDict, and the role is only known at run time.
+        plain: list[Any] = [{"role": m.role, "content": content(m)} for m in messages]
+        text = formatter(messages=plain).prompt
         # The tokenizer adds BOS itself; a second one from the template hurts quality.
         return text[len(bos):] if bos and text.startswith(bos) else text
 
@@ -390,7 +392,7 @@ class LlamaModel:
             self.last_stats.update(generated=generated, total_s=time.perf_counter() - started,
                                    gen_s=time.perf_counter() - (first or time.perf_counter()))
 
-    def _tokens(self, last: int, request: GenerationRequest) -> Iterator[int]:
+    def _tokens(self, last: int, request: GenerationRequest) -> Generator[int, None, None]:
         """Sampled tokens; each is evaluated (fed back) before the next is sampled, the last one is not."""
         llm = self._llm
         if request.json_schema is None:

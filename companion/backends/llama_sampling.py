@@ -58,7 +58,7 @@ class ConstrainedSampler:
             lc.llama_sampler_chain_add(self._chain, step)   # the chain owns them now
         self._one = (lc.llama_token_data * 1)()
         self._full = (lc.llama_token_data * self._n_vocab)()
-        self._full_view = np.frombuffer(self._full, dtype=_TOKEN_DATA)
+        self._full_view = np.frombuffer(memoryview(self._full), dtype=_TOKEN_DATA)   # shares its memory
         self._full_view["id"] = np.arange(self._n_vocab, dtype=np.int32)
 
     def sample(self, ctx: Any) -> int:
@@ -81,7 +81,8 @@ class ConstrainedSampler:
 
     def _allowed(self, token: int) -> bool:
         lc = self._lc
-        self._one[0].id, self._one[0].logit, self._one[0].p = token, 1.0, 0.0
+        # ctypes converts the ints and floats; llama_cpp's hints type the fields as c_int32/c_float.
+        self._one[0].id, self._one[0].logit, self._one[0].p = token, 1.0, 0.0  # type: ignore[assignment]
         array = lc.llama_token_data_array(self._one, 1, -1, False)
         lc.llama_sampler_apply(self._grammar, ctypes.byref(array))
         return bool(np.isfinite(self._one[0].logit))
