@@ -19,7 +19,7 @@ def face_images() -> dict[str, Any]:
     from PIL import Image
     from skimage import data
 
-    hopper = Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg")).convert("RGB")
+    hopper = Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)).convert("RGB")
     return {"astronaut": Image.fromarray(data.astronaut()), "grace_hopper": hopper}
 
 

@@ -163,7 +163,7 @@ def generate(size: str = "small", seed: int = 0, start: datetime | None = None) 
         life.habits[WEEKDAYS[weekday]] = activity.split()[0]
         first = (weekday - start.weekday()) % 7 + 7
         for week in range(max(3, spec.days // 60)):
-            day = first + 7 * week * max(1, spec.days // 7 // max(3, spec.days // 60))
+            day: float = first + 7 * week * max(1, spec.days // 7 // max(3, spec.days // 60))
             if day < spec.days:
                 session += 1
                 say(day + 0.3, f"I was {activity} this morning.")
@@ -210,9 +210,9 @@ def generate(size: str = "small", seed: int = 0, start: datetime | None = None) 
     # the same as before these facts existed.
     facts = random.Random(f"{size}:{seed}:facts")
     for concept in [c for c in life.concepts if c.category == "person"]:
-        first, second = facts.sample(JOBS, 2)
-        for day, job, text in ((facts.uniform(1, spec.days / 2), first, "{n} works as {j} in {c}."),
-                               (facts.uniform(spec.days / 2, spec.days), second, "{n} now works as {j} in {c}.")):
+        old_job, new_job = facts.sample(JOBS, 2)
+        for day, job, text in ((facts.uniform(1, spec.days / 2), old_job, "{n} works as {j} in {c}."),
+                               (facts.uniform(spec.days / 2, spec.days), new_job, "{n} now works as {j} in {c}.")):
             session += 1
             when = say(day, text.format(n=concept.name, j=job, c=facts.choice(cities)))
             life.jobs.setdefault(concept.name, []).append((when, job))

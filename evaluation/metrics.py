@@ -131,7 +131,7 @@ def score(item: Item, answer: str, places: list[str], known_names: list[str]) ->
         new, old = item.gold, item.extra.get("old", "")
         at_new = re.search(rf"\b{re.escape(new.split()[-1])}\b", answer, re.I)
         at_old = re.search(rf"\b{re.escape(old.split()[-1])}\b", answer, re.I) if old else None
-        return float(bool(at_new) and (at_old is None or at_new.start() < at_old.start()))
+        return float(at_new is not None and (at_old is None or at_new.start() < at_old.start()))
     if item.task in ("CAPQA_GT", "CAPQA_NOISE"):
         return float(judge_caption(answer, item.choices) == item.gold)
     return float(chosen_option(answer, item.choices) == item.gold)

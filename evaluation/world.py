@@ -188,4 +188,4 @@ def _face_ranking(services: Any, deps: Any, path: Path) -> list[str]:
     for face in deps.face_backend.detect(photo.pixels):
         for concept_id, distance in services.store.concepts.match("face", face.embedding, 4.0):
             best[concept_id] = min(distance, best.get(concept_id, 9.0))
-    return [services.store.concepts.get(cid).name for cid in sorted(best, key=best.get)]
+    return [services.store.concepts.get(cid).name for cid in sorted(best, key=best.__getitem__)]
