@@ -8,6 +8,7 @@ the shared perception injected, without and with CoViP's caption pass.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -101,6 +102,6 @@ class Systems:
         return answer.answer
 
 
-def history_tokens(life: Life, count: object) -> int:
+def history_tokens(life: Life, count: Callable[[str], int]) -> int:
     """Tokens of the whole history as the full-history baseline would read it (before truncation)."""
-    return sum(count(line) + 1 for _, line in history_lines(life))  # type: ignore[operator]
+    return sum(count(line) + 1 for _, line in history_lines(life))

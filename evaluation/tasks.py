@@ -10,6 +10,7 @@ preference, preference evolution, habits, relationships).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -59,6 +60,9 @@ class QueryPhoto:
     strangers: tuple[str, ...] = ()   # people who are in it but were never introduced
 
 
+MakePhoto = Callable[..., QueryPhoto]   # the names in it -> a new query photo, an hour after the last
+
+
 @dataclass(frozen=True)
 class Item:
     id: str
@@ -97,8 +101,8 @@ def build(life: Life, questions: int | None = None, *, strangers: bool = True) -
         hour = next(hours)   # one new photo per question, an hour apart, all after the history
         return QueryPhoto(f"query_{hour:03d}", life.now + timedelta(hours=hour), tuple(present), strangers_in)
 
-    def subjects(pool: list[str], need: object = None) -> list[str]:
-        ok = [n for n in pool if need is None or need(n)]  # type: ignore[operator]
+    def subjects(pool: list[str], need: Callable[[str], object] | None = None) -> list[str]:
+        ok = [n for n in pool if need is None or need(n)]
         return rng.sample(ok, min(per_task, len(ok)))
 
     for name in subjects(names, life.last_seen):
@@ -161,12 +165,12 @@ def _library_items(life: Life, rng: random.Random, per_task: int) -> list[Item]:
     return out
 
 
-def _caption_items(life: Life, rng: random.Random, per_task: int, photo: object) -> list[Item]:
+def _caption_items(life: Life, rng: random.Random, per_task: int, photo: MakePhoto) -> list[Item]:
     """CapEval-QAs: per photo, MCQs about the concepts in it (gold: the fact) and about others (gold: D)."""
     out: list[Item] = []
     names = [c.name for c in life.concepts if life.last_seen(c.name)]
     for subject in rng.sample(names, min(per_task, len(names))):
-        shot = photo(subject)  # type: ignore[operator]
+        shot = photo(subject)
         distractors = rng.sample([n for n in names if n != subject], min(2, len(names) - 1))
         for name in [subject, *distractors]:
             in_photo = name == subject
@@ -186,7 +190,7 @@ def _caption_items(life: Life, rng: random.Random, per_task: int, photo: object)
     return out
 
 
-def _persona_items(life: Life, rng: random.Random, per_task: int, photo: object) -> list[Item]:
+def _persona_items(life: Life, rng: random.Random, per_task: int, photo: MakePhoto) -> list[Item]:
     """Persona-MME-like multiple choice: latest preference, its evolution, habits, relationships."""
     out: list[Item] = []
     for topic in list(life.preferences)[:per_task]:
@@ -215,5 +219,5 @@ def _persona_items(life: Life, rng: random.Random, per_task: int, photo: object)
         choices = _choices(rng, concept.relation, list(RELATIONS), 4)
         out.append(Item(f"RELATION-{concept.name}", "RELATION",
                         mcq_text("Who is the one in this photo to me?", tuple(choices)), concept.relation,
-                        photo(concept.name), choices=tuple(choices), subject=concept.name))  # type: ignore[operator]
+                        photo(concept.name), choices=tuple(choices), subject=concept.name))
     return out
