@@ -45,6 +45,7 @@ def doctor(services: Services) -> dict[str, Any]:
     except ImportError as exc:
         report["hardware"] = {"error": f"hardware probe unavailable: {exc}"}
     report["faces"] = face_detector_report(services)
+    report["loaded"] = services.loaded_models()   # in this process: loaded on first use, released when idle
     try:
         from companion.backends import model_manager
 

@@ -15,15 +15,24 @@ from __future__ import annotations
 import threading
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from companion import config
 from companion.backends import registry
+from companion.backends.model_host import (
+    HostedBackend,
+    HostedFaceBackend,
+    HostedImageEmbedder,
+    HostedTextEmbedder,
+    ModelHost,
+)
 from companion.core.deps import Deps
 from companion.core.errors import ModelMissingError
 from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, LanguageModel, PhotoReader, TextEmbedder
 from companion.core.store import Store
 from companion.paths import Paths, resolve
+
+H = TypeVar("H", bound=HostedBackend)
 
 
 def single_threaded_blas() -> None:
@@ -41,6 +50,10 @@ def single_threaded_blas() -> None:
 
 class Services:
     """Everything one profile needs, built from its paths and settings."""
+
+    # The perception models, each behind its own ModelHost like the chat model: loaded on first
+    # use, released idle_unload_seconds after the last call (backends/model_host.py).
+    HOSTED = ("face_backend", "image_embedder", "text_embedder")
 
     def __init__(self, paths: Paths, settings: config.Settings, store: Store) -> None:
         single_threaded_blas()
@@ -61,10 +74,14 @@ class Services:
 
     def save_settings(self) -> None:
         config.save(self.paths.settings_path, self.settings)
+        for name in ("model_host", *self.HOSTED):      # a changed idle_unload_seconds applies now
+            wake = getattr(self.__dict__.get(name), "wake", None)
+            if wake is not None:
+                wake()
 
     def close(self) -> None:
         # Backends that hold a process or a model (cached_property keeps them in __dict__).
-        for name in ("model_host", "face_backend"):
+        for name in ("model_host", *self.HOSTED):
             closable = getattr(self.__dict__.get(name), "close", None)
             if closable is not None:
                 closable()
@@ -76,13 +93,26 @@ class Services:
         with self._lock:
             return registry.create(kind, self.paths, self.settings)
 
+    def _hosted(self, kind: str, handle: type[H]) -> H:
+        """``kind``'s backend behind its own host (the same lifecycle as the chat model)."""
+        host = ModelHost(self._backend, lambda: self.settings.idle_unload_seconds, label=kind)
+        return handle(host, kind)
+
+    def loaded_models(self) -> dict[str, bool | str | None]:
+        """Which models are in memory now (``companion doctor``): the chat model's name, else a flag each."""
+        built = self.__dict__
+        report: dict[str, bool | str | None] = {"chat": built["model_host"].resident if "model_host" in built else None}
+        for name in self.HOSTED:
+            report[name] = bool(getattr(built.get(name), "loaded", False))
+        return report
+
     @cached_property
     def photo_reader(self) -> PhotoReader:
         return self._backend("photo_reader")
 
     @cached_property
     def face_backend(self) -> FaceBackend:
-        return self._backend("faces")
+        return self._hosted("faces", HostedFaceBackend)
 
     def reset_backend(self, name: str) -> None:
         """Close a built backend (``face_backend``, ...) and forget it: its next use builds it from the settings."""
@@ -94,11 +124,11 @@ class Services:
 
     @cached_property
     def image_embedder(self) -> ImageEmbedder:
-        return self._backend("image_embedder")
+        return self._hosted("image_embedder", HostedImageEmbedder)
 
     @cached_property
     def text_embedder(self) -> TextEmbedder:
-        return self._backend("text_embedder")
+        return self._hosted("text_embedder", HostedTextEmbedder)
 
     @cached_property
     def geocoder(self) -> Geocoder:
@@ -152,10 +182,8 @@ class Services:
     @cached_property
     def model_host(self) -> Any:
         """Keeps one chat model resident, loads on demand, unloads after the idle timeout."""
-        from companion.backends.model_host import ModelHost
-
         return ModelHost(lambda name: registry.create("llm", self.paths, self.settings, model=name),
-                         self.settings.idle_unload_seconds)
+                         lambda: self.settings.idle_unload_seconds, label="chat model")
 
     def language_model(self, name: str | None = None) -> LanguageModel | None:
         """The chat model (``name``, else settings.model) through the host; None when none is installed."""
