@@ -17,6 +17,8 @@ model from the host for each call, so it can hold the handle for as long as it l
 
 from __future__ import annotations
 
+import ctypes
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,10 +40,11 @@ class ModelHost(Generic[M]):
 
     idle_unload_seconds: seconds, or a function giving them (read on each check, so a changed
     setting applies); 0 or less keeps the model until ``unload``/``close``.
+    idle_timer: False runs no timer thread: the owner calls ``unload_if_idle`` (tests with a fake clock).
     """
 
     def __init__(self, loader: Callable[[str], M], idle_unload_seconds: float | Callable[[], float] = 600,
-                 clock: Callable[[], float] = time.monotonic, label: str = "model") -> None:
+                 clock: Callable[[], float] = time.monotonic, label: str = "model", idle_timer: bool = True) -> None:
         self._loader = loader
         self._idle = idle_unload_seconds if callable(idle_unload_seconds) else (lambda: float(idle_unload_seconds))
         self._clock = clock
@@ -53,6 +56,7 @@ class ModelHost(Generic[M]):
         self._last_used = clock()
         self._closed = False
         self._timer: threading.Thread | None = None
+        self._idle_timer = idle_timer
         self.loads = 0            # how many times a model was loaded (tests, diagnostics)
 
     @property
@@ -138,9 +142,11 @@ class ModelHost(Generic[M]):
             close = getattr(model, "close", None)
             if close is not None:
                 close()
+            del model
+            return_freed_memory()
 
     def _ensure_timer(self) -> None:
-        if self.idle_unload_seconds > 0 and (self._timer is None or not self._timer.is_alive()):
+        if self._idle_timer and self.idle_unload_seconds > 0 and (self._timer is None or not self._timer.is_alive()):
             self._timer = threading.Thread(target=self._idle_loop, name=f"{self.label}-idle-unload", daemon=True)
             self._timer.start()
 
@@ -150,6 +156,21 @@ class ModelHost(Generic[M]):
                 # Re-check when the deadline passes (or earlier, when notified of a use or an unload).
                 left = self.idle_unload_seconds - (self._clock() - self._last_used)
                 self._cond.wait(timeout=min(_MAX_TIMER_WAIT, max(0.05, left)))
+
+
+def return_freed_memory() -> None:
+    """Give the heap pages freed by a released model back to the system (glibc only; elsewhere nothing).
+
+    glibc keeps freed memory for reuse: after CLIP and MiniLM were released the app still held
+    ~310 of their ~500 MB until ``malloc_trim`` (benchmarks/README.md, "Model lifecycle").
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim     # absent on musl
+    except (OSError, AttributeError):
+        return
+    trim(0)
 
 
 class HostedModel:

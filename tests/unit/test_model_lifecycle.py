@@ -57,7 +57,9 @@ def make_host(built: list[FakeEmbedder], idle: float = 600, clock: Clock | None 
         built.append(FakeEmbedder())
         return built[-1]
 
-    return ModelHost(loader, idle, clock=clock or Clock(), label="text_embedder")
+    # With a fake clock the test calls unload_if_idle itself; a real clock gets the timer thread.
+    return ModelHost(loader, idle, clock=clock or time.monotonic, label="text_embedder",
+                     idle_timer=clock is None)
 
 
 def test_a_backend_loads_on_first_use_and_is_released_after_the_idle_time(built) -> None:
@@ -106,7 +108,8 @@ def test_the_next_call_reloads_transparently_with_the_same_results(built) -> Non
 
 def test_zero_idle_seconds_means_never_and_a_changed_setting_applies(built) -> None:
     clock, setting = Clock(), {"idle": 0.0}
-    host = ModelHost(lambda name: built.append(FakeEmbedder()) or built[-1], lambda: setting["idle"], clock=clock)
+    host = ModelHost(lambda name: built.append(FakeEmbedder()) or built[-1], lambda: setting["idle"], clock=clock,
+                     idle_timer=False)
     HostedTextEmbedder(host, "text_embedder").embed(["x"])
     clock.now += 10 ** 9
     assert not host.unload_if_idle()                            # 0 = never (the settings dialog's "never")
@@ -124,7 +127,7 @@ def test_close_releases_now_and_a_later_call_loads_again(built) -> None:
 
 
 def test_the_hosts_own_timer_releases_an_idle_backend(built) -> None:
-    host = make_host(built, idle=0.05, clock=time.monotonic)     # type: ignore[arg-type]
+    host = make_host(built, idle=0.05)
     embedder = HostedTextEmbedder(host, "text_embedder")
     embedder.embed(["x"])
     deadline = time.monotonic() + 10
@@ -162,7 +165,7 @@ class FakeFaces:
 
 def test_the_face_handle_reports_the_running_child_without_starting_one() -> None:
     clock, pids = Clock(), iter(range(100, 200))
-    host = ModelHost(lambda name: FakeFaces(next(pids)), 600, clock=clock)
+    host = ModelHost(lambda name: FakeFaces(next(pids)), 600, clock=clock, idle_timer=False)
     faces = HostedFaceBackend(host, "faces")
     assert isinstance(faces, FaceBackend) and faces.detector_name == "hog"
     assert len(faces.detect(np.zeros((4, 4, 3), np.uint8))) == 1
