@@ -31,17 +31,21 @@ $(VENV)/.test-installed: pyproject.toml | llama
 run: llama $(VENV)/.app-installed
 	$(BIN)/python -m companion gui
 
-## Install what the tests need and run the whole suite, then the core and CLI without Qt.
+## Install what the tests need, check layers, lint and types, run the whole suite, then the core and CLI without Qt.
 test: llama $(VENV)/.test-installed
-	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 	$(MAKE) --no-print-directory test-headless
 
 test-headless: $(VENV)/.test-installed
 	COMPANION_BLOCK_QT=1 $(BIN)/python -m pytest -p no:pytest-qt -q tests/unit tests/cli
 
+## Import contracts (layers, no cycles), ruff, mypy: strict on the pure core, the defaults everywhere else.
 lint: $(VENV)/.test-installed
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy --strict companion/core
+	$(BIN)/mypy
 
 ## Build the app for this platform (dist/: one folder, archive, installer), then smoke-test it.
 package: llama $(VENV)/.test-installed

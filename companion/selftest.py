@@ -13,7 +13,8 @@ and library of the registry, dlib's bundled face models on a fast detector
 offscreen and closed. A feature that does not work is a FAIL, never a skip.
 
 Options: ``--home DIR`` (default: a temporary folder), ``--no-gui``,
-``--gui-only``, ``--model NAME`` (an installed chat model), ``--question TEXT``. The photos to index default to two generated images;
+``--gui-only``, ``--model NAME`` (an installed chat model), ``--question TEXT``.
+The photos to index default to two generated images;
 ``COMPANION_SELFTEST_PHOTOS`` may name a folder of real ones.
 """
 
@@ -48,7 +49,7 @@ class Check:
         start = time.perf_counter()
         try:
             detail = func() or ""
-        except BaseException as exc:  # noqa: BLE001 - a self-test reports every failure and goes on
+        except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             elapsed = time.perf_counter() - start

@@ -19,7 +19,7 @@ import tempfile
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -184,7 +184,7 @@ def _to_rgb(image: Any) -> Any:
     return image.convert("RGB")
 
 
-def _taken_at(exif: Any, mtime: float) -> tuple[datetime, str]:
+def _taken_at(exif: Any, mtime: float) -> tuple[datetime, Literal["exif", "file"]]:
     """EXIF capture time (aware when an offset tag exists), else the file's mtime in local time."""
     try:
         sub = exif.get_ifd(_EXIF_IFD)

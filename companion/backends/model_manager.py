@@ -9,6 +9,7 @@ touches the network except :meth:`ModelManager.download`, which the user asks fo
 
 from __future__ import annotations
 
+import builtins
 import importlib.util
 import json
 import os
@@ -43,8 +44,8 @@ class ModelStatus:
     installed: bool
     size: int            # bytes on disk when installed, else the catalog's estimate
     license: str = ""
-    files: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
+    files: builtins.list[str] = field(default_factory=list)
+    missing: builtins.list[str] = field(default_factory=list)
 
 
 # --- the manager ----------------------------------------------------------------------
@@ -95,15 +96,15 @@ class ModelManager:
             return Path(list(spec.submodule_search_locations)[0])
         return self.paths.models_dir / (entry.dir or entry.name)
 
-    def _catalog_files(self, entry: CatalogEntry) -> list[Path]:
+    def _catalog_files(self, entry: CatalogEntry) -> builtins.list[Path]:
         try:
             base = self.model_dir(entry)
         except ModelMissingError:
             base = self.paths.models_dir / entry.name / "(package not installed)"
         return [base / f.filename for f in entry.files]
 
-    def list(self) -> list[ModelStatus]:
-        rows: list[ModelStatus] = []
+    def list(self) -> builtins.list[ModelStatus]:
+        rows: builtins.list[ModelStatus] = []
         for entry in self.catalog.values():
             files = self._catalog_files(entry)
             missing = [p.name for p in files if not p.is_file()]
@@ -142,7 +143,7 @@ class ModelManager:
             raise ModelMissingError(self._offline_message(entry, missing))
         return by_role["model"], by_role.get("mmproj")
 
-    def _offline_message(self, entry: CatalogEntry, missing: list[Path]) -> str:
+    def _offline_message(self, entry: CatalogEntry, missing: builtins.list[Path]) -> str:
         if entry.source != "huggingface":
             return f"model {entry.name!r} is not installed: {entry.install_hint}"
         urls = " and ".join(f"https://huggingface.co/{entry.repo}/resolve/{entry.revision}/{p.name}"
@@ -151,7 +152,7 @@ class ModelManager:
                 f"while online, or download {urls} yourself and put the file(s) in {missing[0].parent}")
 
     def download(self, name: str, progress: ProgressCallback | None = None,
-                 cancel: threading.Event | None = None) -> list[Path]:
+                 cancel: threading.Event | None = None) -> builtins.list[Path]:
         """Fetch a catalog model's files (resuming partial downloads) and check their sha256."""
         entry = self.catalog.get(name)
         if entry is None:
@@ -170,7 +171,7 @@ class ModelManager:
         from huggingface_hub import hf_hub_download  # lazy: heavy, and only for downloads
         from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-        paths: list[Path] = []
+        paths: builtins.list[Path] = []
         for index, spec in enumerate(entry.files):
             if cancel is not None and cancel.is_set():
                 from companion.core.errors import CancelledError
@@ -202,7 +203,7 @@ class ModelManager:
                                               "how": "trust on first use"}
                 self._write_registry(registry)
 
-    def verify(self, name: str) -> list[tuple[str, bool, str]]:
+    def verify(self, name: str) -> builtins.list[tuple[str, bool, str]]:
         """``(file, ok, message)`` per file: sha256 against the catalog or the recorded value."""
         registry = self._read_registry()
         if name in registry["local"]:
@@ -216,7 +217,7 @@ class ModelManager:
             items = list(zip(entry.files, self._catalog_files(entry), strict=True))
         else:
             raise NotFoundError(f"unknown model {name!r}")
-        results: list[tuple[str, bool, str]] = []
+        results: builtins.list[tuple[str, bool, str]] = []
         for spec, path in items:
             if not path.is_file():
                 results.append((spec.filename, False, f"missing: {path}"))
@@ -283,7 +284,7 @@ def _progress_tqdm(progress: ProgressCallback | None, filename: str, index: int,
         return None
     from tqdm.auto import tqdm  # huggingface_hub depends on tqdm
 
-    class _Forward(tqdm):  # type: ignore[misc, valid-type]
+    class _Forward(tqdm):
         def update(self, n: float | None = 1) -> bool | None:
             if cancel is not None and cancel.is_set():
                 raise OSError("download cancelled")
@@ -307,19 +308,19 @@ def resolve_model(name: str, paths: Paths, settings: Settings | None = None) -> 
 
 # --- module-level API, for companion.app.models and `companion doctor` ----------------
 
-def list_models(paths: Paths) -> list[ModelStatus]:
+def list_models(paths: Paths) -> builtins.list[ModelStatus]:
     """``companion models list``: catalog and local models, installed or not."""
     return ModelManager(paths).list()
 
 
 def download(paths: Paths, name: str, progress: Callable[[int, int | None], None] | None = None,
-             cancel: threading.Event | None = None) -> list[Path]:
+             cancel: threading.Event | None = None) -> builtins.list[Path]:
     """``companion models download NAME``; ``progress(done_bytes, total_bytes)`` per chunk."""
     forward = (lambda p: progress(p.done, p.total)) if progress is not None else None
     return ModelManager(paths).download(name, forward, cancel)
 
 
-def add_local(paths: Paths, name: str, files: list[Path], title: str = "") -> ModelStatus:
+def add_local(paths: Paths, name: str, files: builtins.list[Path], title: str = "") -> ModelStatus:
     """``companion models add NAME FILE [FILE]``: the projector is told apart by its metadata."""
     if not 1 <= len(files) <= 2:
         raise CompanionError("give one language model GGUF, plus its mmproj file for a vision model")
@@ -330,7 +331,7 @@ def add_local(paths: Paths, name: str, files: list[Path], title: str = "") -> Mo
     return ModelManager(paths).add(name, Path(models[0]), Path(projectors[0]) if projectors else None, title)
 
 
-def verify(paths: Paths, name: str) -> list[tuple[str, bool, str]]:
+def verify(paths: Paths, name: str) -> builtins.list[tuple[str, bool, str]]:
     """``companion models verify NAME``; raises ``ModelError`` listing the files that fail."""
     results = ModelManager(paths).verify(name)
     bad = [f"{file}: {message}" for file, ok, message in results if not ok]

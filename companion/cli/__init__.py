@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from companion import __version__
-from companion.core.errors import CompanionError
 from companion.config import SettingsError
+from companion.core.errors import CompanionError
 
 COMMAND_MODULES = (
     "companion.cli.basics",     # init, doctor

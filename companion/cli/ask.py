@@ -13,7 +13,8 @@ from companion.cli.output import emit_json
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
-    ask = commands.add_parser("ask", parents=[parent], help="ask about your people, pets and things (optionally a photo)")
+    ask = commands.add_parser("ask", parents=[parent],
+                              help="ask about your people, pets and things (optionally a photo)")
     ask.add_argument("question")
     ask.add_argument("--image", type=Path, metavar="PATH", help="a photo to ask about")
     ask.add_argument("--model", help="the chat model to use (default: the one in settings)")

@@ -33,10 +33,11 @@ def emit_json(value: Any) -> None:
 
 def table(rows: list[list[str]], headers: list[str]) -> None:
     """A plain aligned table (no colours: output is often piped)."""
-    widths = [max(len(str(x)) for x in column) for column in zip(headers, *rows)] if rows else [len(h) for h in headers]
-    print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
+    columns = zip(headers, *rows, strict=True) if rows else ([h] for h in headers)
+    widths = [max(len(str(x)) for x in column) for column in columns]
+    print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     for row in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def when(value: datetime | None) -> str:

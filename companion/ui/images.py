@@ -7,7 +7,6 @@ them into pixmaps. Nothing here touches the store.
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import Any
 
 from companion.core.types import Box, Photo

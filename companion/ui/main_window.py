@@ -82,7 +82,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         for view in self.views:
             self.stack.addWidget(view)
             view.status.connect(self.show_status)
-        self.sidebar = Sidebar(list(zip(VIEW_ICONS, VIEWS)))
+        self.sidebar = Sidebar(list(zip(VIEW_ICONS, VIEWS, strict=True)))
         self.sidebar.selected.connect(self.show_view)
         self.sidebar.settings.clicked.connect(lambda: self.open_settings())
         self.header = Header()
@@ -206,7 +206,8 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
     def _show_counts(self, counts: library.Counts | None) -> None:
         if counts is None:
             return
-        for button, value in zip(self.sidebar.buttons[1:], (counts.people, counts.photos, counts.memories)):
+        for button, value in zip(self.sidebar.buttons[1:], (counts.people, counts.photos, counts.memories),
+                                 strict=True):
             button.set_count(value)
         self.people.waiting = counts.waiting
         self.chat.set_library(counts)

@@ -71,7 +71,8 @@ class PeopleDelegate(QtWidgets.QStyledItemDelegate):
         if kind == "header":
             painter.setFont(theme.font("heading"))
             painter.setPen(tokens.color("text"))
-            painter.drawText(rect.adjusted(4, 8, 0, -24), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom),
+            bottom_left = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom)
+            painter.drawText(rect.adjusted(4, 8, 0, -24), bottom_left,
                              index.data(Qt.ItemDataRole.DisplayRole))
             painter.setFont(theme.font("caption"))
             painter.setPen(tokens.color("muted"))
@@ -265,7 +266,8 @@ def fill(grid: PeopleGrid, groups: list[Any], cards: list[Any], more_groups: int
             hint += f" ({more_groups} more groups after these.)"
         model.appendRow(header_item("Who is this?", hint))
         for group in groups:
-            model.appendRow(tile_item("group", group.cluster_id, "", f"{group.size} photo{'s' if group.size != 1 else ''}"))
+            photos = f"{group.size} photo{'s' if group.size != 1 else ''}"
+            model.appendRow(tile_item("group", group.cluster_id, "", photos))
     sections = (("person", "People", "Click someone to see their photos, memories and reminders."),
                 ("pet", "Pets", "Animals you've told me about."),
                 ("object", "Things", "Objects and places with a card."),

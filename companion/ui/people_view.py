@@ -175,7 +175,8 @@ class PeopleView(QtWidgets.QWidget):
             concept = concepts.concept(self.services, ident)
             if concept is None:
                 return None
-            return self._run(lambda: library.merge_into(self.services, cluster_ids, concept), f"Added to {concept.name}")
+            return self._run(lambda: library.merge_into(self.services, cluster_ids, concept),
+                             f"Added to {concept.name}")
         return self._run(lambda: library.merge_into(self.services, cluster_ids, ident), "Merged")
 
     def merge_selected(self) -> Worker | None:

@@ -92,7 +92,8 @@ class PersonPage(QtWidgets.QWidget):
         noun = {"person": "Person", "pet": "Pet", "object": "Thing", "place": "Place"}.get(concept.category, "")
         seen = f"{len(page.photos)} photo{'s' if len(page.photos) != 1 else ''}"
         if page.photos and page.photos[0].taken_at:
-            seen += f" · last seen {date_place(page.photos[0].taken_at, page.photos[0].place.label() if page.photos[0].place else '')}"
+            latest = page.photos[0]
+            seen += f" · last seen {date_place(latest.taken_at, latest.place.label() if latest.place else '')}"
         self.facts.setText(f"{noun} · {seen}")
         self.photos.set_photos(page.photos)
         self.photos_title.setText(f"Photos of {concept.name}" if page.photos else "Photos")

@@ -83,7 +83,8 @@ class DetailPane(QtWidgets.QFrame):
         drawn = paint.faces_drawn(image, photo.width, detail.faces)
         ratio = self.devicePixelRatioF() or 1.0
         side = round(340 * ratio)
-        scaled = drawn.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        scaled = drawn.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                              Qt.TransformationMode.SmoothTransformation)
         shaped = paint.rounded(scaled, 12 * ratio)
         shaped.setDevicePixelRatio(ratio)
         self.preview.setPixmap(QtGui.QPixmap.fromImage(shaped) if not image.isNull()

@@ -12,7 +12,7 @@ import sys
 from typing import Any, TypeAlias
 
 from PySide6 import QtCore, QtGui, QtWidgets
-from PySide6.QtCore import Qt, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 
 __all__ = ["QtCore", "QtGui", "QtWidgets", "Qt", "QObject", "QRunnable", "QThreadPool", "QTimer",
            "Signal", "Slot", "emit", "ModelIndex"]

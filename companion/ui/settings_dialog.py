@@ -106,14 +106,15 @@ class SettingsDialog(QtWidgets.QDialog):
         self.idle_unload.setValue(settings.idle_unload_seconds)
         self.face_detector = QtWidgets.QComboBox()     # "auto": the fastest that works (companion doctor says which)
         self.face_detector.addItems(list(FACE_DETECTORS))
-        self.face_detector.setCurrentText(settings.face_detector if settings.face_detector in FACE_DETECTORS else "auto")
+        chosen = settings.face_detector if settings.face_detector in FACE_DETECTORS else "auto"
+        self.face_detector.setCurrentText(chosen)
         self.face_detector.setAccessibleName("Face detector")
         hardware = QtWidgets.QWidget()
         form = QtWidgets.QFormLayout(hardware)
         form.addRow("GPU layers", self.auto_layers)
         form.addRow("", self.gpu_layers)
         form.addRow("Device", self.device)
-        form.addRow("Unload the model after idle", self.idle_unload)
+        form.addRow("Unload models after idle", self.idle_unload)
         form.addRow("Face detector", self.face_detector)
 
         self.remember = QtWidgets.QCheckBox("Remember what I tell you in conversations")
@@ -149,7 +150,7 @@ class SettingsDialog(QtWidgets.QDialog):
         self.nav.setAccessibleName("Settings sections")
         self.nav.setIconSize(QtCore.QSize(18, 18))
         self.stack = QtWidgets.QStackedWidget()
-        for (name, icon_name), page in zip(PAGES, (looks, self.folders, self.models, hardware, privacy)):
+        for (name, icon_name), page in zip(PAGES, (looks, self.folders, self.models, hardware, privacy), strict=True):
             item = QtWidgets.QListWidgetItem(icons.icon(icon_name), name)
             item.setSizeHint(QtCore.QSize(0, 38))   # the row as tall as its rounded highlight (the style pads 8 px)
             self.nav.addItem(item)
@@ -226,7 +227,7 @@ class SettingsDialog(QtWidgets.QDialog):
         emit(self.failed, message)
         QtWidgets.QMessageBox.warning(self, "Settings not saved", message)
 
-    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+    def done(self, result: int) -> None:
         self.models.cancel()  # a running download stops with the dialog
         if result != QtWidgets.QDialog.DialogCode.Accepted and self.previewed:
             self.preview_appearance(self.before)   # a previewed look is undone by Cancel

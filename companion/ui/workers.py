@@ -17,7 +17,7 @@ from typing import Any
 
 from companion.core.errors import CompanionError
 from companion.core.types import Progress
-from companion.ui.qt import QObject, QRunnable, QThreadPool, QTimer, QtCore, Signal, emit
+from companion.ui.qt import QObject, QRunnable, QtCore, QThreadPool, QTimer, Signal, emit
 
 QCoreApplication, QEvent = QtCore.QCoreApplication, QtCore.QEvent
 
@@ -81,7 +81,7 @@ class Worker(QRunnable):
             emit(self.signals.finished, None if self.cancelled else result)
         except CompanionError as exc:
             emit(self.signals.failed, str(exc))
-        except Exception as exc:  # noqa: BLE001 - a worker must never take the app down
+        except Exception as exc:
             log.exception("%s failed", self.name)
             emit(self.signals.failed, f"{self.name} failed: {type(exc).__name__}: {exc}")
         finally:
