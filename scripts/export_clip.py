@@ -22,8 +22,9 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
+
+from companion.paths import atomic_folder
 
 TEST_MODEL = "ViT-B-32"
 FILES = ("image.onnx", "text.onnx", "preprocess.json", "tokenizer.json")
@@ -64,9 +65,7 @@ def export_clip(out_dir: Path | str, model_name: str = TEST_MODEL, pretrained: s
         def forward(self, tokens: torch.Tensor) -> torch.Tensor:
             return self.model.encode_text(tokens, normalize=True)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir) as work:
         # The fused MHA fast path (aten::_native_multi_head_attention) has no ONNX symbolic.
         fastpath = torch.backends.mha.get_fastpath_enabled()
         torch.backends.mha.set_fastpath_enabled(False)
@@ -88,13 +87,6 @@ def export_clip(out_dir: Path | str, model_name: str = TEST_MODEL, pretrained: s
             "sot_token_id": tokenizer.sot_token_id, "eot_token_id": tokenizer.eot_token_id,
             "open_clip_version": open_clip.__version__, "opset": OPSET,
         }, indent=2))
-        work.chmod(0o755)                 # mkdtemp makes it private; a models folder is not
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        work.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return out_dir
 
 

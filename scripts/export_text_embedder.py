@@ -18,8 +18,9 @@ import argparse
 import json
 import shutil
 import sys
-import tempfile
 from pathlib import Path
+
+from companion.paths import atomic_folder
 
 FILES = ("model.onnx", "tokenizer.json", "config.json")
 MAX_LENGTH = 256          # all-MiniLM-L6-v2's sentence_bert_config max_seq_length
@@ -59,9 +60,7 @@ def export_text_embedder(out_dir: Path | str, source: Path | str | None = None) 
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir) as work:
         ids = torch.tensor([[101, 2026, 2905, 4698, 102, 0], [101, 7592, 102, 0, 0, 0]], dtype=torch.int64)
         mask = (ids != 0).to(torch.int64)
         with torch.no_grad():
@@ -76,13 +75,6 @@ def export_text_embedder(out_dir: Path | str, source: Path | str | None = None) 
             "model": source.name if source.name != "model" else "all-MiniLM-L6-v2",
             "dim": dim, "max_length": max_length, "pooling": "mean", "normalized": True, "opset": OPSET,
         }, indent=2))
-        work.chmod(0o755)                 # mkdtemp makes it private; a models folder is not
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        work.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
     return out_dir
 
 
