@@ -228,13 +228,7 @@ class MessageView(QtWidgets.QWidget):
     def _show_photo(self, faces: list[tuple[Any, str | None]]) -> None:
         if self.photo.isNull():
             return
-        drawn = paint.faces_drawn(self.photo, self.photo_width, faces)
-        ratio = self.devicePixelRatioF() or 1.0
-        target = round(300 * ratio)
-        scaled = drawn.scaled(target, target, Qt.AspectRatioMode.KeepAspectRatio,
-                              Qt.TransformationMode.SmoothTransformation)
-        shaped = paint.rounded(scaled, 12 * ratio)
-        shaped.setDevicePixelRatio(ratio)
+        shaped = paint.photo_preview(self.photo, self.photo_width, faces, 300, self.devicePixelRatioF() or 1.0)
         self.preview.setPixmap(QtGui.QPixmap.fromImage(shaped))
         self.preview.show()
 

@@ -109,6 +109,18 @@ def faces_drawn(image: QtGui.QImage, photo_width: int, faces: Sequence[tuple[Box
     return out
 
 
+def photo_preview(image: QtGui.QImage, photo_width: int, faces: Sequence[tuple[Box, str | None]], side: int,
+                  ratio: float) -> QtGui.QImage:
+    """A photo with its faces outlined and named, fitted into ``side`` logical pixels, rounded, for a display
+    of ``ratio`` device pixels per logical pixel."""
+    drawn = faces_drawn(image, photo_width, faces)
+    scaled = drawn.scaled(round(side * ratio), round(side * ratio), Qt.AspectRatioMode.KeepAspectRatio,
+                          Qt.TransformationMode.SmoothTransformation)
+    shaped = rounded(scaled, 12 * ratio)
+    shaped.setDevicePixelRatio(ratio)
+    return shaped
+
+
 def face_crop(image: QtGui.QImage, photo_width: int, box: Box | None, margin: float = 0.3) -> QtGui.QImage:
     """The face in ``box`` (full-size pixels of a photo ``photo_width`` wide) cut from ``image``, squared."""
     if image.isNull() or box is None or not photo_width:

@@ -80,13 +80,7 @@ class DetailPane(QtWidgets.QFrame):
 
     def show_detail(self, detail: library.PhotoDetail, image: QtGui.QImage) -> None:
         photo = detail.photo
-        drawn = paint.faces_drawn(image, photo.width, detail.faces)
-        ratio = self.devicePixelRatioF() or 1.0
-        side = round(340 * ratio)
-        scaled = drawn.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
-                              Qt.TransformationMode.SmoothTransformation)
-        shaped = paint.rounded(scaled, 12 * ratio)
-        shaped.setDevicePixelRatio(ratio)
+        shaped = paint.photo_preview(image, photo.width, detail.faces, 340, self.devicePixelRatioF() or 1.0)
         self.preview.setPixmap(QtGui.QPixmap.fromImage(shaped) if not image.isNull()
                                else images.pixmap(QtGui.QImage(), "?", 240))
         self.when.setText(describe_when(photo))
