@@ -190,6 +190,20 @@ def from_iso(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def time_range(column: str, since: datetime | None, until: datetime | None, *,
+               inclusive_end: bool = False) -> tuple[list[str], list[object]]:
+    """SQL conditions (and their parameters) for ``since <= column < until``; either end may be open."""
+    where: list[str] = []
+    params: list[object] = []
+    if since is not None:
+        where.append(f"{column} >= ?")
+        params.append(timestamp(since))
+    if until is not None:
+        where.append(f"{column} {'<=' if inclusive_end else '<'} ?")
+        params.append(timestamp(until))
+    return where, params
+
+
 def timestamp(value: datetime | None) -> float | None:
     """Seconds since the epoch for ordering; a naive time is read as UTC."""
     if value is None:

@@ -11,7 +11,7 @@ import numpy as np
 from companion.core.errors import InvalidInputError, NotFoundError
 from companion.core.store import vectors
 from companion.core.store.conversations import fts_query, fts_words
-from companion.core.store.db import Database, Row, from_iso, inserted_id, now, timestamp, to_iso
+from companion.core.store.db import Database, Row, from_iso, inserted_id, now, time_range, timestamp, to_iso
 from companion.core.store.places import PlaceFilter
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import MEMORY_KINDS, Memory
@@ -114,12 +114,9 @@ class MemoryRepo:
         if concept_id is not None:
             where.append("id IN (SELECT memory_id FROM memory_concepts WHERE concept_id = ?)")
             params.append(concept_id)
-        if since is not None:
-            where.append("ts >= ?")
-            params.append(timestamp(since))
-        if until is not None:
-            where.append("ts <= ?")
-            params.append(timestamp(until))
+        conditions, values = time_range("ts", since, until, inclusive_end=True)
+        where += conditions
+        params += values
         rows = self.db.query(f"SELECT * FROM memories WHERE {' AND '.join(where)} "
                              "ORDER BY ts DESC NULLS LAST, id DESC LIMIT ?", (*params, limit))
         return self._memories(rows)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from companion.core.store.db import Database, Row, from_iso, inserted_id, timestamp, to_iso
+from companion.core.store.db import Database, Row, from_iso, inserted_id, time_range, timestamp, to_iso
 from companion.core.store.places import PlaceFilter, city_sql
 from companion.core.types import Observation
 
@@ -159,12 +159,9 @@ class ObservationRepo:
                  concept_ids: list[int] | None, kinds: tuple[str, ...]) -> tuple[list[str], list[object]]:
         where: list[str] = [f"o.kind IN ({','.join('?' * len(kinds))})"]
         params: list[object] = list(kinds)
-        if since is not None:
-            where.append("o.ts >= ?")
-            params.append(timestamp(since))
-        if until is not None:
-            where.append("o.ts < ?")
-            params.append(timestamp(until))
+        conditions, values = time_range("o.ts", since, until)
+        where += conditions
+        params += values
         if place:
             condition, values = place.label_sql("o.place")
             where.append(condition)

@@ -9,7 +9,7 @@ from datetime import datetime
 import numpy as np
 
 from companion.core.store import vectors
-from companion.core.store.db import Database, Row, from_iso, inserted_id, now, timestamp, to_iso
+from companion.core.store.db import Database, Row, from_iso, inserted_id, now, time_range, timestamp, to_iso
 from companion.core.store.places import PlaceFilter
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import Photo, Place
@@ -184,12 +184,9 @@ class PhotoRepo:
                        place: PlaceFilter | None) -> tuple[builtins.list[str], builtins.list[object]]:
         where: builtins.list[str] = ["p.status = 'ok'", "p.ts IS NOT NULL"]
         params: builtins.list[object] = []
-        if since is not None:
-            where.append("p.ts >= ?")
-            params.append(timestamp(since))
-        if until is not None:
-            where.append("p.ts < ?")
-            params.append(timestamp(until))
+        conditions, values = time_range("p.ts", since, until)
+        where += conditions
+        params += values
         if place:
             condition, values = place.photo_sql("p")
             where.append(condition)
