@@ -162,7 +162,9 @@ def check_faces(services: Services) -> str:
 
 
 def check_onnxruntime() -> str:
-    import onnxruntime as ort
+    from companion.backends.onnx import onnxruntime
+
+    ort = onnxruntime()
 
     return f"onnxruntime {ort.__version__}, providers {', '.join(ort.get_available_providers())}"
 

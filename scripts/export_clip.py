@@ -108,6 +108,9 @@ def quantize_image_encoder(source: Path, target: Path) -> Path:
     photos, against 0.9997 with it; per-channel scales keep the loss of the 8th bit small).
     Written atomically (temp file + rename). Needs the ``onnx`` package (the export extra).
     """
+    from companion.backends.onnx import onnxruntime
+
+    onnxruntime()   # telemetry off before the quantiser loads the library
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target = Path(target)

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from companion.backends.onnx import onnxruntime
 from companion.core.errors import ModelError, ModelMissingError
 from companion.core.vectors import unit_rows
 
@@ -46,7 +47,7 @@ PROVIDER_PREFERENCE = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUE
 
 def choose_providers(providers: Sequence[str] | None = None) -> list[str]:
     """The preferred providers this onnxruntime build has, best first (CPU when none)."""
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     available = set(ort.get_available_providers())
     return [p for p in (providers or PROVIDER_PREFERENCE) if p in available] or ["CPUExecutionProvider"]
@@ -55,7 +56,7 @@ def choose_providers(providers: Sequence[str] | None = None) -> list[str]:
 def make_session(path: Path, threads: int | None = None, providers: Sequence[str] | None = None,
                  spin: bool = False) -> Any:
     """An onnxruntime session on the best available provider; ModelError when the file is not a model."""
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     chosen = choose_providers(providers)
     options = ort.SessionOptions()

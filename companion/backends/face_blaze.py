@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from companion.backends.onnx import onnxruntime
 from companion.core.errors import ModelError, ModelMissingError
 from companion.core.types import FaceLocation
 
@@ -109,7 +110,7 @@ class BlazeFaceDetector:
         with self._lock:
             if self._session is None:
                 try:
-                    import onnxruntime as ort
+                    ort = onnxruntime()
                 except ImportError as error:
                     raise ModelMissingError("onnxruntime is not installed") from error
                 options = ort.SessionOptions()

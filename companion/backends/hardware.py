@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from companion.backends.onnx import onnxruntime
 from companion.config import Settings
 
 
@@ -128,10 +129,10 @@ def gpu_layers_for(settings: Settings) -> int:
 
 def onnxruntime_providers() -> list[str]:
     try:
-        import onnxruntime  # lazy
+        ort = onnxruntime()  # lazy
     except Exception:  # noqa: BLE001 - a broken install means no providers, and doctor still reports the rest
         return []
-    return list(onnxruntime.get_available_providers())
+    return list(ort.get_available_providers())
 
 
 def doctor_report(settings: Settings | None = None) -> dict[str, Any]:
