@@ -86,17 +86,22 @@ def traced(tmp_path: Path, models_env: Path, minilm_dir: Path, companion_home: P
         command = [STRACE, "-f", "-qq", "-s", "256", "-e", f"trace={TRACED}", "-e", "signal=none", "-o", str(log),
                    sys.executable, "-m", "companion", *args]
         process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        if until is not None:      # a long-running command (watch, the window): stop it once its work is done
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and process.poll() is None and not until():
-                time.sleep(0.2)
-            assert process.poll() is None, process.communicate()[1]
-            assert until(), f"companion {' '.join(args)} did not finish its work in {timeout:.0f} s"
-            # Signal Companion itself: strace would take the signal as "stop tracing" and leave it running.
-            traced_pid = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
-            os.kill(traced_pid, signal.SIGINT if args[0] == "watch" else signal.SIGTERM)
-        out, err = process.communicate(timeout=timeout)
+                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            if until is not None:   # a long-running command (watch, the window): stop it once its work is done
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline and process.poll() is None and not until():
+                    time.sleep(0.2)
+                assert process.poll() is None, process.communicate()[1]
+                assert until(), f"companion {' '.join(args)} did not finish its work in {timeout:.0f} s"
+                # Signal Companion itself: strace would take the signal as "stop tracing" and leave it running.
+                traced_pid = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+                os.kill(traced_pid, signal.SIGINT if args[0] == "watch" else signal.SIGTERM)
+            out, err = process.communicate(timeout=timeout)
+        finally:   # a failed check must not leave strace and Companion running after the test
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         if until is None:
             assert process.returncode == 0, f"companion {' '.join(args)} failed:\n{out}\n{err}"
         network, written = network_and_writes(log)
