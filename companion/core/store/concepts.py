@@ -158,6 +158,24 @@ class ConceptRepo:
                 best[concept_id] = distance
         return sorted(best.items(), key=lambda item: item[1])
 
+    def nearest_concepts(self, kind: str, query: np.ndarray, k: int) -> tuple[builtins.list[tuple[int, float]], float]:
+        """(concept id, best distance) among the ``k`` nearest keys, nearest first, and the horizon: how far
+        the k-th key read is (2.0, the largest cosine distance, when there are fewer keys). A concept not
+        listed is at least that far."""
+        hits = self.indexes[_key_table(kind)].search(query, k)
+        horizon = hits[-1][1] if len(hits) >= k else 2.0
+        if not hits:
+            return [], horizon
+        marks = ",".join("?" * len(hits))
+        owner = {int(r[0]): int(r[1]) for r in self.db.query(
+            f"SELECT id, concept_id FROM concept_refs WHERE id IN ({marks})", [ref_id for ref_id, _ in hits])}
+        best: dict[int, float] = {}
+        for ref_id, distance in hits:
+            concept_id = owner.get(ref_id)
+            if concept_id is not None and concept_id not in best:
+                best[concept_id] = distance
+        return sorted(best.items(), key=lambda item: item[1]), horizon
+
     def ref_embeddings(self, kind: str) -> builtins.list[tuple[int, np.ndarray]]:
         """Every (concept id, key) of a kind, for re-matching photos without models."""
         table = _key_table(kind)

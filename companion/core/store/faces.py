@@ -9,7 +9,7 @@ import numpy as np
 from companion.core.store import vectors
 from companion.core.store.db import Connection, Database, Row, inserted_id, now, to_iso
 from companion.core.store.vectors import VectorIndexes
-from companion.core.types import Box, Face
+from companion.core.types import Box, Face, FaceSuggestion
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def _face(row: Row) -> Face:
     return Face(id=row["id"], photo_id=row["photo_id"],
                 box=Box(row["box_left"], row["box_top"], row["box_right"], row["box_bottom"]),
                 score=row["score"], concept_id=row["concept_id"] if "concept_id" in row.keys() else None,
-                cluster_id=row["cluster_id"])
+                cluster_id=row["cluster_id"], quality=row["quality"])
 
 
 _FACE_SELECT = ("SELECT f.*, c.concept_id AS concept_id FROM faces f "
@@ -38,11 +38,11 @@ class FaceRepo:
         self.db = db
         self.index = indexes["vec_faces"]
 
-    def add(self, photo_id: int, box: Box, score: float, embedding: np.ndarray) -> int:
+    def add(self, photo_id: int, box: Box, score: float, embedding: np.ndarray, quality: float = 1.0) -> int:
         with self.db.transaction() as conn:
             cur = conn.execute(
-                "INSERT INTO faces (photo_id, box_left, box_top, box_right, box_bottom, score) "
-                "VALUES (?,?,?,?,?,?)", (photo_id, *box.as_list(), score))
+                "INSERT INTO faces (photo_id, box_left, box_top, box_right, box_bottom, score, quality) "
+                "VALUES (?,?,?,?,?,?,?)", (photo_id, *box.as_list(), score, quality))
             face_id = inserted_id(cur)
             vectors.put(conn, "vec_faces", face_id, embedding, replace=False)
             return face_id
@@ -77,8 +77,10 @@ class FaceRepo:
         """(face id, cosine distance) of the k nearest faces within ``max_distance``."""
         return [(face_id, d) for face_id, d in self.index.search(query, k) if d <= max_distance]
 
-    def unclustered(self) -> list[int]:
-        return [int(r["id"]) for r in self.db.query("SELECT id FROM faces WHERE cluster_id IS NULL ORDER BY id")]
+    def unclustered(self, min_quality: float = 0.0) -> list[int]:
+        """Faces in no group (of at least ``min_quality``: blurred strangers are never grouped), oldest first."""
+        return [int(r["id"]) for r in self.db.query(
+            "SELECT id FROM faces WHERE cluster_id IS NULL AND quality >= ? ORDER BY id", (min_quality,))]
 
     # ---- clusters -------------------------------------------------------------------
 
@@ -94,17 +96,30 @@ class FaceRepo:
                              [(cluster_id, source, f) for f in face_ids])
             self._drop_empty(conn, before)
 
-    def clusters(self, *, named: bool | None = None, min_size: int = 1) -> list[FaceCluster]:
-        """Face groups, largest first; ``named=False`` gives those waiting for a name."""
-        sql = ("SELECT c.id, c.concept_id, count(f.id) AS size, group_concat(f.id) AS ids FROM face_clusters c "
-               "JOIN faces f ON f.cluster_id = c.id")
+    def clusters(self, *, named: bool | None = None, min_size: int = 1, min_photos: int = 1) -> list[FaceCluster]:
+        """Face groups, largest first; ``named=False`` gives those waiting for a name.
+
+        ``min_photos``: only groups whose faces come from at least that many photos (one person is in a
+        photo once: a "group" from one photo is several strangers standing together).
+        """
+        sql = ("SELECT c.id, c.concept_id, count(f.id) AS size, count(DISTINCT f.photo_id) AS photos, "
+               "group_concat(f.id) AS ids FROM face_clusters c JOIN faces f ON f.cluster_id = c.id")
         if named is True:
             sql += " WHERE c.concept_id IS NOT NULL"
         elif named is False:
             sql += " WHERE c.concept_id IS NULL"
-        sql += " GROUP BY c.id HAVING size >= ? ORDER BY size DESC, c.id"
+        sql += " GROUP BY c.id HAVING size >= ? AND photos >= ? ORDER BY size DESC, c.id"
         return [FaceCluster(r["id"], r["concept_id"], r["size"], [int(x) for x in r["ids"].split(",")][:12])
-                for r in self.db.query(sql, (min_size,))]
+                for r in self.db.query(sql, (min_size, min_photos))]
+
+    def cluster_concepts(self, cluster_ids: set[int]) -> dict[int, int]:
+        """cluster id -> concept id, for the named ones among ``cluster_ids``."""
+        if not cluster_ids:
+            return {}
+        marks = ",".join("?" * len(cluster_ids))
+        return {int(r[0]): int(r[1]) for r in self.db.query(
+            f"SELECT id, concept_id FROM face_clusters WHERE concept_id IS NOT NULL AND id IN ({marks})",
+            tuple(cluster_ids))}
 
     def cluster(self, cluster_id: int) -> FaceCluster | None:
         row = self.db.query_one(
@@ -176,4 +191,54 @@ class FaceRepo:
 
     def count(self) -> int:
         row = self.db.query_one("SELECT count(*) AS n FROM faces")
+        return int(row["n"]) if row else 0
+
+    # ---- suggestions ("Is this Matt?", issue 23) ---------------------------------------
+
+    def suggest(self, face_id: int, concept_id: int, distance: float) -> bool:
+        """Offer ``concept_id`` for a face; False when the user already said no to it (never asked twice)."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT status FROM face_suggestions WHERE face_id = ? AND concept_id = ?",
+                               (face_id, concept_id)).fetchone()
+            if row is not None and row["status"] == "rejected":
+                return False
+            conn.execute("INSERT INTO face_suggestions (face_id, concept_id, distance, status, created_at) "
+                         "VALUES (?,?,?, 'open', ?) ON CONFLICT (face_id, concept_id) "
+                         "DO UPDATE SET distance = excluded.distance", (face_id, concept_id, distance, to_iso(now())))
+            return True
+
+    def suggestions(self, concept_id: int | None = None, limit: int = 200) -> list[FaceSuggestion]:
+        """Open suggestions (of one concept), closest first."""
+        sql = ("SELECT s.face_id, s.concept_id, f.photo_id, s.distance FROM face_suggestions s "
+               "JOIN faces f ON f.id = s.face_id WHERE s.status = 'open'")
+        args: tuple[object, ...] = ()
+        if concept_id is not None:
+            sql += " AND s.concept_id = ?"
+            args = (concept_id,)
+        sql += " ORDER BY s.distance, s.face_id LIMIT ?"
+        return [FaceSuggestion(int(r[0]), int(r[1]), int(r[2]), float(r[3]))
+                for r in self.db.query(sql, (*args, limit))]
+
+    def suggestion(self, face_id: int, concept_id: int) -> FaceSuggestion | None:
+        row = self.db.query_one(
+            "SELECT s.face_id, s.concept_id, f.photo_id, s.distance FROM face_suggestions s "
+            "JOIN faces f ON f.id = s.face_id WHERE s.face_id = ? AND s.concept_id = ? AND s.status = 'open'",
+            (face_id, concept_id))
+        return FaceSuggestion(int(row[0]), int(row[1]), int(row[2]), float(row[3])) if row else None
+
+    def rejected(self, face_id: int) -> set[int]:
+        """The concepts the user said this face is not."""
+        return {int(r[0]) for r in self.db.query(
+            "SELECT concept_id FROM face_suggestions WHERE face_id = ? AND status = 'rejected'", (face_id,))}
+
+    def reject_suggestion(self, face_id: int, concept_id: int) -> None:
+        self.db.execute("UPDATE face_suggestions SET status = 'rejected' WHERE face_id = ? AND concept_id = ?",
+                        (face_id, concept_id))
+
+    def clear_open_suggestions(self, face_id: int) -> None:
+        """The face's open questions are answered (it was assigned): rejections stay."""
+        self.db.execute("DELETE FROM face_suggestions WHERE face_id = ? AND status = 'open'", (face_id,))
+
+    def suggestion_count(self) -> int:
+        row = self.db.query_one("SELECT count(*) AS n FROM face_suggestions WHERE status = 'open'")
         return int(row["n"]) if row else 0

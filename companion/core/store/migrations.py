@@ -302,6 +302,24 @@ CREATE INDEX photos_city_ts ON photos(city COLLATE NOCASE, ts) WHERE status = 'o
 CREATE INDEX photos_country_ts ON photos(country_code, ts) WHERE status = 'ok';
 """
 
+# Faces you can trust (issue 23): a face's quality (size and sharpness, backends/face_quality.py: below
+# Settings.face_min_quality it is neither grouped nor assigned automatically), and suggestions: a face close to
+# one person but not clearly (between face_match_distance and face_suggest_distance, or without the margin to
+# the next person) is offered to the user ("Is this Matt?") instead of becoming a sighting. 'rejected' keeps a
+# "no" from being asked again.
+M0010_FACE_QUALITY_AND_SUGGESTIONS = """
+ALTER TABLE faces ADD COLUMN quality REAL NOT NULL DEFAULT 1.0;
+CREATE TABLE face_suggestions (
+    face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+    concept_id INTEGER NOT NULL REFERENCES concepts(id) ON DELETE CASCADE,
+    distance REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'rejected')),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (face_id, concept_id)
+);
+CREATE INDEX face_suggestions_open ON face_suggestions(status, concept_id);
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0001_photos_and_faces", M0001_PHOTOS_AND_FACES),
@@ -310,6 +328,7 @@ MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0004_triggers_and_persona", M0004_TRIGGERS_AND_PERSONA),
     ("0005_vector_changes", M0005_VECTOR_CHANGES),
     ("0006_time_and_place_queries", M0006_TIME_AND_PLACE_QUERIES),
+    ("0010_face_quality_and_suggestions", M0010_FACE_QUALITY_AND_SUGGESTIONS),
 )
 
 
