@@ -210,8 +210,10 @@ class Counts:
 
 def counts(services: Services) -> Counts:
     store = services.store
-    return Counts(people=len(store.concepts.list()), photos=store.photos.count(),
-                  memories=store.memories.count(), waiting=len(store.faces.clusters(named=False)))
+    from companion.app.people import GROUP_MIN_PHOTOS
+
+    return Counts(people=len(store.concepts.list()), photos=store.photos.count(), memories=store.memories.count(),
+                  waiting=len(store.faces.clusters(named=False, min_photos=GROUP_MIN_PHOTOS)))
 
 
 def photo_filters(services: Services, sample: int = 2000, max_places: int = 8) -> tuple[list[Concept], list[str]]:

@@ -1,4 +1,5 @@
-"""People as the window shows them: cards with a face, face groups waiting for a name, a person's page.
+"""People as the window shows them: cards with a face, face groups waiting for a name, suggestions
+("Is this Matt?") to accept or reject, a person's page.
 
 Image pixels are not read here: a :class:`FaceRef` says which file and which
 box, and the window cuts the crop itself (on a worker). Naming, merging and
@@ -7,7 +8,7 @@ splitting face groups are ``app.library``'s; editing cards is ``app.concepts``'s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from companion.app import library
@@ -41,10 +42,26 @@ class PersonCard:
 
 
 @dataclass
+class Suggestion:
+    """"Is this <concept>?": a face near a person but not clearly theirs; no sighting until accepted."""
+
+    face_id: int
+    concept: Concept
+    face: FaceRef
+    distance: float
+
+
+@dataclass
 class People:
     groups: list[FaceGroup]
     cards: list[PersonCard]
     more_groups: int = 0     # unnamed groups not listed (a huge library)
+    suggestions: list[Suggestion] = field(default_factory=list)
+
+
+# A group offered for naming holds faces from at least this many photos: one person is in a photo
+# once, so faces of a single photo (strangers standing together) are never one person to name.
+GROUP_MIN_PHOTOS = 2
 
 
 @dataclass
@@ -81,16 +98,16 @@ def card(services: Services, concept: Concept) -> PersonCard:
 
 
 def people(services: Services, max_groups: int = 60, faces_per_group: int = 8) -> People:
-    """Unnamed face groups (largest first) and every card with its picture."""
+    """Unnamed face groups (largest first), every card with its picture, and the open suggestions."""
     store = services.store
-    clusters = store.faces.clusters(named=False)
+    clusters = store.faces.clusters(named=False, min_photos=GROUP_MIN_PHOTOS)
     groups = []
     for cluster in clusters[:max_groups]:
         faces = [(f.id, _face_ref(store.photos.get(f.photo_id), f.box))
                  for f in store.faces.in_cluster(cluster.id)[:faces_per_group]]
         groups.append(FaceGroup(cluster.id, cluster.size, [(i, r) for i, r in faces if r is not None]))
     cards = [card(services, c) for c in store.concepts.list()]
-    return People(groups, cards, max(0, len(clusters) - max_groups))
+    return People(groups, cards, max(0, len(clusters) - max_groups), suggestions(services))
 
 
 def person_page(services: Services, concept_id: int, max_photos: int = 400) -> PersonPage | None:
@@ -109,3 +126,29 @@ def group_faces(services: Services, cluster_id: int, limit: int = 200) -> list[t
     store = services.store
     out = [(f.id, _face_ref(store.photos.get(f.photo_id), f.box)) for f in store.faces.in_cluster(cluster_id)[:limit]]
     return [(i, r) for i, r in out if r is not None]
+
+
+def suggestions(services: Services, concept_id: int | None = None, limit: int = 60) -> list[Suggestion]:
+    """Open "Is this ...?" questions (of one person), the closest first."""
+    store = services.store
+    out = []
+    for item in store.faces.suggestions(concept_id, limit):
+        concept, face = store.concepts.get(item.concept_id), store.faces.get(item.face_id)
+        ref = _face_ref(store.photos.get(item.photo_id), face.box if face else None)
+        if concept is not None and ref is not None:
+            out.append(Suggestion(item.face_id, concept, ref, item.distance))
+    return out
+
+
+def accept_suggestion(services: Services, face_id: int, concept_id: int) -> None:
+    """Yes, this is them: the face becomes the person's (a key and a sighting)."""
+    from companion.core.library.recognition import accept_suggestion as accept
+
+    accept(services.store, face_id, concept_id, settings=services.settings)
+
+
+def reject_suggestion(services: Services, face_id: int, concept_id: int) -> None:
+    """No, it is not them: never asked again for this face."""
+    from companion.core.library.recognition import reject_suggestion as reject
+
+    reject(services.store, face_id, concept_id)

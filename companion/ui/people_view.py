@@ -1,4 +1,5 @@
-"""People: a grid of faces ("Who is this?" groups first), a page per person, and a page per face group.
+"""People: a grid of faces ("Who is this?" groups first), "Is this Matt?" questions above it
+(``people_suggestions``), a page per person, and a page per face group.
 
 Everything is read with ``companion.app.people`` on workers: first the grid
 (initials), then each face crop as it is cut. Naming, merging, splitting,
@@ -15,6 +16,7 @@ from companion.app import concepts, library, people
 from companion.ui import images
 from companion.ui.concepts_view import ConceptDialog
 from companion.ui.people_grid import FACE, PeopleGrid, fill
+from companion.ui.people_suggestions import SuggestionsBar
 from companion.ui.person_page import GroupPage, PersonPage
 from companion.ui.qt import QtWidgets, Signal, emit
 from companion.ui.widgets import EmptyState, button, frame, label
@@ -30,6 +32,7 @@ def load_people(services: Services) -> Any:
     """Worker job: the grid first, then ("group" | "person", id, face image) for each tile."""
     everyone = people.people(services)
     yield everyone, concepts.known_names(services, None)
+    yield "suggestions", 0, [(s, images.face_image(s.face, AVATAR_PX)) for s in everyone.suggestions]
     for group in everyone.groups:
         if group.faces:
             yield "group", group.cluster_id, images.face_image(group.faces[0][1], AVATAR_PX)
@@ -90,6 +93,10 @@ class PeopleView(QtWidgets.QWidget):
         grid_layout = QtWidgets.QVBoxLayout(grid_page)
         grid_layout.setContentsMargins(20, 12, 20, 8)
         grid_layout.addLayout(top)
+        self.suggestions = SuggestionsBar()
+        self.suggestions.accepted.connect(self.accept_suggestion)
+        self.suggestions.rejected.connect(self.reject_suggestion)
+        grid_layout.addWidget(self.suggestions)
         self.grid_stack = QtWidgets.QStackedWidget()
         self.grid_stack.addWidget(self.grid)
         self.grid_stack.addWidget(self.empty)
@@ -149,6 +156,9 @@ class PeopleView(QtWidgets.QWidget):
             emit(self.loaded, len(everyone.groups) + len(everyone.cards))
             return
         kind, ident, image = value
+        if kind == "suggestions":
+            self.suggestions.show_suggestions(image)
+            return
         item = self.grid.items().get((kind, ident))
         if item is not None and not image.isNull():
             item.setData(image, FACE)
@@ -226,6 +236,16 @@ class PeopleView(QtWidgets.QWidget):
         return self._run(remove,
                          f"Removed {len(face_ids)} face{'s' if len(face_ids) != 1 else ''}", back=True)
 
+    # ---- "Is this Matt?" ---------------------------------------------------------------------
+
+    def accept_suggestion(self, face_id: int, concept_id: int) -> Worker:
+        return self._run(lambda: people.accept_suggestion(self.services, face_id, concept_id), "Added the face",
+                         reload=False)
+
+    def reject_suggestion(self, face_id: int, concept_id: int) -> Worker:
+        return self._run(lambda: people.reject_suggestion(self.services, face_id, concept_id), "Noted",
+                         reload=False)
+
     # ---- a person's page ------------------------------------------------------------------
 
     def open_person(self, concept_id: int) -> Worker:
@@ -291,9 +311,11 @@ class PeopleView(QtWidgets.QWidget):
     def forget(self, concept_id: int, name: str) -> Worker:
         return self._run(lambda: concepts.forget_concept(self.services, concept_id), f"Forgot {name}", back=True)
 
-    def _run(self, action: Any, done_message: str, back: bool = False) -> Worker:
+    def _run(self, action: Any, done_message: str, back: bool = False, reload: bool = True) -> Worker:
+        """``reload=False``: only the counts change (an answered question: the strip already shows the next)."""
         worker = self.workers.start(lambda _cancel: action(), "people")
-        worker.signals.finished.connect(lambda _r: self._done(done_message, back))
+        worker.signals.finished.connect(lambda _r: self._done(done_message, back) if reload
+                                        else (emit(self.status, done_message), emit(self.changed)))
         worker.signals.failed.connect(lambda message: QtWidgets.QMessageBox.warning(self, "People", message))
         return worker
 

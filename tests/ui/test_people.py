@@ -151,3 +151,37 @@ def test_group_page_splits_faces(qtbot, window: MainWindow, services: Services, 
         page.split_button.click()
     assert len(library.face_groups(services, named=False)) == 3
     qtbot.waitUntil(lambda: [kind for kind, _ in tiles(window)] == ["group"] * 3, timeout=10_000)
+
+
+# ---- "Is this Matt?" (issue 23) ----------------------------------------------------------------
+
+
+def _suggest_hopper_as_eileen(services: Services, tmp_path: Path) -> tuple[int, int]:
+    """Name the astronaut's group Eileen and store a suggestion that one of Grace Hopper's faces is her."""
+    cluster, _faces = sample_data.seed_face_group(services, tmp_path / "photos")
+    eileen = library.name_face_group(services, cluster, "Eileen")
+    other = next(g for g in library.face_groups(services, named=False))
+    face_id = services.store.faces.in_cluster(other.id)[0].id
+    services.store.faces.suggest(face_id, eileen.id, 0.08)
+    return face_id, eileen.id
+
+
+@pytest.mark.parametrize("answer", ["yes", "no"])
+def test_a_suggested_face_is_asked_about_and_only_yes_makes_it_theirs(qtbot, window: MainWindow, services: Services,
+                                                                     tmp_path: Path, answer: str) -> None:
+    face_id, eileen = _suggest_hopper_as_eileen(services, tmp_path)
+    photo_id = services.store.faces.get(face_id).photo_id
+    assert eileen not in {o.concept_id for o in services.store.observations.for_photo(photo_id)}
+    show_people(qtbot, window)
+    strip = window.people.suggestions
+    qtbot.waitUntil(strip.isVisible, timeout=10_000)
+    assert strip.question.text() == "Is this Eileen?"
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        qtbot.mouseClick(strip.yes if answer == "yes" else strip.no, QtCore.Qt.MouseButton.LeftButton)
+    assert not strip.isVisible()          # the only question was answered
+    seen = {o.concept_id for o in services.store.observations.for_photo(photo_id)}
+    if answer == "yes":
+        assert eileen in seen and services.store.faces.get(face_id).concept_id == eileen
+    else:
+        assert eileen not in seen and services.store.faces.rejected(face_id) == {eileen}
+    assert services.store.faces.suggestions() == []

@@ -100,15 +100,16 @@ class FaceRepo:
         """Face groups, largest first; ``named=False`` gives those waiting for a name.
 
         ``min_photos``: only groups whose faces come from at least that many photos (one person is in a
-        photo once: a "group" from one photo is several strangers standing together).
+        photo once: a "group" from one photo is several strangers standing together), or that the user made.
         """
         sql = ("SELECT c.id, c.concept_id, count(f.id) AS size, count(DISTINCT f.photo_id) AS photos, "
+               "max(f.cluster_source = 'user') AS by_user, "
                "group_concat(f.id) AS ids FROM face_clusters c JOIN faces f ON f.cluster_id = c.id")
         if named is True:
             sql += " WHERE c.concept_id IS NOT NULL"
         elif named is False:
             sql += " WHERE c.concept_id IS NULL"
-        sql += " GROUP BY c.id HAVING size >= ? AND photos >= ? ORDER BY size DESC, c.id"
+        sql += " GROUP BY c.id HAVING size >= ? AND (photos >= ? OR by_user) ORDER BY size DESC, c.id"
         return [FaceCluster(r["id"], r["concept_id"], r["size"], [int(x) for x in r["ids"].split(",")][:12])
                 for r in self.db.query(sql, (min_size, min_photos))]
 
