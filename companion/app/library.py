@@ -210,7 +210,7 @@ class Counts:
 
 def counts(services: Services) -> Counts:
     store = services.store
-    from companion.app.people import GROUP_MIN_PHOTOS
+    from companion.core.library.recognition import GROUP_MIN_PHOTOS
 
     return Counts(people=len(store.concepts.list()), photos=store.photos.count(), memories=store.memories.count(),
                   waiting=len(store.faces.clusters(named=False, min_photos=GROUP_MIN_PHOTOS)))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from companion.app import library
+from companion.core.library.recognition import GROUP_MIN_PHOTOS
 from companion.core.types import Box, Concept, Memory, Photo, Trigger
 
 if TYPE_CHECKING:
@@ -57,11 +58,6 @@ class People:
     cards: list[PersonCard]
     more_groups: int = 0     # unnamed groups not listed (a huge library)
     suggestions: list[Suggestion] = field(default_factory=list)
-
-
-# A group offered for naming holds faces from at least this many photos: one person is in a photo
-# once, so faces of a single photo (strangers standing together) are never one person to name.
-GROUP_MIN_PHOTOS = 2
 
 
 @dataclass

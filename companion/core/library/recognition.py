@@ -38,6 +38,9 @@ from companion.core.store.vectors import VectorIndex
 from companion.core.types import Box, Concept, Face
 
 DEFAULT_NEIGHBOURS = 16
+# A group offered for naming holds faces from at least this many photos (or was made by the user): one
+# person is in a photo once, so the faces of a single photo (strangers standing together) are not one person.
+GROUP_MIN_PHOTOS = 2
 
 
 @dataclass(frozen=True)
