@@ -12,7 +12,10 @@ Writes into ``out_dir``:
 
 Needs the export extras (torch, open-clip-torch, onnx, onnxscript); the app does not.
 Usage:  python scripts/export_clip.py OUT_DIR [--model ViT-B-32] [--pretrained laion2b_s34b_b79k]
-Without ``--pretrained`` the weights are random (same speed, no semantics): used by the tests.
+Without ``--pretrained`` the weights are random (same speed, no semantics): used by the tests, marked
+``"weights": "random"`` in preprocess.json, and refused by the app (``companion doctor`` says
+"CLIP: random weights (test model)"). Users get the trained model with ``companion models download
+clip-vit-b-32``.
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ def export_clip(out_dir: Path | str, model_name: str = TEST_MODEL, pretrained: s
         build_clip_tokenizer(bpe).save(str(work / "tokenizer.json"))
         (work / "preprocess.json").write_text(json.dumps({
             "model": model_name, "pretrained": pretrained or "", "dim": dim, "context_length": context,
+            # The app refuses a random model as a user's image model (companion/backends/clip_check.py).
+            "weights": "trained" if pretrained else "random",
             "size": size, "mean": list(cfg["mean"]), "std": list(cfg["std"]),
             "interpolation": cfg.get("interpolation", "bicubic"), "resize_mode": cfg.get("resize_mode", "shortest"),
             "sot_token_id": tokenizer.sot_token_id, "eot_token_id": tokenizer.eot_token_id,

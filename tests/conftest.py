@@ -21,7 +21,12 @@ TEST_MODELS = REPO / ".cache" / "test-models"
 
 @pytest.fixture(autouse=True)
 def companion_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, private profile for each test; the real user profile is never touched."""
+    """A fresh, private profile for each test; the real user profile is never touched.
+
+    The test models (a random-weight CLIP) are allowed here; the app refuses them for users
+    (companion/backends/clip_check.py), which tests/integration/test_clip_onnx.py checks with it unset.
+    """
     home = tmp_path / "home"
     monkeypatch.setenv("COMPANION_HOME", str(home))
+    monkeypatch.setenv("COMPANION_ALLOW_TEST_MODELS", "1")
     return home

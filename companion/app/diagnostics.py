@@ -25,6 +25,28 @@ def face_detector_report(services: Services) -> dict[str, Any]:
         return {"error": f"face detector probe unavailable: {exc}"}
 
 
+def clip_report(services: Services) -> str:
+    """One line on the image model (CLIP): missing, random weights (a test model), or trained."""
+    try:
+        from companion.backends import clip_check
+        from companion.backends.clip_onnx import DEFAULT_DIRNAME, GET_IT, OnnxClipEmbedder
+        from companion.core.errors import CompanionError, ModelMissingError
+
+        try:
+            embedder = OnnxClipEmbedder(services.paths.models_dir / DEFAULT_DIRNAME)
+            verdict = clip_check.check(embedder, services.paths.cache_dir)
+        except ModelMissingError:
+            return f"not installed; {GET_IT}"
+        except CompanionError as exc:
+            return f"cannot be used: {exc}"
+    except ImportError as exc:
+        return f"unavailable: {exc}"
+    if verdict.trained:
+        return f"{verdict.label} ({verdict.detail})"
+    note = " (accepted: COMPANION_ALLOW_TEST_MODELS=1)" if clip_check.test_models_allowed() else f"; refused: {GET_IT}"
+    return f"{verdict.label}{note}"
+
+
 def doctor(services: Services) -> dict[str, Any]:
     """Versions, paths, disk space, store counts, hardware, the face detector and installed models."""
     usage = shutil.disk_usage(services.paths.data_dir)
@@ -45,6 +67,7 @@ def doctor(services: Services) -> dict[str, Any]:
     except ImportError as exc:
         report["hardware"] = {"error": f"hardware probe unavailable: {exc}"}
     report["faces"] = face_detector_report(services)
+    report["CLIP"] = clip_report(services)
     report["loaded"] = services.loaded_models()   # in this process: loaded on first use, released when idle
     try:
         from companion.backends import model_manager

@@ -1,4 +1,15 @@
-"""CLIP image/text embeddings from an open_clip model exported to ONNX (``scripts/export_clip.py``).
+"""CLIP image/text embeddings from an open_clip model exported to ONNX.
+
+Two folder layouts are read (``find_layout``):
+
+- **the download** (``companion models download clip-vit-b-32``): Immich's export of OpenAI's
+  ViT-B/32 (MIT), ``config.json`` + ``visual/model.onnx`` + ``visual/preprocess_cfg.json`` +
+  ``textual/model.onnx`` + ``textual/tokenizer.json``. Its encoders take a batch of one and
+  int32 tokens; both are read from the model's inputs, not assumed.
+- **an export** by ``scripts/export_clip.py`` (``image.onnx``, ``text.onnx``, ``preprocess.json``,
+  ``tokenizer.json``, optionally ``image.int8.onnx``): the tests' random-weight model, or a
+  developer's export of trained weights. A random export is refused by ``create`` unless test
+  models are allowed (``clip_check``: the app must not name pets in photos by noise).
 
 Run time needs onnxruntime, tokenizers, numpy and Pillow only (no torch):
 preprocessing follows open_clip's saved config (resize the shortest side with
@@ -41,8 +52,44 @@ from companion.core.vectors import unit_rows
 
 MODEL_FILES = ("image.onnx", "text.onnx", "preprocess.json", "tokenizer.json")
 IMAGE_INT8 = "image.int8.onnx"           # optional: written by scripts/export_clip.py
+DOWNLOAD_FILES = ("config.json", "visual/model.onnx", "visual/preprocess_cfg.json", "textual/model.onnx",
+                  "textual/tokenizer.json")
 DEFAULT_DIRNAME = "clip-vit-b-32"       # under Paths.models_dir
+GET_IT = "download the image model: `companion models download clip-vit-b-32`, or Settings > Models"
 PROVIDER_PREFERENCE = ("CUDAExecutionProvider", "CoreMLExecutionProvider", "CPUExecutionProvider")
+
+
+def find_layout(model_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
+    """The folder's files (image, text, tokenizer) and its preprocessing config in one shape; ModelMissingError
+    when neither layout is complete, ModelError when its config cannot be read."""
+    model_dir = Path(model_dir)
+    if all((model_dir / name).is_file() for name in MODEL_FILES):
+        files = {"image": model_dir / "image.onnx", "text": model_dir / "text.onnx",
+                 "tokenizer": model_dir / "tokenizer.json"}
+        configs: tuple[str, ...] = ("preprocess.json",)
+    elif all((model_dir / name).is_file() for name in DOWNLOAD_FILES):
+        files = {"image": model_dir / "visual/model.onnx", "text": model_dir / "textual/model.onnx",
+                 "tokenizer": model_dir / "textual/tokenizer.json"}
+        configs = ("config.json", "visual/preprocess_cfg.json")
+    else:
+        raise ModelMissingError(f"CLIP image model not installed in {model_dir}: {GET_IT}")
+    try:
+        if len(configs) == 1:
+            return files, dict(json.loads((model_dir / configs[0]).read_text()))
+        return files, _download_config(model_dir)
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+        raise ModelError(f"bad CLIP configuration ({' or '.join(configs)}) in {model_dir}: {error}") from error
+
+
+def _download_config(model_dir: Path) -> dict[str, Any]:
+    """Immich's config.json (open_clip's model config) and preprocess_cfg.json, in preprocess.json's keys."""
+    model = json.loads((model_dir / "config.json").read_text())
+    pre = json.loads((model_dir / "visual/preprocess_cfg.json").read_text())
+    size = pre["size"][0] if isinstance(pre["size"], list) else pre["size"]
+    return {"model": model_dir.name, "pretrained": "downloaded", "dim": int(model["embed_dim"]),
+            "context_length": int(model.get("text_cfg", {}).get("context_length", 77)), "size": int(size),
+            "mean": pre["mean"], "std": pre["std"], "interpolation": pre.get("interpolation", "bicubic"),
+            "resize_mode": pre.get("resize_mode", "shortest")}
 
 
 def choose_providers(providers: Sequence[str] | None = None) -> list[str]:
@@ -86,14 +133,7 @@ class OnnxClipEmbedder:
     def __init__(self, model_dir: Path | str, batch_size: int = 8, threads: int | None = None,
                  providers: Sequence[str] | None = None, quantized: bool | None = None) -> None:
         self.model_dir = Path(model_dir)
-        missing = [name for name in MODEL_FILES if not (self.model_dir / name).is_file()]
-        if missing:
-            raise ModelMissingError(f"CLIP model files missing in {self.model_dir}: {', '.join(missing)} "
-                                    "(create them with scripts/export_clip.py)")
-        try:
-            self.config: dict[str, Any] = json.loads((self.model_dir / "preprocess.json").read_text())
-        except (OSError, ValueError) as error:
-            raise ModelError(f"bad preprocess.json in {self.model_dir}: {error}") from error
+        self.files, self.config = find_layout(self.model_dir)
         self.dim = int(self.config["dim"])
         self.name = f"clip-onnx:{self.config['model']}:{self.config.get('pretrained') or 'random'}"
         self.size = int(self.config["size"])
@@ -104,6 +144,7 @@ class OnnxClipEmbedder:
         self.quantized = quantized
         if quantized and not (self.model_dir / IMAGE_INT8).is_file():
             raise ModelMissingError(f"{IMAGE_INT8} missing in {self.model_dir} (scripts/export_clip.py writes it)")
+        self._fixed_batch: dict[str, bool] = {}
         self._mean = np.asarray(self.config["mean"], dtype=np.float32).reshape(3, 1, 1)
         self._std = np.asarray(self.config["std"], dtype=np.float32).reshape(3, 1, 1)
         self._lock = threading.Lock()
@@ -118,9 +159,10 @@ class OnnxClipEmbedder:
         if len(images) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         session = self._session("image")
+        step = 1 if self._fixed_batch["image"] else self.batch_size
         out = []
-        for start in range(0, len(images), self.batch_size):
-            batch = np.stack([self.preprocess(image) for image in images[start:start + self.batch_size]])
+        for start in range(0, len(images), step):
+            batch = np.stack([self.preprocess(image) for image in images[start:start + step]])
             out.append(session.run(None, {session.get_inputs()[0].name: batch})[0])
         return unit_rows(np.concatenate(out))
 
@@ -143,9 +185,11 @@ class OnnxClipEmbedder:
         if len(texts) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         session = self._session("text")
+        step = 1 if self._fixed_batch["text"] else 64
+        dtype = np.int32 if "int32" in session.get_inputs()[0].type else np.int64
         out = []
-        for start in range(0, len(texts), 64):
-            tokens = self.tokenize(texts[start:start + 64])
+        for start in range(0, len(texts), step):
+            tokens = self.tokenize(texts[start:start + step]).astype(dtype)
             out.append(session.run(None, {session.get_inputs()[0].name: tokens})[0])
         return unit_rows(np.concatenate(out))
 
@@ -167,14 +211,17 @@ class OnnxClipEmbedder:
             attr = f"_{which}"
             if getattr(self, attr) is None:
                 threads = self.threads or (max(1, (os.cpu_count() or 1) - 1) if which == "image" else None)
-                setattr(self, attr, make_session(self._file(which), threads, self.providers))
+                session = make_session(self._file(which), threads, self.providers)
+                batch = session.get_inputs()[0].shape[0]
+                self._fixed_batch[which] = isinstance(batch, int) and batch == 1   # Immich's exports: one at a time
+                setattr(self, attr, session)
             return getattr(self, attr)
 
     def _file(self, which: str) -> Path:
         if which == "image" and self.quantized is not False and (self.model_dir / IMAGE_INT8).is_file():
             if self.quantized or choose_providers(self.providers) == ["CPUExecutionProvider"]:
                 return self.model_dir / IMAGE_INT8
-        return self.model_dir / f"{which}.onnx"
+        return self.files[which]
 
     @property
     def image_file(self) -> str:
@@ -186,7 +233,7 @@ class OnnxClipEmbedder:
             if self._tokenizer is None:
                 from tokenizers import Tokenizer
 
-                self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+                self._tokenizer = Tokenizer.from_file(str(self.files["tokenizer"]))
             return self._tokenizer
 
     @property
@@ -195,9 +242,19 @@ class OnnxClipEmbedder:
 
 
 def create(paths: Any, settings: Any, **options: Any) -> OnnxClipEmbedder:
-    """Registry factory: the export in ``models_dir/clip-vit-b-32`` unless ``model_dir`` is given."""
+    """Registry factory: the model in ``models_dir/clip-vit-b-32`` unless ``model_dir`` is given.
+
+    A model with random weights is refused (``ModelMissingError``: the app then works as without
+    one, and says how to get the real one) unless ``COMPANION_ALLOW_TEST_MODELS=1`` (the test suite).
+    """
+    from companion.backends import clip_check
+
     model_dir = options.pop("model_dir", None) or Path(paths.models_dir) / DEFAULT_DIRNAME
-    return OnnxClipEmbedder(model_dir, **options)
+    embedder = OnnxClipEmbedder(model_dir, **options)
+    verdict = clip_check.check(embedder, getattr(paths, "cache_dir", None))
+    if not verdict.trained and not clip_check.test_models_allowed():
+        raise ModelMissingError(f"CLIP: {clip_check.RANDOM} in {model_dir} ({verdict.detail}); {GET_IT}")
+    return embedder
 
 
 def _resize(picture: Any, size: int, mode: str, resample: Any) -> Any:

@@ -46,6 +46,7 @@ class ModelStatus:
     license: str = ""
     files: builtins.list[str] = field(default_factory=list)
     missing: builtins.list[str] = field(default_factory=list)
+    status: str = ""     # what stops an installed model being used, e.g. "random weights (test model)"
 
 
 # --- the manager ----------------------------------------------------------------------
@@ -108,10 +109,13 @@ class ModelManager:
         for entry in self.catalog.values():
             files = self._catalog_files(entry)
             missing = [p.name for p in files if not p.is_file()]
+            status = ""
+            if entry.kind == "clip":
+                files, missing, status = self._clip_files(entry, files, missing)
             installed = not missing
             size = sum(p.stat().st_size for p in files if p.is_file()) if installed else entry.approx_mb << 20
             rows.append(ModelStatus(entry.name, entry.kind, entry.title, entry.source, installed, size,
-                                    entry.license, [str(p) for p in files], missing))
+                                    entry.license, [str(p) for p in files], missing, status))
         for name, rec in self._read_registry()["local"].items():
             files = [Path(rec["model"])] + ([Path(rec["mmproj"])] if rec.get("mmproj") else [])
             missing = [str(p) for p in files if not p.is_file()]
@@ -120,6 +124,24 @@ class ModelManager:
             rows.append(ModelStatus(name, kind, rec.get("title", name), "local", not missing, size,
                                     rec.get("license", ""), [str(p) for p in files], missing))
         return rows
+
+    def _clip_files(self, entry: CatalogEntry, files: builtins.list[Path],
+                    missing: builtins.list[str]) -> tuple[builtins.list[Path], builtins.list[str], str]:
+        """The image model may also be an export (scripts/export_clip.py) in the same folder; an installed
+        one with random weights by its own metadata is said to be (clip_check; the app refuses it)."""
+        from companion.backends import clip_check
+        from companion.backends.clip_onnx import MODEL_FILES, find_layout
+
+        folder = self.model_dir(entry)
+        if missing and all((folder / name).is_file() for name in MODEL_FILES):
+            files, missing = [folder / name for name in MODEL_FILES], []
+        if missing:
+            return files, missing, ""
+        try:
+            verdict = clip_check.by_metadata(find_layout(folder)[1])
+        except CompanionError as exc:
+            return files, missing, str(exc)
+        return files, missing, verdict.label if verdict is not None else ""
 
     def resolve(self, name: str) -> tuple[Path, Path | None]:
         """``(gguf, mmproj or None)`` of an installed language model; ``ModelMissingError`` if absent."""
@@ -349,6 +371,7 @@ def installed_summary(paths: Paths) -> dict[str, Any]:
     """For ``companion doctor``: what is installed, where, and how big."""
     rows = list_models(paths)
     return {"models_dir": str(paths.models_dir),
-            "installed": {r.name: {"kind": r.kind, "size": r.size, "source": r.source}
+            "installed": {r.name: {"kind": r.kind, "size": r.size, "source": r.source,
+                                   **({"status": r.status} if r.status else {})}
                           for r in rows if r.installed},
             "available": [r.name for r in rows if not r.installed]}

@@ -315,9 +315,13 @@ class PeopleView(QtWidgets.QWidget):
         """``reload=False``: only the counts change (an answered question: the strip already shows the next)."""
         worker = self.workers.start(lambda _cancel: action(), "people")
         worker.signals.finished.connect(lambda _r: self._done(done_message, back) if reload
-                                        else (emit(self.status, done_message), emit(self.changed)))
+                                        else self._answered(done_message))
         worker.signals.failed.connect(lambda message: QtWidgets.QMessageBox.warning(self, "People", message))
         return worker
+
+    def _answered(self, message: str) -> None:
+        emit(self.status, message)
+        emit(self.changed)
 
     def _done(self, message: str, back: bool) -> None:
         emit(self.status, message)

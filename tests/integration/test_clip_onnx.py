@@ -73,8 +73,8 @@ def test_preprocessing_and_outputs_match_the_torch_model(embedder, astronaut, gr
 
 
 def test_missing_or_broken_model_files_are_clear_errors(clip_dir, tmp_path, astronaut):
-    with pytest.raises(ModelMissingError, match="image.onnx"):
-        OnnxClipEmbedder(tmp_path)
+    with pytest.raises(ModelMissingError, match="companion models download clip-vit-b-32"):
+        OnnxClipEmbedder(tmp_path)                    # the hint is the download, never the random export
     broken = tmp_path / "broken"
     broken.mkdir()
     for name in ("preprocess.json", "tokenizer.json", "text.onnx"):
@@ -144,3 +144,68 @@ def _copy_without_int8(clip_dir, tmp_path):
     for name in ("image.onnx", "text.onnx", "preprocess.json", "tokenizer.json"):
         (folder / name).symlink_to(clip_dir / name)
     return folder
+
+
+# ---- the download's layout; random weights are told and refused (issue 23) -----------------------------
+
+
+def _download_layout(clip_dir, folder):
+    """The test export laid out as the catalog's download is (Immich's ViT-B-32 export), without the marker."""
+    config = json.loads((clip_dir / "preprocess.json").read_text())
+    (folder / "visual").mkdir(parents=True)
+    (folder / "textual").mkdir()
+    (folder / "visual" / "model.onnx").symlink_to(clip_dir / "image.onnx")
+    (folder / "textual" / "model.onnx").symlink_to(clip_dir / "text.onnx")
+    (folder / "textual" / "tokenizer.json").symlink_to(clip_dir / "tokenizer.json")
+    (folder / "config.json").write_text(json.dumps({"embed_dim": 512, "text_cfg": {"context_length": 77}}))
+    (folder / "visual" / "preprocess_cfg.json").write_text(json.dumps(
+        {"size": [224, 224], "mode": "RGB", "mean": config["mean"], "std": config["std"],
+         "interpolation": "bicubic", "resize_mode": "shortest", "fill_color": 0}))
+    return folder
+
+
+def test_the_download_layout_gives_the_same_vectors(clip_dir, embedder, tmp_path, astronaut, grace_hopper):
+    downloaded = OnnxClipEmbedder(_download_layout(clip_dir, tmp_path / "clip-vit-b-32"), batch_size=4)
+    assert downloaded.image_file == "model.onnx" and downloaded.dim == 512
+    assert np.allclose(downloaded.embed_images([astronaut, grace_hopper]),
+                       embedder.embed_images([astronaut, grace_hopper]), atol=1e-5)
+    assert np.allclose(downloaded.embed_texts(TEXTS), embedder.embed_texts(TEXTS), atol=1e-5)
+
+
+def test_random_weights_are_told_by_metadata_and_by_behaviour_alone(clip_dir, embedder, tmp_path):
+    from companion.backends import clip_check
+
+    assert clip_check.by_metadata(embedder.config) is not None           # the exporter marked it
+    unmarked = OnnxClipEmbedder(_download_layout(clip_dir, tmp_path / "m"))
+    assert clip_check.by_metadata(unmarked.config) is None               # nothing in its files says so...
+    verdict = clip_check.by_behaviour(unmarked)
+    assert not verdict.trained and "of 8 colours" in verdict.detail       # ...its behaviour does
+    assert clip_check.check(unmarked, tmp_path / "cache") == verdict
+    assert (tmp_path / "cache" / clip_check.CACHE_NAME).is_file()         # remembered: checked once
+
+
+def test_the_app_refuses_a_random_clip_and_doctor_says_so(clip_dir, tmp_path, monkeypatch, capsys):
+    from companion.app.services import Services
+    from companion.cli import main
+
+    models = tmp_path / "models"
+    _download_layout(clip_dir, models / "clip-vit-b-32")                  # no marker: refused by behaviour
+    monkeypatch.setenv("COMPANION_MODELS_DIR", str(models))
+    monkeypatch.delenv("COMPANION_ALLOW_TEST_MODELS")
+    services = Services.open()
+    try:
+        assert services.optional("image_embedder") is None                # works as without an image model
+        with pytest.raises(ModelMissingError, match=r"random weights \(test model\).*models download clip-vit-b-32"):
+            services.image_embedder  # noqa: B018 - building it is the point
+    finally:
+        services.close()
+    assert main(["doctor"]) == 0
+    assert "CLIP: random weights (test model); refused" in capsys.readouterr().out
+
+
+def test_doctor_names_the_test_export_a_random_model(models_env, capsys):
+    from companion.cli import main
+
+    assert main(["doctor"]) == 0                   # models_env links the test export as clip-vit-b-32
+    out = capsys.readouterr().out
+    assert "CLIP: random weights (test model) (accepted: COMPANION_ALLOW_TEST_MODELS=1)" in out
