@@ -43,6 +43,25 @@ def add_concept_key(services: Services, concept_id: int, image: Path, box: list[
                                concept_id, image, box)
 
 
+def waiting_keys(services: Services, concept_id: int | None = None) -> int:
+    """Reference photos of pets and things kept without the image model (added offline), not matched yet."""
+    return sum(1 for r in services.store.concepts.pending_refs("image")
+               if concept_id is None or r.concept_id == concept_id)
+
+
+def match_waiting_keys(services: Services) -> int:
+    """Match the reference photos added while the image model was missing, now that it is installed;
+    returns how many (0 without the model). Indexing runs this first; so does installing the model."""
+    if not services.store.concepts.pending_refs("image"):
+        return 0
+    embedder = services.optional("image_embedder")
+    if embedder is None:
+        return 0
+    from companion.core.library.recognition import embed_pending_keys
+
+    return embed_pending_keys(services.store, services.settings, services.photo_reader, embedder)
+
+
 def forget_concept(services: Services, ref: str | int) -> Any:
     concept = services.store.concepts.resolve(str(ref))
     return services.store.forget_concept(concept.id)

@@ -40,11 +40,19 @@ def index(services: Services, targets: Sequence[Path | str], cancel: threading.E
                       faces=services.optional("face_backend"), embedder=services.optional("image_embedder"),
                       geocoder=services.optional("geocoder"), thumbnails_dir=services.paths.thumbnails_dir,
                       cancel=cancel, timings=timings)
-    return _one_at_a_time(services, run)
+    return _one_at_a_time(services, run, cancel)
 
 
-def _one_at_a_time(services: Services, run: Iterator[Any]) -> Iterator[Any]:
+def _one_at_a_time(services: Services, run: Iterator[Any], cancel: threading.Event | None = None) -> Iterator[Any]:
+    from companion.app.concepts import match_waiting_keys
+    from companion.core.library.backfill import embed_missing
+
     with services.index_lock:     # released when the run ends, or is closed when cancelled
+        embedder = services.optional("image_embedder")
+        if embedder is not None:
+            # Photos indexed before the image model was installed, then the pets and things added meanwhile.
+            yield from embed_missing(services.store, services.settings, services.photo_reader, embedder, cancel)
+            match_waiting_keys(services)
         yield from run
 
 

@@ -25,8 +25,19 @@ def list_models(services: Services) -> list[Any]:
 
 def download(services: Services, name: str, progress: Callable[[int, int | None], None] | None = None,
              cancel: threading.Event | None = None) -> list[Path]:
-    """Fetch a catalog model; ``progress(done_bytes, total_bytes)`` per chunk."""
-    return model_manager.download(services.paths, name, progress, cancel)
+    """Fetch a catalog model; ``progress(done_bytes, total_bytes)`` per chunk.
+
+    The image model (kind ``clip``) is used at once: the next search builds it, and the pets and
+    things added while it was missing are matched now.
+    """
+    files = model_manager.download(services.paths, name, progress, cancel)
+    entry = model_manager.ModelManager(services.paths).catalog.get(name)
+    if entry is not None and entry.kind == "clip":
+        from companion.app.concepts import match_waiting_keys
+
+        services.reset_backend("image_embedder")
+        match_waiting_keys(services)
+    return files
 
 
 def add_local(services: Services, name: str, files: list[Path], title: str = "") -> Any:

@@ -57,10 +57,14 @@ def run_add(args: argparse.Namespace) -> int:
     with services_for(args) as services:
         concept = concepts.add_concept(services, args.name, args.category, args.info, args.image, box=args.box)
         refs = concepts.keys(services, concept.id)
+        waiting = concepts.waiting_keys(services, concept.id)
     if args.json:
-        emit_json({"concept": concept, "keys": len(refs)})
+        emit_json({"concept": concept, "keys": len(refs), "waiting_for_image_model": waiting})
     else:
         print(f"Added {concept.category} {concept.name!r} (id {concept.id}) with {len(refs)} reference key(s).")
+        if waiting:
+            print(f"{waiting} reference photo(s) kept: {concept.name} is found in your photos once the image model "
+                  "is installed (companion models download clip-vit-b-32).")
     return 0
 
 

@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from companion.config import Settings
-from companion.core.errors import InvalidInputError, NotFoundError
+from companion.core.errors import InvalidInputError, ModelMissingError, NotFoundError
 from companion.core.hashing import file_digest
 from companion.core.library.matching import FaceMatch, match_face, match_faces, match_image
-from companion.core.protocols import ReferenceModels
+from companion.core.protocols import ImageEmbedder, PhotoReader, ReferenceModels
 from companion.core.store import Store
 from companion.core.store.vectors import VectorIndex
-from companion.core.types import Box, Concept, Face
+from companion.core.types import Box, Concept, DecodedPhoto, Face
 
 DEFAULT_NEIGHBOURS = 16
 # A group offered for naming holds faces from at least this many photos (or was made by the user): one
@@ -423,6 +423,8 @@ def add_reference_image(store: Store, settings: Settings, models: ReferenceModel
 
     ``box`` (full-size photo coordinates) picks the face, or the region to embed. The photo
     is copied into ``images_dir``. Returns the new key's id; existing photos are re-matched at once.
+    A pet's or thing's photo added while the image model is not installed is kept without its
+    vector (``store.concepts.pending_refs``) and matched once the model is there (:func:`embed_pending_keys`).
     """
     concept = store.concepts.require(concept_id)
     path = Path(image_path).expanduser()
@@ -449,16 +451,15 @@ def add_reference_image(store: Store, settings: Settings, models: ReferenceModel
                 raise InvalidInputError(f"no face inside the box; faces are at {_describe(boxes)}")
         kind, vector, key_box = "face", faces[index].embedding, boxes[index]
     else:
-        pixels = photo.pixels
-        if chosen is not None:
-            region = photo.pixel_box(chosen)
-            if region.right - region.left < 2 or region.bottom - region.top < 2:
-                raise InvalidInputError(f"the box is outside the photo ({photo.width}x{photo.height})")
-            pixels = pixels[region.top:region.bottom, region.left:region.right]
-        kind, vector, key_box = "image", models.image_embedder.embed_images([np.ascontiguousarray(pixels)])[0], chosen
+        pixels = _region(photo, chosen)
+        kind, key_box = "image", chosen
+        try:
+            vector = models.image_embedder.embed_images([pixels])[0]
+        except ModelMissingError:
+            vector = None           # kept: matched when the image model is installed
     copy, created = _keep_copy(Path(images_dir), concept_id, path)
     try:
-        ref_id = store.concepts.add_ref(concept_id, kind, np.asarray(vector, dtype=np.float32),
+        ref_id = store.concepts.add_ref(concept_id, kind, None if vector is None else np.asarray(vector, np.float32),
                                         image_path=str(copy), box=key_box)
     except BaseException:
         if created:   # never delete a copy another key of the concept still uses
@@ -466,6 +467,35 @@ def add_reference_image(store: Store, settings: Settings, models: ReferenceModel
         raise
     rematch_concept(store, settings, concept_id)
     return ref_id
+
+
+def _region(photo: DecodedPhoto, chosen: Box | None) -> np.ndarray:
+    pixels = photo.pixels
+    if chosen is not None:
+        region = photo.pixel_box(chosen)
+        if region.right - region.left < 2 or region.bottom - region.top < 2:
+            raise InvalidInputError(f"the box is outside the photo ({photo.width}x{photo.height})")
+        pixels = pixels[region.top:region.bottom, region.left:region.right]
+    return np.ascontiguousarray(pixels)
+
+
+def embed_pending_keys(store: Store, settings: Settings, reader: PhotoReader, embedder: ImageEmbedder) -> int:
+    """Give the reference photos kept without a vector (added offline) their vectors, and match them
+    against the library; returns how many keys were completed. A copy that cannot be read is skipped."""
+    done: set[int] = set()
+    completed = 0
+    for ref in store.concepts.pending_refs("image"):
+        try:
+            photo = reader.read(Path(str(ref.image_path)))
+            vector = embedder.embed_images([_region(photo, ref.box)])[0]
+        except (OSError, ValueError, InvalidInputError):
+            continue
+        store.concepts.set_ref_vector(ref.id, "image", np.asarray(vector, dtype=np.float32))
+        done.add(ref.concept_id)
+        completed += 1
+    for concept_id in sorted(done):
+        rematch_concept(store, settings, concept_id)
+    return completed
 
 
 def _keep_copy(folder: Path, concept_id: int, source: Path) -> tuple[Path, bool]:

@@ -119,8 +119,10 @@ class ConceptRepo:
 
     # ---- reference keys ------------------------------------------------------------
 
-    def add_ref(self, concept_id: int, kind: str, embedding: np.ndarray, *, image_path: str | None = None,
+    def add_ref(self, concept_id: int, kind: str, embedding: np.ndarray | None, *, image_path: str | None = None,
                 box: Box | None = None, face_id: int | None = None, photo_id: int | None = None) -> int:
+        """A key of the concept; ``embedding`` None keeps a reference photo whose model is not installed yet
+        (``pending_refs``; ``set_ref_vector`` completes it)."""
         coords = box.as_list() if box else [None] * 4
         with self.db.transaction() as conn:
             if face_id is not None:
@@ -132,9 +134,21 @@ class ConceptRepo:
                 "face_id, photo_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (concept_id, kind, image_path, *coords, face_id, photo_id, to_iso(now())))
             ref_id = inserted_id(cur)
-            vectors.put(conn, _key_table(kind), ref_id, embedding, replace=False)
+            if embedding is not None:
+                vectors.put(conn, _key_table(kind), ref_id, embedding, replace=False)
             conn.execute("UPDATE concepts SET updated_at = ? WHERE id = ?", (to_iso(now()), concept_id))
             return ref_id
+
+    def pending_refs(self, kind: str = "image") -> builtins.list[ConceptRef]:
+        """Reference photos kept without a vector (added while their model was missing), oldest first."""
+        table = _key_table(kind)
+        return [_ref(r) for r in self.db.query(
+            f"SELECT r.* FROM concept_refs r LEFT JOIN {table} v ON v.ref_id = r.id "
+            "WHERE r.kind = ? AND v.ref_id IS NULL AND r.image_path IS NOT NULL ORDER BY r.id", (kind,))]
+
+    def set_ref_vector(self, ref_id: int, kind: str, embedding: np.ndarray) -> None:
+        with self.db.transaction() as conn:
+            vectors.put(conn, _key_table(kind), ref_id, embedding, replace=True)
 
     def refs(self, concept_id: int) -> builtins.list[ConceptRef]:
         return [_ref(r) for r in self.db.query("SELECT * FROM concept_refs WHERE concept_id = ? ORDER BY id",

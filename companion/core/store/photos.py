@@ -270,3 +270,11 @@ class PhotoRepo:
     def count(self) -> int:
         row = self.db.query_one("SELECT count(*) AS n FROM photos WHERE status = 'ok'")
         return int(row["n"]) if row else 0
+
+    # ---- added for pets and things added offline (issue 23) ------------------------------
+
+    def without_embedding(self, limit: int = 1000) -> builtins.list[tuple[int, str]]:
+        """(id, path) of indexed photos with no image vector (indexed before the image model was installed)."""
+        return [(int(r[0]), str(r[1])) for r in self.db.query(
+            "SELECT p.id, p.path FROM photos p WHERE p.status = 'ok' AND NOT EXISTS "
+            "(SELECT 1 FROM vec_images v WHERE v.photo_id = p.id) ORDER BY p.id LIMIT ?", (limit,))]
