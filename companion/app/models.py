@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,3 +67,96 @@ def use(services: Services, name: str) -> None:
     """Choose an installed model as the chat model; ``ModelMissingError`` says how to get it otherwise."""
     model_manager.resolve_model(name, services.paths, services.settings)  # must be installed
     choose(services, name)
+
+
+# ---- which models suit this computer (onboarding and Settings list them) ---------------------------
+
+OPEN_LICENCES = ("apache-2.0", "mit", "bsd-3-clause", "cc0-1.0")
+
+
+@dataclass(frozen=True)
+class ChatModelChoice:
+    """A chat model as the model list shows it: whether it suits this computer, how fast, its licence."""
+
+    name: str
+    title: str
+    installed: bool
+    size_mb: int
+    license: str
+    open_licence: bool          # may be used for anything (Apache-2.0, MIT, ...)
+    ram_mb: int
+    fits: bool                  # enough memory here
+    recommended: bool           # the one to pick on this computer
+    speed: str                  # words, from its size and whether a GPU runs it
+    image_tokens: int           # image tokens a photo is read at here (0: a text-only model)
+    note: str
+
+
+@dataclass(frozen=True)
+class ImageModelChoice:
+    """An image or face model (shown apart from chat models): what it does, installed or not, how to get it."""
+
+    name: str
+    kind: str                   # clip | faces
+    title: str
+    purpose: str
+    installed: bool
+    downloadable: bool          # True: ``download`` fetches it with progress and checksums
+    size_mb: int
+    license: str
+    status: str                 # "" when usable; else why not (e.g. "random weights (test model)")
+
+
+def _speed(params_b: float, gpu: bool) -> str:
+    if gpu:
+        return "fast (runs on your graphics card)"
+    if params_b <= 0.6:
+        return "fast on any computer"
+    if params_b <= 2.5:
+        return "good speed on a recent computer"
+    return "slow without a graphics card: a few words a second"
+
+
+def chat_models(services: Services) -> list[ChatModelChoice]:
+    """The chat models (catalog and added ones), each said to suit this computer or not, with one recommended:
+    the largest openly licensed model that fits and is not slow here, else the smallest that fits."""
+    from companion.backends import catalog, hardware
+
+    entries = catalog.load_catalog()
+    ram = hardware.total_ram_mb()
+    gpu = hardware.gpu_layers_for(services.settings) != 0
+    rows = []
+    for status in model_manager.list_models(services.paths):
+        if status.kind not in ("vlm", "llm"):
+            continue
+        entry = entries.get(status.name)
+        need = entry.ram_mb if entry else 0
+        params = entry.params_b if entry else 0.0
+        fits = not ram or not need or need <= 0.6 * ram
+        tokens = 0 if status.kind == "llm" else (
+            min(services.settings.image_max_tokens, entry.cpu_image_tokens or services.settings.image_max_tokens)
+            if entry and not gpu else services.settings.image_max_tokens)
+        memory = f"Needs about {need / 1024:.1f} GB of memory; this computer has {ram / 1024:.0f} GB."
+        note = " ".join(x for x in (entry.note if entry else "", memory if need and ram else "",
+                                    f"Reads a photo at up to {tokens} image tokens." if tokens else "") if x)
+        rows.append(ChatModelChoice(status.name, status.title, status.installed, status.size >> 20, status.license,
+                                    status.license.lower() in OPEN_LICENCES, need, fits, False,
+                                    _speed(params, gpu) if params else "", tokens, note))
+    good = [r for r in rows if r.fits and r.open_licence and entries.get(r.name)
+            and (gpu or entries[r.name].params_b <= 2.5)]
+    pick = max(good, key=lambda r: entries[r.name].params_b) if good else \
+        min((r for r in rows if r.fits and r.name in entries), key=lambda r: r.ram_mb, default=None)
+    return [replace(r, recommended=pick is not None and r.name == pick.name) for r in rows]
+
+
+def image_models(services: Services) -> list[ImageModelChoice]:
+    """The image model (CLIP: photo search, pets and things) and the face models, installed or not."""
+    purposes = {"clip": "finds pets, things and places in photos, and photos by description",
+                "faces": "finds and recognises faces"}
+    rows = []
+    for status in model_manager.list_models(services.paths):
+        if status.kind not in purposes:
+            continue
+        rows.append(ImageModelChoice(status.name, status.kind, status.title, purposes[status.kind], status.installed,
+                                     status.source == "huggingface", status.size >> 20, status.license, status.status))
+    return rows

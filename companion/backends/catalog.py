@@ -33,6 +33,9 @@ class CatalogEntry:
     dir: str = ""
     package: str = ""
     install_hint: str = ""
+    params_b: float = 0.0        # the language model's size in billions of parameters (how fast it runs on a CPU)
+    cpu_image_tokens: int = 0    # image tokens a photo is read at without a GPU (0: the image_max_tokens setting)
+    note: str = ""               # one honest sentence for the model list
 
 
 def load_catalog(path: Path | None = None) -> dict[str, CatalogEntry]:

@@ -127,6 +127,30 @@ def gpu_layers_for(settings: Settings) -> int:
     return choose_n_gpu_layers(settings.n_gpu_layers, llama_build(settings.llm_allow_amx), detect_gpus())[0]
 
 
+def total_ram_mb() -> int:
+    """The machine's memory in MB (0 when it cannot be told): which chat models suit this computer."""
+    try:
+        if platform.system() == "Windows":
+            import ctypes
+
+            class _Status(ctypes.Structure):
+                _fields_ = [("length", ctypes.c_ulong), ("load", ctypes.c_ulong), ("total", ctypes.c_ulonglong),
+                            ("available", ctypes.c_ulonglong), ("page_total", ctypes.c_ulonglong),
+                            ("page_available", ctypes.c_ulonglong), ("virtual_total", ctypes.c_ulonglong),
+                            ("virtual_available", ctypes.c_ulonglong), ("extended", ctypes.c_ulonglong)]
+
+            status = _Status()
+            status.length = ctypes.sizeof(_Status)
+            if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):  # type: ignore[attr-defined]
+                return int(status.total >> 20)
+            return 0
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20)
+    except (OSError, ValueError, AttributeError):
+        return 0
+
+
 def onnxruntime_providers() -> list[str]:
     try:
         ort = onnxruntime()  # lazy
