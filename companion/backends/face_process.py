@@ -112,6 +112,8 @@ def create(paths: Any, settings: Any, *, process: bool | None = None, **options:
     if "detector" not in options:
         choice = detector_choice(settings, getattr(paths, "models_dir", None))
         options = {**detector_options(choice, getattr(paths, "models_dir", None)), **options}
+    if getattr(paths, "cache_dir", None) is not None:
+        options.setdefault("cache_dir", str(paths.cache_dir))    # where the identity network is converted once
     if process is None:
         process = (os.cpu_count() or 1) >= 2
     return FaceProcess(**options) if process else DlibFaceBackend(**options)
