@@ -51,7 +51,7 @@ from companion.core.types import Box, DetectedFace, FaceLocation
 from companion.core.vectors import unit_rows
 
 from .face_boxes import rgb_uint8, shrink
-from .face_quality import hog_confirms, landmarks_problem, quality, sharpness
+from .face_quality import MIN_QUALITY, hog_confirms, landmarks_problem, quality, sharpness
 
 DLIB_SAME_PERSON_EUCLIDEAN = 0.6          # dlib's rule, on raw descriptors
 DLIB_TYPICAL_NORM = 1.43                   # mean norm of raw descriptors (see module docstring)
@@ -256,12 +256,12 @@ class DlibFaceBackend:
             if self.gate:
                 points = np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
                 if landmarks_problem(points, (left, top, right, bottom)) is not None:
-                    continue            # a dog's muzzle, a pumpkin: not a human face
-                if confident is not None and location.score < confident and not self._second_opinion(
-                        dlib, image, (left, top, right, bottom)):
-                    continue
+                    continue            # a dog's muzzle: not a human face
                 chip = dlib.get_face_chip(image, shape, 150, 0.25)   # what the descriptor sees
                 rating = quality(right - left, sharpness(chip.mean(axis=2)))
+                if (confident is not None and location.score < confident and rating >= MIN_QUALITY
+                        and not self._second_opinion(dlib, image, (left, top, right, bottom))):
+                    continue            # clear, yet no human face to HOG: a dog, a pumpkin, a pan
             kept.append((box, shape, float(location.score), rating))
             if self._onnx is not None:
                 chips.append(chip if chip is not None else dlib.get_face_chip(image, shape, 150, 0.25))

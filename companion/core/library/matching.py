@@ -12,7 +12,8 @@ came as close as 0.067 (benchmarks/README.md, "Faces you can trust"). So a face 
   (``face_min_quality``);
 - otherwise, when the nearest person is within ``face_suggest_distance``, a **suggestion**
   ("Is this Matt?") the user accepts or rejects: not a sighting until accepted;
-- otherwise nobody. A person the user said the face is not is never offered again.
+- otherwise nobody. A person the user said the face is not is never offered again, and a
+  face below ``face_min_quality`` (tiny or blurred: its vector says little) is nobody's.
 
 *One face per person* in a photo: a face cannot go to someone an earlier (larger) face in
 the same photo already claimed.
@@ -47,6 +48,8 @@ class FaceMatch:
 def match_face(store: Store, settings: Settings, embedding: np.ndarray, quality: float = 1.0,
                exclude: Collection[int] = ()) -> FaceMatch | None:
     """The face's nearest person within ``face_suggest_distance`` (see the module docstring), or None."""
+    if quality < settings.face_min_quality:
+        return None
     limit = max(settings.face_suggest_distance, settings.face_match_distance)
     found, horizon = store.concepts.nearest_concepts("face", embedding, KEYS_PER_SEARCH)
     people = [m for m in found if m[0] not in exclude]
@@ -55,8 +58,7 @@ def match_face(store: Store, settings: Settings, embedding: np.ndarray, quality:
     concept_id, nearest = people[0]
     # The next person, or (when every key read was this person's) at least as far as the farthest key read.
     second = people[1][1] if len(people) > 1 else horizon
-    sure = (nearest <= settings.face_match_distance and second - nearest >= settings.face_match_margin
-            and quality >= settings.face_min_quality)
+    sure = nearest <= settings.face_match_distance and second - nearest >= settings.face_match_margin
     return FaceMatch(concept_id, nearest, sure)
 
 
