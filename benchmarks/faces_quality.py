@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -93,9 +94,9 @@ def assignment_report(faces: list[tuple[str, np.ndarray, float]], single: float)
     from companion.core.store import Store
 
     settings = Settings()
-    rows = {"one threshold": [0, 0, 0, 0], "two distances": [0, 0, 0, 0]}   # auto right, auto wrong, suggest right/wrong
+    # per rule: named right, named wrong, suggested right, suggested wrong
+    rows = {"one threshold": [0, 0, 0, 0], "two distances": [0, 0, 0, 0]}
     knowable = 0
-    import tempfile
 
     for index, (person, vector, quality) in enumerate(faces):
         keys = [(p, v) for i, (p, v, _) in enumerate(faces) if i != index]

@@ -69,6 +69,16 @@ def test_version_2_unsafe_face_distance_is_replaced_but_user_choice_kept(tmp_pat
     assert settings.face_cluster_distance == 0.05
 
 
+def test_version_4_single_face_threshold_becomes_two_distances_but_a_user_choice_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("schema_version = 4\nface_match_distance = 0.07\n")      # v4's default: it auto-assigned
+    settings = config.load(path)
+    assert (settings.face_match_distance, settings.face_suggest_distance, settings.face_match_margin) == (
+        0.06, 0.09, 0.02)
+    path.write_text("schema_version = 4\nface_match_distance = 0.05\n")      # the user's own stricter value
+    assert config.load(path).face_match_distance == 0.05
+
+
 def test_version_3_settings_get_the_automatic_face_detector_and_a_choice_survives(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     path.write_text('schema_version = 3\nwatched_folders = ["/photos"]\n')

@@ -449,3 +449,13 @@ def test_blurred_strangers_are_not_grouped_and_one_photo_is_not_a_group_to_name(
     store.db.execute("UPDATE faces SET quality = 1.0")
     recognition.cluster_faces(store, TRUST)
     assert store.faces.clusters(named=False, min_photos=2) == []      # four faces of one photo: four people
+
+
+def test_a_question_about_a_face_is_dropped_once_the_face_is_someone_elses(store: Store) -> None:
+    matt = person(store, "Matt", A)
+    photo_id, (face_id,) = add_photo(store, 1, [at(A, 0.08, 1)])
+    recognition.match_photo(store, TRUST, photo_id, [(face_id, store.faces.embedding(face_id), 1.0)], None)
+    assert len(store.faces.suggestions()) == 1
+    group = store.faces.split([face_id])                       # the face's own group, named Tom by the user
+    recognition.name_face_group(store, group, "Tom")
+    assert store.faces.suggestions() == [] and store.faces.suggestion(face_id, matt) is None

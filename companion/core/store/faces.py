@@ -29,6 +29,9 @@ def _face(row: Row) -> Face:
                 cluster_id=row["cluster_id"], quality=row["quality"])
 
 
+# A question about a face is moot once the face is someone's (its group was named, or it was merged).
+_STILL_NOBODYS = "LEFT JOIN face_clusters c ON c.id = f.cluster_id"
+
 _FACE_SELECT = ("SELECT f.*, c.concept_id AS concept_id FROM faces f "
                 "LEFT JOIN face_clusters c ON c.id = f.cluster_id")
 
@@ -211,7 +214,7 @@ class FaceRepo:
     def suggestions(self, concept_id: int | None = None, limit: int = 200) -> list[FaceSuggestion]:
         """Open suggestions (of one concept), closest first."""
         sql = ("SELECT s.face_id, s.concept_id, f.photo_id, s.distance FROM face_suggestions s "
-               "JOIN faces f ON f.id = s.face_id WHERE s.status = 'open'")
+               f"JOIN faces f ON f.id = s.face_id {_STILL_NOBODYS} WHERE s.status = 'open' AND c.concept_id IS NULL")
         args: tuple[object, ...] = ()
         if concept_id is not None:
             sql += " AND s.concept_id = ?"
@@ -223,7 +226,8 @@ class FaceRepo:
     def suggestion(self, face_id: int, concept_id: int) -> FaceSuggestion | None:
         row = self.db.query_one(
             "SELECT s.face_id, s.concept_id, f.photo_id, s.distance FROM face_suggestions s "
-            "JOIN faces f ON f.id = s.face_id WHERE s.face_id = ? AND s.concept_id = ? AND s.status = 'open'",
+            f"JOIN faces f ON f.id = s.face_id {_STILL_NOBODYS} "
+            "WHERE s.face_id = ? AND s.concept_id = ? AND s.status = 'open' AND c.concept_id IS NULL",
             (face_id, concept_id))
         return FaceSuggestion(int(row[0]), int(row[1]), int(row[2]), float(row[3])) if row else None
 
@@ -241,5 +245,6 @@ class FaceRepo:
         self.db.execute("DELETE FROM face_suggestions WHERE face_id = ? AND status = 'open'", (face_id,))
 
     def suggestion_count(self) -> int:
-        row = self.db.query_one("SELECT count(*) AS n FROM face_suggestions WHERE status = 'open'")
+        row = self.db.query_one(f"SELECT count(*) AS n FROM face_suggestions s JOIN faces f ON f.id = s.face_id "
+                                f"{_STILL_NOBODYS} WHERE s.status = 'open' AND c.concept_id IS NULL")
         return int(row["n"]) if row else 0
