@@ -70,7 +70,7 @@ class SuggestionsBar(QtWidgets.QFrame):
         self.face.set_face(image, suggestion.concept.name)
         self.question.setText(f"Is this {suggestion.concept.name}?")
         left = len(self.items) - self.index - 1
-        self.hint.setText("This face looks like them, but not surely enough to say so without you."
+        self.hint.setText(f"This face looks like {suggestion.concept.name}, but not enough to be sure without you."
                           + (f" {left} more to check." if left else ""))
         self.yes.setAccessibleName(f"Yes, this is {suggestion.concept.name}")
         self.no.setAccessibleName(f"No, this is not {suggestion.concept.name}")
