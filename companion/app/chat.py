@@ -13,7 +13,8 @@ from companion.core.types import Turn
 
 if TYPE_CHECKING:
     from companion.app.services import Services
-    from companion.core.answer.pipeline import AnswerEvent, ChatSession
+    from companion.core.answer.events import AnswerEvent
+    from companion.core.answer.pipeline import ChatSession
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def import_chat(services: Services, path: Path) -> ImportResult:
         for turn in turns:
             stored.append(store.conversations.add_turn(
                 conversation.id, turn.role, turn.text, turn.time, turn.images,
-                session_gap_minutes=services.settings.session_gap_minutes))
+                session_gap_minutes=services.settings.session_gap_minutes, speaker=turn.speaker))
     memories = learn_from_turns(services, stored)
     return ImportResult(conversation.id, len(stored), memories)
 

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from companion.app import chat
 from companion.cli._services import services_for
-from companion.cli.output import emit_json
+from companion.cli.output import emit_json, to_jsonable
+from companion.core.answer.events import (
+    Answer,
+    AnswerEvent,
+    Caption,
+    Done,
+    Fix,
+    Notice,
+    Recognition,
+    ReminderFired,
+    Token,
+)
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
@@ -22,29 +34,43 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     ask.set_defaults(func=run_ask)
 
 
-def print_events(events: Any, *, stream: bool) -> Any:
+def print_events(events: Iterable[AnswerEvent], *, stream: bool) -> Answer | None:
     """Show events as text (streaming tokens) and return the final Answer."""
     answer = None
     for event in events:
-        if not stream:
-            if event.kind == "done":
-                answer = event.answer
-            continue
-        if event.kind == "recognized" and event.recognized:
-            print("[recognized: " + ", ".join(f"{r.name} ({r.source} {r.confidence:.2f})" for r in event.recognized)
-                  + "]")
-        elif event.kind == "reminder":
-            print(f"[{event.text}]")
-        elif event.kind == "notice":
-            print(f"[{event.text}]", file=sys.stderr)
-        elif event.kind == "token":
-            print(event.text, end="", flush=True)
-        elif event.kind == "fix":
-            print(("\n[corrected from your records] " if event.replace else "\n") + event.text, end="")
-        elif event.kind == "done":
-            print()
+        if isinstance(event, Done):
             answer = event.answer
+        if stream:
+            _print(event)
     return answer
+
+
+def _print(event: AnswerEvent) -> None:
+    match event:
+        case Recognition(recognized=recognized) if recognized:
+            print("[recognized: " + ", ".join(f"{r.name} ({r.source} {r.confidence:.2f})" for r in recognized) + "]")
+        case ReminderFired(text=text):
+            print(f"[{text}]")
+        case Notice(text=text):
+            print(f"[{text}]", file=sys.stderr)
+        case Token(text=text):
+            print(text, end="", flush=True)
+        case Fix(text=text, replace=replace):
+            print(("\n[corrected from your records] " if replace else "\n") + text, end="")
+        case Done():
+            print()
+        case Caption() | Recognition():
+            pass
+
+
+def answer_json(answer: Answer | None) -> dict[str, Any] | None:
+    """The answer as JSON (the command line's edge: the core's answer is typed)."""
+    if answer is None:
+        return None
+    out: dict[str, Any] = to_jsonable(answer)
+    out["plan"] = answer.plan.to_json() | {"queries": list(answer.queries)}
+    del out["queries"]
+    return out
 
 
 def run_ask(args: argparse.Namespace) -> int:
@@ -52,5 +78,5 @@ def run_ask(args: argparse.Namespace) -> int:
         events = chat.ask(services, args.question, args.image, model=args.model, temporary=args.temporary)
         answer = print_events(events, stream=not args.json)
     if args.json:
-        emit_json(answer)
+        emit_json(answer_json(answer))
     return 0

@@ -71,6 +71,11 @@ def join_place(parts: Iterable[str]) -> str:
     return ", ".join(kept)
 
 
+def city(place: str) -> str:
+    """The city of a place label ("Lyon, Auvergne-Rhone-Alpes, FR" -> "Lyon")."""
+    return place.split(",")[0].strip()
+
+
 def tidy_place(text: str) -> str:
     """A stored place string with any repeated part dropped (rows written before :func:`join_place`)."""
     return join_place(text.split(","))
@@ -231,6 +236,7 @@ class Turn:
     text: str
     time: datetime
     images: list[str] = field(default_factory=list)
+    speaker: str = ""            # who said it, in a multi-party import ("" is the user)
 
 
 @dataclass
@@ -249,6 +255,23 @@ class Memory:
     created_at: datetime
     updated_at: datetime
     session_id: int | None = None
+    speaker: str = ""            # who said it ("" is the user)
+    subject: str = ""            # whom it is about ("" is the user): "I went ..." said by Caroline is Caroline's
+
+
+SourceType = Literal["photo", "memory", "turn"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """A record an answer cites (shown under it): a photo, a memory or a conversation turn."""
+
+    type: SourceType
+    id: int
+    time: datetime | None
+    place: str
+    snippet: str                 # the photo's path, or the first words of the memory or turn
+    speaker: str = ""            # who said it (turns and memories of a multi-party import)
 
 
 @dataclass

@@ -11,16 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from companion.core.types import Source
 from companion.ui import icons, images, paint, theme
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
 from companion.ui.widgets import AvatarChip, FlowLayout, date_place, frame, label, tool
 
 BUBBLE_MAX = 680
-
-
-def field_of(obj: Any, name: str, default: Any = None) -> Any:
-    """Read ``name`` from a dict (answer sources) or an object."""
-    return obj.get(name, default) if isinstance(obj, dict) else getattr(obj, name, default)
 
 
 class TypingDots(QtWidgets.QWidget):
@@ -63,13 +59,13 @@ class SourceCard(QtWidgets.QFrame):
 
     clicked = Signal()
 
-    def __init__(self, source: Any, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, source: Source, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setProperty("role", "source")
         self.source = source
-        self.kind = field_of(source, "type", "")
-        when, place = field_of(source, "time"), field_of(source, "place", "") or ""
-        snippet = " ".join((field_of(source, "snippet", "") or "").split())
+        self.kind = source.type
+        when, place = source.time, source.place
+        snippet = " ".join(source.snippet.split())
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 8)
         layout.setSpacing(6)
@@ -85,7 +81,7 @@ class SourceCard(QtWidgets.QFrame):
             self.setAccessibleName(f"Photo, {self.caption}" if self.caption else "Photo")
             self.setToolTip("Open this photo")
         else:
-            heading = "Memory" if self.kind == "memory" else "You said"
+            heading = "Memory" if self.kind == "memory" else f"{source.speaker} said" if source.speaker else "You said"
             top = QtWidgets.QHBoxLayout()
             icon = QtWidgets.QLabel()
             icon.setPixmap(icons.pixmap("memories" if self.kind == "memory" else "chat", 16, "accent",

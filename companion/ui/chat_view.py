@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from companion.app import chat, concepts, library, people
+from companion.core.answer.events import Caption, Done, Fix, Notice, Recognition, ReminderFired, Token
+from companion.core.types import Source
 from companion.ui import images, paint
 from companion.ui.chat_composer import ChatInput, Composer
-from companion.ui.chat_message import MessageView, SourceCard, field_of
+from companion.ui.chat_message import MessageView, SourceCard
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
 from companion.ui.widgets import EmptyState, button, chip
 from companion.ui.workers import Worker, WorkerPool
@@ -226,13 +228,13 @@ class ChatView(QtWidgets.QWidget):
         without_box: dict[int, Any] = {}
         for event in session[0].send(question, str(image) if image else None, cancel=cancel):
             yield event
-            if event.kind == "recognized":
+            if isinstance(event, Recognition):
                 without_box = {r.concept_id: r for r in event.recognized if r.box is None}
-            if event.kind == "done" and event.answer is not None:
+            if isinstance(event, Done):
                 pictures = _Pictures()
                 for source in event.answer.sources:
-                    if field_of(source, "type") == "photo":
-                        photo = library.photo(self.services, int(field_of(source, "id")))
+                    if source.type == "photo":
+                        photo = library.photo(self.services, source.id)
                         if photo is not None:
                             pictures.thumbs[photo.id] = paint.rounded(
                                 paint.cover(images.photo_thumbnail(photo, 320), 132), 8)
@@ -262,28 +264,30 @@ class ChatView(QtWidgets.QWidget):
         if isinstance(event, _Pictures):
             for card in message.cards:
                 if card.kind == "photo":
-                    card.set_thumbnail(event.thumbs.get(int(field_of(card.source, "id")), QtGui.QImage()))
+                    card.set_thumbnail(event.thumbs.get(card.source.id, QtGui.QImage()))
             for person in message.people:
                 face = event.faces.get(person.concept_id) if person.concept_id is not None else None
                 if face is not None:
                     person.avatar.set_face(face)
             return
-        kind = event.kind
-        if kind == "token":
-            message.append(event.text)
-        elif kind == "fix":
-            message.set_text(event.text if event.replace else message.body.text() + event.text)
-        elif kind == "recognized":
-            self._recognized(message, event)
-        elif kind == "reminder":
-            message.add_reminder(event.text)
-        elif kind in ("caption", "notice"):
-            message.add_note(event.text, kind)
-        elif kind == "done" and event.answer is not None:
-            self._show_answer(message, event.answer)
+        match event:
+            case Token(text=text):
+                message.append(text)
+            case Fix(text=text, replace=replace):
+                message.set_text(text if replace else message.body.text() + text)
+            case Recognition():
+                self._recognized(message, event)
+            case ReminderFired(text=text):
+                message.add_reminder(text)
+            case Caption(text=text):
+                message.add_note(text, "caption")
+            case Notice(text=text):
+                message.add_note(text, "notice")
+            case Done(answer=answer):
+                self._show_answer(message, answer)
         self._follow()
 
-    def _recognized(self, message: MessageView, event: Any) -> None:
+    def _recognized(self, message: MessageView, event: Recognition) -> None:
         question = self.question_view
         faces = [(r.box, r.name) for r in event.recognized if r.box is not None]
         faces += [(box, None) for box in event.unknown_boxes]
@@ -310,12 +314,11 @@ class ChatView(QtWidgets.QWidget):
         if bar.maximum() - bar.value() < 160:  # only when the user has not scrolled up to read
             QtCore.QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))
 
-    def _open(self, source: Any) -> None:
-        kind, ident = field_of(source, "type"), int(field_of(source, "id"))
-        if kind == "photo":
-            emit(self.open_photo, ident)
-        elif kind == "memory":
-            emit(self.open_memory, ident)
+    def _open(self, source: Source) -> None:
+        if source.type == "photo":
+            emit(self.open_photo, source.id)
+        elif source.type == "memory":
+            emit(self.open_memory, source.id)
 
     def _on_finished(self, _result: Any) -> None:
         stopped = self.worker is not None and self.worker.cancelled

@@ -56,7 +56,7 @@ def life(tmp_path_factory, gemma):  # type: ignore[no-untyped-def]
 def test_window(life, question) -> None:
     answer = run(life, question, temporary=True)
     assert "Grace" in answer.answer and "Eileen" in answer.answer, answer.answer
-    assert "Anna" not in answer.answer and answer.plan["window"]["grain"] == "month"
+    assert "Anna" not in answer.answer and answer.plan.to_json()["window"]["grain"] == "month"
 
 
 @pytest.mark.parametrize("question", ["Who did I see in March?", "Qui ai-je vu en mars ?"])
@@ -70,14 +70,14 @@ def test_no_records_in_that_window(life, question) -> None:
 def test_place(life, question) -> None:
     answer = run(life, question, temporary=True)
     assert "Anna" in answer.answer and ("Rome" in answer.answer or "Roma" in answer.answer), answer.answer
-    assert "Grace" not in answer.answer and answer.plan["place"] == "Rome"
+    assert "Grace" not in answer.answer and answer.plan.to_json()["place"] == "Rome"
 
 
 @pytest.mark.parametrize("question", ["What does Anna do?", "Que fait Anna ?"])
 def test_facts(life, question) -> None:
     answer = run(life, question, temporary=True)
     assert "nurse" in answer.answer, answer.answer
-    assert "last saw" not in answer.answer and answer.plan["asks"] == ["facts"]
+    assert "last saw" not in answer.answer and answer.plan.to_json()["asks"] == ["facts"]
 
 
 @pytest.mark.parametrize("question, name, action", [
@@ -86,7 +86,7 @@ def test_facts(life, question) -> None:
 ])
 def test_subjectless_last_action(life, question, name, action) -> None:
     answer = run(life, question, temporary=True)
-    assert answer.last_action[0]["name"] == name and answer.last_action[0]["action"] == action
+    assert answer.last_action[0].name == name and answer.last_action[0].action == action
     assert action in answer.answer, answer.answer
 
 

@@ -98,7 +98,7 @@ def test_drop_a_photo_and_ask_shows_the_answer_with_source_cards(qtbot, window: 
     assert "Anna" in reply.body.text() and "Lisbon, Portugal" in reply.body.text()
     assert reply.recognized_names == ["Anna"]
     # One card per source; the photo card got its thumbnail from the worker.
-    assert [c.source["type"] for c in reply.cards] == [s["type"] for s in answer.sources]  # type: ignore[attr-defined]
+    assert [c.source.type for c in reply.cards] == [s.type for s in answer.sources]  # type: ignore[attr-defined]
     photo_card = next(c for c in reply.cards if c.source["type"] == "photo")
     assert "23 May 2024 · Lisbon" in photo_card.text()
     qtbot.waitUntil(lambda: photo_card.thumb.pixmap().toImage().pixelColor(60, 20).blue() > 100, timeout=5000)

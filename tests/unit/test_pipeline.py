@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from companion.core.answer.check import check
+from companion.core.answer.check import Allowed, check
 from companion.core.answer.pipeline import ChatSession, run
 from companion.core.answer.statements import Statement
 from tests.unit._personal import T0, ScriptedModel, deps, say
@@ -30,12 +30,12 @@ def test_no_model_gives_a_structured_answer_and_says_which_model_to_get(tmp_path
     answer = run(d, "Where did I last see Anna? What was I doing the last time I told you about Anna?")
     assert "Chamonix" in answer.answer and "baking bread in Lyon" in answer.answer
     assert "companion models download gemma-3-4b" in answer.notice
-    assert answer.last_seen[0]["place"] == "Chamonix" and answer.last_seen[0]["source_type"] == "turn"
+    assert answer.last_seen[0].place == "Chamonix" and answer.last_seen[0].source_type == "turn"
 
 
 def test_empty_history_says_so(tmp_path) -> None:
     answer = run(deps(tmp_path), "Where did I last see my keys?")
-    assert "don't have any memories" in answer.answer and answer.sources == []
+    assert "don't have any memories" in answer.answer and answer.sources == ()
 
 
 def test_checker_appends_a_place_the_model_left_out(tmp_path) -> None:
@@ -51,8 +51,8 @@ def test_checker_replaces_a_contradicting_place_or_a_guessed_name(tmp_path) -> N
     answer = run(d, "Where did I last see Anna?")
     assert "Berlin" not in answer.answer and "Chamonix" in answer.answer
     items = [Statement("I don't know who this is.", ["don't know who"], "unknown")]
-    text, _, replaced = check("That is Bob!", items, known_names=["Bob"], allowed_names=[])
-    assert replaced and "Bob" not in text
+    verdict = check("That is Bob!", items, Allowed(names=[], known_names=["Bob"], places=[]))
+    assert verdict.replaced and "Bob" not in verdict.text
 
 
 def test_injected_text_is_data_in_the_prompt_and_never_wins(tmp_path) -> None:
@@ -166,7 +166,7 @@ def test_a_photo_sighting_reads_like_a_person_wrote_it(tmp_path) -> None:
     answer = run(d, "Where did I last see Anna?")
     assert "in Lisbon, Portugal." in answer.answer, answer.answer
     assert "Lisbon, Lisbon" not in answer.answer and f"photo {photo_id}" not in answer.answer
-    assert [s["place"] for s in answer.sources if s["type"] == "photo"] == ["Lisbon, Portugal"]
+    assert [s.place for s in answer.sources if s.type == "photo"] == ["Lisbon, Portugal"]
     assert lisbon.label() == "Lisbon, Portugal"
 
 
@@ -185,7 +185,7 @@ def test_who_is_this_points_at_the_photo_in_other_languages(tmp_path, question) 
     d = remembering(tmp_path, "Anna", "Bob")
     d.model = None
     answer = run(d, question, perception=_photo_showing(d, "Bob"))
-    assert [p for p in answer.plan["people"]] == ["Bob", "Anna"], answer.plan
+    assert [p for p in answer.plan.to_json()["people"]] == ["Bob", "Anna"], answer.plan
 
 
 def test_a_person_in_the_photo_is_named_once(tmp_path) -> None:

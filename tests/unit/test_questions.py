@@ -68,8 +68,8 @@ def test_who_did_i_see_in_a_month_comes_from_the_photos_of_that_month(life, ques
     assert answer.answer.startswith(opening), answer.answer
     assert "Grace" in answer.answer and "Eileen" in answer.answer and "Prague" in answer.answer
     assert "Anna" not in answer.answer                      # seen in July and in 2025, not in June
-    assert answer.plan["window"]["start"].startswith("2026-06-01") and answer.plan["asks"] == ["who"]
-    assert {s["type"] for s in answer.sources} >= {"photo"}
+    assert answer.plan.to_json()["window"]["start"].startswith("2026-06-01") and answer.plan.to_json()["asks"] == ["who"]
+    assert {s.type for s in answer.sources} >= {"photo"}
 
 
 def test_who_did_i_see_names_everyone_even_when_one_person_fills_the_month(life) -> None:
@@ -90,7 +90,7 @@ def test_who_did_i_see_names_everyone_even_when_one_person_fills_the_month(life)
 def test_what_did_i_do_last_summer_lists_what_was_told_then(life, question) -> None:
     answer = run(life, question)
     assert "hiking in the Vienna Woods" in answer.answer, answer.answer
-    assert "nurse" not in answer.answer and answer.plan["window"]["grain"] == "season"
+    assert "nurse" not in answer.answer and answer.plan.to_json()["window"]["grain"] == "season"
 
 
 @pytest.mark.parametrize("question, expected", [
@@ -137,7 +137,7 @@ def test_a_place_with_no_records_says_so(life) -> None:
 def test_what_does_a_person_do_answers_from_what_was_told(life, question) -> None:
     answer = run(life, question)
     assert "nurse in Graz" in answer.answer, answer.answer
-    assert answer.plan["asks"] == ["facts"]
+    assert answer.plan.to_json()["asks"] == ["facts"]
     assert "saw" not in answer.answer and "Capri" not in answer.answer    # no last-seen sentence
 
 
@@ -157,7 +157,7 @@ def test_a_facts_question_never_gets_a_last_seen_sentence_from_the_checker(life)
 def test_the_last_action_is_the_newest_turn_even_without_a_subject(life) -> None:
     answer = run(life, "What was I doing the last time I told you about Anna?")
     assert "rode the ferry to Capri" in answer.answer and "baking" not in answer.answer
-    assert answer.last_action[0]["action"] == "rode the ferry to Capri"
+    assert answer.last_action[0].action == "rode the ferry to Capri"
 
 
 def test_the_last_action_of_a_spanish_subjectless_turn(tmp_path, monkeypatch) -> None:
@@ -202,8 +202,8 @@ def test_the_model_plan_fills_what_the_rules_cannot_read(life) -> None:
     life.model = ScriptedModel('{"people": [], "start": "2026-06-01", "end": "2026-06-30", "place": "", '
                                '"asks": ["who"]}', "Hai visto Grace ed Eileen.")
     answer = run(life, "Chi ho visto a giugno?")
-    assert answer.plan["source"] == "rules+model" and answer.plan["asks"] == ["who"]
-    assert answer.plan["window"]["start"].startswith("2026-06-01")
+    assert answer.plan.to_json()["source"] == "rules+model" and answer.plan.to_json()["asks"] == ["who"]
+    assert answer.plan.to_json()["window"]["start"].startswith("2026-06-01")
     assert answer.answer == "Hai visto Grace ed Eileen."
     request = life.model.requests[0]
     assert request.json_schema is not None and set(request.json_schema["properties"]) == {
@@ -218,11 +218,10 @@ def test_a_model_plan_is_not_asked_for_when_the_rules_understood(life) -> None:
 
 
 def test_the_plan_keeps_grounded_model_values_only(life) -> None:
-    from companion.core.answer.understand import merge, rules
+    from companion.core.answer.understand import ModelPlan, merge, rules
 
     plan = rules(life, "Chi ho visto?", Perception(), now=NOW, has_photo=False)
-    merge(life, plan, {"people": ["Grace", "Bob"], "start": "2026-01-01", "end": "2026-01-31",
-                       "place": "Paris", "asks": ["who", "nonsense"]}, NOW)
+    merge(life, plan, ModelPlan(("Grace", "Bob"), "2026-01-01", "2026-01-31", "Paris", ("who", "nonsense")), NOW)
     assert plan.asks == ["who"] and plan.people == [] and plan.place is None     # nobody/nowhere named
     plan = understand(life, "Where does Anna work?", Perception(), now=NOW)
     assert plan.asks == ["facts"] and [p.name for p in plan.people] == ["Anna"]

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from companion.core import language
-from companion.core.answer.retrieve import Source
 from companion.core.answer.understand import Plan
 from companion.core.store import Store
 from companion.core.store.observations import PlaceCount, Sighting
-from companion.core.types import Memory, Photo
+from companion.core.types import Memory, Photo, Source
 
 LIMIT = 40           # newest sightings in scope (the prompt's lines, the latest one, places in a window)
 MAX_LINES = 12       # sightings, memories and places in the prompt and the sources
@@ -107,7 +106,7 @@ def gather(store: Store, plan: Plan) -> Records:
         records.queries.append("photo_count")
         ids = person_ids or [None]  # type: ignore[list-item]
         records.photo_count = sum(store.photos.count_taken(concept_id=cid) for cid in ids)
-    for person in plan.people:
+    for person in [] if plan.event else plan.people:   # what happened is retrieval's; facts are a record
         if "facts" in plan.asks or not plan.asks:
             records.queries.append("facts")
             records.facts[person.name] = rank_facts(store, person.concept_id, person.name, plan.question)

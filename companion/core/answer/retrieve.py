@@ -15,21 +15,10 @@ from companion.core.answer.perceive import Recognized
 from companion.core.memory.consolidate import profile_history
 from companion.core.protocols import TextEmbedder
 from companion.core.store import Store
-from companion.core.types import Concept, Memory, Observation, Trigger, tidy_place
+from companion.core.types import Concept, Memory, Observation, Source, Trigger, tidy_place
 
 MAX_STEPS = 5
 RRF_K = 60
-
-
-@dataclass
-class Source:
-    """Where a statement comes from: a photo, a memory or a conversation turn."""
-
-    type: str          # photo | memory | turn
-    id: int
-    time: datetime | None
-    place: str
-    snippet: str
 
 
 @dataclass
@@ -137,8 +126,10 @@ def search_memories(store: Store, text: str, text_embedder: TextEmbedder | None 
 
 def retrieve(store: Store, query_text: str, perceived: list[Recognized], text_embedder: TextEmbedder | None = None, *,
              since: datetime | None = None, until: datetime | None = None,
-             exclude_photo: int | None = None) -> Context:
-    """Everything the answer may use about the question and the concepts in the photo."""
+             exclude_photo: int | None = None, memories: bool = True) -> Context:
+    """The record tools about the concepts of the question and the photo: cards, timelines, last sighting,
+    last thing told, triggers; with ``memories``, a hybrid memory search too (``answer/search.py``
+    searches turns and memories for every question)."""
     context = Context(query_text)
     for recognized in perceived:
         concept = store.concepts.get(recognized.concept_id)
@@ -150,6 +141,9 @@ def retrieve(store: Store, query_text: str, perceived: list[Recognized], text_em
                       if o.photo_id is None or o.photo_id != exclude_photo],
             last_seen=last_seen(store, concept, exclude_photo), last_action=last_action(store, concept),
             triggers=store.triggers.for_concepts([concept.id])))
+    context.profile = dict(profile_history(store))
+    if not memories:
+        return context
     names = " ".join(c.concept.name for c in context.concepts)
     context.memories = search_memories(store, f"{query_text} {names}", text_embedder, since=since, until=until)
     # The concepts' own newest memories, even when the question shares no word with them.
@@ -159,7 +153,6 @@ def retrieve(store: Store, query_text: str, perceived: list[Recognized], text_em
             if memory.id not in linked:
                 context.memories.append(memory)
                 linked.add(memory.id)
-    context.profile = dict(profile_history(store))
     return context
 
 

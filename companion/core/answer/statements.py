@@ -3,8 +3,10 @@
 Each ``Statement`` carries what proves an answer said it (words, or a day
 checked by date); the checker (``check``) appends what the model left out and
 replaces what it contradicted. Only what the plan asks gets a statement: a
-question about what Anna does never gets a "you last saw Anna" sentence.
-Sentences come from the language tables' ``[answer]`` section.
+question about what Anna does never gets a "you last saw Anna" sentence, and a
+question about something that happened gets what was said about it
+(``extractive``), never a record query's sentence. Sentences come from the
+language tables' ``[answer]`` section.
 """
 
 from __future__ import annotations
@@ -12,58 +14,47 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
+from companion.core.answer import extractive
+from companion.core.answer.evidence import Evidence
 from companion.core.answer.perceive import Perception
 from companion.core.answer.records import PEOPLE as MAX_PEOPLE  # "who did I see?": everyone, within reason
 from companion.core.answer.records import Records
-from companion.core.answer.retrieve import ConceptContext, Context
+from companion.core.answer.retrieve import ConceptContext
 from companion.core.answer.understand import Plan
 from companion.core.language import Language
 from companion.core.memory import dates
 from companion.core.store.observations import Sighting
-from companion.core.types import Reminder, tidy_place
+from companion.core.types import city, tidy_place
 
 MAX_ITEMS = 5        # dated items (places, things done) in one sentence
+
+
+StatementKind = Literal["fact", "presence", "absence", "reminder", "unknown", "profile", "facts", "norecords",
+                        "none", "said", "not_about"]
 
 
 @dataclass
 class Statement:
     text: str
     must_contain: list[str] = field(default_factory=list)   # every one must appear in a good answer
-    kind: str = "fact"   # fact | presence | absence | reminder | unknown | profile | facts | norecords | none
+    kind: StatementKind = "fact"    # "said": from what was said; "not_about": only someone else did that
     day: datetime | None = None                             # a day the answer must state (any wording)
     any_of: list[str] = field(default_factory=list)         # at least one must appear
-
-
-def city(place: str) -> str:
-    """The city of a place label ("Lyon, Auvergne-Rhone-Alpes, FR" -> "Lyon")."""
-    return place.split(",")[0].strip()
 
 
 def _first_lower(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
-def statements(plan: Plan, context: Context, records: Records, perception: Perception,
-               reminders: list[Reminder], *, has_photo: bool) -> list[Statement]:
+def statements(plan: Plan, evidence: Evidence, perception: Perception, *, has_photo: bool) -> list[Statement]:
     """What the records say that this question needs, each with what proves it was said."""
     lang = plan.language
-    out = _presence(plan, perception, has_photo)
-    if plan.window is not None or plan.place is not None:
-        out += _window_or_place(plan, records, lang)
-    elif "presence" not in plan.asks:
-        by_id = {item.concept.id: item for item in context.concepts}
-        for person in plan.people:
-            if person.concept_id in by_id:
-                out += _about(plan, by_id[person.concept_id], records, lang, has_photo)
-    for key, values in context.profile.items():
-        if re.search(r"\b" + re.escape(key) + r"\b", plan.question, re.I):
-            value, when, _ = values[0]
-            text = lang.text("profile", key=key, value=value)
-            if len(values) > 1 and values[1][0].lower() != value.lower():
-                text += lang.text("profile_changed", date=dates.describe(when, lang), old=values[1][0])
-            out.append(Statement(text + ".", [value], "profile"))
-    for reminder in reminders:
+    profile = _profile(plan, evidence, lang)
+    out = _presence(plan, perception, has_photo) + _asked(plan, evidence, has_photo, answered=bool(profile))
+    out += profile
+    for reminder in evidence.reminders:
         out.append(Statement(reminder.text() + ".", [reminder.keyword or reminder.instruction], "reminder"))
     faces_named = any(r.source == "face" for r in perception.recognized)
     if perception.unknown_faces and not faces_named:
@@ -75,6 +66,55 @@ def statements(plan: Plan, context: Context, records: Records, perception: Perce
     if not out:
         out.append(Statement(lang.text("nothing"), [], "none"))
     return out
+
+
+def _asked(plan: Plan, evidence: Evidence, has_photo: bool, *, answered: bool) -> list[Statement]:
+    """What was said (a question about something that happened), or the record queries' sentences."""
+    if plan.event:
+        return [] if answered else _from_what_was_said(evidence, plan.language)
+    if plan.window is not None or plan.place is not None:
+        return _window_or_place(plan, evidence.records, plan.language)
+    if "presence" in plan.asks:
+        return []
+    by_id = {item.concept.id: item for item in evidence.context.concepts}
+    return [s for person in plan.people if person.concept_id in by_id
+            for s in _about(plan, by_id[person.concept_id], evidence.records, plan.language, has_photo)]
+
+
+def _profile(plan: Plan, evidence: Evidence, lang: Language) -> list[Statement]:
+    """The user's profile facts the question names ("my favourite food"), with how they changed."""
+    out = []
+    for key, values in evidence.context.profile.items():
+        if re.search(r"\b" + re.escape(key) + r"\b", plan.question, re.I):
+            value, when, _ = values[0]
+            text = lang.text("profile", key=key, value=value)
+            if len(values) > 1 and values[1][0].lower() != value.lower():
+                text += lang.text("profile_changed", date=dates.describe(when, lang), old=values[1][0])
+            out.append(Statement(text + ".", [value], "profile"))
+    return out
+
+
+def _from_what_was_said(evidence: Evidence, lang: Language) -> list[Statement]:
+    """A question about something that happened: its date, the sentence that answers, or not knowing it of them."""
+    plan = evidence.plan
+    other = extractive.about_someone_else(evidence)
+    if other is not None:
+        name = next(p.name for p in plan.people if p.category in ("person", "pet"))
+        text = lang.text("dont_know_about", name=name) + lang.text("known_instead", text=extractive.quote(other, lang))
+        return [Statement(text, [], "not_about", any_of=_dont_know_words(lang))]
+    people = [p.name for p in plan.people if p.category in ("person", "pet")]
+    found = (extractive.best(evidence, people[0]) if len(people) == 1 else None) or extractive.best(evidence, None)
+    if found is None:
+        return []
+    if "when" in plan.asks:
+        when = extractive.when(found, lang)
+        return [Statement(when[:1].upper() + when[1:] + ".", [], "said")]
+    return [Statement(extractive.quote(found, lang), [], "said")]
+
+
+def _dont_know_words(lang: Language) -> list[str]:
+    """Words that show an answer says it does not know (the English ones always count)."""
+    return list(dict.fromkeys([*lang.words("answer", "dont_know_cues"), "don't know", "do not know", "no record"]))
 
 
 def _unknown_words(lang: Language) -> list[str]:

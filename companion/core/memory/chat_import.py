@@ -1,7 +1,8 @@
 """Parsing past conversations from JSON Lines, validating every line before anything is stored.
 
 One JSON object a line: ``{"time": ISO-8601, "role": "user"|"assistant",
-"text": "...", "images": [paths]}``. A file is imported whole or not at all,
+"text": "...", "images": [paths], "speaker": "Caroline"}``; ``speaker`` (optional)
+says who wrote a user turn of a chat with several people. A file is imported whole or not at all,
 and the first bad line is reported by number.
 """
 
@@ -23,6 +24,7 @@ class ImportedTurn:
     role: str
     text: str
     images: list[str] = field(default_factory=list)
+    speaker: str = ""
 
 
 def parse_jsonl(path: Path) -> list[ImportedTurn]:
@@ -54,7 +56,7 @@ def _parse_line(line: str, number: int, base: Path) -> ImportedTurn:
         raise ImportFormatError(number, f"not valid JSON ({exc.msg})") from exc
     if not isinstance(obj, dict):
         raise ImportFormatError(number, "expected a JSON object")
-    unknown = set(obj) - {"time", "role", "text", "images"}
+    unknown = set(obj) - {"time", "role", "text", "images", "speaker"}
     if unknown:
         raise ImportFormatError(number, f"unknown field(s): {', '.join(sorted(unknown))}")
     role = obj.get("role")
@@ -70,6 +72,9 @@ def _parse_line(line: str, number: int, base: Path) -> ImportedTurn:
         time = datetime.fromisoformat(when.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ImportFormatError(number, f"time {when!r} is not ISO-8601") from exc
+    speaker = obj.get("speaker", "")
+    if not isinstance(speaker, str) or len(speaker) > 100:
+        raise ImportFormatError(number, "speaker must be a name (a string of at most 100 characters)")
     images = obj.get("images", [])
     if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
         raise ImportFormatError(number, "images must be a list of paths")
@@ -81,4 +86,4 @@ def _parse_line(line: str, number: int, base: Path) -> ImportedTurn:
         if not image_path.is_file():
             raise ImportFormatError(number, f"image not found: {image}")
         resolved.append(str(image_path.resolve()))
-    return ImportedTurn(time, role, text.strip(), resolved)
+    return ImportedTurn(time, role, text.strip(), resolved, speaker.strip())

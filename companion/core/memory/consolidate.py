@@ -1,6 +1,8 @@
 """Consolidating closed sessions (PersonaVLM tiers): episodic summaries, procedural habits, the core profile.
 
-A session is closed after ``Settings.session_gap_minutes`` without a turn.
+A session is closed after ``Settings.session_gap_minutes`` without a turn. Without a model,
+a session's summary is its key sentences (those with the most content words, never
+greetings or thanks); habits are the user's own repeated activities.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from companion.core.deps import Deps
-from companion.core.memory import dates
+from companion.core.memory import dates, speakers
+from companion.core.memory.extract import first_lower, is_verb, sentences
 from companion.core.memory.remember import PROFILE_KEYWORD, embed_text, grounded
 from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
@@ -20,6 +23,7 @@ from companion.core.store.memories import NewMemory
 from companion.core.types import Turn
 
 MAX_HABITS = 5
+KEY_SENTENCES = 3    # sentences of a session summary written without a model
 
 
 def consolidate(deps: Deps, before: datetime) -> int:
@@ -49,8 +53,7 @@ def _episode(deps: Deps, session_id: int, turns: list[Turn]) -> tuple[NewMemory,
         if candidate and grounded(candidate, text, share=0.7):
             summary = candidate
     if not summary:
-        firsts = [re.split(r"(?<=[.!?])\s", t.text.strip())[0][:160] for t in turns[:5]]
-        summary = f"Conversation on {dates.describe(turns[0].time)}: " + " / ".join(firsts)
+        summary = f"Conversation on {dates.describe(turns[0].time)}: " + " / ".join(key_sentences(deps, turns))
     concept_ids = {c.id for t in turns for c in deps.store.concepts.named_in(t.text)}
     names = [c.name for c in deps.store.concepts.list() if c.id in concept_ids]
     memory = NewMemory("episodic", summary, tuple(names), turns[0].time, concept_ids=tuple(sorted(concept_ids)),
@@ -58,19 +61,44 @@ def _episode(deps: Deps, session_id: int, turns: list[Turn]) -> tuple[NewMemory,
     return memory, embed_text(deps, summary)
 
 
+def key_sentences(deps: Deps, turns: list[Turn], limit: int = KEY_SENTENCES) -> list[str]:
+    """A session's key facts without a model: the sentences that say the most (never greetings or thanks),
+    in the order they were said, each with its speaker when someone else wrote it."""
+    people = [c.name for c in deps.store.concepts.list()]
+    found: list[tuple[int, int, str]] = []
+    for turn in turns:
+        said = speakers.split_speaker(turn.text, turn.speaker, people)
+        for sentence in sentences(said.text):
+            words = len(speakers.content_words(sentence, people))
+            if words >= speakers.MIN_CONTENT_WORDS and not sentence.rstrip().endswith("?"):
+                text = sentence[:160] if not said.speaker else f"{said.speaker}: {sentence[:160]}"
+                found.append((-words, len(found), text))
+    if not found:   # nothing but greetings: the first sentence still says when the chat was
+        found = [(0, 0, re.split(r"(?<=[.!?])\s", turns[0].text.strip())[0][:160])]
+    return [text for _, _, text in sorted(sorted(found)[:limit], key=lambda f: f[1])]
+
+
 def refresh_habits(deps: Deps) -> int:
-    """At most five habits: the same activity on the same weekday, on two or more dates."""
+    """At most five habits: the user doing the same activity on the same weekday, on two or more dates.
+
+    Only the user's own memories count (not what someone else in an imported chat did), and only an
+    action that starts with a verb form ("swimming at the lake", "baked bread").
+    """
     seen: dict[tuple[str, int], set[str]] = defaultdict(set)
     sources: dict[tuple[str, int], list[int]] = defaultdict(list)
+    phrases: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
     for memory in deps.store.memories.list("semantic", limit=2000):
-        if memory.action and memory.time:
-            head = memory.action.split()[0].lower()
-            seen[(head, memory.time.weekday())].add(memory.time.date().isoformat())
-            sources[(head, memory.time.weekday())] += memory.source_turn_ids
+        head = memory.action.split()[0].lower() if memory.action else ""
+        if head and memory.time and not memory.speaker and is_verb(head):
+            key = (head, memory.time.weekday())
+            seen[key].add(memory.time.date().isoformat())
+            sources[key] += memory.source_turn_ids
+            phrases[key][first_lower(memory.action)] += 1
     habits = Counter({key: len(days) for key, days in seen.items() if len(days) >= 2}).most_common(MAX_HABITS)
     deps.store.memories.delete_kind("procedural")
     for (head, weekday), count in habits:
-        content = f"The user often goes {head} on {dates.WEEKDAYS[weekday].capitalize()}s ({count} times)."
+        phrase = phrases[(head, weekday)].most_common(1)[0][0]
+        content = f"On {dates.WEEKDAYS[weekday].capitalize()}s you often: {phrase} ({count} times)."
         deps.store.memories.add(NewMemory("procedural", content, (head, dates.WEEKDAYS[weekday]),
                                           source_turn_ids=tuple(sorted(set(sources[(head, weekday)])))),
                                 embed_text(deps, content))

@@ -362,6 +362,51 @@ def find_window(text: str, ref: datetime, lang: Language | None = None) -> Windo
     return Window(min(first.start, last.start), max(first.end, last.end), "range", f"{first.text} … {last.text}")
 
 
+RELATIVE = ("relative", "daypart", "ago", "weekday", "weekend", "season", "month")
+
+
+@dataclass(frozen=True)
+class Said:
+    """A relative time phrase of a sentence ("yesterday", "last week"), resolved against when it was said."""
+
+    start: int
+    end: int
+    text: str
+    window: Window
+    said: datetime
+
+    def describe(self, lang: Language | None = None) -> str:
+        """What the phrase meant, as a reader needs it: "7 May 2023", "the week before 9 June 2023",
+        "June 2023", "2022" (a week or a month a phrase names is only as precise as the phrase)."""
+        lang = lang or language.get(None)
+        w = self.window
+        if w.grain == "week":
+            key = "week_before" if w.end <= _midnight(self.said) + timedelta(days=1) else "week_after"
+            return lang.fill("dates", key, date=f"{short(self.said, lang)} {self.said.year}")
+        if w.grain == "month":
+            return lang.fill("dates", "month_year", month=_month_name(lang, w.start.month), year=w.start.year)
+        if w.grain == "year":
+            return str(w.start.year)
+        if w.grain in ("season", "weekend", "range"):
+            return w.label(lang)
+        return f"{short(w.start, lang)} {w.start.year}"
+
+
+def relative_phrases(text: str, said: datetime, lang: Language | None = None) -> list[Said]:
+    """The relative time phrases of ``text`` ("yesterday", "last Saturday", "two weeks ago", "next month"),
+    each resolved against ``said``; absolute dates ("on 3 May") are left as written."""
+    out = []
+    for span in _spans(text, _languages(text, lang)):
+        if span.kind.split(":")[1] not in RELATIVE or (span.kind.endswith(":month") and
+                                                         not _modifier(language.words_of(span.text),
+                                                                       _vocabulary(span.kind.split(":")[0]))):
+            continue
+        resolved = _resolve(span, said)
+        if resolved is not None:
+            out.append(Said(span.start, span.end, span.text, resolved[0], said))
+    return out
+
+
 def parse_when(text: str, ref: datetime, lang: Language | None = None) -> datetime | None:
     """The day ``text`` talks about, relative to ``ref`` (the turn time); None if it names none.
 
@@ -390,6 +435,32 @@ def same_day(stated: tuple[datetime, bool], moment: datetime) -> bool:
     day, has_year = stated
     local = moment.astimezone(day.tzinfo) if day.tzinfo and moment.tzinfo else moment
     return (day.month, day.day) == (local.month, local.day) and (not has_year or day.year == local.year)
+
+
+@cache
+def _all_month_names() -> dict[str, frozenset[int]]:
+    """Month names of every language dateparser knows (4 letters or more): "giugno" -> {6}."""
+    from dateparser.data import languages_info
+
+    names: dict[str, set[int]] = {}
+    for code in languages_info.language_order:
+        info = _dateparser_info(code)
+        for month, key in enumerate(MONTHS, start=1):
+            for word in info.get(key) or []:
+                if len(word) >= 4:
+                    names.setdefault(word.lower(), set()).add(month)
+    return {k: frozenset(v) for k, v in names.items()}
+
+
+def supports_window(text: str, window: Window, ref: datetime) -> bool:
+    """Whether ``text`` names a time inside ``window``: a phrase of a covered language, a month name of any
+    language dateparser knows ("giugno"), or a year. A window the words do not name is someone's guess."""
+    if any(w.start < window.end and window.start < w.end for w, _ in find_windows(text, ref)):
+        return True
+    months = {m for word in language.words_of(text) for m in _all_month_names().get(word, ())}
+    spanned = {(window.start + timedelta(days=d)).month for d in range(0, max(1, (window.end - window.start).days))}
+    years = {int(y) for y in re.findall(r"(?<!\d)(?:19|20)\d{2}(?!\d)", text)}
+    return bool(months & spanned) or any(window.start.year <= y <= window.end.year for y in years)
 
 
 def warm_up() -> None:

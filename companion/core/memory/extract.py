@@ -14,7 +14,7 @@ from functools import cache
 
 from companion.core import language
 from companion.core.deps import Deps
-from companion.core.memory import dates, places
+from companion.core.memory import dates, places, speakers
 from companion.core.types import Concept
 
 _SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -74,7 +74,7 @@ def sighting_pattern(name: str) -> re.Pattern[str]:
 
 @dataclass
 class Fact:
-    """What one sentence of a user turn says."""
+    """What one sentence of a turn says, and whom it is about."""
 
     sentence: str
     concepts: list[Concept] = field(default_factory=list)
@@ -83,6 +83,8 @@ class Fact:
     place: str = ""
     action: str = ""
     question: bool = False
+    subject: str = ""            # whom it is about ("" is the user): the speaker for "I ...", a name it opens with
+    says_something: bool = True  # not only greetings, thanks or agreement
 
 
 @dataclass
@@ -94,6 +96,7 @@ class TriggerFact:
 
 @dataclass
 class TurnFacts:
+    speaker: str = ""            # who said the turn ("" is the user)
     facts: list[Fact] = field(default_factory=list)
     triggers: list[TriggerFact] = field(default_factory=list)
     profile: list[tuple[str, str]] = field(default_factory=list)   # (key, value)
@@ -113,7 +116,7 @@ def _phrase(sentence: str, start: int) -> str:
     return " ".join(phrase.split()[:8])
 
 
-def _is_verb(word: str, *, progressive: bool = True) -> bool:
+def is_verb(word: str, *, progressive: bool = True) -> bool:
     """A past form from the tables, or a long enough word with a verb ending that is not a known noun."""
     word = word.lower()
     endings = _suffixes("past_suffixes") + (_suffixes("progressive_suffixes") if progressive else ())
@@ -133,12 +136,12 @@ def find_action(sentence: str) -> str:
         if word.endswith(progressive) and word not in _not_verbs() and len(word) > 4:
             return _phrase(sentence, found.start())
     match = _subject_verb().search(sentence)
-    if match and _is_verb(match[1]):
+    if match and is_verb(match[1]):
         return _phrase(sentence, match.start(1))
     start = _after_time_words(sentence)
     first = re.match(r"\W*([^\W\d_][\w'’-]*)", sentence[start:])
-    if first and _is_verb(first[1], progressive=False):
-        return _first_lower(_phrase(sentence, start + first.start(1)))
+    if first and is_verb(first[1], progressive=False):
+        return first_lower(_phrase(sentence, start + first.start(1)))
     return ""
 
 
@@ -152,7 +155,7 @@ def _after_time_words(sentence: str) -> int:
     return position + len(sentence[position:]) - len(sentence[position:].lstrip(" ,"))
 
 
-def _first_lower(text: str) -> str:
+def first_lower(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
@@ -194,37 +197,20 @@ def find_keyword(sentence: str, names: set[str]) -> str:
 
 
 def extract_turn(deps: Deps, text: str, when: datetime, recent: list[Concept] | None = None,
-                 extra_concepts: list[Concept] | None = None) -> TurnFacts:
-    """Facts of a user turn said at ``when``. ``recent`` resolves "she"/"this person" in instructions."""
-    out = TurnFacts()
-    all_names = {c.name.lower() for c in deps.store.concepts.list()}
+                 extra_concepts: list[Concept] | None = None, speaker: str = "") -> TurnFacts:
+    """Facts of a turn said at ``when`` by ``speaker`` ("" is the user; "I" is the speaker).
+
+    ``recent`` resolves "she"/"this person" in instructions. Reminders, profile facts and sightings
+    are the user's own: a turn someone else wrote in an imported chat gives mentions and memories only.
+    """
+    out = TurnFacts(speaker)
+    known = deps.store.concepts.list()
+    all_names = {c.name.lower() for c in known}
+    people = [c.name for c in known]
     for sentence in sentences(text):
-        concepts = deps.store.concepts.named_in(sentence)
-        for concept in extra_concepts or []:
-            if concept.id not in {c.id for c in concepts}:
-                concepts.append(concept)
-        fact = Fact(sentence, concepts, question=sentence.rstrip().endswith("?"))
-        fact.when = dates.parse_when(sentence, when)
-        names = {c.name.lower() for c in concepts} | all_names
-        fact.place = find_place(deps, sentence, names)
-        instruction = bool(_cue("reappear").search(sentence) and _cue("instruct").search(sentence))
-        # "when X phoned me" is a past event; "when X shows up again, remind me" is an instruction.
-        conditional = bool(_cue("condition").search(sentence)) or (instruction and bool(_cue("when").search(sentence)))
-        if not fact.question and not conditional:
-            fact.action = find_action(sentence)
-            if not _cue("future").search(sentence) and not _cue("negation").search(sentence):
-                fact.sightings = {c.id for c in concepts if sighting_pattern(c.name).search(sentence)}
-        if conditional and instruction:
-            targets = concepts or (list(recent or [])[:1] if _cue("pronouns").search(sentence) else [])
-            if targets:
-                out.triggers.append(TriggerFact([c.id for c in targets], sentence, find_keyword(sentence, names)))
-        if not fact.question:
-            for pattern, key in _profile():
-                for match in pattern.finditer(sentence):
-                    if key == "favourite":
-                        out.profile.append((f"favourite {match[1].lower()}", match[2].strip()))
-                    else:
-                        out.profile.append((key, match[1].strip()))
+        fact = _fact(deps, sentence, when, all_names, people, extra_concepts or [], speaker)
+        if not speaker:
+            _user_facts(out, fact, recent, all_names)
         out.facts.append(fact)
     keywords: list[str] = []
     for fact in out.facts:
@@ -233,3 +219,50 @@ def extract_turn(deps: Deps, text: str, when: datetime, recent: list[Concept] | 
         keywords += [fact.action] if fact.action else []
     out.keywords = list(dict.fromkeys(k for k in keywords if k))
     return out
+
+
+def _fact(deps: Deps, sentence: str, when: datetime, all_names: set[str], people: list[str],
+          extra: list[Concept], speaker: str) -> Fact:
+    """One sentence: who it names (not whom it greets), when and where, what was done, whom it is about."""
+    addressed = {n.lower() for n in speakers.vocatives(sentence, people)}
+    concepts = [c for c in deps.store.concepts.named_in(sentence) if c.name.lower() not in addressed]
+    concepts += [c for c in extra if c.id not in {k.id for k in concepts}]
+    fact = Fact(sentence, concepts, question=sentence.rstrip().endswith("?"))
+    fact.when = dates.parse_when(sentence, when)
+    fact.place = find_place(deps, sentence, {c.name.lower() for c in concepts} | all_names)
+    fact.says_something = speakers.says_something(sentence, people, speakers.MIN_CONTENT_WORDS if speaker else 1)
+    fact.subject = _subject(sentence, concepts, speaker)
+    if speaker and not fact.question:
+        fact.action = find_action(sentence) if speakers.first_person(sentence) else ""
+    return fact
+
+
+def _subject(sentence: str, concepts: list[Concept], speaker: str) -> str:
+    """Whom a sentence is about: a person it opens with ("Anna now works ..."), else its speaker."""
+    for concept in concepts:
+        if re.match(rf"\W*(?:my \w+ )?{re.escape(concept.name)}\b", sentence, re.I):
+            return concept.name
+    return speaker
+
+
+def _user_facts(out: TurnFacts, fact: Fact, recent: list[Concept] | None, names: set[str]) -> None:
+    """The user's own sentence: what they were doing, whom they were with, reminders and profile facts."""
+    sentence, concepts = fact.sentence, fact.concepts
+    instruction = bool(_cue("reappear").search(sentence) and _cue("instruct").search(sentence))
+    # "when X phoned me" is a past event; "when X shows up again, remind me" is an instruction.
+    conditional = bool(_cue("condition").search(sentence)) or (instruction and bool(_cue("when").search(sentence)))
+    if not fact.question and not conditional:
+        fact.action = find_action(sentence)
+        if not _cue("future").search(sentence) and not _cue("negation").search(sentence):
+            fact.sightings = {c.id for c in concepts if sighting_pattern(c.name).search(sentence)}
+    if conditional and instruction:
+        targets = concepts or (list(recent or [])[:1] if _cue("pronouns").search(sentence) else [])
+        if targets:
+            out.triggers.append(TriggerFact([c.id for c in targets], sentence, find_keyword(sentence, names)))
+    if not fact.question:
+        for pattern, key in _profile():
+            for match in pattern.finditer(sentence):
+                if key == "favourite":
+                    out.profile.append((f"favourite {match[1].lower()}", match[2].strip()))
+                else:
+                    out.profile.append((key, match[1].strip()))

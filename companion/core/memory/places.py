@@ -35,19 +35,32 @@ def not_places() -> frozenset[str]:
     return frozenset(words)
 
 
-def candidates(text: str, lang: Language, names: set[str]) -> list[tuple[str, str]]:
-    """Capitalised phrases that may be places, as (written, gazetteer name); those after a locative first."""
-    locatives = {w.lower() for w in lang.words("place", "locatives")}
-    found: list[tuple[bool, str, str]] = []
+def readings(text: str, lang: Language, names: set[str]) -> list[tuple[str, str, bool]]:
+    """Capitalised phrases that may be places: (written, gazetteer name, read as a place?), in text order.
+
+    A phrase reads as a place after a locative ("in Vienna", "nach Wien", "to the Bronx") and not as a
+    possessive ("James' dog", "Anna's bike"); names of known people, pets and things are never places.
+    """
+    locatives = {w.lower() for w in lang.words("place", "locatives")} | {"in", "at", "to", "from", "near"}
+    found: list[tuple[str, str, bool]] = []
     for match in _CAPITALISED.finditer(text):
         phrase = match[1]
         first = phrase.split()[0].lower()
         if phrase.lower() in names or first in names or first in not_places():
             continue
-        before = language.words_of(text[:match.start()])[-1:]
-        found.append((bool(before) and before[0] in locatives, phrase, exonyms().get(phrase, phrase)))
-    found.sort(key=lambda c: not c[0])
-    return [(written, name) for _, written, name in found]
+        before = language.words_of(text[:match.start()])[-2:]
+        if before[-1:] and before[-1] in ("the", "der", "die", "das", "la", "le", "el", "l'") and len(before) == 2:
+            before = before[:1]
+        possessive = bool(re.match(r"['’](?:s\b|\s)", text[match.end():]))
+        found.append((phrase, exonyms().get(phrase, phrase), bool(before) and before[-1] in locatives and
+                      not possessive))
+    return found
+
+
+def candidates(text: str, lang: Language, names: set[str]) -> list[tuple[str, str]]:
+    """Capitalised phrases that may be places, as (written, gazetteer name); those after a locative first."""
+    found = readings(text, lang, names)
+    return [(written, name) for written, name, _ in sorted(found, key=lambda c: not c[2])]
 
 
 def find_place(geocoder: Geocoder | None, text: str, lang: Language, names: set[str]) -> tuple[Place | None, str]:

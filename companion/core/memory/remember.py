@@ -2,20 +2,22 @@
 
 Deterministic extraction (``companion.core.memory.extract``) carries every
 record-backed fact; a model, when present, adds grounded keywords/place/action
-through schema-constrained JSON and never overrides concept links.
+through schema-constrained JSON (read once into ``ModelFacts``; what the turn does
+not contain is dropped in ``ground``) and never overrides concept links. Every
+memory records who said it and whom it is about (``memory/speakers.py``).
 """
 
 from __future__ import annotations
 
-import json
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from companion.core import language
+from companion.core import language, model_json
 from companion.core.deps import Deps
-from companion.core.memory import dates, persona
-from companion.core.memory.extract import TriggerFact, TurnFacts, extract_turn
+from companion.core.memory import dates, persona, speakers
+from companion.core.memory.extract import Fact, TriggerFact, TurnFacts, extract_turn
 from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
 from companion.core.store.memories import NewMemory
@@ -55,65 +57,85 @@ def grounded(value: str, text: str, share: float = 1.0) -> bool:
     return hits / len(words) >= share
 
 
-def model_extract(deps: Deps, text: str, when: datetime) -> dict[str, Any]:
-    """The model's JSON facts for a turn ({} without a model or on unusable output)."""
+@dataclass(frozen=True)
+class ModelFacts:
+    """The model's extraction of a turn, read by ``EXTRACT_SCHEMA``; after :func:`ground`, only the turn's words."""
+
+    content: str = ""
+    people: tuple[str, ...] = ()
+    place: str = ""
+    time: str = ""
+    action: str = ""
+    instruction: str = ""
+    keyword: str = ""
+
+
+def model_extract(deps: Deps, text: str, when: datetime) -> ModelFacts | None:
+    """The model's facts for a turn, read by the schema (None without a model or on unusable output)."""
     if deps.model is None:
-        return {}
+        return None
     names = ", ".join(c.name for c in deps.store.concepts.list()[:50]) or "(none)"
     prompt = render_prompt("extract", time=when.isoformat(timespec="minutes"), names=names,
                            turn=data_block("turn", text))
     request = GenerationRequest([ChatMessage("user", prompt)], max_tokens=EXTRACT_TOKENS, temperature=0.0,
                                 json_schema=EXTRACT_SCHEMA)
-    try:
-        value = json.loads(complete(deps.model, request))
-    except (ValueError, TypeError):
-        return {}
-    return value if isinstance(value, dict) else {}
+    values = model_json.read(complete(deps.model, request), EXTRACT_SCHEMA)
+    if values is None:
+        return None
+    reminder = model_json.fields(values, "reminder")
+    return ModelFacts(model_json.text(values, "content"), tuple(model_json.texts(values, "people")),
+                      model_json.text(values, "place"), model_json.text(values, "time"),
+                      model_json.text(values, "action"), reminder.get("instruction", ""), reminder.get("keyword", ""))
 
 
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def ground(facts: ModelFacts, text: str, known: dict[str, Concept]) -> ModelFacts:
+    """The one place where a model's values that the turn does not contain are dropped.
 
-
-def merge(deps: Deps, facts: TurnFacts, model: dict[str, Any], text: str, when: datetime,
-          recent: list[Concept] | None = None) -> None:
-    """PersonaVLM's update stage, checked: the model's fields fill what the rules left empty.
-
-    Every value must be grounded in the turn (its words are the turn's); people must be known
-    concepts named in the turn; a time must be a phrase of the turn that dates resolve; a reminder
-    needs its keyword written in the turn and someone to be about.
+    Place and action must be the turn's words; a time 60 % of them (dates resolve the phrase);
+    people must be known concepts named in the turn; a reminder needs its keyword written in the turn
+    and an instruction mostly made of its words; the one-line content 80 % of them.
     """
-    for keyword in model.get("keywords") or []:
-        if isinstance(keyword, str) and grounded(keyword, text) and keyword not in facts.keywords:
-            facts.keywords.append(keyword.strip())
-    place, action, time = _text(model.get("place")), _text(model.get("action")), _text(model.get("time"))
-    content = _text(model.get("content"))
+    def keep(value: str, share: float = 1.0) -> str:
+        return value if value and grounded(value, text, share) else ""
+
+    keyword = facts.keyword if facts.keyword and re.search(rf"(?<!\w){re.escape(facts.keyword)}(?!\w)", text) else ""
+    instruction = facts.instruction or text
+    return ModelFacts(keep(facts.content, 0.8),
+                      tuple(n for n in facts.people if n.lower() in known and grounded(n, text)),
+                      keep(facts.place), keep(facts.time, 0.6), " ".join(keep(facts.action).split()[:8]),
+                      instruction if keyword and grounded(instruction, text, 0.6) else "", keyword)
+
+
+def merge(deps: Deps, facts: TurnFacts, model: ModelFacts, text: str, when: datetime,
+          recent: list[Concept] | None = None) -> None:
+    """PersonaVLM's update stage, checked: the model's grounded fields fill what the rules left empty."""
     known = {c.name.lower(): c for c in deps.store.concepts.list()}
-    people = [known[n.strip().lower()] for n in model.get("people") or []
-              if isinstance(n, str) and n.strip().lower() in known and grounded(n, text)]
+    model = ground(model, text, known)
+    people = [known[n.lower()] for n in model.people]
     statements = [f for f in facts.facts if not f.question]
     for fact in statements:
-        for concept in people:
-            if concept.id not in {c.id for c in fact.concepts} and grounded(concept.name, fact.sentence):
-                fact.concepts.append(concept)
-        if not fact.place and place and grounded(place, fact.sentence):
-            fact.place = place
-        if not fact.action and fact.concepts and action and grounded(action, fact.sentence):
-            fact.action = " ".join(action.split()[:8])
-        if fact.when is None and time and grounded(time, fact.sentence, share=0.6):
-            fact.when = dates.parse_when(time, when)
+        _fill(fact, model, people, when)
     # The model's one-line memory adds its search words; the stored memory keeps the user's own sentence,
     # the record the checker holds answers to.
-    if content and grounded(content, text, share=0.8):
-        facts.keywords += [w for w in re.findall(r"[^\W\d_]{4,}", content) if w not in facts.keywords][:4]
-    reminder = model.get("reminder")
-    reminder = reminder if isinstance(reminder, dict) else {}
-    keyword = _text(reminder.get("keyword"))
-    if keyword and not facts.triggers and re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text):
+    if model.content:
+        facts.keywords += [w for w in re.findall(r"[^\W\d_]{4,}", model.content) if w not in facts.keywords][:4]
+    if model.keyword and not facts.triggers:
         about = [c for f in statements for c in f.concepts] or list(recent or [])[:1]
-        instruction = _text(reminder.get("instruction")) or text
-        if about and grounded(instruction, text, share=0.6):
-            facts.triggers.append(TriggerFact([about[0].id], text.strip(), keyword))
+        if about:
+            facts.triggers.append(TriggerFact([about[0].id], text.strip(), model.keyword))
+
+
+def _fill(fact: Fact, model: ModelFacts, people: list[Concept], when: datetime) -> None:
+    """What the rules left empty in one sentence, from the model's grounded values found in that sentence."""
+    for concept in people:
+        if concept.id not in {c.id for c in fact.concepts} and grounded(concept.name, fact.sentence):
+            fact.concepts.append(concept)
+    if not fact.place and model.place and grounded(model.place, fact.sentence):
+        fact.place = model.place
+    if not fact.action and fact.concepts and model.action and grounded(model.action, fact.sentence):
+        fact.action = model.action
+    if fact.when is None and model.time and grounded(model.time, fact.sentence, share=0.6):
+        fact.when = dates.parse_when(model.time, when)
 
 
 def _gaps(facts: TurnFacts, text: str) -> bool:
@@ -137,29 +159,22 @@ def embed_text(deps: Deps, text: str) -> Any:
 
 def remember_turn(deps: Deps, turn: Turn, recent: list[Concept] | None = None,
                   image_concepts: list[Concept] | None = None) -> tuple[int, list[Concept]]:
-    """Learn from one stored user turn; returns (memories written, concepts it was about)."""
+    """Learn from one stored user turn; returns (memories written, concepts it was about).
+
+    A turn someone else wrote (an imported group chat) is theirs: its "I" is the speaker, its
+    memories are about the speaker, and it gives no sightings, reminders, profile facts or persona.
+    """
     if turn.role != "user":
         return 0, []
-    facts = extract_turn(deps, turn.text, turn.time, recent, image_concepts)
-    if deps.model is not None and _gaps(facts, turn.text):
-        merge(deps, facts, model_extract(deps, turn.text, turn.time), turn.text, turn.time, recent)
-    store, written, about = deps.store, 0, {}
-    for fact in facts.facts:
-        for concept in fact.concepts:
-            about[concept.id] = concept
-            sighting = concept.id in fact.sightings
-            store.observations.add(concept.id, time=(fact.when or turn.time) if sighting else turn.time,
-                                   place=fact.place, source="conversation",
-                                   kind="sighting" if sighting else "mention", turn_id=turn.id,
-                                   action=fact.action)
-        if fact.question or not (fact.concepts or fact.place or fact.action):
-            continue
-        keywords = [c.name for c in fact.concepts] + [k for k in (fact.place, fact.action) if k]
-        keywords += [k for k in facts.keywords if grounded(k, fact.sentence)]
-        memory = NewMemory("semantic", fact.sentence, tuple(dict.fromkeys(keywords)), fact.when or turn.time,
-                           fact.place, fact.action, tuple(c.id for c in fact.concepts), (turn.id,))
-        store.memories.add(memory, embed_text(deps, fact.sentence))
-        written += 1
+    store = deps.store
+    said = speakers.split_speaker(turn.text, turn.speaker, [c.name for c in store.concepts.list()])
+    facts = extract_turn(deps, said.text, turn.time, recent, image_concepts, speaker=said.speaker)
+    if deps.model is not None and _gaps(facts, said.text):
+        extracted = model_extract(deps, said.text, turn.time)
+        if extracted is not None:
+            merge(deps, facts, extracted, said.text, turn.time, recent)
+    about: dict[int, Concept] = {}
+    written = sum(_remember_fact(deps, turn, facts, fact, about) for fact in facts.facts)
     for trigger in facts.triggers:
         for concept_id in trigger.concept_ids:
             store.triggers.add(concept_id, trigger.instruction, trigger.keyword, turn.id)
@@ -169,5 +184,31 @@ def remember_turn(deps: Deps, turn: Turn, recent: list[Concept] | None = None,
         store.memories.add(NewMemory("semantic", content, (PROFILE_KEYWORD, key), turn.time,
                                      source_turn_ids=(turn.id,)), embed_text(deps, content))
         written += 1
-    persona.observe(store, turn.text, turn.id)
+    if not said.speaker:
+        persona.observe(store, said.text, turn.id)
     return written, list(about.values())
+
+
+def _remember_fact(deps: Deps, turn: Turn, facts: TurnFacts, fact: Fact, about: dict[int, Concept]) -> int:
+    """Observations for the concepts a sentence names, and its memory when it says something; 1 if written."""
+    store, speaker = deps.store, facts.speaker
+    for concept in fact.concepts:
+        about[concept.id] = concept
+        sighting = concept.id in fact.sightings
+        store.observations.add(concept.id, time=(fact.when or turn.time) if sighting else turn.time,
+                               place=fact.place, source="conversation",
+                               kind="sighting" if sighting else "mention", turn_id=turn.id,
+                               action="" if speaker else fact.action)
+    if fact.question or not fact.says_something:
+        return 0
+    subject = store.concepts.by_name(fact.subject) if fact.subject else None
+    linked = [*fact.concepts, *([subject] if subject is not None else [])]
+    if not (speaker or linked or fact.place or fact.action):
+        return 0
+    keywords = [c.name for c in linked] + [k for k in (fact.place, fact.action) if k]
+    keywords += [k for k in facts.keywords if grounded(k, fact.sentence)]
+    memory = NewMemory("semantic", fact.sentence, tuple(dict.fromkeys(keywords)), fact.when or turn.time,
+                       fact.place, fact.action, tuple(dict.fromkeys(c.id for c in linked)), (turn.id,),
+                       speaker=speaker, subject=fact.subject)
+    store.memories.add(memory, embed_text(deps, fact.sentence))
+    return 1

@@ -17,7 +17,12 @@ from companion.core.types import Conversation, Turn
 def _turn(row: Row) -> Turn:
     time = from_iso(row["time"])
     assert time is not None
-    return Turn(row["id"], row["conversation_id"], row["role"], row["text"], time, json.loads(row["images"]))
+    return Turn(row["id"], row["conversation_id"], row["role"], row["text"], time, json.loads(row["images"]),
+                row["speaker"])
+
+
+PRUNE_FROM = 1_000   # rows before a full-text search leaves out common words...
+COMMON = 10          # ...those in more than one row in COMMON
 
 
 def fts_words(text: str) -> builtins.list[str]:
@@ -53,7 +58,8 @@ class ConversationRepo:
         return [Conversation(r["id"], from_iso(r["started_at"]) or now(), r["title"]) for r in rows]
 
     def add_turn(self, conversation_id: int, role: str, text: str, time: datetime,
-                 images: builtins.list[str] | None = None, *, session_gap_minutes: int = 60) -> Turn:
+                 images: builtins.list[str] | None = None, *, session_gap_minutes: int = 60,
+                 speaker: str = "") -> Turn:
         """Store a turn, opening a new session when the gap since the last turn is too long."""
         ts = timestamp(time)
         assert ts is not None
@@ -71,9 +77,10 @@ class ConversationRepo:
                                    "VALUES (?,?,?,?)", (to_iso(time), to_iso(time), ts, ts))
                 session_id = cur.lastrowid
             cur = conn.execute(
-                "INSERT INTO turns (conversation_id, session_id, role, text, time, ts, images) VALUES (?,?,?,?,?,?,?)",
-                (conversation_id, session_id, role, text, to_iso(time), ts, json.dumps(images or [])))
-            return Turn(inserted_id(cur), conversation_id, role, text, time, list(images or []))
+                "INSERT INTO turns (conversation_id, session_id, role, text, time, ts, images, speaker) "
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (conversation_id, session_id, role, text, to_iso(time), ts, json.dumps(images or []), speaker))
+            return Turn(inserted_id(cur), conversation_id, role, text, time, list(images or []), speaker)
 
     @staticmethod
     def _session_for_past(conn: Connection, time: datetime, ts: float, gap_minutes: int) -> int:
@@ -115,6 +122,44 @@ class ConversationRepo:
         rows = self.db.query("SELECT t.* FROM turns_fts f JOIN turns t ON t.id = f.rowid WHERE turns_fts MATCH ? "
                              "ORDER BY rank LIMIT ?", (query, limit))
         return [_turn(r) for r in rows]
+
+    def search_ranked(self, words: builtins.list[str], limit: int = 40) -> builtins.list[tuple[int, float]]:
+        """(turn id, bm25 rank; lower is better) of user turns holding any of ``words`` (FTS5, porter stems).
+
+        Words in more than one turn in :data:`COMMON` are left out once there are
+        :data:`PRUNE_FROM` turns, as ``MemoryRepo.search_text`` does: ranking every turn that holds
+        "went" or "today" costs more than it finds.
+        """
+        quoted = fts_words(" ".join(words))
+        total = self.count_turns() if len(quoted) > 1 else 0
+        if total >= PRUNE_FROM:
+            cut = max(1, total // COMMON)
+            counts = self.db.query(" UNION ALL ".join(
+                ["SELECT count(*) FROM (SELECT rowid FROM turns_fts WHERE turns_fts MATCH ? LIMIT ?)"]
+                * len(quoted)), [v for w in quoted for v in (w, cut)])
+            quoted = [w for w, (n,) in zip(quoted, counts, strict=True) if n < cut]
+        if not quoted:
+            return []
+        rows = self.db.query("SELECT f.rowid, f.rank FROM turns_fts f JOIN turns t ON t.id = f.rowid "
+                             "WHERE turns_fts MATCH ? AND t.role = 'user' ORDER BY f.rank LIMIT ?",
+                             (" OR ".join(quoted), limit))
+        return [(int(r["rowid"]), float(r["rank"])) for r in rows]
+
+    def get_turns(self, turn_ids: builtins.list[int]) -> dict[int, Turn]:
+        """id -> turn for those of ``turn_ids`` that exist."""
+        out: dict[int, Turn] = {}
+        for start in range(0, len(turn_ids), 500):
+            chunk = turn_ids[start:start + 500]
+            for row in self.db.query(f"SELECT * FROM turns WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                out[int(row["id"])] = _turn(row)
+        return out
+
+    def before(self, turn: Turn) -> Turn | None:
+        """The turn said just before ``turn`` in the same conversation (what it answers or goes on from)."""
+        row = self.db.query_one("SELECT * FROM turns WHERE conversation_id = ? AND role = 'user' AND "
+                                "(ts < ? OR (ts = ? AND id < ?)) ORDER BY ts DESC, id DESC LIMIT 1",
+                                (turn.conversation_id, timestamp(turn.time), timestamp(turn.time), turn.id))
+        return _turn(row) if row else None
 
     def closed_sessions(self, before: datetime, gap_minutes: int) -> builtins.list[int]:
         """Sessions not yet consolidated whose last turn is older than the gap."""

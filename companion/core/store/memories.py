@@ -10,14 +10,12 @@ import numpy as np
 
 from companion.core.errors import InvalidInputError, NotFoundError
 from companion.core.store import vectors
-from companion.core.store.conversations import fts_query, fts_words
+from companion.core.store.conversations import COMMON, PRUNE_FROM, fts_query, fts_words
 from companion.core.store.db import Database, Row, from_iso, inserted_id, now, time_range, timestamp, to_iso
 from companion.core.store.places import PlaceFilter
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import MEMORY_KINDS, Memory
 
-PRUNE_FROM = 1_000   # memories before search_text leaves out common words...
-COMMON = 10          # ...those in more than one memory in COMMON
 
 
 @dataclass(frozen=True)
@@ -31,6 +29,8 @@ class NewMemory:
     concept_ids: tuple[int, ...] = ()
     source_turn_ids: tuple[int, ...] = ()
     session_id: int | None = None
+    speaker: str = ""           # who said it ("" is the user)
+    subject: str = ""           # whom it is about ("" is the user)
 
 
 class MemoryRepo:
@@ -56,7 +56,8 @@ class MemoryRepo:
                        keywords=[k for k in row["keywords"].split(", ") if k], time=from_iso(row["time"]),
                        place=row["place"], action=row["action"], concept_ids=concepts[row["id"]],
                        source_turn_ids=turns[row["id"]], created_at=from_iso(row["created_at"]) or now(),
-                       updated_at=from_iso(row["updated_at"]) or now(), session_id=row["session_id"])
+                       updated_at=from_iso(row["updated_at"]) or now(), session_id=row["session_id"],
+                       speaker=row["speaker"], subject=row["subject"])
                 for row in rows]
 
     def add(self, memory: NewMemory, embedding: np.ndarray | None = None) -> int:
@@ -68,9 +69,10 @@ class MemoryRepo:
         with self.db.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO memories (kind, content, keywords, time, ts, place, action, session_id, created_at, "
-                "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "updated_at, speaker, subject) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (memory.kind, memory.content.strip(), ", ".join(memory.keywords), to_iso(memory.time),
-                 timestamp(memory.time), memory.place, memory.action, memory.session_id, stamp, stamp))
+                 timestamp(memory.time), memory.place, memory.action, memory.session_id, stamp, stamp,
+                 memory.speaker, memory.subject))
             memory_id = inserted_id(cur)
             conn.executemany("INSERT OR IGNORE INTO memory_concepts (memory_id, concept_id) VALUES (?, ?)",
                              [(memory_id, c) for c in memory.concept_ids])

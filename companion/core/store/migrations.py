@@ -307,7 +307,7 @@ CREATE INDEX photos_country_ts ON photos(country_code, ts) WHERE status = 'ok';
 # one person but not clearly (between face_match_distance and face_suggest_distance, or without the margin to
 # the next person) is offered to the user ("Is this Matt?") instead of becoming a sighting. 'rejected' keeps a
 # "no" from being asked again.
-M0010_FACE_QUALITY_AND_SUGGESTIONS = """
+M0007_FACE_QUALITY_AND_SUGGESTIONS = """
 ALTER TABLE faces ADD COLUMN quality REAL NOT NULL DEFAULT 1.0;
 CREATE TABLE face_suggestions (
     face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
@@ -320,6 +320,14 @@ CREATE TABLE face_suggestions (
 CREATE INDEX face_suggestions_open ON face_suggestions(status, concept_id);
 """
 
+# Who said a turn (a multi-party import: "Caroline"; "" is the user), and whom a memory is about and who
+# said it: answers about someone must come from what is about them (issue 22, LoCoMo).
+M0008_ATTRIBUTION = """
+ALTER TABLE turns ADD COLUMN speaker TEXT NOT NULL DEFAULT '';
+ALTER TABLE memories ADD COLUMN speaker TEXT NOT NULL DEFAULT '';
+ALTER TABLE memories ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0001_photos_and_faces", M0001_PHOTOS_AND_FACES),
@@ -328,7 +336,8 @@ MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0004_triggers_and_persona", M0004_TRIGGERS_AND_PERSONA),
     ("0005_vector_changes", M0005_VECTOR_CHANGES),
     ("0006_time_and_place_queries", M0006_TIME_AND_PLACE_QUERIES),
-    ("0010_face_quality_and_suggestions", M0010_FACE_QUALITY_AND_SUGGESTIONS),
+    ("0007_face_quality_and_suggestions", M0007_FACE_QUALITY_AND_SUGGESTIONS),
+    ("0008_attribution", M0008_ATTRIBUTION),
 )
 
 

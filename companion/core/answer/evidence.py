@@ -1,0 +1,239 @@
+"""The one ``Evidence`` of a question: what the records and retrieval found, ranked, deduplicated and packed.
+
+``build`` runs retrieval for every question (``search``: turns and memories, by words and by
+meaning, fused), widens the best turns with the turns around them (what a reply answers, what
+a photo turn's caption says), ranks by the fused score, boosted where an item is by or about
+the people asked about, inside the window asked about, or at the place asked about (filters
+that boost, never the only route), and adds what the plan's record queries found: cards, last
+sightings, last things told, reminders, a window's or a place's sightings and photos, facts.
+Record queries add evidence; they never replace it.
+
+The Evidence then owns:
+- the prompt's record lines, within a token budget the model can afford (records first, then
+  what retrieval found, best first, shown in the order things happened);
+- the citations (``sources``): the records and the best retrieved items;
+- which names, places and days an answer may state (the checker's allow-lists);
+- the reminders to fire (triggers of the concepts present in the photo).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from companion.core import language
+from companion.core.answer import search
+from companion.core.answer.perceive import Perception
+from companion.core.answer.records import Records, gather, record_sources, records_lines
+from companion.core.answer.retrieve import Context, retrieve
+from companion.core.answer.understand import Plan
+from companion.core.deps import Deps
+from companion.core.memory import dates, speakers
+from companion.core.store import Store
+from companion.core.types import Memory, Reminder, Source, Turn, city, tidy_place
+
+BUDGET = 900          # tokens of record lines when the model's context allows (Gemma 3's tokenizer)
+CITED = 5             # retrieved items cited under an answer, besides the records
+NEIGHBOURS = 8        # the best turns whose neighbours are shown too
+NEIGHBOUR_SHARE = 0.3
+BY_PERSON = 1.6       # an item said by or about a person the question names
+NAMES_PERSON = 1.2    # an item that names them
+IN_WINDOW = 1.5
+AT_PLACE = 1.3
+CHARS_PER_TOKEN = 3.6  # without a model to count: Gemma 3's tokenizer on conversational English
+
+ItemKind = Literal["turn", "memory"]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing retrieval found: a turn (with who said it and when) or a memory of its own."""
+
+    kind: ItemKind
+    id: int
+    text: str
+    said: datetime | None          # when it was said (a turn) or when it happened (a memory)
+    speaker: str                   # who said it ("" is the user)
+    subject: str                   # whom it is about ("" is the user)
+    place: str
+    score: float
+
+    def people(self) -> tuple[str, ...]:
+        return tuple(p for p in (self.speaker, self.subject) if p)
+
+    def line(self, lang: language.Language) -> str:
+        """The prompt line: "8 May 2023, Caroline: I went ... yesterday [7 May 2023] ..."."""
+        when = f"{dates.short(self.said, lang)} {self.said.year}" if self.said else dates.describe(None, lang)
+        who = f", {self.speaker}" if self.speaker else (", you" if self.kind == "turn" else "")
+        return f"{when}{who}: {annotate(self.text, self.said, lang)}"
+
+    def source(self) -> Source:
+        return Source("turn" if self.kind == "turn" else "memory", self.id, self.said, tidy_place(self.place),
+                      self.text[:160], self.speaker)
+
+
+def annotate(text: str, said: datetime | None, lang: language.Language) -> str:
+    """Relative dates resolved where they stand: "yesterday" said on 8 May 2023 reads "yesterday [7 May 2023]"."""
+    if said is None:
+        return text
+    out, position = [], 0
+    for phrase in dates.relative_phrases(text, said, lang):
+        out += [text[position:phrase.end], f" [{phrase.describe(lang)}]"]
+        position = phrase.end
+    return "".join(out) + text[position:]
+
+
+@dataclass
+class Evidence:
+    plan: Plan
+    context: Context                  # cards, last sightings, last things told, triggers
+    records: Records                  # the plan's record queries
+    ranked: list[Item] = field(default_factory=list)     # everything retrieval found, best first
+    reminders: list[Reminder] = field(default_factory=list)
+    budget: int = BUDGET
+    count_tokens: Callable[[str], int] | None = None
+
+    def tokens(self, text: str) -> int:
+        if self.count_tokens is not None:
+            return self.count_tokens(text)
+        return int(len(text) / CHARS_PER_TOKEN) + 1
+
+    def record_lines(self) -> list[str]:
+        lines = records_lines(self.records, self.plan)
+        for item in self.context.concepts:
+            c = item.concept
+            lines.append(f"[card] {c.name} ({c.category}, {item.recognized.source} "
+                         f"{item.recognized.confidence:.2f}): {c.info}")
+            if item.last_seen:
+                s = item.last_seen
+                lines.append(f"[last seen] {c.name}: {dates.describe(s.time)}, {s.place or 'place unknown'} "
+                             f"({s.source_type} {s.source_id})")
+            if item.last_action:
+                a = item.last_action
+                lines.append(f"[last told] {c.name}: {a.action} ({dates.describe(a.time)}, turn {a.turn_id})")
+        lines += [f"[reminder] {r.text()}" for r in self.reminders]
+        return lines
+
+    def shown(self) -> list[Item]:
+        """The retrieved items that fit the budget after the record lines, best first."""
+        used = sum(self.tokens(line) + 1 for line in self.record_lines())
+        kept = []
+        for item in self.ranked:
+            cost = self.tokens(item.line(self.plan.language)) + 1
+            if used + cost > self.budget:
+                continue
+            kept.append(item)
+            used += cost
+        return kept
+
+    def lines(self) -> list[str]:
+        """The prompt's record block: the record queries' lines, then what was said, in the order it was said."""
+        said = sorted(self.shown(), key=lambda i: (i.said.timestamp() if i.said else 0.0, i.id))
+        return self.record_lines() + [item.line(self.plan.language) for item in said]
+
+    def text(self) -> str:
+        return "\n".join(self.lines()) or "(no records)"
+
+    def sources(self, store: Store) -> list[Source]:
+        """What the answer cites: the records' photos, turns and memories, then the best retrieved items."""
+        out = record_sources(store, self.records) + self.context.sources(store)
+        out += [item.source() for item in self.shown()[:CITED]]
+        seen: dict[tuple[str, int], Source] = {}
+        for source in out:
+            seen.setdefault((source.type, source.id), source)
+        return list(seen.values())
+
+    def names(self) -> set[str]:
+        """Names an answer may state: the records' people and the speakers and subjects of what is shown."""
+        names = {s.name for s in self.records.shown()} | {c.concept.name for c in self.context.concepts}
+        names |= {p for item in self.shown() for p in item.people()}
+        return names
+
+    def places(self) -> list[str]:
+        """Places an answer may state, as cities."""
+        context = self.context
+        found = [c.last_seen.place for c in context.concepts if c.last_seen]
+        if self.plan.place is not None:
+            found.append(self.plan.place.label())
+        found += [s.place for s in self.records.sightings] + [m.place for m in self.records.memories]
+        found += [p.place.label() for p in self.records.photos if p.place]
+        found += [p.place for rows in self.records.places.values() for p in rows]
+        if not ("where" in self.plan.asks and self.plan.last):   # "where did I last see X": only that place
+            found += [c.last_action.place for c in context.concepts if c.last_action]
+            found += [m.place for m in context.memories] + [m.place for ms in self.records.facts.values() for m in ms]
+            found += [item.place for item in self.shown()]
+        return [city(p) for p in found if p]
+
+    def texts(self) -> list[str]:
+        """Everything the evidence says, for checking that an answer is grounded in it."""
+        return self.lines()
+
+
+def build(deps: Deps, plan: Plan, perception: Perception, *, budget: int = BUDGET) -> Evidence:
+    """Retrieval and the plan's record queries for one question."""
+    store = deps.store
+    context = retrieve(store, plan.question, perception.recognized, deps.text_embedder,
+                       exclude_photo=perception.photo_id, memories=False)
+    evidence = Evidence(plan, context, gather(store, plan), budget=budget,
+                        count_tokens=deps.model.count_tokens if deps.model is not None else None)
+    evidence.ranked = rank(store, plan, deps)
+    for item in context.concepts:
+        if item.recognized.source in ("face", "clip"):   # present in the photo: always fire
+            evidence.reminders += [Reminder(item.concept.name, t.instruction, t.keyword, t.id) for t in item.triggers]
+    return evidence
+
+
+def rank(store: Store, plan: Plan, deps: Deps) -> list[Item]:
+    """Everything retrieval found, as items, best first, each turn's neighbours after it."""
+    scores, memories = search.search(store, plan, deps.text_embedder)
+    turn_ids = [key[1] for key in scores if key[0] == "turn"]
+    turns = store.conversations.get_turns(turn_ids)
+    people = [c.name for c in store.concepts.list() if c.category in ("person", "pet")]
+    items: dict[tuple[str, int], Item] = {}
+    for (kind, ident), score in sorted(scores.items(), key=lambda kv: -kv[1]):
+        item = _turn_item(turns[ident], score, people) if kind == "turn" and ident in turns else \
+            from_memory(memories[ident], score) if kind == "memory" and ident in memories else None
+        if item is not None:
+            items[(kind, ident)] = _boost(item, plan)
+    best = sorted(items.values(), key=lambda i: -i.score)
+    for item in [i for i in best if i.kind == "turn"][:NEIGHBOURS]:
+        for turn in _neighbours(store, turns, item.id):
+            if ("turn", turn.id) not in items:
+                items[("turn", turn.id)] = _turn_item(turn, item.score * NEIGHBOUR_SHARE, people)
+    return sorted(items.values(), key=lambda i: -i.score)
+
+
+def _neighbours(store: Store, turns: dict[int, Turn], turn_id: int) -> list[Turn]:
+    """The turn said just before (what this one answers or goes on from)."""
+    before = store.conversations.before(turns[turn_id])
+    return [before] if before is not None else []
+
+
+def _turn_item(turn: Turn, score: float, people: list[str]) -> Item:
+    said = speakers.split_speaker(turn.text, turn.speaker, people)
+    return Item("turn", turn.id, said.text, turn.time, said.speaker, said.speaker, "", score)
+
+
+def from_memory(memory: Memory, score: float) -> Item:
+    """A memory as an item of its own (a session's summary, a habit, a profile fact, one found by the model's
+    retrieval step)."""
+    return Item("memory", memory.id, memory.content, memory.time, memory.speaker, memory.subject, memory.place,
+                score)
+
+
+def _boost(item: Item, plan: Plan) -> Item:
+    """Filters as boosts: by or about the people asked about, in the window, at the place."""
+    factor = 1.0
+    names = {p.name.lower() for p in plan.people}
+    if names & {p.lower() for p in item.people()}:
+        factor *= BY_PERSON
+    elif names and any(n in item.text.lower() for n in names):
+        factor *= NAMES_PERSON
+    if plan.window is not None and item.said in plan.window:
+        factor *= IN_WINDOW
+    if plan.place is not None and item.place and city(item.place).lower() == (plan.place.city or "").lower():
+        factor *= AT_PLACE
+    return Item(item.kind, item.id, item.text, item.said, item.speaker, item.subject, item.place,
+                item.score * factor)

@@ -1,0 +1,101 @@
+"""Answers from what was said, without a model: the event's date, the sentence that answers, or "I don't know".
+
+For a question about something that happened (``Plan.event``), the evidence's best items
+are read sentence by sentence: the sentence sharing most of the question's topic words,
+among those by or about the person asked about, answers. "When ..." answers with its
+date: the time phrase it holds, resolved against when it was said ("yesterday" said on
+8 May 2023 is 7 May 2023; "last week" said on 9 June is the week before 9 June), else
+the day it was said. When the topic is only found in what someone else said or did
+("What did Caroline realize after her charity race?" where the race was Melanie's), the
+answer is "I don't know that about Caroline", with what is known.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from companion.core import language
+from companion.core.answer.evidence import Evidence, Item
+from companion.core.memory import dates
+from companion.core.memory.extract import sentences
+
+READ = 12            # best items read for an answer
+STEM = 5             # letters compared: "researching" ~ "research", "adoption" ~ "adopting"
+OTHERS_AT_LEAST = 0.5    # someone else's item must hold this share of the topic...
+OWN_BELOW = 0.5          # ...and the person's own best item less than this share of that
+
+
+@dataclass(frozen=True)
+class Found:
+    """The sentence that answers, where it comes from, and what share of the topic it holds."""
+
+    sentence: str
+    item: Item
+    match: float
+
+
+def _stems(words: list[str] | tuple[str, ...]) -> set[str]:
+    return {w[:STEM] for w in words}
+
+
+def match(text: str, topic: tuple[str, ...]) -> float:
+    """Share of the topic's words (by their first letters) in ``text``."""
+    if not topic:
+        return 0.0
+    have = _stems([w.split("'")[0] for w in language.words_of(text)])
+    return sum(1 for w in _stems(topic) if w in have) / len(_stems(topic))
+
+
+def best(evidence: Evidence, person: str | None) -> Found | None:
+    """The best sentence by or about ``person`` (anyone when None) among the best items."""
+    topic = evidence.plan.topic
+    found: Found | None = None
+    for rank, item in enumerate(evidence.ranked[:READ]):
+        if person is not None and person.lower() not in {p.lower() for p in item.people()}:
+            continue
+        for sentence in sentences(item.text):
+            share = match(sentence, topic) - rank * 0.01     # ties: the better ranked item
+            if found is None or share > found.match:
+                found = Found(sentence, item, share)
+    return found
+
+
+def about_someone_else(evidence: Evidence) -> Found | None:
+    """What someone else said or did that the question asks of the person it names, when only they did."""
+    plan = evidence.plan
+    people = [p.name for p in plan.people if p.category in ("person", "pet")]
+    if len(people) != 1 or len(plan.topic) < 1:
+        return None
+    own = best(evidence, people[0])
+    others = [i for i in evidence.ranked[:READ] if i.people() and people[0].lower() not in
+              {p.lower() for p in i.people()}]
+    other = max((Found(s, i, match(s, plan.topic)) for i in others for s in sentences(i.text)),
+                key=lambda f: f.match, default=None)
+    if other is None or other.match < OTHERS_AT_LEAST:
+        return None
+    mine = own.match if own is not None else 0.0
+    return other if mine < OWN_BELOW * other.match else None
+
+
+def when(found: Found, lang: language.Language) -> str:
+    """The date of what a sentence tells: its relative phrase resolved, else the day it was said."""
+    said = found.item.said
+    if said is None:
+        return dates.describe(None, lang)
+    phrases = dates.relative_phrases(found.sentence, said, lang)
+    if phrases:
+        return phrases[0].describe(lang)
+    absolute = dates.find_windows(found.sentence, said, lang)
+    if absolute:
+        return absolute[0][0].label(lang)
+    return f"{dates.short(said, lang)} {said.year}"
+
+
+def quote(found: Found, lang: language.Language) -> str:
+    """The answering sentence with who said it and when."""
+    item = found.item
+    who = item.speaker or lang.text("you_said")
+    when_said = f"{dates.short(item.said, lang)} {item.said.year}" if item.said else ""
+    text = re.sub(r"\s+", " ", found.sentence).strip()
+    return lang.text("quote", text=text, who=who, date=when_said)
