@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--minilm", metavar="DIR", help="locomo: the MiniLM ONNX export (default: the test model's)")
     ev.add_argument("--import-format", default="speaker", choices=["speaker", "prefix"],
                     help='locomo: the speaker in the import\'s "speaker" field, or as "Name: " before the text')
+    ev.add_argument("--rows", metavar="FILE", help="locomo: write every question's measures, one JSON line each")
     ev.add_argument("--profiles", metavar="DIR",
                     help="locomo: keep each conversation's profile here and reuse it (default: a temporary folder)")
     return ev

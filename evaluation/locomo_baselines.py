@@ -84,13 +84,14 @@ class RecordingModel:
     supports_images: bool = False
     context_length: int = 32_768
     prompts: list[str] = field(default_factory=list)
+    tokens: Callable[[str], int] = field(default=lambda text: len(text.split()))   # Gemma 3's, in the suite
 
     def stream(self, request: GenerationRequest, cancel: threading.Event | None = None) -> Iterator[str]:
         self.prompts.extend(m.text for m in request.messages if m.role == "system")
         return iter(())
 
     def count_tokens(self, text: str) -> int:
-        return len(text.split())
+        return self.tokens(text)
 
     def close(self) -> None:
         pass

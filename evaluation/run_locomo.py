@@ -14,6 +14,7 @@ questions over the same turns in the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -88,12 +89,12 @@ def _ask(services: Any, question: str) -> tuple[str, float]:
     return answer, (time.perf_counter() - started) * 1000
 
 
-def _block(services: Any, question: str) -> str:
-    """The records block a model would be shown for ``question``."""
+def _block(services: Any, question: str, tokens: Callable[[str], int]) -> str:
+    """The records block a model would be shown for ``question`` (a model counting with Gemma 3's tokenizer)."""
     from companion.core.answer.pipeline import run
 
     deps = services.deps(with_model=False)
-    recorder = RecordingModel()
+    recorder = RecordingModel(tokens=tokens)
     deps.model = recorder
     run(deps, question, temporary=True)
     return recorder.records_block()
@@ -103,12 +104,16 @@ def score(conversation: LocomoConversation, item: LocomoQuestion, system: str, b
           ms: float, tokens: Callable[[str], int]) -> Row:
     """One system's measures on one question."""
     lines = metrics.lines_words(block)
-    evidence = [conversation.by_id[e] for e in item.evidence if e in conversation.by_id]
+    pairs = [(e, conversation.by_id[e]) for e in item.evidence if e in conversation.by_id]
+    evidence = [t for _, t in pairs]
     recall = (sum(metrics.shown(metrics.content_words(t.content()), lines) for t in evidence) / len(evidence)
               if evidence and item.category in ANSWERABLE else None)
     block_words = set().union(*lines) if lines else set()
     answerable = item.category in ANSWERABLE
     return {"conversation": conversation.sample_id, "category": item.category, "system": system,
+            "question": item.question, "gold": item.answer, "answer": answer,
+            "missed": [e for e, t in pairs if not metrics.shown(metrics.content_words(t.content()), lines)]
+            if recall is not None else [],
             "recall": recall, "coverage": metrics.coverage(item.answer, block_words) if answerable else None,
             "tokens": tokens(block), "ms": ms,
             "f1": metrics.answer_f1(answer, item.answer, item.category) if answer is not None and answerable
@@ -157,7 +162,7 @@ def run_conversation(conversation: LocomoConversation, base: Path, tokens: Calla
         _ask(services, "warm up")   # first-use loads (dateparser's data, MiniLM, vector indexes) are not timed
         for number, item in enumerate(questions, start=1):
             answer, ms = _ask(services, item.question)
-            rows.append(score(conversation, item, "companion", _block(services, item.question), answer, ms, tokens))
+            rows.append(score(conversation, item, "companion", _block(services, item.question, tokens), answer, ms, tokens))
             for name, baseline in baselines.items():
                 started = time.perf_counter()
                 found = baseline(item.question)
@@ -246,6 +251,8 @@ def run_locomo(args: argparse.Namespace) -> int:
         "import_format": args.import_format, "setup": setup,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f} at the end",
         "systems": systems, **systems}
+    if args.rows:
+        Path(args.rows).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     if args.json:
         emit_json({k: v for k, v in result.items() if k != "systems"})
     else:

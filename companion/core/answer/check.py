@@ -37,6 +37,8 @@ class Allowed:
     places: list[str]               # cities the records hold
     evidence: str = ""              # the evidence's text, for "is this answer grounded?"
     question: str = ""
+    places_in_evidence: bool = True   # a place the evidence's text names may be stated (not for "where did I
+                                      # last see her?": only that sighting's place)
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,8 @@ def _wrong_place(answer: str, allowed: Allowed, geocoder: Geocoder | None) -> bo
     if geocoder is None:
         return False
     ok = {city(p).lower() for p in allowed.places if p}
-    return any(place.city and place.city.lower() not in ok and re.search(r"\b" + re.escape(place.city) + r"\b",
-                                                                         answer)
+    return any(place.city and place.city.lower() not in ok and re.search(rf"\b{re.escape(place.city)}\b", answer)
+               and not (allowed.places_in_evidence and re.search(rf"\b{re.escape(place.city)}\b", allowed.evidence))
                for place in geocoder.find_places(answer))
 
 

@@ -153,18 +153,23 @@ class Evidence:
 
     def places(self) -> list[str]:
         """Places an answer may state, as cities."""
-        context = self.context
-        found = [c.last_seen.place for c in context.concepts if c.last_seen]
-        if self.plan.place is not None:
-            found.append(self.plan.place.label())
-        found += [s.place for s in self.records.sightings] + [m.place for m in self.records.memories]
-        found += [p.place.label() for p in self.records.photos if p.place]
-        found += [p.place for rows in self.records.places.values() for p in rows]
+        found = [c.last_seen.place for c in self.context.concepts if c.last_seen]
+        found += [self.plan.place.label()] if self.plan.place is not None else []
+        found += self._record_places()
         if not ("where" in self.plan.asks and self.plan.last):   # "where did I last see X": only that place
-            found += [c.last_action.place for c in context.concepts if c.last_action]
-            found += [m.place for m in context.memories] + [m.place for ms in self.records.facts.values() for m in ms]
-            found += [item.place for item in self.shown()]
+            found += self._told_places()
         return [city(p) for p in found if p]
+
+    def _record_places(self) -> list[str]:
+        records = self.records
+        return ([s.place for s in records.sightings] + [m.place for m in records.memories]
+                + [p.place.label() for p in records.photos if p.place]
+                + [p.place for rows in records.places.values() for p in rows])
+
+    def _told_places(self) -> list[str]:
+        context = self.context
+        return ([c.last_action.place for c in context.concepts if c.last_action] + [m.place for m in context.memories]
+                + [m.place for ms in self.records.facts.values() for m in ms] + [item.place for item in self.shown()])
 
     def texts(self) -> list[str]:
         """Everything the evidence says, for checking that an answer is grounded in it."""
@@ -186,29 +191,22 @@ def build(deps: Deps, plan: Plan, perception: Perception, *, budget: int = BUDGE
 
 
 def rank(store: Store, plan: Plan, deps: Deps) -> list[Item]:
-    """Everything retrieval found, as items, best first, each turn's neighbours after it."""
+    """Everything retrieval found, as items, best first, with the turns around the best turns."""
     scores, memories = search.search(store, plan, deps.text_embedder)
-    turn_ids = [key[1] for key in scores if key[0] == "turn"]
-    turns = store.conversations.get_turns(turn_ids)
+    turns = store.conversations.get_turns([key[1] for key in scores if key[0] == "turn"])
     people = [c.name for c in store.concepts.list() if c.category in ("person", "pet")]
     items: dict[tuple[str, int], Item] = {}
-    for (kind, ident), score in sorted(scores.items(), key=lambda kv: -kv[1]):
-        item = _turn_item(turns[ident], score, people) if kind == "turn" and ident in turns else \
-            from_memory(memories[ident], score) if kind == "memory" and ident in memories else None
-        if item is not None:
-            items[(kind, ident)] = _boost(item, plan)
-    best = sorted(items.values(), key=lambda i: -i.score)
-    for item in [i for i in best if i.kind == "turn"][:NEIGHBOURS]:
-        for turn in _neighbours(store, turns, item.id):
+    for (kind, ident), score in scores.items():
+        if kind == "turn" and ident in turns:
+            items[(kind, ident)] = _boost(_turn_item(turns[ident], score, people), plan)
+        elif kind == "memory" and ident in memories:
+            items[(kind, ident)] = _boost(from_memory(memories[ident], score), plan)
+    best = sorted((i for i in items.values() if i.kind == "turn"), key=lambda i: -i.score)
+    for item in best[:NEIGHBOURS]:
+        for turn in store.conversations.around(turns[item.id]):
             if ("turn", turn.id) not in items:
                 items[("turn", turn.id)] = _turn_item(turn, item.score * NEIGHBOUR_SHARE, people)
     return sorted(items.values(), key=lambda i: -i.score)
-
-
-def _neighbours(store: Store, turns: dict[int, Turn], turn_id: int) -> list[Turn]:
-    """The turn said just before (what this one answers or goes on from)."""
-    before = store.conversations.before(turns[turn_id])
-    return [before] if before is not None else []
 
 
 def _turn_item(turn: Turn, score: float, people: list[str]) -> Item:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from companion.core import language
 from companion.core.answer.evidence import Evidence, Item
@@ -24,6 +25,7 @@ READ = 12            # best items read for an answer
 STEM = 5             # letters compared: "researching" ~ "research", "adoption" ~ "adopting"
 OTHERS_AT_LEAST = 0.5    # someone else's item must hold this share of the topic...
 OWN_BELOW = 0.5          # ...and the person's own best item less than this share of that
+COUNTED = 0.5            # "how many": a sentence with a number first
 
 
 @dataclass(frozen=True)
@@ -47,15 +49,27 @@ def match(text: str, topic: tuple[str, ...]) -> float:
     return sum(1 for w in _stems(topic) if w in have) / len(_stems(topic))
 
 
+@cache
+def _number_words() -> frozenset[str]:
+    return frozenset(str(w).lower() for lang in language.all_languages()
+                     for w in (lang.own("time", "numbers", {}) or {}) if len(str(w)) > 2)
+
+
+def has_number(sentence: str) -> bool:
+    return bool(re.search(r"\d", sentence)) or bool(_number_words() & set(language.words_of(sentence)))
+
+
 def best(evidence: Evidence, person: str | None) -> Found | None:
-    """The best sentence by or about ``person`` (anyone when None) among the best items."""
-    topic = evidence.plan.topic
+    """The best sentence by or about ``person`` (anyone when None) among the best items; for "how many",
+    one that holds a number."""
+    topic, counting = evidence.plan.topic, evidence.plan.counting
     found: Found | None = None
     for rank, item in enumerate(evidence.ranked[:READ]):
         if person is not None and person.lower() not in {p.lower() for p in item.people()}:
             continue
         for sentence in sentences(item.text):
             share = match(sentence, topic) - rank * 0.01     # ties: the better ranked item
+            share += COUNTED if counting and has_number(sentence) else 0.0
             if found is None or share > found.match:
                 found = Found(sentence, item, share)
     return found

@@ -137,7 +137,8 @@ def _generate(deps: Deps, plan: Plan, evidence: Evidence, items: list[Statement]
     allowed = Allowed(names=[r.name for r in perception.recognized] + sorted(evidence.names()),
                       known_names=[c.name for c in deps.store.concepts.list()],
                       places=[*evidence.places(), *([city(perception.place)] if perception.place else [])],
-                      evidence=evidence.text(), question=plan.question)
+                      evidence=evidence.text(), question=plan.question,
+                      places_in_evidence=not ("where" in plan.asks and plan.last))
     verdict = check(generated, items, allowed, geocoder=deps.geocoder, lang=plan.language, now=now)
     if verdict.fix:
         yield Fix(verdict.fix, replace=verdict.replaced)

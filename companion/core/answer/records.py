@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from companion.core import language
 from companion.core.answer.understand import Plan
+from companion.core.memory import dates
 from companion.core.store import Store
 from companion.core.store.observations import PlaceCount, Sighting
 from companion.core.types import Memory, Photo, Source
@@ -25,6 +26,9 @@ PEOPLE = 12          # people listed for a window or a place ("who did I see in 
 MEMORIES = 30        # memories per query (each is hydrated with its links)
 CANDIDATES = 20      # facts ranked per person
 FACTS = 3
+
+
+Latest = tuple[datetime | None, str, list[str], str, int]
 
 
 @dataclass
@@ -51,30 +55,28 @@ class Records:
         """The sightings the prompt and the sources show: each person's latest, then the newest others."""
         return list(dict.fromkeys([*self.seen, *self.sightings]))[:MAX_LINES]
 
-    def latest(self) -> tuple[datetime | None, str, list[str], str, int] | None:
+    def latest(self) -> Latest | None:
         """The newest record: (time, place, people with you then, source type, source id)."""
-        candidates: list[tuple[datetime | None, str, list[str], str, int]] = []
-        seen = [s for s in self.sightings if s.kind == "sighting" and s.time is not None]
-        if seen:
-            newest = max(seen, key=lambda s: s.time)   # type: ignore[arg-type, return-value]
-            # Who else is in that photo, or was named in that turn (one pass over the rows).
-            if newest.photo_id is not None:
-                same = [x.name for x in seen if x.photo_id == newest.photo_id]
-                source = ("photo", newest.photo_id)
-            else:
-                same = [x.name for x in seen if x.turn_id is not None and x.turn_id == newest.turn_id]
-                source = ("turn", newest.turn_id or 0)
-            candidates.append((newest.time, newest.place, list(dict.fromkeys(same)), source[0], int(source[1])))
+        candidates = [c for c in [self._latest_sighting()] if c is not None]
         for photo in self.photos[:1]:
             label = photo.place.label() if photo.place else ""
             candidates.append((photo.taken_at, label, [], "photo", photo.id))
         for memory in self.memories[:1]:
             candidates.append((memory.time, memory.place, [], "memory", memory.id))
-        best: tuple[datetime | None, str, list[str], str, int] | None = None
-        for item in candidates:
-            if item[0] is not None and (best is None or best[0] is None or item[0] > best[0]):
-                best = item
-        return best
+        dated = [c for c in candidates if c[0] is not None]
+        return max(dated, key=lambda c: c[0]) if dated else None   # type: ignore[arg-type, return-value]
+
+    def _latest_sighting(self) -> Latest | None:
+        seen = [s for s in self.sightings if s.kind == "sighting" and s.time is not None]
+        if not seen:
+            return None
+        newest = max(seen, key=lambda s: s.time)   # type: ignore[arg-type, return-value]
+        # Who else is in that photo, or was named in that turn (one pass over the rows).
+        if newest.photo_id is not None:
+            same = [x.name for x in seen if x.photo_id == newest.photo_id]
+            return newest.time, newest.place, list(dict.fromkeys(same)), "photo", newest.photo_id
+        same = [x.name for x in seen if x.turn_id is not None and x.turn_id == newest.turn_id]
+        return newest.time, newest.place, list(dict.fromkeys(same)), "turn", int(newest.turn_id or 0)
 
 
 def _until(end: datetime) -> datetime:
@@ -85,22 +87,9 @@ def _until(end: datetime) -> datetime:
 def gather(store: Store, plan: Plan) -> Records:
     """Run the queries the plan needs (none for a plain "where did I last see her?")."""
     records = Records()
-    window, place = plan.window, plan.place
     person_ids = [p.concept_id for p in plan.people] if plan.people and not plan.anyone else None
-    if window is not None or place is not None:
-        since, until = (window.start, window.end) if window else (None, None)
-        records.queries.append("sightings")
-        records.sightings = store.observations.sightings(since=since, until=until, place=place,
-                                                         concept_ids=person_ids, limit=LIMIT)
-        records.seen = store.observations.seen(since=since, until=until, place=place, concept_ids=person_ids,
-                                               limit=PEOPLE)
-        records.photos = store.photos.taken(since=since, until=until, place=place, limit=20)
-        records.photo_count = store.photos.count_taken(since=since, until=until, place=place)
-        records.memories = [m for m in store.memories.list(
-            "semantic", since=since, until=_until(until) if until else None, place=place, limit=MEMORIES,
-            concept_id=person_ids[0] if person_ids and len(person_ids) == 1 else None)
-            if m.action or m.place or m.concept_ids]
-        records.queries += ["photos", "memories"]
+    if plan.window is not None or plan.place is not None:
+        _in_scope(store, plan, records, person_ids)
         return records
     if "count" in plan.asks:
         records.queries.append("photo_count")
@@ -114,6 +103,24 @@ def gather(store: Store, plan: Plan) -> Records:
             records.queries.append("places")
             records.places[person.name] = store.observations.places(person.concept_id)
     return records
+
+
+def _in_scope(store: Store, plan: Plan, records: Records, person_ids: list[int] | None) -> None:
+    """Sightings, photos and memories in the plan's window and/or at its place."""
+    window, place = plan.window, plan.place
+    since, until = (window.start, window.end) if window else (None, None)
+    records.queries.append("sightings")
+    records.sightings = store.observations.sightings(since=since, until=until, place=place,
+                                                     concept_ids=person_ids, limit=LIMIT)
+    records.seen = store.observations.seen(since=since, until=until, place=place, concept_ids=person_ids,
+                                           limit=PEOPLE)
+    records.photos = store.photos.taken(since=since, until=until, place=place, limit=20)
+    records.photo_count = store.photos.count_taken(since=since, until=until, place=place)
+    one = person_ids[0] if person_ids and len(person_ids) == 1 else None
+    records.memories = [m for m in store.memories.list("semantic", since=since, until=_until(until) if until else None,
+                                                       place=place, limit=MEMORIES, concept_id=one)
+                        if m.action or m.place or m.concept_ids]
+    records.queries += ["photos", "memories"]
 
 
 def rank_facts(store: Store, concept_id: int, name: str, question: str, limit: int = FACTS) -> list[Memory]:
@@ -149,30 +156,27 @@ def _stem(word: str) -> str:
 
 def records_lines(records: Records, plan: Plan) -> list[str]:
     """The query results as lines of the prompt's record block."""
-    from companion.core.memory import dates
-
-    lines: list[str] = []
+    scoped = plan.window is not None or plan.place is not None
     scope = " ".join(x for x in (plan.window.label(plan.language) if plan.window else "",
                                  plan.place.label() if plan.place else "") if x)
-    for s in records.shown():
-        origin = f"photo {s.photo_id}" if s.photo_id is not None else f"turn {s.turn_id}"
-        verb = "seen" if s.kind == "sighting" else "mentioned"
-        lines.append(f"[{verb} {scope}] {s.name}: {dates.describe(s.time)}, {s.place or 'place unknown'} ({origin})"
-                     + (f", {s.action}" if s.action else ""))
-    if plan.window is not None or plan.place is not None:
+    lines = [_sighting_line(s, scope) for s in records.shown()]
+    if scoped:
         lines.append(f"[photos {scope}] {records.photo_count} photo(s)")
-    for m in records.memories[:MAX_LINES]:
-        lines.append(f"[memory {m.id}] {dates.describe(m.time)}: {m.content}")
-    for name, places in records.places.items():
-        for p in places[:MAX_LINES]:
-            lines.append(f"[places with {name}] {p.place}: {p.count} time(s), last {dates.describe(p.last)}")
-    for name, facts in records.facts.items():
-        for m in facts:
-            lines.append(f"[fact about {name}, memory {m.id}] {dates.describe(m.time)}: {m.content}")
-    if plan.window is not None or plan.place is not None:
-        if records.empty():
-            lines.append(f"[nothing {scope}] no photos, sightings or notes")
+    lines += [f"[memory {m.id}] {dates.describe(m.time)}: {m.content}" for m in records.memories[:MAX_LINES]]
+    lines += [f"[places with {name}] {p.place}: {p.count} time(s), last {dates.describe(p.last)}"
+              for name, places in records.places.items() for p in places[:MAX_LINES]]
+    lines += [f"[fact about {name}, memory {m.id}] {dates.describe(m.time)}: {m.content}"
+              for name, facts in records.facts.items() for m in facts]
+    if scoped and records.empty():
+        lines.append(f"[nothing {scope}] no photos, sightings or notes")
     return lines
+
+
+def _sighting_line(s: Sighting, scope: str) -> str:
+    origin = f"photo {s.photo_id}" if s.photo_id is not None else f"turn {s.turn_id}"
+    verb = "seen" if s.kind == "sighting" else "mentioned"
+    return (f"[{verb} {scope}] {s.name}: {dates.describe(s.time)}, {s.place or 'place unknown'} ({origin})"
+            + (f", {s.action}" if s.action else ""))
 
 
 def record_sources(store: Store, records: Records) -> list[Source]:

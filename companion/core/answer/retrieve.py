@@ -101,27 +101,22 @@ def search_memories(store: Store, text: str, text_embedder: TextEmbedder | None 
                     exclude: set[int] | None = None) -> list[Memory]:
     """Hybrid search: FTS5 (bm25) and vector ranks fused by reciprocal rank fusion, then a time window."""
     scores: dict[int, float] = {}
-    for rank, (memory_id, _) in enumerate(store.memories.search_text(text, limit * 4)):
-        scores[memory_id] = scores.get(memory_id, 0.0) + 1.0 / (RRF_K + rank + 1)
+    hits = [[m for m, _ in store.memories.search_text(text, limit * 4)]]
     if text_embedder is not None and text.strip():
-        vector = text_embedder.embed([text])[0]
-        for rank, (memory_id, _) in enumerate(store.memories.search_vector(vector, limit * 4)):
+        hits.append([m for m, _ in store.memories.search_vector(text_embedder.embed([text])[0], limit * 4)])
+    for ranked_ids in hits:
+        for rank, memory_id in enumerate(ranked_ids):
             scores[memory_id] = scores.get(memory_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-    found: list[Memory] = []
     ranked = [m for m in sorted(scores, key=lambda m: -scores[m]) if not (exclude and m in exclude)]
     rows = store.memories.get_many(ranked)   # one query for every candidate, not one each
-    for memory_id in ranked:
-        memory = rows.get(memory_id)
-        if memory is None:
-            continue
-        if since is not None and (memory.time is None or memory.time < since):
-            continue
-        if until is not None and (memory.time is None or memory.time > until):
-            continue
-        found.append(memory)
-        if len(found) >= limit:
-            break
-    return found
+    found = [rows[m] for m in ranked if m in rows and _within(rows[m], since, until)]
+    return found[:limit]
+
+
+def _within(memory: Memory, since: datetime | None, until: datetime | None) -> bool:
+    if since is not None and (memory.time is None or memory.time < since):
+        return False
+    return until is None or (memory.time is not None and memory.time <= until)
 
 
 def retrieve(store: Store, query_text: str, perceived: list[Recognized], text_embedder: TextEmbedder | None = None, *,

@@ -84,7 +84,9 @@ def search(store: Store, plan: Plan, embedder: TextEmbedder | None) -> tuple[dic
             memory_hits.append(([m for m, _ in store.memories.search_vector(vectors[index], DEPTH)], query.weight))
     memories = store.memories.get_many(list(dict.fromkeys(m for ids, _ in memory_hits for m in ids)))
     for ids, weight in memory_hits:
-        _fuse(scores, [_credit(memories[m]) for m in ids if m in memories], weight)
+        # A session's summary repeats its turns, which are searched themselves.
+        _fuse(scores, [_credit(memories[m]) for m in ids if m in memories and memories[m].kind != "episodic"],
+              weight)
     return dict(scores), memories
 
 

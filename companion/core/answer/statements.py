@@ -136,13 +136,7 @@ def _about(plan: Plan, item: ConceptContext, records: Records, lang: Language, h
         out.append(Statement(lang.text("this_is", name=name, info=info), [name]))
     if "doing" in asks:
         out.append(_last_action(item, lang))
-    # Without a sighting, "This is Bob." already says all there is ("This is Bob, but I have no record..."
-    # would name him twice).
-    said_all = identify and item.last_seen is None
-    if not said_all and (identify or asks & {"when", "yesno"} or ("where" in asks and plan.last)):
-        out.append(_last_seen(item, lang))
-    elif "where" in asks:
-        out.append(_places(name, records, lang))
+    out += _where_and_when(plan, item, records, lang, identify)
     if ("facts" in asks and not identify) or (not asks and not in_photo):
         out.append(_facts(item, records, lang))
     if "count" in asks:
@@ -150,6 +144,20 @@ def _about(plan: Plan, item: ConceptContext, records: Records, lang: Language, h
                                        of=lang.text("count_of", name=name), where="", window=""),
                              [str(records.photo_count)]))
     return out
+
+
+def _where_and_when(plan: Plan, item: ConceptContext, records: Records, lang: Language,
+                    identify: bool) -> list[Statement]:
+    """The last sighting ("where / when did I last see her?", "who is this?"), or the places seen together."""
+    asks = set(plan.asks)
+    # Without a sighting, "This is Bob." already says all there is ("This is Bob, but I have no record..."
+    # would name him twice).
+    said_all = identify and item.last_seen is None
+    if not said_all and (identify or asks & {"when", "yesno"} or ("where" in asks and plan.last)):
+        return [_last_seen(item, lang)]
+    if "where" in asks:
+        return [_places(item.concept.name, records, lang)]
+    return []
 
 
 def _last_seen(item: ConceptContext, lang: Language) -> Statement:
@@ -212,7 +220,6 @@ def _person_item(name: str, time: datetime | None, place: str, lang: Language) -
 
 
 def _window_or_place(plan: Plan, records: Records, lang: Language) -> list[Statement]:
-    asks = set(plan.asks)
     window = plan.window.label(lang) if plan.window else ""
     place = plan.place_text or (plan.place.label() if plan.place else "")
     if records.empty():
@@ -221,26 +228,42 @@ def _window_or_place(plan: Plan, records: Records, lang: Language) -> list[State
         else:
             key, label = "window_nothing", window
         return [Statement(lang.text(key, window=label, place=label), [], "norecords")]
-    people = records.people()
+    return _who_in_scope(plan, records, lang, window, place) + _more_in_scope(plan, records, lang, window, place)
+
+
+def _who_in_scope(plan: Plan, records: Records, lang: Language, window: str, place: str) -> list[Statement]:
+    """Whom the user was with in the window or at the place (or, for "when", the last time there)."""
+    asks = set(plan.asks)
     named = [p.name for p in plan.people] if plan.people and not plan.anyone else []
-    out: list[Statement] = []
     if named and window and not place:
-        for name in named:
-            out.append(_with_in_window(name, window, records, lang))
-    elif place and (asks & {"when"} or (plan.last and not asks & {"who", "doing", "count"})):
-        out.append(_last_at_place(place, records, lang))
-    elif place and (asks & {"who", "yesno"} or plan.anyone or not asks):
-        out.append(_people_at_place(plan, place, people, records, lang))
-    elif not place and (asks & {"who"} or plan.anyone or not asks & {"doing", "where", "count"}):
-        out.append(_people_in_window(window, people, records, lang))
-    if "doing" in asks:
+        return [_with_in_window(name, window, records, lang) for name in named]
+    if place:
+        return _at_place(plan, records, lang, place)
+    if "who" in asks or plan.anyone or not asks & {"doing", "where", "count"}:
+        return [_people_in_window(window, records.people(), records, lang)]
+    return []
+
+
+def _at_place(plan: Plan, records: Records, lang: Language, place: str) -> list[Statement]:
+    asks = set(plan.asks)
+    if "when" in asks or (plan.last and not asks & {"who", "doing", "count"}):
+        return [_last_at_place(place, records, lang)]
+    if asks & {"who", "yesno"} or plan.anyone or not asks:
+        return [_people_at_place(plan, place, records.people(), records, lang)]
+    return []
+
+
+def _more_in_scope(plan: Plan, records: Records, lang: Language, window: str, place: str) -> list[Statement]:
+    """What the user did, where they were and how many photos, in the window or at the place."""
+    out: list[Statement] = []
+    if "doing" in plan.asks:
         out.append(_doings(window or place, records, lang))
-    if "where" in asks and not place:
+    if "where" in plan.asks and not place:
         out.append(_places_in_window(window, records, lang))
-    if "count" in asks:
-        out.append(Statement(lang.text("count_photos", n=records.photo_count, of="",
-                                       where=lang.text("count_where", place=place) if place else "",
-                                       window=lang.text("count_window", window=window) if window else ""),
+    if "count" in plan.asks:
+        where = lang.text("count_where", place=place) if place else ""
+        when = lang.text("count_window", window=window) if window else ""
+        out.append(Statement(lang.text("count_photos", n=records.photo_count, of="", where=where, window=when),
                              [str(records.photo_count)]))
     return out
 

@@ -25,6 +25,7 @@ words). The plan goes into the prompt and into ``companion ask --json``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,6 +72,7 @@ class Plan:
     source: str = "rules"          # rules | rules+model
     topic: tuple[str, ...] = ()    # what the question is about beyond who, when and where ("support", "group")
     event: bool = False            # answered from what was said ("when did Jon lose his job?"), not a record query
+    counting: bool = False         # "how many children ...": the answer holds a number
 
     def to_json(self) -> dict[str, Any]:
         return {"language": self.language.code, "asks": list(self.asks),
@@ -126,19 +128,9 @@ def rules(deps: Deps, question: str, perception: Perception, *, now: datetime, h
     def says(key: str) -> bool:
         return lang.says("question", key, question)
 
-    asks = [kind for kind in ("where", "when", "who", "doing", "facts", "yesno", "count") if says(kind)]
-    if has_photo and says("presence"):
-        asks.insert(0, "presence")
-    if "count" in asks and not says("photos"):   # "how many children ...": counted from what was said
-        asks.remove("count")
+    plan.asks, plan.counting = _asks(says, has_photo)
     plan.last = says("sighting")
-    # "Where does Anna work?" is a fact; "where did I last see her?" a sighting.
-    if "facts" in asks and not plan.last and "doing" not in asks:
-        asks = [a for a in asks if a not in ("where", "who", "when")]
-    if "doing" in asks and "facts" in asks:
-        asks.remove("facts")
-    plan.asks = asks
-    plan.anyone = says("anyone") or ("who" in asks and "facts" not in asks)
+    plan.anyone = says("anyone") or ("who" in plan.asks and "facts" not in plan.asks)
     plan.deictic = has_photo and says("pronouns")
     plan.people = _people(deps, question, perception, plan)
     names = {n.lower() for n in deps.store.concepts.names()}
@@ -147,6 +139,22 @@ def rules(deps: Deps, question: str, perception: Perception, *, now: datetime, h
     plan.topic = topic(question, plan, names)
     plan.event = _event(plan, says("self") or plan.deictic)
     return plan
+
+
+def _asks(says: Callable[[str], bool], has_photo: bool) -> tuple[list[str], bool]:
+    """What is asked, and whether "how many" counts something said (not photos)."""
+    asks = [kind for kind in ("where", "when", "who", "doing", "facts", "yesno", "count") if says(kind)]
+    if has_photo and says("presence"):
+        asks.insert(0, "presence")
+    counting = "count" in asks and not says("photos")
+    if counting:   # "how many children ...": counted from what was said
+        asks.remove("count")
+    # "Where does Anna work?" is a fact; "where did I last see her?" a sighting.
+    if "facts" in asks and not says("sighting") and "doing" not in asks:
+        asks = [a for a in asks if a not in ("where", "who", "when")]
+    if "doing" in asks and "facts" in asks:
+        asks.remove("facts")
+    return asks, counting
 
 
 def topic(question: str, plan: Plan, names: set[str]) -> tuple[str, ...]:
@@ -180,13 +188,18 @@ def _known(deps: Deps) -> list[Concept]:
     return deps.store.concepts.list()
 
 
+def _named(deps: Deps, question: str, perception: Perception) -> dict[int, Recognized]:
+    """The concepts the question names (those perception already took from the text first)."""
+    people = {r.concept_id: r for r in perception.recognized if r.source == "text"}
+    for c in deps.store.concepts.named_in(question):
+        people.setdefault(c.id, Recognized(c.id, c.name, c.category, 1.0, "text"))
+    return people
+
+
 def _people(deps: Deps, question: str, perception: Perception, plan: Plan) -> list[Recognized]:
     """Named concepts, plus the photo's when the question points at it (or names no one)."""
-    named = [Recognized(c.id, c.name, c.category, 1.0, "text") for c in deps.store.concepts.named_in(question)]
     in_photo = [r for r in perception.recognized if r.source in ("face", "clip")]
-    people = {r.concept_id: r for r in perception.recognized if r.source == "text"}
-    for r in named:
-        people.setdefault(r.concept_id, r)
+    people = _named(deps, question, perception)
     photo_ids = {r.concept_id for r in in_photo}
     chosen = [r for r in in_photo if r.concept_id in people]     # named and in the photo: the photo's record
     chosen += [r for cid, r in people.items() if cid not in photo_ids]
@@ -202,7 +215,7 @@ def find_place(deps: Deps, question: str, lang: Language,
     for written, name, reading in places.readings(question, lang, names):
         if not reading:
             continue
-        if deps.geocoder is not None:
+        if deps.geocoder is not None and reading == "preposition":
             for place in deps.geocoder.find_places(f"in {name}"):
                 if place.city.lower() == name.lower() and place.city.lower() not in names:
                     return PlaceFilter(place.city, place.country, place.country_code), written
@@ -248,20 +261,10 @@ def merge(deps: Deps, plan: Plan, proposed: ModelPlan, now: datetime) -> None:
     written in it and read as one; a window must be one the question's words name ("giugno" for a June
     window; a window of today on a question that names no time is the model's guess, and dropped).
     """
-    text = plan.question.lower()
     known = {c.name.lower(): c for c in _known(deps)}
-    used = False
-    asks = [a for a in proposed.asks if a in ASKS and a != "presence"]
-    if not plan.asks and asks:
-        plan.asks, used = list(dict.fromkeys(asks)), True
-        plan.event = _event(plan, plan.language.says("question", "self", plan.question))
-    for name in proposed.people:
-        concept = known.get(name.lower())
-        if concept is not None and concept.name.lower() in text and \
-                all(p.concept_id != concept.id for p in plan.people):
-            plan.people.append(Recognized(concept.id, concept.name, concept.category, 1.0, "text"))
-            used = True
-    if plan.place is None and proposed.place and proposed.place.lower() in text:
+    used = _merge_asks(plan, proposed)
+    used = _merge_people(plan, proposed, known) or used
+    if plan.place is None and proposed.place and proposed.place.lower() in plan.question.lower():
         found, _ = find_place(deps, f"in {proposed.place.title()}", plan.language, set(known))
         if found is not None:
             plan.place, plan.place_text, used = found, proposed.place, True
@@ -270,6 +273,27 @@ def merge(deps: Deps, plan: Plan, proposed: ModelPlan, now: datetime) -> None:
         plan.window, used = window, True
     if used:
         plan.source = "rules+model"
+
+
+def _merge_asks(plan: Plan, proposed: ModelPlan) -> bool:
+    asks = [a for a in proposed.asks if a in ASKS and a != "presence"]
+    if plan.asks or not asks:
+        return False
+    plan.asks = list(dict.fromkeys(asks))
+    plan.event = _event(plan, plan.language.says("question", "self", plan.question))
+    return True
+
+
+def _merge_people(plan: Plan, proposed: ModelPlan, known: dict[str, Concept]) -> bool:
+    used = False
+    for name in proposed.people:
+        concept = known.get(name.lower())
+        if concept is None or concept.name.lower() not in plan.question.lower() or \
+                any(p.concept_id == concept.id for p in plan.people):
+            continue
+        plan.people.append(Recognized(concept.id, concept.name, concept.category, 1.0, "text"))
+        used = True
+    return used
 
 
 def _model_window(proposed: ModelPlan, now: datetime) -> Window | None:

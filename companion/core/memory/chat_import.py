@@ -65,17 +65,23 @@ def _parse_line(line: str, number: int, base: Path) -> ImportedTurn:
     text = obj.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ImportFormatError(number, "text must be a non-empty string")
-    when = obj.get("time")
-    if not isinstance(when, str):
-        raise ImportFormatError(number, "time must be an ISO-8601 string")
-    try:
-        time = datetime.fromisoformat(when.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ImportFormatError(number, f"time {when!r} is not ISO-8601") from exc
+    time = _time(obj.get("time"), number)
     speaker = obj.get("speaker", "")
     if not isinstance(speaker, str) or len(speaker) > 100:
         raise ImportFormatError(number, "speaker must be a name (a string of at most 100 characters)")
-    images = obj.get("images", [])
+    return ImportedTurn(time, role, text.strip(), _images(obj.get("images", []), number, base), speaker.strip())
+
+
+def _time(when: object, number: int) -> datetime:
+    if not isinstance(when, str):
+        raise ImportFormatError(number, "time must be an ISO-8601 string")
+    try:
+        return datetime.fromisoformat(when.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ImportFormatError(number, f"time {when!r} is not ISO-8601") from exc
+
+
+def _images(images: object, number: int, base: Path) -> list[str]:
     if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
         raise ImportFormatError(number, "images must be a list of paths")
     resolved = []
@@ -86,4 +92,4 @@ def _parse_line(line: str, number: int, base: Path) -> ImportedTurn:
         if not image_path.is_file():
             raise ImportFormatError(number, f"image not found: {image}")
         resolved.append(str(image_path.resolve()))
-    return ImportedTurn(time, role, text.strip(), resolved, speaker.strip())
+    return resolved

@@ -129,28 +129,41 @@ def _dateparser_info(code: str) -> dict[str, Any]:
         return {}
 
 
+def _month_names(lang: Language, info: dict[str, Any]) -> dict[str, int]:
+    months: dict[str, int] = {}
+    for i, name in enumerate(MONTHS, start=1):
+        own = lang.get("dates", "months")[i - 1]
+        for word in [*(info.get(name) or []), own]:
+            if len(word) >= 4 or word.lower() == own.lower():
+                months[word.lower()] = i
+    return months
+
+
+def _weekday_names(lang: Language, info: dict[str, Any]) -> dict[str, int]:
+    return {word.lower(): i for i, name in enumerate(WEEKDAYS)
+            for word in [*(info.get(name) or []), lang.get("dates", "weekdays")[i]] if len(word) >= 5}
+
+
+def _relative_phrases(info: dict[str, Any]) -> list[str]:
+    return [p for key, phrases in (info.get("relative-type") or {}).items()
+            if any(u in key for u in _UNITS) for p in phrases if len(p) >= 3]
+
+
+def _own_words(lang: Language, key: str) -> set[str]:
+    return {w.lower() for w in lang.own("time", key, []) or []}
+
+
 @cache
 def _vocabulary(code: str) -> _Vocabulary:
     """Month, weekday, unit and relative words of a language, from dateparser's data and our table."""
     lang = language.get(code)
     info = _dateparser_info(code)
-    months: dict[str, int] = {}
-    for i, name in enumerate(MONTHS, start=1):
-        for word in [*(info.get(name) or []), lang.get("dates", "months")[i - 1]]:
-            if len(word) >= 4 or word.lower() == lang.get("dates", "months")[i - 1].lower():
-                months[word.lower()] = i
-    weekdays: dict[str, int] = {}
-    for i, name in enumerate(WEEKDAYS):
-        for word in [*(info.get(name) or []), lang.get("dates", "weekdays")[i]]:
-            if len(word) >= 5:
-                weekdays[word.lower()] = i
+    months, weekdays = _month_names(lang, info), _weekday_names(lang, info)
     numbers = {str(k).lower(): int(v) for k, v in (lang.own("time", "numbers", {}) or {}).items()}
     units = [w for u in _UNITS for w in info.get(u, []) if len(w) >= 3]
     ago = info.get("ago", [])
-    relative = [p for key, phrases in (info.get("relative-type") or {}).items()
-                if any(u in key for u in _UNITS) for p in phrases if len(p) >= 3]
-    last = {w.lower() for w in lang.own("time", "last", []) or []}
-    this = {w.lower() for w in lang.own("time", "this", []) or []}
+    relative = _relative_phrases(info)
+    last, this = _own_words(lang, "last"), _own_words(lang, "this")
     seasons = {w.lower(): s for s in SEASONS for w in lang.own("time", s, []) or []}
     weekend = lang.own("time", "weekend", []) or []
     days_back = {w.lower(): back for key, back in (("today", 0), ("yesterday", 1))
@@ -397,6 +410,8 @@ def relative_phrases(text: str, said: datetime, lang: Language | None = None) ->
     each resolved against ``said``; absolute dates ("on 3 May") are left as written."""
     out = []
     for span in _spans(text, _languages(text, lang)):
+        if span.kind.endswith(":weekday") and re.match(r"[,\s]*\d", text[span.end:]):
+            continue    # "Monday 8 May 2023": the weekday of a written date
         if span.kind.split(":")[1] not in RELATIVE or (span.kind.endswith(":month") and
                                                          not _modifier(language.words_of(span.text),
                                                                        _vocabulary(span.kind.split(":")[0]))):

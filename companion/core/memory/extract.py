@@ -247,22 +247,35 @@ def _subject(sentence: str, concepts: list[Concept], speaker: str) -> str:
 
 def _user_facts(out: TurnFacts, fact: Fact, recent: list[Concept] | None, names: set[str]) -> None:
     """The user's own sentence: what they were doing, whom they were with, reminders and profile facts."""
-    sentence, concepts = fact.sentence, fact.concepts
-    instruction = bool(_cue("reappear").search(sentence) and _cue("instruct").search(sentence))
-    # "when X phoned me" is a past event; "when X shows up again, remind me" is an instruction.
-    conditional = bool(_cue("condition").search(sentence)) or (instruction and bool(_cue("when").search(sentence)))
+    sentence = fact.sentence
+    instruction, conditional = _instruction(sentence)
     if not fact.question and not conditional:
         fact.action = find_action(sentence)
         if not _cue("future").search(sentence) and not _cue("negation").search(sentence):
-            fact.sightings = {c.id for c in concepts if sighting_pattern(c.name).search(sentence)}
+            fact.sightings = {c.id for c in fact.concepts if sighting_pattern(c.name).search(sentence)}
     if conditional and instruction:
-        targets = concepts or (list(recent or [])[:1] if _cue("pronouns").search(sentence) else [])
+        targets = fact.concepts or (list(recent or [])[:1] if _cue("pronouns").search(sentence) else [])
         if targets:
             out.triggers.append(TriggerFact([c.id for c in targets], sentence, find_keyword(sentence, names)))
     if not fact.question:
-        for pattern, key in _profile():
-            for match in pattern.finditer(sentence):
-                if key == "favourite":
-                    out.profile.append((f"favourite {match[1].lower()}", match[2].strip()))
-                else:
-                    out.profile.append((key, match[1].strip()))
+        out.profile += profile_facts(sentence)
+
+
+def _instruction(sentence: str) -> tuple[bool, bool]:
+    """(asks to be reminded, is conditional): "when X phoned me" is a past event; "when X shows up again,
+    remind me" an instruction."""
+    instruction = bool(_cue("reappear").search(sentence) and _cue("instruct").search(sentence))
+    conditional = bool(_cue("condition").search(sentence)) or (instruction and bool(_cue("when").search(sentence)))
+    return instruction, conditional
+
+
+def profile_facts(sentence: str) -> list[tuple[str, str]]:
+    """(key, value) profile facts a sentence states ("my favourite tea is rooibos", "I live in Graz")."""
+    found = []
+    for pattern, key in _profile():
+        for match in pattern.finditer(sentence):
+            if key == "favourite":
+                found.append((f"favourite {match[1].lower()}", match[2].strip()))
+            else:
+                found.append((key, match[1].strip()))
+    return found

@@ -35,14 +35,16 @@ def not_places() -> frozenset[str]:
     return frozenset(words)
 
 
-def readings(text: str, lang: Language, names: set[str]) -> list[tuple[str, str, bool]]:
-    """Capitalised phrases that may be places: (written, gazetteer name, read as a place?), in text order.
+def readings(text: str, lang: Language, names: set[str]) -> list[tuple[str, str, str]]:
+    """Capitalised phrases that may be places: (written, gazetteer name, reading), in text order.
 
-    A phrase reads as a place after a locative ("in Vienna", "nach Wien", "to the Bronx") and not as a
-    possessive ("James' dog", "Anna's bike"); names of known people, pets and things are never places.
+    The reading is "preposition" after one ("in Vienna", "nach Wien", "to the Bronx"), "verb" after a
+    verb locative ("visit Luna": a person as likely as a place), else "" (a possessive, "James' dog", is
+    never read as a place); names of known people, pets and things are never places.
     """
     locatives = {w.lower() for w in lang.words("place", "locatives")} | {"in", "at", "to", "from", "near"}
-    found: list[tuple[str, str, bool]] = []
+    verbs = {w.lower() for w in lang.words("place", "verb_locatives")}
+    found: list[tuple[str, str, str]] = []
     for match in _CAPITALISED.finditer(text):
         phrase = match[1]
         first = phrase.split()[0].lower()
@@ -51,9 +53,10 @@ def readings(text: str, lang: Language, names: set[str]) -> list[tuple[str, str,
         before = language.words_of(text[:match.start()])[-2:]
         if before[-1:] and before[-1] in ("the", "der", "die", "das", "la", "le", "el", "l'") and len(before) == 2:
             before = before[:1]
-        possessive = bool(re.match(r"['’](?:s\b|\s)", text[match.end():]))
-        found.append((phrase, exonyms().get(phrase, phrase), bool(before) and before[-1] in locatives and
-                      not possessive))
+        possessive = phrase.endswith(("'", "’")) or bool(re.match(r"['’](?:s\b|\s)", text[match.end():]))
+        word = before[-1] if before and not possessive else ""
+        reading = "verb" if word in verbs else "preposition" if word in locatives else ""
+        found.append((phrase, exonyms().get(phrase, phrase), reading))
     return found
 
 

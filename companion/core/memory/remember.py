@@ -120,9 +120,15 @@ def merge(deps: Deps, facts: TurnFacts, model: ModelFacts, text: str, when: date
     if model.content:
         facts.keywords += [w for w in re.findall(r"[^\W\d_]{4,}", model.content) if w not in facts.keywords][:4]
     if model.keyword and not facts.triggers:
-        about = [c for f in statements for c in f.concepts] or list(recent or [])[:1]
-        if about:
-            facts.triggers.append(TriggerFact([about[0].id], text.strip(), model.keyword))
+        _model_trigger(facts, statements, model.keyword, text, recent)
+
+
+def _model_trigger(facts: TurnFacts, statements: list[Fact], keyword: str, text: str,
+                   recent: list[Concept] | None) -> None:
+    """A reminder the model read, about the first concept the turn names (else the one just talked about)."""
+    about = [c for f in statements for c in f.concepts] or list(recent or [])[:1]
+    if about:
+        facts.triggers.append(TriggerFact([about[0].id], text.strip(), keyword))
 
 
 def _fill(fact: Fact, model: ModelFacts, people: list[Concept], when: datetime) -> None:
@@ -192,23 +198,33 @@ def remember_turn(deps: Deps, turn: Turn, recent: list[Concept] | None = None,
 def _remember_fact(deps: Deps, turn: Turn, facts: TurnFacts, fact: Fact, about: dict[int, Concept]) -> int:
     """Observations for the concepts a sentence names, and its memory when it says something; 1 if written."""
     store, speaker = deps.store, facts.speaker
-    for concept in fact.concepts:
-        about[concept.id] = concept
-        sighting = concept.id in fact.sightings
-        store.observations.add(concept.id, time=(fact.when or turn.time) if sighting else turn.time,
-                               place=fact.place, source="conversation",
-                               kind="sighting" if sighting else "mention", turn_id=turn.id,
-                               action="" if speaker else fact.action)
+    _observe(deps, turn, fact, speaker, about)
     if fact.question or not fact.says_something:
         return 0
     subject = store.concepts.by_name(fact.subject) if fact.subject else None
     linked = [*fact.concepts, *([subject] if subject is not None else [])]
     if not (speaker or linked or fact.place or fact.action):
         return 0
-    keywords = [c.name for c in linked] + [k for k in (fact.place, fact.action) if k]
-    keywords += [k for k in facts.keywords if grounded(k, fact.sentence)]
-    memory = NewMemory("semantic", fact.sentence, tuple(dict.fromkeys(keywords)), fact.when or turn.time,
+    memory = NewMemory("semantic", fact.sentence, _keywords(facts, fact, linked), fact.when or turn.time,
                        fact.place, fact.action, tuple(dict.fromkeys(c.id for c in linked)), (turn.id,),
                        speaker=speaker, subject=fact.subject)
-    store.memories.add(memory, embed_text(deps, fact.sentence))
+    # The vector knows who said it ("Caroline: I went to a support group"): questions name the person.
+    store.memories.add(memory, embed_text(deps, f"{speaker}: {fact.sentence}" if speaker else fact.sentence))
     return 1
+
+
+def _keywords(facts: TurnFacts, fact: Fact, linked: list[Concept]) -> tuple[str, ...]:
+    keywords = [c.name for c in linked] + [k for k in (fact.place, fact.action) if k]
+    keywords += [k for k in facts.keywords if grounded(k, fact.sentence)]
+    return tuple(dict.fromkeys(keywords))
+
+
+def _observe(deps: Deps, turn: Turn, fact: Fact, speaker: str, about: dict[int, Concept]) -> None:
+    """A sighting or a mention of each concept the sentence names (someone else's turn: mentions, no action)."""
+    for concept in fact.concepts:
+        about[concept.id] = concept
+        sighting = concept.id in fact.sightings
+        deps.store.observations.add(concept.id, time=(fact.when or turn.time) if sighting else turn.time,
+                                    place=fact.place, source="conversation",
+                                    kind="sighting" if sighting else "mention", turn_id=turn.id,
+                                    action="" if speaker else fact.action)

@@ -154,12 +154,17 @@ class ConversationRepo:
                 out[int(row["id"])] = _turn(row)
         return out
 
-    def before(self, turn: Turn) -> Turn | None:
-        """The turn said just before ``turn`` in the same conversation (what it answers or goes on from)."""
-        row = self.db.query_one("SELECT * FROM turns WHERE conversation_id = ? AND role = 'user' AND "
-                                "(ts < ? OR (ts = ? AND id < ?)) ORDER BY ts DESC, id DESC LIMIT 1",
-                                (turn.conversation_id, timestamp(turn.time), timestamp(turn.time), turn.id))
-        return _turn(row) if row else None
+    def around(self, turn: Turn) -> builtins.list[Turn]:
+        """The user turns said just before and just after ``turn`` in its conversation (what it answers or
+        goes on from, and the reply to it)."""
+        ts = timestamp(turn.time)
+        rows = self.db.query(
+            "SELECT * FROM (SELECT * FROM turns WHERE conversation_id = ? AND role = 'user' AND "
+            "(ts < ? OR (ts = ? AND id < ?)) ORDER BY ts DESC, id DESC LIMIT 1) UNION ALL "
+            "SELECT * FROM (SELECT * FROM turns WHERE conversation_id = ? AND role = 'user' AND "
+            "(ts > ? OR (ts = ? AND id > ?)) ORDER BY ts, id LIMIT 1)",
+            (turn.conversation_id, ts, ts, turn.id, turn.conversation_id, ts, ts, turn.id))
+        return [_turn(r) for r in rows]
 
     def closed_sessions(self, before: datetime, gap_minutes: int) -> builtins.list[int]:
         """Sessions not yet consolidated whose last turn is older than the gap."""

@@ -17,7 +17,6 @@ from companion.core.store.vectors import VectorIndexes
 from companion.core.types import MEMORY_KINDS, Memory
 
 
-
 @dataclass(frozen=True)
 class NewMemory:
     kind: str
