@@ -34,11 +34,11 @@ from companion.core.memory import dates, speakers
 from companion.core.store import Store
 from companion.core.types import Memory, Reminder, Source, Turn, city, tidy_place
 
-BUDGET = 900          # tokens of record lines when the model's context allows (Gemma 3's tokenizer)
+BUDGET = 950          # tokens of record lines when the model's context allows (Gemma 3's tokenizer)
 CITED = 5             # retrieved items cited under an answer, besides the records
 NEIGHBOURS = 8        # the best turns whose neighbours are shown too
 NEIGHBOUR_SHARE = 0.3
-BY_PERSON = 1.6       # an item said by or about a person the question names
+BY_PERSON = 2.0       # an item said by or about a person the question names
 NAMES_PERSON = 1.2    # an item that names them
 IN_WINDOW = 1.5
 AT_PLACE = 1.3
@@ -92,6 +92,7 @@ class Evidence:
     records: Records                  # the plan's record queries
     ranked: list[Item] = field(default_factory=list)     # everything retrieval found, best first
     reminders: list[Reminder] = field(default_factory=list)
+    people: list[str] = field(default_factory=list)      # known people and pets (whom a sentence may be about)
     budget: int = BUDGET
     count_tokens: Callable[[str], int] | None = None
 
@@ -183,18 +184,18 @@ def build(deps: Deps, plan: Plan, perception: Perception, *, budget: int = BUDGE
                        exclude_photo=perception.photo_id, memories=False)
     evidence = Evidence(plan, context, gather(store, plan), budget=budget,
                         count_tokens=deps.model.count_tokens if deps.model is not None else None)
-    evidence.ranked = rank(store, plan, deps)
+    evidence.people = [c.name for c in store.concepts.list() if c.category in ("person", "pet")]
+    evidence.ranked = rank(store, plan, deps, evidence.people)
     for item in context.concepts:
         if item.recognized.source in ("face", "clip"):   # present in the photo: always fire
             evidence.reminders += [Reminder(item.concept.name, t.instruction, t.keyword, t.id) for t in item.triggers]
     return evidence
 
 
-def rank(store: Store, plan: Plan, deps: Deps) -> list[Item]:
+def rank(store: Store, plan: Plan, deps: Deps, people: list[str]) -> list[Item]:
     """Everything retrieval found, as items, best first, with the turns around the best turns."""
     scores, memories = search.search(store, plan, deps.text_embedder)
     turns = store.conversations.get_turns([key[1] for key in scores if key[0] == "turn"])
-    people = [c.name for c in store.concepts.list() if c.category in ("person", "pet")]
     items: dict[tuple[str, int], Item] = {}
     for (kind, ident), score in scores.items():
         if kind == "turn" and ident in turns:

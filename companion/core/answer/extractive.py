@@ -18,7 +18,7 @@ from functools import cache
 
 from companion.core import language
 from companion.core.answer.evidence import Evidence, Item
-from companion.core.memory import dates
+from companion.core.memory import dates, speakers
 from companion.core.memory.extract import sentences
 
 READ = 12            # best items read for an answer
@@ -59,15 +59,15 @@ def has_number(sentence: str) -> bool:
     return bool(re.search(r"\d", sentence)) or bool(_number_words() & set(language.words_of(sentence)))
 
 
-def best(evidence: Evidence, person: str | None) -> Found | None:
-    """The best sentence by or about ``person`` (anyone when None) among the best items; for "how many",
-    one that holds a number."""
+def best(evidence: Evidence, person: str | None, people: list[str] | None = None) -> Found | None:
+    """The best sentence about ``person`` (anyone when None) among the best items; for "how many", one that
+    holds a number."""
     topic, counting = evidence.plan.topic, evidence.plan.counting
     found: Found | None = None
     for rank, item in enumerate(evidence.ranked[:READ]):
-        if person is not None and person.lower() not in {p.lower() for p in item.people()}:
-            continue
         for sentence in sentences(item.text):
+            if person is not None and person not in _about(sentence, item, people or [person]):
+                continue
             share = match(sentence, topic) - rank * 0.01     # ties: the better ranked item
             share += COUNTED if counting and has_number(sentence) else 0.0
             if found is None or share > found.match:
@@ -75,21 +75,35 @@ def best(evidence: Evidence, person: str | None) -> Found | None:
     return found
 
 
-def about_someone_else(evidence: Evidence) -> Found | None:
-    """What someone else said or did that the question asks of the person it names, when only they did."""
+def _about(sentence: str, item: Item, people: list[str]) -> set[str]:
+    """Whom a sentence of an item is about (the user's own memory: its subject)."""
+    if item.kind == "memory" and not item.speaker:
+        return {item.subject} if item.subject else set()
+    return speakers.about(sentence, item.speaker, people)
+
+
+def about_someone_else(evidence: Evidence, people: list[str]) -> Found | None:
+    """What someone else said or did that the question asks of the person it names, when only they did.
+
+    The question's topic must be mostly in a sentence about someone else, and the person's own best
+    sentence must hold less than half as much of it ("What did Caroline realize after her charity race?"
+    when the race was Melanie's, and Caroline only said "That charity race sounds great, Mel!").
+    """
     plan = evidence.plan
-    people = [p.name for p in plan.people if p.category in ("person", "pet")]
-    if len(people) != 1 or len(plan.topic) < 1:
+    asked = [p.name for p in plan.people if p.category in ("person", "pet")]
+    if len(asked) != 1 or not plan.topic:
         return None
-    own = best(evidence, people[0])
-    others = [i for i in evidence.ranked[:READ] if i.people() and people[0].lower() not in
-              {p.lower() for p in i.people()}]
-    other = max((Found(s, i, match(s, plan.topic)) for i in others for s in sentences(i.text)),
-                key=lambda f: f.match, default=None)
+    own = best(evidence, asked[0], people)
+    other: Found | None = None
+    for item in evidence.ranked[:READ]:
+        for sentence in sentences(item.text):
+            whom = _about(sentence, item, people)
+            share = match(sentence, plan.topic)
+            if whom and asked[0] not in whom and (other is None or share > other.match):
+                other = Found(sentence, item, share)
     if other is None or other.match < OTHERS_AT_LEAST:
         return None
-    mine = own.match if own is not None else 0.0
-    return other if mine < OWN_BELOW * other.match else None
+    return other if (own.match if own is not None else 0.0) < OWN_BELOW * other.match else None
 
 
 def when(found: Found, lang: language.Language) -> str:

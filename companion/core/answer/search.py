@@ -28,6 +28,7 @@ from companion.core.types import Memory
 RRF_K = 60
 DEPTH = 40           # hits per search and query
 PART_WEIGHT = 0.6    # a decomposed part's queries, against the whole question's 1.0
+MEANING = 2.0        # the vector search's weight against each text search's 1.0
 MAX_PARTS = 4
 
 Key = tuple[str, int]    # ("turn", id) | ("memory", id)
@@ -81,7 +82,8 @@ def search(store: Store, plan: Plan, embedder: TextEmbedder | None) -> tuple[dic
             memory_hits.append(([m for m, _ in store.memories.search_text(" ".join(query.words), DEPTH)],
                                 query.weight))
         if vectors is not None:
-            memory_hits.append(([m for m, _ in store.memories.search_vector(vectors[index], DEPTH)], query.weight))
+            memory_hits.append(([m for m, _ in store.memories.search_vector(vectors[index], DEPTH)],
+                                query.weight * MEANING))
     memories = store.memories.get_many(list(dict.fromkeys(m for ids, _ in memory_hits for m in ids)))
     for ids, weight in memory_hits:
         # A session's summary repeats its turns, which are searched themselves.

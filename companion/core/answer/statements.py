@@ -97,13 +97,14 @@ def _profile(plan: Plan, evidence: Evidence, lang: Language) -> list[Statement]:
 def _from_what_was_said(evidence: Evidence, lang: Language) -> list[Statement]:
     """A question about something that happened: its date, the sentence that answers, or not knowing it of them."""
     plan = evidence.plan
-    other = extractive.about_someone_else(evidence)
+    other = extractive.about_someone_else(evidence, evidence.people)
     if other is not None:
         name = next(p.name for p in plan.people if p.category in ("person", "pet"))
         text = lang.text("dont_know_about", name=name) + lang.text("known_instead", text=extractive.quote(other, lang))
         return [Statement(text, [], "not_about", any_of=_dont_know_words(lang))]
     people = [p.name for p in plan.people if p.category in ("person", "pet")]
-    found = (extractive.best(evidence, people[0]) if len(people) == 1 else None) or extractive.best(evidence, None)
+    found = (extractive.best(evidence, people[0], evidence.people) if len(people) == 1 else None) or \
+        extractive.best(evidence, None)
     if found is None:
         return []
     if "when" in plan.asks:

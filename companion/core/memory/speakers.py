@@ -78,3 +78,22 @@ def vocatives(sentence: str, names: Iterable[str]) -> set[str]:
 def first_person(sentence: str) -> bool:
     """Whether the sentence speaks of its speaker ("I", "my", "we", "ich", "je", "yo" ...)."""
     return any(lang.says("question", "self", sentence) for lang in (language.detect(sentence),))
+
+
+@cache
+def _second_person() -> frozenset[str]:
+    return frozenset(w.lower().replace("’", "'") for lang in language.all_languages()
+                     for w in lang.own("memory", "second_person", []) or [])
+
+
+def about(sentence: str, speaker: str, people: Iterable[str]) -> set[str]:
+    """Whom a sentence is about: the people it names (not those it greets), and its speaker when it speaks
+    of them ("I ran a race") or of no one else ("The race was fun"); "That race sounds great, Mel!" is
+    about Mel, not about whoever said it."""
+    people = list(people)
+    greeted = vocatives(sentence, people)
+    out = {p for p in people if p not in greeted and re.search(rf"\b{re.escape(p)}\b", sentence)}
+    addressed = bool(greeted) or bool(_second_person() & set(language.words_of(sentence)))
+    if speaker and (first_person(sentence) or not addressed):
+        out.add(speaker)
+    return out
