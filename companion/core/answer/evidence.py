@@ -18,8 +18,10 @@ The Evidence then owns:
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
@@ -59,6 +61,7 @@ class Item:
     subject: str                   # whom it is about ("" is the user)
     place: str
     score: float
+    found: float = 0.0             # the score retrieval gave it, before the plan's boosts
 
     def people(self) -> tuple[str, ...]:
         return tuple(p for p in (self.speaker, self.subject) if p)
@@ -93,6 +96,8 @@ class Evidence:
     ranked: list[Item] = field(default_factory=list)     # everything retrieval found, best first
     reminders: list[Reminder] = field(default_factory=list)
     people: list[str] = field(default_factory=list)      # known people and pets (whom a sentence may be about)
+    weights: dict[str, float] = field(default_factory=dict)   # how telling each topic word is (rarer: more)
+    neutral: list[Item] = field(default_factory=list)   # what the question finds without its person's name
     budget: int = BUDGET
     count_tokens: Callable[[str], int] | None = None
 
@@ -185,11 +190,20 @@ def build(deps: Deps, plan: Plan, perception: Perception, *, budget: int = BUDGE
     evidence = Evidence(plan, context, gather(store, plan), budget=budget,
                         count_tokens=deps.model.count_tokens if deps.model is not None else None)
     evidence.people = [c.name for c in store.concepts.list() if c.category in ("person", "pet")]
+    evidence.weights = weights(store, plan.topic)
     evidence.ranked = rank(store, plan, deps, evidence.people)
+    if plan.event and plan.topic and len(plan.people) == 1:
+        evidence.neutral = neutral(store, plan, deps, evidence.people)
     for item in context.concepts:
         if item.recognized.source in ("face", "clip"):   # present in the photo: always fire
             evidence.reminders += [Reminder(item.concept.name, t.instruction, t.keyword, t.id) for t in item.triggers]
     return evidence
+
+
+def weights(store: Store, topic: tuple[str, ...]) -> dict[str, float]:
+    """Inverse document frequency of each topic word over what was said: "charity" tells more than "realize"."""
+    total = store.conversations.count_turns() + 1
+    return {w: math.log(total / (1 + n)) + 1.0 for w, n in store.conversations.frequencies(list(topic)).items()}
 
 
 def rank(store: Store, plan: Plan, deps: Deps, people: list[str]) -> list[Item]:
@@ -208,6 +222,13 @@ def rank(store: Store, plan: Plan, deps: Deps, people: list[str]) -> list[Item]:
             if ("turn", turn.id) not in items:
                 items[("turn", turn.id)] = _turn_item(turn, item.score * NEIGHBOUR_SHARE, people)
     return sorted(items.values(), key=lambda i: -i.score)
+
+
+def neutral(store: Store, plan: Plan, deps: Deps, people: list[str]) -> list[Item]:
+    """What the question finds with its person's name taken out: whom is the asked thing known about?"""
+    name = plan.people[0].name
+    question = re.sub(rf"\b{re.escape(name)}(?:['’]s?)?", " ", plan.question)
+    return rank(store, replace(plan, question=question, people=[]), deps, people)[:search.DEPTH]
 
 
 def _turn_item(turn: Turn, score: float, people: list[str]) -> Item:
@@ -235,4 +256,4 @@ def _boost(item: Item, plan: Plan) -> Item:
     if plan.place is not None and item.place and city(item.place).lower() == (plan.place.city or "").lower():
         factor *= AT_PLACE
     return Item(item.kind, item.id, item.text, item.said, item.speaker, item.subject, item.place,
-                item.score * factor)
+                item.score * factor, item.score)

@@ -23,8 +23,8 @@ from companion.core.memory.extract import sentences
 
 READ = 12            # best items read for an answer
 STEM = 5             # letters compared: "researching" ~ "research", "adoption" ~ "adopting"
-OTHERS_AT_LEAST = 0.5    # someone else's item must hold this share of the topic...
-OWN_BELOW = 0.5          # ...and the person's own best item less than this share of that
+OTHERS_AT_LEAST = 0.3    # someone else's sentence must hold this (weighted) share of the topic...
+MARGIN = 0.1             # ...and this much more of it than the person's own best sentence
 COUNTED = 0.5            # "how many": a sentence with a number first
 
 
@@ -37,16 +37,14 @@ class Found:
     match: float
 
 
-def _stems(words: list[str] | tuple[str, ...]) -> set[str]:
-    return {w[:STEM] for w in words}
-
-
-def match(text: str, topic: tuple[str, ...]) -> float:
-    """Share of the topic's words (by their first letters) in ``text``."""
+def match(text: str, topic: tuple[str, ...], weights: dict[str, float] | None = None) -> float:
+    """Share of the topic's words (compared by their first letters) in ``text``, each word weighted by how
+    telling it is (``Evidence.weights``; equal without)."""
     if not topic:
         return 0.0
-    have = _stems([w.split("'")[0] for w in language.words_of(text)])
-    return sum(1 for w in _stems(topic) if w in have) / len(_stems(topic))
+    have = {w.split("'")[0][:STEM] for w in language.words_of(text)}
+    weight = {w[:STEM]: (weights or {}).get(w, 1.0) for w in topic}
+    return sum(v for w, v in weight.items() if w in have) / sum(weight.values())
 
 
 @cache
@@ -68,7 +66,7 @@ def best(evidence: Evidence, person: str | None, people: list[str] | None = None
         for sentence in sentences(item.text):
             if person is not None and person not in _about(sentence, item, people or [person]):
                 continue
-            share = match(sentence, topic) - rank * 0.01     # ties: the better ranked item
+            share = match(sentence, topic, evidence.weights) - rank * 0.01     # ties: the better ranked item
             share += COUNTED if counting and has_number(sentence) else 0.0
             if found is None or share > found.match:
                 found = Found(sentence, item, share)
@@ -85,9 +83,10 @@ def _about(sentence: str, item: Item, people: list[str]) -> set[str]:
 def about_someone_else(evidence: Evidence, people: list[str]) -> Found | None:
     """What someone else said or did that the question asks of the person it names, when only they did.
 
-    The question's topic must be mostly in a sentence about someone else, and the person's own best
-    sentence must hold less than half as much of it ("What did Caroline realize after her charity race?"
-    when the race was Melanie's, and Caroline only said "That charity race sounds great, Mel!").
+    The question is searched again without the person's name (``Evidence.neutral``): when a sentence about
+    someone else holds clearly more of its topic (its telling words weighted most) than anything about
+    the person ("What did Caroline realize after her charity race?" when the race was Melanie's, and
+    Caroline only said "That charity race sounds great, Mel!"), the person is not known to have done it.
     """
     plan = evidence.plan
     asked = [p.name for p in plan.people if p.category in ("person", "pet")]
@@ -95,15 +94,15 @@ def about_someone_else(evidence: Evidence, people: list[str]) -> Found | None:
         return None
     own = best(evidence, asked[0], people)
     other: Found | None = None
-    for item in evidence.ranked[:READ]:
+    for item in evidence.neutral[:READ]:
         for sentence in sentences(item.text):
             whom = _about(sentence, item, people)
-            share = match(sentence, plan.topic)
+            share = match(sentence, plan.topic, evidence.weights)
             if whom and asked[0] not in whom and (other is None or share > other.match):
                 other = Found(sentence, item, share)
     if other is None or other.match < OTHERS_AT_LEAST:
         return None
-    return other if (own.match if own is not None else 0.0) < OWN_BELOW * other.match else None
+    return other if other.match - (own.match if own is not None else 0.0) >= MARGIN else None
 
 
 def when(found: Found, lang: language.Language) -> str:

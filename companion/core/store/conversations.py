@@ -145,6 +145,16 @@ class ConversationRepo:
                              (" OR ".join(quoted), limit))
         return [(int(r["rowid"]), float(r["rank"])) for r in rows]
 
+    def frequencies(self, words: builtins.list[str]) -> dict[str, int]:
+        """How many turns hold each word (FTS5, porter stems): how telling a word is."""
+        out = {}
+        for word in dict.fromkeys(words):
+            quoted = fts_words(word)
+            row = self.db.query_one("SELECT count(*) AS n FROM turns_fts WHERE turns_fts MATCH ?",
+                                    (" ".join(quoted),)) if quoted else None
+            out[word] = int(row["n"]) if row else 0
+        return out
+
     def get_turns(self, turn_ids: builtins.list[int]) -> dict[int, Turn]:
         """id -> turn for those of ``turn_ids`` that exist."""
         out: dict[int, Turn] = {}
