@@ -194,17 +194,18 @@ def check_index(services: Services, photos: Path) -> str:
 
 def check_ask(services: Services, question: str, image: Path, model: str | None = None) -> str:
     from companion.app import chat
+    from companion.core.answer.events import Done, Notice, Token
 
     events = list(chat.ask(services, question, image=image, model=model))
     # Without a chat model the pipeline still answers from the records (with a notice); that
     # must not count as a working ask, so the final Answer has to name the model that generated it.
-    done = [e.answer for e in events if e.kind == "done" and e.answer is not None]
-    notices = " | ".join(e.text for e in events if e.kind == "notice")
+    done = [e.answer for e in events if isinstance(e, Done)]
+    notices = " | ".join(e.text for e in events if isinstance(e, Notice))
     if not done:
         raise AssertionError(f"the answer stream never finished ({notices or 'no notice'})")
     if not done[-1].model:
         raise AssertionError(f"no language model answered ({notices or 'no notice'})")
-    text = "".join(e.text for e in events if e.kind == "token").strip()
+    text = "".join(e.text for e in events if isinstance(e, Token)).strip()
     if not text:
         raise AssertionError(f"{done[-1].model} produced no tokens")
     kinds = [f"model {done[-1].model}", f"{done[-1].unknown_faces} unknown faces"]

@@ -86,10 +86,10 @@ def score(results: list[tuple[Gold, Any, Any, Any]]) -> TaskScores:
     if not results:
         return out
     for gold, lsd, lar, itr in results:
-        seen = next((s for s in lsd.last_seen if s["name"] == gold.name), None)
-        city = seen["place"].split(",")[0] if seen else ""
+        seen = next((s for s in lsd.last_seen if s.name == gold.name), None)
+        city = seen.place.split(",")[0] if seen else ""
         f1 = token_f1(city, gold.place)
-        action = next((a["action"] for a in lar.last_action if a["name"] == gold.name), "")
+        action = next((a.action for a in lar.last_action if a.name == gold.name), "")
         lar_ok = contains(action, gold.action, every_word=True) and contains(lar.answer, gold.action, every_word=True)
         itr_ok = gold.keyword in itr.answer
         out.lsd_f1 += f1

@@ -162,7 +162,8 @@ def run_conversation(conversation: LocomoConversation, base: Path, tokens: Calla
         _ask(services, "warm up")   # first-use loads (dateparser's data, MiniLM, vector indexes) are not timed
         for number, item in enumerate(questions, start=1):
             answer, ms = _ask(services, item.question)
-            rows.append(score(conversation, item, "companion", _block(services, item.question, tokens), answer, ms, tokens))
+            block = _block(services, item.question, tokens)
+            rows.append(score(conversation, item, "companion", block, answer, ms, tokens))
             for name, baseline in baselines.items():
                 started = time.perf_counter()
                 found = baseline(item.question)

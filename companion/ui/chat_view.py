@@ -289,7 +289,7 @@ class ChatView(QtWidgets.QWidget):
 
     def _recognized(self, message: MessageView, event: Recognition) -> None:
         question = self.question_view
-        faces = [(r.box, r.name) for r in event.recognized if r.box is not None]
+        faces: list[tuple[Any, str | None]] = [(r.box, r.name) for r in event.recognized if r.box is not None]
         faces += [(box, None) for box in event.unknown_boxes]
         if question is not None and faces:
             question.show_faces(faces)

@@ -10,6 +10,7 @@ import sample_data
 
 from companion.app import chat, concepts, library
 from companion.app.services import Services
+from companion.core.answer.events import Token
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
 
@@ -188,7 +189,7 @@ def test_a_streamed_answer_from_the_test_model(qtbot, window: MainWindow, servic
     window.chat.input.setPlainText("When did I last see Anna?")
     window.chat.send()
     assert window.chat.worker is not None
-    window.chat.worker.signals.item.connect(lambda e: getattr(e, "kind", "") == "token" and tokens.append(e.text))
+    window.chat.worker.signals.item.connect(lambda e: isinstance(e, Token) and tokens.append(e.text))
     with qtbot.waitSignal(window.chat.answer_finished, timeout=300_000) as blocker:
         pass
     assert blocker.args[0] is not None and len(tokens) > 1  # it streamed

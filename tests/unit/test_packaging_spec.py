@@ -165,11 +165,6 @@ def test_spec_uses_spec_support() -> None:
 
 # ---- the self-test's own verdicts (companion/selftest.py), with fakes --------------------
 
-class _Event:
-    def __init__(self, kind: str, text: str = "", answer: object = None) -> None:
-        self.kind, self.text, self.answer = kind, text, answer
-
-
 class _Answer:
     def __init__(self, model: str | None) -> None:
         self.model, self.unknown_faces = model, 1
@@ -181,10 +176,12 @@ class _FakeServices:
         self.store = type("S", (), {"stats": lambda _s: {"photos": self.photos, "faces": 1}})()
 
     def ask(self, question: str, image: object = None):  # type: ignore[no-untyped-def]
+        from companion.core.answer.events import Done, Notice, Token
+
         if self.model is None:
-            yield _Event("notice", "No chat model is installed")
-        yield _Event("token", "hello")
-        yield _Event("done", answer=_Answer(self.model))
+            yield Notice("No chat model is installed")
+        yield Token("hello")
+        yield Done(_Answer(self.model))  # type: ignore[arg-type]
 
     def index(self, targets: list[Path]):  # type: ignore[no-untyped-def]
         yield from ()

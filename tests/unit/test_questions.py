@@ -68,7 +68,8 @@ def test_who_did_i_see_in_a_month_comes_from_the_photos_of_that_month(life, ques
     assert answer.answer.startswith(opening), answer.answer
     assert "Grace" in answer.answer and "Eileen" in answer.answer and "Prague" in answer.answer
     assert "Anna" not in answer.answer                      # seen in July and in 2025, not in June
-    assert answer.plan.to_json()["window"]["start"].startswith("2026-06-01") and answer.plan.to_json()["asks"] == ["who"]
+    assert answer.plan.to_json()["window"]["start"].startswith("2026-06-01")
+    assert answer.plan.to_json()["asks"] == ["who"]
     assert {s.type for s in answer.sources} >= {"photo"}
 
 
