@@ -68,9 +68,16 @@ class Item:
 
     def line(self, lang: language.Language) -> str:
         """The prompt line: "8 May 2023, Caroline: I went ... yesterday [7 May 2023] ..."."""
+        return self._head(lang) + annotate(self.text, self.said, lang)
+
+    def bare_line(self, lang: language.Language) -> str:
+        """The prompt line before its relative dates are resolved (never longer than ``line``)."""
+        return self._head(lang) + self.text
+
+    def _head(self, lang: language.Language) -> str:
         when = f"{dates.short(self.said, lang)} {self.said.year}" if self.said else dates.describe(None, lang)
         who = f", {self.speaker}" if self.speaker else (", you" if self.kind == "turn" else "")
-        return f"{when}{who}: {annotate(self.text, self.said, lang)}"
+        return f"{when}{who}: "
 
     def source(self) -> Source:
         return Source("turn" if self.kind == "turn" else "memory", self.id, self.said, tidy_place(self.place),
@@ -100,6 +107,8 @@ class Evidence:
     neutral: list[Item] = field(default_factory=list)   # what the question finds without its person's name
     budget: int = BUDGET
     count_tokens: Callable[[str], int] | None = None
+    _shown: tuple[tuple[int, int], list[Item]] | None = None
+    _lines: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def tokens(self, text: str) -> int:
         if self.count_tokens is not None:
@@ -124,20 +133,32 @@ class Evidence:
 
     def shown(self) -> list[Item]:
         """The retrieved items that fit the budget after the record lines, best first."""
+        key = (len(self.ranked), self.budget)
+        if self._shown is not None and self._shown[0] == key:
+            return self._shown[1]
         used = sum(self.tokens(line) + 1 for line in self.record_lines())
         kept = []
         for item in self.ranked:
-            cost = self.tokens(item.line(self.plan.language)) + 1
+            # A line's dates are resolved only when it may fit: resolving never shortens it.
+            if used + self.tokens(item.bare_line(self.plan.language)) + 1 > self.budget:
+                continue
+            cost = self.tokens(self.line(item)) + 1
             if used + cost > self.budget:
                 continue
             kept.append(item)
             used += cost
+        self._shown = (key, kept)
         return kept
+
+    def line(self, item: Item) -> str:
+        if (item.kind, item.id) not in self._lines:
+            self._lines[(item.kind, item.id)] = item.line(self.plan.language)
+        return self._lines[(item.kind, item.id)]
 
     def lines(self) -> list[str]:
         """The prompt's record block: the record queries' lines, then what was said, in the order it was said."""
         said = sorted(self.shown(), key=lambda i: (i.said.timestamp() if i.said else 0.0, i.id))
-        return self.record_lines() + [item.line(self.plan.language) for item in said]
+        return self.record_lines() + [self.line(item) for item in said]
 
     def text(self) -> str:
         return "\n".join(self.lines()) or "(no records)"

@@ -113,6 +113,8 @@ class _Vocabulary:
     this: frozenset[str]
     seasons: dict[str, str]
     days_back: dict[str, int]     # "this morning" -> 0, "last night" -> 1
+    offsets: dict[str, tuple[int, str]]   # "last week" -> (-1, "week"), dateparser's own relative phrases
+    units: dict[str, str]                 # "weeks" -> "week"
 
 
 def _alternation(words: object) -> str:
@@ -147,6 +149,44 @@ def _weekday_names(lang: Language, info: dict[str, Any]) -> dict[str, int]:
 def _relative_phrases(info: dict[str, Any]) -> list[str]:
     return [p for key, phrases in (info.get("relative-type") or {}).items()
             if any(u in key for u in _UNITS) for p in phrases if len(p) >= 3]
+
+
+def _offsets(info: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    """dateparser's relative phrases with a day, week, month or year count: "last week" -> (-1, "week")."""
+    out = {}
+    for key, phrases in (info.get("relative-type") or {}).items():
+        match = re.fullmatch(r"(in )?(\d+) (day|week|month|year)( ago)?", key)
+        if match:
+            n = int(match[2]) * (1 if match[1] else -1)
+            out.update({p.lower(): (n, match[3]) for p in phrases})
+    return out
+
+
+def _shift(ref: datetime, n: int, unit: str) -> datetime:
+    if unit == "day":
+        return ref + timedelta(days=n)
+    if unit == "week":
+        return ref + timedelta(weeks=n)
+    if unit == "month":
+        return _add_months(ref.replace(day=1), n).replace(hour=ref.hour, minute=ref.minute)
+    return ref.replace(year=ref.year + n, day=min(ref.day, 28) if ref.month == 2 else ref.day)
+
+
+def _counted(span: _Span, vocab: _Vocabulary, ref: datetime) -> tuple[Window, datetime] | None:
+    """"last week", "next month", "two days ago" from the tables alone (dateparser's parse is slow)."""
+    text = " ".join(span.text.lower().split())
+    found = vocab.offsets.get(text)
+    if found is None and span.kind.endswith(":ago"):
+        words = [w.lower() for w in re.findall(r"\w+", _with_digits(text, vocab))]
+        number = next((int(w) for w in words if w.isdigit()), None)
+        unit = next((vocab.units[w] for w in words if w in vocab.units), None)
+        found = (-number, unit) if number is not None and unit is not None else None
+    if found is None:
+        return None
+    moment = _shift(ref, *found)
+    grain = found[1] if found[1] in ("week", "month", "year") else "day"
+    window = _window(moment, grain, span.text)
+    return window, (window.start if grain in ("month", "year") else moment)
 
 
 def _own_words(lang: Language, key: str) -> set[str]:
@@ -193,7 +233,8 @@ def _vocabulary(code: str) -> _Vocabulary:
         ("weekday", re.compile(rf"{b}(?:(?:{mods})\s+)?(?:{W})(?:\s+(?:{mods}))?{e}", re.I)),
         ("year", re.compile(r"(?<![\d-])(?:19|20)\d{2}(?![\d-])")),
     )
-    return _Vocabulary(months, weekdays, numbers, patterns, frozenset(last), frozenset(this), seasons, days_back)
+    return _Vocabulary(months, weekdays, numbers, patterns, frozenset(last), frozenset(this), seasons, days_back,
+                       _offsets(info), {w.lower(): u for u in _UNITS for w in info.get(u, []) if len(w) >= 3})
 
 
 @dataclass(frozen=True)
@@ -303,8 +344,11 @@ def _with_digits(text: str, vocab: _Vocabulary) -> str:
     return re.sub(r"[^\W\d_]+", lambda m: str(vocab.numbers.get(m[0].lower(), m[0])), text)
 
 
+@lru_cache(maxsize=4096)
 def _resolve(span: _Span, ref: datetime) -> tuple[Window, datetime] | None:
-    """(window, moment) of one phrase; the moment keeps ``ref``'s clock time (we rarely know the hour)."""
+    """(window, moment) of one phrase; the moment keeps ``ref``'s clock time (we rarely know the hour).
+
+    Cached: a question's evidence resolves the same "yesterday" of the same turn more than once."""
     code, kind = span.kind.split(":")
     vocab = _vocabulary(code)
     if kind == "season":
@@ -322,6 +366,9 @@ def _resolve(span: _Span, ref: datetime) -> tuple[Window, datetime] | None:
     if kind == "year":
         window = _window(ref.replace(year=int(span.text), month=1, day=1), "year", span.text)
         return window, window.start
+    counted = _counted(span, vocab, ref) if kind in ("relative", "ago") else None
+    if counted is not None:
+        return counted
     phrase = span.text
     if kind == "month":      # "in June": the month word alone
         phrase = next(w for w in re.findall(r"[^\W\d_]+", span.text) if w.lower() in vocab.months)
@@ -393,14 +440,15 @@ class Said:
         "June 2023", "2022" (a week or a month a phrase names is only as precise as the phrase)."""
         lang = lang or language.get(None)
         w = self.window
-        if w.grain == "week":
-            key = "week_before" if w.end <= _midnight(self.said) + timedelta(days=1) else "week_after"
+        said_week = _window(self.said, "week", "")
+        if w.grain == "week" and w.start in (said_week.start - timedelta(days=7), said_week.end):
+            key = "week_before" if w.start < said_week.start else "week_after"
             return lang.fill("dates", key, date=f"{short(self.said, lang)} {self.said.year}")
         if w.grain == "month":
             return lang.fill("dates", "month_year", month=_month_name(lang, w.start.month), year=w.start.year)
         if w.grain == "year":
             return str(w.start.year)
-        if w.grain in ("season", "weekend", "range"):
+        if w.grain in ("season", "weekend", "range", "week"):
             return w.label(lang)
         return f"{short(w.start, lang)} {w.start.year}"
 

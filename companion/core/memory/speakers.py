@@ -35,8 +35,10 @@ class Said:
 def split_speaker(text: str, speaker: str, people: Iterable[str]) -> Said:
     """The turn's speaker: the import's field, else a leading "Name: " naming a known person."""
     match = _PREFIX.match(text)
+    if match is None:
+        return Said(speaker, text)
     known = {p.lower(): p for p in people}
-    if match and (match[1].lower() == speaker.lower() or (not speaker and match[1].lower() in known)):
+    if (match[1].lower() == speaker.lower() or (not speaker and match[1].lower() in known)):
         return Said(speaker or known[match[1].lower()], text[match.end():].strip())
     return Said(speaker, text)
 
