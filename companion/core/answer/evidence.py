@@ -38,6 +38,7 @@ from companion.core.types import Memory, Reminder, Source, Turn, city, tidy_plac
 
 BUDGET = 950          # tokens of record lines when the model's context allows (Gemma 3's tokenizer)
 CITED = 5             # retrieved items cited under an answer, besides the records
+MAX_SHOWN = 30        # retrieved items shown, however short (a budget of one-line notes would be a long list)
 NEIGHBOURS = 8        # the best turns whose neighbours are shown too
 NEIGHBOUR_SHARE = 0.3
 BY_PERSON = 2.0       # an item said by or about a person the question names
@@ -139,6 +140,8 @@ class Evidence:
         used = sum(self.tokens(line) + 1 for line in self.record_lines())
         kept = []
         for item in self.ranked:
+            if len(kept) >= MAX_SHOWN:
+                break
             # A line's dates are resolved only when it may fit: resolving never shortens it.
             if used + self.tokens(item.bare_line(self.plan.language)) + 1 > self.budget:
                 continue
@@ -210,7 +213,7 @@ def build(deps: Deps, plan: Plan, perception: Perception, *, budget: int = BUDGE
                        exclude_photo=perception.photo_id, memories=False)
     evidence = Evidence(plan, context, gather(store, plan), budget=budget,
                         count_tokens=deps.model.count_tokens if deps.model is not None else None)
-    evidence.people = [c.name for c in store.concepts.list() if c.category in ("person", "pet")]
+    evidence.people = store.concepts.names(("person", "pet"))
     evidence.weights = weights(store, plan.topic)
     evidence.ranked = rank(store, plan, deps, evidence.people)
     if plan.event and plan.topic and len(plan.people) == 1:

@@ -135,7 +135,7 @@ def _generate(deps: Deps, plan: Plan, evidence: Evidence, items: list[Statement]
         generated += piece
         yield Token(piece)
     allowed = Allowed(names=[r.name for r in perception.recognized] + sorted(evidence.names()),
-                      known_names=[c.name for c in deps.store.concepts.list()],
+                      known_names=deps.store.concepts.names(),
                       places=[*evidence.places(), *([city(perception.place)] if perception.place else [])],
                       evidence=evidence.text(), question=plan.question,
                       places_in_evidence=not ("where" in plan.asks and plan.last))

@@ -48,8 +48,9 @@ def queries(plan: Plan) -> list[Query]:
     out = [main]
     for part in _parts(plan):
         out.append(Query(" ".join([*names[:1], *part]), part, PART_WEIGHT))
-    if len(names) > 1:
-        for name in names:
+    named = [p.name for p in plan.people if p.source == "text"]   # the photo's people need no query of their own
+    if len(named) > 1:
+        for name in named:
             out.append(Query(f"{name} {' '.join(plan.topic)}", (*plan.topic, *language.words_of(name)),
                              PART_WEIGHT))
     return out[:1 + MAX_PARTS + len(names)]

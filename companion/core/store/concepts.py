@@ -86,8 +86,13 @@ class ConceptRepo:
             rows = self.db.query("SELECT * FROM concepts ORDER BY name COLLATE NOCASE")
         return [_concept(r) for r in rows]
 
-    def names(self) -> builtins.list[str]:
-        """Every concept's name, sorted (a question reads them all: no rows to hydrate)."""
+    def names(self, categories: tuple[str, ...] = ()) -> builtins.list[str]:
+        """Every concept's name (of ``categories``, else all), sorted (a question reads them all: no rows to
+        hydrate)."""
+        if categories:
+            return [r[0] for r in self.db.query(
+                f"SELECT name FROM concepts WHERE category IN ({','.join('?' * len(categories))}) "
+                "ORDER BY name COLLATE NOCASE", categories)]
         return [r[0] for r in self.db.query("SELECT name FROM concepts ORDER BY name COLLATE NOCASE")]
 
     def named_in(self, text: str) -> builtins.list[Concept]:
