@@ -138,7 +138,7 @@ class Evidence:
         if self._shown is not None and self._shown[0] == key:
             return self._shown[1]
         used = sum(self.tokens(line) + 1 for line in self.record_lines())
-        kept = []
+        kept: list[Item] = []
         for item in self.ranked:
             if len(kept) >= MAX_SHOWN:
                 break

@@ -189,6 +189,10 @@ def _counted(span: _Span, vocab: _Vocabulary, ref: datetime) -> tuple[Window, da
     return window, (window.start if grain in ("month", "year") else moment)
 
 
+def _days_back(lang: Language) -> dict[str, int]:
+    return {w.lower(): back for key, back in (("today", 0), ("yesterday", 1)) for w in lang.own("time", key, []) or []}
+
+
 def _own_words(lang: Language, key: str) -> set[str]:
     return {w.lower() for w in lang.own("time", key, []) or []}
 
@@ -206,8 +210,7 @@ def _vocabulary(code: str) -> _Vocabulary:
     last, this = _own_words(lang, "last"), _own_words(lang, "this")
     seasons = {w.lower(): s for s in SEASONS for w in lang.own("time", s, []) or []}
     weekend = lang.own("time", "weekend", []) or []
-    days_back = {w.lower(): back for key, back in (("today", 0), ("yesterday", 1))
-                 for w in lang.own("time", key, []) or []}
+    days_back = _days_back(lang)
     before = lang.own("time", "before_month", []) or []
     # One-letter names keep the patterns below readable: month, weekday, unit, number.
     M, W, U = _alternation(months), _alternation(weekdays), _alternation(units)  # noqa: N806
@@ -351,6 +354,15 @@ def _resolve(span: _Span, ref: datetime) -> tuple[Window, datetime] | None:
     Cached: a question's evidence resolves the same "yesterday" of the same turn more than once."""
     code, kind = span.kind.split(":")
     vocab = _vocabulary(code)
+    simple = _resolve_simple(span, kind, vocab, ref)
+    if simple is not None or kind in ("season", "weekend", "weekday", "daypart", "year"):
+        return simple
+    counted = _counted(span, vocab, ref) if kind in ("relative", "ago") else None
+    return counted if counted is not None else _parse(span, code, kind, vocab, ref)
+
+
+def _resolve_simple(span: _Span, kind: str, vocab: _Vocabulary, ref: datetime) -> tuple[Window, datetime] | None:
+    """Seasons, weekends, weekdays, day parts and years, from the tables alone."""
     if kind == "season":
         window = _season(span, vocab, ref)
         return window, window.start
@@ -366,9 +378,11 @@ def _resolve(span: _Span, ref: datetime) -> tuple[Window, datetime] | None:
     if kind == "year":
         window = _window(ref.replace(year=int(span.text), month=1, day=1), "year", span.text)
         return window, window.start
-    counted = _counted(span, vocab, ref) if kind in ("relative", "ago") else None
-    if counted is not None:
-        return counted
+    return None
+
+
+def _parse(span: _Span, code: str, kind: str, vocab: _Vocabulary, ref: datetime) -> tuple[Window, datetime] | None:
+    """dateparser's reading of a phrase ("in June", "3 May 2026", "hace dos semanas")."""
     phrase = span.text
     if kind == "month":      # "in June": the month word alone
         phrase = next(w for w in re.findall(r"[^\W\d_]+", span.text) if w.lower() in vocab.months)
