@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import sample_data
 from companion.app import chat, concepts, library
 from companion.app.services import Services
 from companion.core.answer.events import Token
+from companion.core.types import Source
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
 
@@ -100,7 +102,7 @@ def test_drop_a_photo_and_ask_shows_the_answer_with_source_cards(qtbot, window: 
     assert reply.recognized_names == ["Anna"]
     # One card per source; the photo card got its thumbnail from the worker.
     assert [c.source.type for c in reply.cards] == [s.type for s in answer.sources]  # type: ignore[attr-defined]
-    photo_card = next(c for c in reply.cards if c.source["type"] == "photo")
+    photo_card = next(c for c in reply.cards if c.source.type == "photo")
     assert "23 May 2024 · Lisbon" in photo_card.text()
     qtbot.waitUntil(lambda: photo_card.thumb.pixmap().toImage().pixelColor(60, 20).blue() > 100, timeout=5000)
     # Nothing a user reads carries an internal id or a repeated place part.
@@ -113,12 +115,12 @@ def test_drop_a_photo_and_ask_shows_the_answer_with_source_cards(qtbot, window: 
     assert window.stack.currentWidget() is window.photos
     qtbot.waitUntil(lambda: window.photos.where.text() == "Lisbon, Portugal", timeout=5000)
 
-    memory_card = next(c for c in reply.cards if c.source["type"] == "memory")
+    memory_card = next(c for c in reply.cards if c.source.type == "memory")
     window.show_view(0)
     memory_card.click()
     assert window.stack.currentWidget() is window.memories
     qtbot.waitUntil(lambda: window.memories.selected() is not None
-                    and window.memories.selected().id == memory_card.source["id"], timeout=5000)  # type: ignore
+                    and window.memories.selected().id == memory_card.source.id, timeout=5000)  # type: ignore
 
 
 def test_an_answer_shows_avatar_chips_face_boxes_and_source_thumbnails(qtbot, window: MainWindow,
@@ -206,8 +208,8 @@ def test_many_source_cards_scroll_sideways_inside_the_message(qtbot, window: Mai
     message = MessageView("assistant", "You last saw Anna in Lisbon.")
     window.chat.column.insertWidget(window.chat.column.count() - 1, message)
     for i in range(10):
-        message.add_source(SourceCard({"type": "memory", "id": i, "time": "2024-05-20", "place": "",
-                                       "snippet": f"Anna and I took Rex to the lake, day {i}, and it was cold"}))
+        message.add_source(SourceCard(Source("memory", i, datetime(2024, 5, 20), "",
+                                             f"Anna and I took Rex to the lake, day {i}, and it was cold")))
     qtbot.waitUntil(lambda: message.source_strip.isVisible())
     viewport = window.chat.scroll_area.viewport().width()
     assert message.width() <= viewport
