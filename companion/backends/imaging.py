@@ -9,6 +9,12 @@ cheaper scale, a JPEG may come back down to ``draft_slack * max_side`` (e.g. a
 4000x3000 photo decodes at 1/4 to 1000x750 in ~35 ms instead of at 1/2 and
 resized to 1024x768 in ~65 ms on the 2-core test machine).
 
+The capture time comes from the clocks inside the file, read here with Pillow's
+own readers (EXIF IFD0/Exif/GPS through ``getexif``, XMP through ``getxmp`` over
+defusedxml; pillow-heif hands both over for HEIC/HEIF) and the QuickTime ``mvhd``
+box of an ISO-BMFF file, then ``core/library/capture_time.resolve`` picks one
+(and looks beside the file for a Google Takeout sidecar and into its name).
+
 Every failure a user's file can cause becomes ``BadImageError`` with a short reason.
 """
 
@@ -19,15 +25,16 @@ import tempfile
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from companion.core.errors import BadImageError
+from companion.core.library import capture_time
+from companion.core.library.scan import IMAGE_EXTENSIONS
 from companion.core.types import DecodedPhoto
 
-PHOTO_EXTENSIONS: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".heic", ".heif", ".hif"})
+PHOTO_EXTENSIONS: frozenset[str] = IMAGE_EXTENSIONS    # the folder scan and the reader take the same files
 
 DEFAULT_MAX_SIDE = 1024
 DEFAULT_PIXEL_LIMIT = 100_000_000     # 100 MP: larger files are refused as decompression bombs
@@ -35,9 +42,15 @@ THUMBNAIL_SIDE = 256
 
 # EXIF tags (numbers from the EXIF 2.32 spec).
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
-_DATETIME_ORIGINAL, _DATETIME_DIGITIZED = 0x9003, 0x9004
-_OFFSET_ORIGINAL, _OFFSET_DIGITIZED = 0x9011, 0x9012
+_DATETIME, _DATETIME_ORIGINAL, _DATETIME_DIGITIZED = 0x0132, 0x9003, 0x9004
+_OFFSET, _OFFSET_ORIGINAL, _OFFSET_DIGITIZED = 0x9010, 0x9011, 0x9012
+_GPS_TIME, _GPS_DATE = 0x07, 0x1D
 _ORIENTATION = 0x0112
+_ISOBMFF = ("HEIF", "AVIF")        # Pillow format names of files in ISO-BMFF boxes (HEIC is "HEIF")
+# XMP properties with the capture time, best first (Pillow's getxmp drops the namespace prefixes:
+# exif:DateTimeOriginal, photoshop:DateCreated, xmp:CreateDate).
+_XMP_TIMES = ("DateTimeOriginal", "DateCreated", "CreateDate")
+_QUICKTIME_EPOCH = datetime(1904, 1, 1, tzinfo=timezone.utc)
 
 _heif_lock = threading.Lock()
 _heif_registered = False
@@ -90,6 +103,7 @@ class PillowPhotoReader:
                         f"image too large: {width}x{height} is over {self.pixel_limit // 1_000_000} megapixels")
                 exif = image.getexif()
                 orientation = int(exif.get(_ORIENTATION, 1) or 1)
+                embedded = _embedded(image, exif, path)
                 if self.draft and image.format in ("JPEG", "MPO"):   # MPO: camera JPEGs with extra frames
                     factor = self.max_side * self.draft_slack / max(width, height)
                     if factor < 1:
@@ -112,10 +126,10 @@ class PillowPhotoReader:
             raise BadImageError(f"corrupt or truncated image: {_short(error)}") from None
         if orientation in (5, 6, 7, 8):      # rotated by 90 degrees: the user's width is the stored height
             width, height = height, width
-        taken_at, source = _taken_at(exif, stat.st_mtime)
-        latitude, longitude = _gps(exif)
+        taken = capture_time.resolve(path, embedded, stat.st_mtime)
         return DecodedPhoto(pixels=pixels, width=width, height=height, scale=pixels.shape[1] / width,
-                            taken_at=taken_at, taken_at_source=source, latitude=latitude, longitude=longitude)
+                            taken_at=taken.taken_at, taken_at_source=taken.source, latitude=taken.latitude,
+                            longitude=taken.longitude)
 
     # ---- thumbnails -----------------------------------------------------------------
 
@@ -184,17 +198,28 @@ def _to_rgb(image: Any) -> Any:
     return image.convert("RGB")
 
 
-def _taken_at(exif: Any, mtime: float) -> tuple[datetime, Literal["exif", "file"]]:
-    """EXIF capture time (aware when an offset tag exists), else the file's mtime in local time."""
+def _embedded(image: Any, exif: Any, path: Path) -> capture_time.Embedded:
+    """The clocks and position inside the file; the costlier ones (XMP, boxes) only when EXIF has no time."""
+    sub = _ifd(exif, _EXIF_IFD)
+    gps = _ifd(exif, _GPS_IFD)
+    latitude, longitude = _gps(gps)
+    original = _parse_exif_time(sub.get(_DATETIME_ORIGINAL), sub.get(_OFFSET_ORIGINAL))
+    digitized = _parse_exif_time(sub.get(_DATETIME_DIGITIZED), sub.get(_OFFSET_DIGITIZED))
+    quicktime = xmp = None
+    if original is None and digitized is None:
+        quicktime = _quicktime_created(path) if image.format in _ISOBMFF else None
+        xmp = _xmp_time(image) if quicktime is None else None
+    return capture_time.Embedded(
+        original=original, digitized=digitized, quicktime=quicktime, xmp=xmp,
+        modified=_parse_exif_time(exif.get(_DATETIME), sub.get(_OFFSET)), gps_utc=_gps_time(gps),
+        latitude=latitude, longitude=longitude)
+
+
+def _ifd(exif: Any, tag: int) -> Any:
     try:
-        sub = exif.get_ifd(_EXIF_IFD)
+        return exif.get_ifd(tag) or {}
     except Exception:  # noqa: BLE001 - malformed EXIF must not lose the photo
-        sub = {}
-    for time_tag, offset_tag in ((_DATETIME_ORIGINAL, _OFFSET_ORIGINAL), (_DATETIME_DIGITIZED, _OFFSET_DIGITIZED)):
-        parsed = _parse_exif_time(sub.get(time_tag), sub.get(offset_tag))
-        if parsed is not None:
-            return parsed, "exif"
-    return datetime.fromtimestamp(mtime).astimezone(), "file"
+        return {}
 
 
 def _parse_exif_time(value: Any, offset: Any) -> datetime | None:
@@ -229,10 +254,9 @@ def _text(value: Any) -> str:
     return str(value).strip("\x00 ").strip() if value is not None else ""
 
 
-def _gps(exif: Any) -> tuple[float | None, float | None]:
+def _gps(gps: Any) -> tuple[float | None, float | None]:
     """Decimal degrees from GPSInfo, or (None, None) when absent, malformed or exactly 0,0 (no fix)."""
     try:
-        gps = exif.get_ifd(_GPS_IFD)
         if not gps:
             return None, None
         latitude = _degrees(gps[2]) * (-1 if _text(gps.get(1)).upper() == "S" else 1)
@@ -242,6 +266,110 @@ def _gps(exif: Any) -> tuple[float | None, float | None]:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or (latitude == 0 and longitude == 0):
         return None, None
     return round(latitude, 7), round(longitude, 7)
+
+
+def _gps_time(gps: Any) -> datetime | None:
+    """GPSDateStamp + GPSTimeStamp as an aware UTC time, or None."""
+    try:
+        day = datetime.strptime(_text(gps.get(_GPS_DATE))[:10], "%Y:%m:%d")
+        hours, minutes, seconds = (float(v) for v in gps[_GPS_TIME])
+        if not (0 <= hours < 24 and 0 <= minutes < 60 and 0 <= seconds < 61):
+            return None
+        moment = day + timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    except (KeyError, TypeError, ValueError, ZeroDivisionError, AttributeError, OverflowError):
+        return None
+    return moment.replace(microsecond=0, tzinfo=timezone.utc) if day.year > 1900 else None
+
+
+def _xmp_time(image: Any) -> datetime | None:
+    """The capture time in the file's XMP packet (Pillow's getxmp, parsed with defusedxml), or None."""
+    try:
+        packet = image.getxmp()
+    except Exception:  # noqa: BLE001 - a malformed XMP packet must not lose the photo
+        return None
+    values: dict[str, str] = {}
+    _collect(packet, values)
+    for key in _XMP_TIMES:
+        moment = _parse_iso(values.get(key, ""))
+        if moment is not None:
+            return moment
+    return None
+
+
+def _collect(node: Any, into: dict[str, str]) -> None:
+    """Every text value by property name (the first one wins), walking Pillow's nested XMP dict."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                into.setdefault(key, value)
+            else:
+                _collect(value, into)
+    elif isinstance(node, list):
+        for item in node:
+            _collect(item, into)
+
+
+def _parse_iso(text: str) -> datetime | None:
+    """XMP's ISO 8601 dates: 2019-03-12T14:15:03(.123)(+01:00|Z), or a day alone; None for anything else."""
+    text = text.strip()
+    if len(text) < 10 or text.startswith("0000"):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        return None
+    return moment if moment.year >= capture_time.EARLIEST_YEAR else None
+
+
+def _quicktime_created(path: Path) -> datetime | None:
+    """The creation time in an ISO-BMFF file's ``moov/mvhd`` box (HEIF sequences, Live Photo stills), or None.
+
+    Walks box headers only (a few reads); 0 means "not set" (seconds since 1904-01-01 UTC).
+    """
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            moov = _find_box(handle, 0, size, b"moov")
+            mvhd = _find_box(handle, moov[0], moov[1], b"mvhd") if moov else None
+            if mvhd is None:
+                return None
+            handle.seek(mvhd[0])
+            head = handle.read(12)
+    except OSError:
+        return None
+    if len(head) < 8:
+        return None
+    seconds = int.from_bytes(head[4:12], "big") if head[0] == 1 else int.from_bytes(head[4:8], "big")
+    if seconds <= 0:
+        return None
+    try:
+        moment = _QUICKTIME_EPOCH + timedelta(seconds=seconds)
+    except OverflowError:
+        return None
+    return moment if moment.year >= capture_time.EARLIEST_YEAR else None
+
+
+def _find_box(handle: Any, start: int, end: int, kind: bytes, limit: int = 64) -> tuple[int, int] | None:
+    """(payload start, payload end) of the first ``kind`` box between ``start`` and ``end``; None if absent."""
+    position = start
+    for _ in range(limit):
+        if position + 8 > end:
+            return None
+        handle.seek(position)
+        header = handle.read(16)
+        if len(header) < 8:
+            return None
+        length, name, offset = int.from_bytes(header[:4], "big"), header[4:8], 8
+        if length == 1 and len(header) >= 16:
+            length, offset = int.from_bytes(header[8:16], "big"), 16
+        elif length == 0:
+            length = end - position
+        if length < offset:
+            return None
+        if name == kind:
+            return position + offset, min(end, position + length)
+        position += length
+    return None
 
 
 def _degrees(value: Any) -> float:

@@ -47,15 +47,24 @@ class Box:
 
 @dataclass(frozen=True)
 class Place:
-    """A reverse-geocoded place name."""
+    """A reverse-geocoded place: district -> city -> region -> country (any may be empty).
+
+    ``district`` is a named part of the city ("Länsisatama" in Helsinki), never in place of
+    it; the label leaves it out, so the city stays the first part of every stored label.
+    """
 
     city: str = ""
     region: str = ""
     country: str = ""
     country_code: str = ""
+    district: str = ""
 
     def label(self) -> str:
         return join_place((self.city, self.region, self.country))
+
+    def levels(self) -> tuple[str, ...]:
+        """The names a user may ask by, smallest first, once each."""
+        return tuple(dict.fromkeys(x for x in (self.district, self.city, self.region, self.country) if x))
 
 
 def join_place(parts: Iterable[str]) -> str:
@@ -119,8 +128,8 @@ class DecodedPhoto:
     width: int                  # full size, after EXIF orientation
     height: int
     scale: float                # pixels / full size
-    taken_at: datetime | None   # aware when the EXIF offset was known
-    taken_at_source: Literal["exif", "file"] = "file"
+    taken_at: datetime | None   # aware (core/library/capture_time.py says how the offset is found)
+    taken_at_source: str = "file"   # which clock: capture_time.TIME_SOURCES ("exif", "xmp", "filename", ...)
     latitude: float | None = None
     longitude: float | None = None
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"})
+# Every file the photo reader decodes (backends/imaging.py takes this set): JPEG (.jpe too), PNG, WebP,
+# HEIC/HEIF (.hif: Fujifilm and Canon's HEIF), AVIF, TIFF.
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".heic", ".heif", ".hif", ".avif", ".tif", ".tiff"})
+
+
+# Files that travel with photos and describe them (Takeout/XMP sidecars, Apple's edit lists, the system's
+# own): not counted as skipped files, since a user never meant them as photos.
+COMPANION_EXTENSIONS: frozenset[str] = frozenset({".json", ".xmp", ".aae", ".thm", ".db", ".ini"})
 
 
 def is_photo_name(path: str | Path) -> bool:
@@ -23,6 +32,7 @@ class Scan:
     folders: list[str] = field(default_factory=list)        # folder targets read completely
     missing: list[str] = field(default_factory=list)        # targets that do not exist
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    not_photos: Counter[str] = field(default_factory=Counter)   # extension -> files in the folders that are not photos
 
 
 def _walk(root: str, scan: Scan, visited: set[str]) -> bool:
@@ -59,9 +69,14 @@ def _walk(root: str, scan: Scan, visited: set[str]) -> bool:
                 if entry.is_dir():
                     subfolders.append(entry.path)
                 elif entry.is_file():
-                    if is_photo_name(entry.name) and entry.path not in seen:
-                        scan.files.append(entry.path)
-                        seen.add(entry.path)
+                    if is_photo_name(entry.name):
+                        if entry.path not in seen:
+                            scan.files.append(entry.path)
+                            seen.add(entry.path)
+                    else:
+                        extension = os.path.splitext(entry.name)[1].lower()
+                        if extension not in COMPANION_EXTENSIONS:
+                            scan.not_photos[extension] += 1
                 elif entry.is_symlink() and is_photo_name(entry.name):
                     scan.skipped.append((entry.path, "broken or looping symlink"))
             except OSError as exc:   # ELOOP and friends while following a link
