@@ -335,13 +335,15 @@ def test_clip_embeddings_are_batched_across_photos(run: Run, tmp_path: Path) -> 
         assert np.allclose(stored, _unit(i + 1, 512))   # each vector lands on its own photo
 
 
-def test_copy_is_a_new_photo_not_a_move(run: Run, tmp_path: Path, store: Store) -> None:
+def test_a_copy_is_another_path_of_the_same_photo_not_a_move(run: Run, tmp_path: Path, store: Store) -> None:
     lib = tmp_path / "lib"
     a = photo(lib / "a.jpg", 1)
     run(lib)
     shutil.copy(a, lib / "copy.jpg")
     summary, _ = run(lib)
-    assert (summary.new, summary.moved) == (1, 0) and store.photos.count() == 2
+    assert (summary.new, summary.moved, summary.copies) == (0, 0, 1) and store.photos.count() == 1
+    only = store.photos.by_path(str(a))
+    assert store.photos.paths(only.id) == [str(a), str(lib / "copy.jpg")]
 
 
 def test_content_hash_streams_large_files(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from companion.core.deps import Deps
 from companion.core.errors import BadImageError
+from companion.core.hashing import content_hash
 from companion.core.library.matching import assign_faces, match_image
 from companion.core.types import Box
 
@@ -54,8 +55,7 @@ def perceive(deps: Deps, image: Path | str | None) -> Perception:
     if not path.is_file():
         raise BadImageError(f"image not found: {image}")
     result.photo_path = str(path)
-    known = deps.store.photos.by_path(str(path))
-    result.photo_id = known.id if known else None
+    result.photo_id = library_photo(deps, path)
     if deps.photo_reader is None:
         result.notes.append("no photo reader available")
         return result
@@ -85,6 +85,21 @@ def perceive(deps: Deps, image: Path | str | None) -> Perception:
             _keep(deps, best, concept_id, 1.0 - distance, "clip")
     result.recognized = sorted(best.values(), key=lambda r: -r.confidence)
     return result
+
+
+def library_photo(deps: Deps, path: Path) -> int | None:
+    """The library's photo this file is (at one of its paths, or a copy elsewhere with the same bytes), or None."""
+    known = deps.store.photos.by_path(str(path))
+    if known is not None and known.status == "ok":
+        return known.id
+    copy = deps.store.photos.copy_at(str(path))
+    if copy is not None:
+        return copy.photo_id
+    try:
+        same = deps.store.photos.by_hash(content_hash(str(path)))
+    except OSError:
+        return None
+    return same[0].id if same else None
 
 
 def _keep(deps: Deps, best: dict[int, Recognized], concept_id: int, confidence: float, source: str,

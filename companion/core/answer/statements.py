@@ -258,7 +258,7 @@ def _more_in_scope(plan: Plan, records: Records, lang: Language, window: str, pl
     """What the user did, where they were and how many photos, in the window or at the place."""
     out: list[Statement] = []
     if "doing" in plan.asks:
-        out.append(_doings(window or place, records, lang))
+        out.append(_doings(window or place, records, lang, in_window=bool(window)))
     if "where" in plan.asks and not place:
         out.append(_places_in_window(window, records, lang))
     if "count" in plan.asks:
@@ -314,7 +314,9 @@ def _people_at_place(plan: Plan, place: str, people: dict[str, Sighting], record
     return Statement((lang.text("yes") + " " if yes else "") + text, list(people)[:MAX_PEOPLE])
 
 
-def _doings(label: str, records: Records, lang: Language) -> Statement:
+def _doings(label: str, records: Records, lang: Language, *, in_window: bool = True) -> Statement:
+    if not records.memories and not records.sightings and records.photos:
+        return _from_photos(label, records, lang, in_window)     # photos, no notes: say what the photos show
     items = []
     for memory in records.memories[:MAX_ITEMS]:
         what = _first_lower(memory.action) if memory.action else memory.content.rstrip(".")
@@ -325,6 +327,23 @@ def _doings(label: str, records: Records, lang: Language) -> Statement:
         items = [_person_item(s.name, s.time, s.place, lang) for s in records.sightings[:MAX_ITEMS]]
     must = [_first_lower(records.memories[0].action)] if records.memories and records.memories[0].action else []
     return Statement(lang.text("window_did", window=label, items="; ".join(items)), must)
+
+
+def _from_photos(label: str, records: Records, lang: Language, in_window: bool) -> Statement:
+    """"In October 2008 you were in Arezzo: 9 photos, 22 October": where and on which days the photos were taken."""
+    taken = sorted((p for p in records.photos if p.taken_at is not None), key=lambda p: p.taken_at)  # type: ignore
+    years = {p.taken_at.year for p in taken if p.taken_at}
+    days = list(dict.fromkeys(dates.short(p.taken_at, lang) + ("" if in_window and len(years) == 1
+                                                                else f" {p.taken_at.year}")
+                              for p in taken if p.taken_at))
+    shown = days[:MAX_ITEMS] if len(days) <= MAX_ITEMS else [*days[:MAX_ITEMS - 1], days[-1]]
+    cities = list(dict.fromkeys(city(p.place.label()) for p in taken if p.place and p.place.label()))
+    n = records.photo_count or len(records.photos)
+    if in_window and cities:
+        return Statement(lang.text("window_photos", window=label, places=lang.join(cities[:MAX_ITEMS]), n=n,
+                                   days=lang.join(shown)), [cities[0]], day=taken[-1].taken_at if taken else None)
+    return Statement(lang.text("window_photos_days", window=label, n=n, days=lang.join(shown)), [str(n)],
+                     day=taken[-1].taken_at if taken else None)
 
 
 def _places_in_window(window: str, records: Records, lang: Language) -> Statement:

@@ -217,8 +217,11 @@ def find_place(deps: Deps, question: str, lang: Language,
             continue
         if deps.geocoder is not None and reading == "preposition":
             for place in deps.geocoder.find_places(f"in {name}"):
-                if place.city.lower() == name.lower() and place.city.lower() not in names:
-                    return PlaceFilter(place.city, place.country, place.country_code), written
+                # A city by that name, or a region (Tuscany, Missouri) when no city has it.
+                level = place.city or place.region
+                if level.lower() == name.lower() and name.lower() not in names:
+                    return PlaceFilter(place.city, place.country, place.country_code,
+                                       "" if place.city else place.region), written
         # Not in the gazetteer (or none): a place the user's own records use.
         if deps.store.observations.sightings(place=PlaceFilter(name), limit=1, kinds=("sighting", "mention")) or \
                 deps.store.photos.count_taken(place=PlaceFilter(name)):

@@ -37,9 +37,10 @@ from pathlib import Path
 import numpy as np
 
 from companion.config import Settings
+from companion.core import hashing
 from companion.core.errors import CompanionError, ModelError, ModelMissingError, StoreError
-from companion.core.hashing import file_digest
-from companion.core.library import recognition
+from companion.core.library import near_duplicates, recognition
+from companion.core.library.near_duplicates import GroupIndex
 from companion.core.library.reminders import PhotoReminder, Sighting, fire_for_sightings
 from companion.core.library.scan import Scan, scan_targets
 from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, PhotoReader
@@ -52,6 +53,9 @@ from companion.core.types import DecodedPhoto, DetectedFace, Place, Progress
 # or dlib holding the GIL when it runs in this process), so a second search only queues.
 ANALYSIS_THREADS = 2
 SCAN_REPORT_EVERY = 200
+# The version of the place naming rules (the gazetteer's districts and cities): photos named under older
+# rules are named again after a run (_refresh_places). Bump it when the naming changes.
+PLACE_NAMING = 1
 
 
 @dataclass
@@ -64,6 +68,8 @@ class IndexSummary:
     moved: int = 0
     removed: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    not_photos: dict[str, int] = field(default_factory=dict)      # extension -> files in the folders left alone
+    copies: int = 0                                                # new paths of photos already here (same bytes)
     faces: int = 0
     cancelled: bool = False
     seconds: float = 0.0
@@ -75,9 +81,19 @@ class IndexSummary:
     def photos_indexed(self) -> int:
         return self.new + self.changed
 
+    def not_photos_text(self) -> str:
+        """"3 skipped: not photos (.mp4 2, .pdf 1)", or "" when every file was a photo."""
+        total = sum(self.not_photos.values())
+        if not total:
+            return ""
+        kinds = ", ".join(f"{ext or 'no extension'} {n}" for ext, n in
+                          sorted(self.not_photos.items(), key=lambda item: (-item[1], item[0])))
+        return f"{total} skipped: not photos ({kinds})"
+
     def as_dict(self) -> dict[str, object]:
         return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged, "moved": self.moved,
-                "removed": self.removed, "faces": self.faces, "cancelled": self.cancelled,
+                "removed": self.removed, "copies": self.copies, "not_photos": dict(self.not_photos),
+                "faces": self.faces, "cancelled": self.cancelled,
                 "seconds": round(self.seconds, 3), "reminders": [r.as_dict() for r in self.reminders],
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped]}
 
@@ -95,6 +111,14 @@ class _Work:
     faces: list[DetectedFace] = field(default_factory=list)
     vector: np.ndarray | None = None
     seconds: dict[str, float] = field(default_factory=dict)   # decode/faces time, merged by the indexing thread
+
+
+@dataclass
+class _Run:
+    """What one run keeps between photos: files waiting for a copy of theirs to commit, near-duplicate hashes."""
+
+    queued: dict[str, list[tuple[str, int, float]]] = field(default_factory=dict)   # hash -> later paths
+    groups: GroupIndex | None = None          # loaded on the first commit
 
 
 @dataclass
@@ -119,7 +143,7 @@ def _timed(timings: dict[str, float] | None, key: str) -> Iterator[None]:
 
 def content_hash(path: str) -> str:
     """A photo's identity: BLAKE2b-160 of its bytes (a moved or touched file keeps its analysis)."""
-    return file_digest(path, "blake2b", digest_size=20)
+    return hashing.content_hash(path)
 
 
 # ---- the run --------------------------------------------------------------------------
@@ -147,7 +171,9 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
     with _timed(timings, "scan"):
         scan = scan_targets(targets)
     summary.skipped.extend(scan.skipped)
+    summary.not_photos = dict(scan.not_photos)
     total = len(scan.files)
+    run = _Run()
     yield Progress("scan", total, total, f"found {total} photo files")
 
     ahead = batch_size if prefetch is None else max(0, int(prefetch))
@@ -177,11 +203,13 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
                     raise               # not the file's fault: stop and say so
                 except (CompanionError, OSError, ValueError) as exc:
                     _skip(store, summary, work.path, work.size, work.mtime, _reason(exc))
+                    for copy, size, mtime in run.queued.pop(work.content_hash, []):   # the same bytes fail alike
+                        _skip(store, summary, copy, size, mtime, _reason(exc))
                 finally:
                     _merge(timings, work.seconds)
             if len(pending) >= batch_size or (pending and item.done == total):
                 summary.faces += _finish(store, settings, pending, summary, embedder, geocoder, reader,
-                                         thumbnails_dir, timings)
+                                         thumbnails_dir, timings, run)
                 pending = []
             yield Progress("index", item.done, total, Path(item.path).name, item.path)
 
@@ -189,7 +217,7 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
         for done, path in enumerate(scan.files, start=1):
             if cancelled():
                 break
-            work = _triage(store, path, summary, timings)
+            work = _triage(store, path, summary, timings, run.queued)
             analysis = None
             if work is not None and pool is not None:
                 analysis = pool.submit(_analyse, work, reader, faces, work.seconds)
@@ -205,6 +233,9 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
     if not summary.cancelled:
         with _timed(timings, "database"):
             _remove_vanished(store, scan, summary, thumbnails_dir)
+        if geocoder is not None:
+            with _timed(timings, "geocode"):
+                _refresh_places(store, geocoder, cancel)
     if summary.sightings:
         with _timed(timings, "database"):
             summary.reminders = fire_for_sightings(store, summary.sightings)
@@ -235,8 +266,13 @@ def _skip(store: Store, summary: IndexSummary, path: str, size: int, mtime: floa
         store.photos.mark_error(path, size, mtime, reason)
 
 
-def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, float] | None) -> _Work | None:
-    """Decide what a file needs: nothing (unchanged/moved/skipped) or analysis (returned)."""
+def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, float] | None,
+            queued: dict[str, list[tuple[str, int, float]]] | None = None) -> _Work | None:
+    """Decide what a file needs: nothing (unchanged/moved/another path of a known photo/skipped) or analysis.
+
+    ``queued`` maps the content hash of each file waiting for its commit in this run to the later
+    files with the same bytes, which become its other paths once it is committed (``_add_copies``).
+    """
     try:
         stat = os.stat(path)
     except OSError as exc:
@@ -244,8 +280,10 @@ def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, f
         return None
     size, mtime = stat.st_size, stat.st_mtime
     known = store.photos.by_path(path)
-    if known is not None and known.size == size and known.mtime == mtime:
-        if known.status == "error":
+    copy = store.photos.copy_at(path) if known is None else None
+    if (known is not None and known.size == size and known.mtime == mtime) or \
+            (copy is not None and copy.size == size and copy.mtime == mtime):
+        if known is not None and known.status == "error":
             summary.skipped.append((path, known.error or "could not be indexed"))
         else:
             summary.unchanged += 1
@@ -259,20 +297,38 @@ def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, f
     except OSError as exc:
         _skip(store, summary, path, size, mtime, _reason(exc))
         return None
+    if copy is not None:
+        if copy.content_hash == digest:    # another path of a photo, touched
+            store.photos.touch_path(path, size, mtime)
+            summary.unchanged += 1
+            return None
+        store.photos.delete(path)          # edited: no longer the same bytes, a photo of its own (below)
     if known is not None and known.status == "ok":
         if known.content_hash == digest:   # touched, not edited: keep everything
             store.photos.touch(path, size, mtime)
             summary.unchanged += 1
             return None
+        if store.photos.hand_over(known.id) is not None:
+            # Edited, but another file still holds the old bytes: that file keeps the photo, this is a new one.
+            return _Work(path, size, mtime, digest, changed=False)
         return _Work(path, size, mtime, digest, changed=True)
-    if known is None:
-        for other in store.photos.by_hash(digest):
-            if not os.path.lexists(other.path):
-                store.photos.move(other.path, path)
-                store.photos.touch(path, size, mtime)
-                summary.moved += 1
-                return None
-    return _Work(path, size, mtime, digest, changed=known is not None and known.status == "ok")
+    others = store.photos.by_hash(digest)
+    for other in others:
+        if not os.path.lexists(other.path):
+            store.photos.move(other.path, path)
+            store.photos.touch(path, size, mtime)
+            summary.moved += 1
+            return None
+    if others:                             # the same bytes as a photo already here: one photo, one more path
+        store.photos.add_path(others[0].id, path, size, mtime)
+        summary.copies += 1
+        return None
+    if queued is not None:
+        if digest in queued:               # the same bytes as a file waiting for its commit in this run
+            queued[digest].append((path, size, mtime))
+            return None
+        queued[digest] = []
+    return _Work(path, size, mtime, digest, changed=False)
 
 
 def _analyse(work: _Work, reader: PhotoReader, faces: FaceBackend | None,
@@ -294,8 +350,9 @@ def _merge(timings: dict[str, float] | None, seconds: dict[str, float]) -> None:
 
 def _finish(store: Store, settings: Settings, batch: list[_Work], summary: IndexSummary,
             embedder: ImageEmbedder | None, geocoder: Geocoder | None, reader: PhotoReader,
-            thumbnails_dir: Path | None, timings: dict[str, float] | None) -> int:
+            thumbnails_dir: Path | None, timings: dict[str, float] | None, run: _Run | None = None) -> int:
     """Embed a batch in one model call, then commit each photo in its own transaction."""
+    run = run or _Run()
     if embedder is not None:
         with _timed(timings, "embeddings"):
             _embed(batch, embedder)
@@ -316,7 +373,20 @@ def _finish(store: Store, settings: Settings, batch: list[_Work], summary: Index
                         reader.thumbnail(photo, target)
                     thumbnail = str(target)
             with _timed(timings, "database"):
-                photo_id, seen, face_ids = _commit(store, settings, work, place, thumbnail)
+                waiting = run.queued.pop(work.content_hash, [])
+                existing = _existing(store, work)
+                if existing is not None:
+                    _add_paths(store, existing, [(work.path, work.size, work.mtime), *waiting], summary)
+                    continue
+                if run.groups is None:
+                    run.groups = GroupIndex(store.photos.dhashes())
+                fingerprint = near_duplicates.dhash(photo.pixels)
+                lead = run.groups.group_of(fingerprint, photo.taken_at) if fingerprint is not None else None
+                named = PLACE_NAMING if geocoder is not None else 0
+                photo_id, seen, face_ids = _commit(store, settings, work, place, thumbnail, fingerprint, lead, named)
+                if fingerprint is not None:
+                    run.groups.add(photo_id, fingerprint, lead, photo.taken_at)
+                _add_paths(store, photo_id, waiting, summary)
             summary.face_ids += face_ids
             if seen:
                 summary.sightings.append(Sighting(photo_id, work.path, photo.taken_at, tuple(seen)))
@@ -349,15 +419,32 @@ def _reverse(geocoder: Geocoder, latitude: float, longitude: float) -> Place | N
         return None
 
 
-def _commit(store: Store, settings: Settings, work: _Work, place: Place | None,
-            thumbnail: str | None) -> tuple[int, list[int], list[int]]:
+def _existing(store: Store, work: _Work) -> int | None:
+    """The photo that already holds ``work``'s bytes at another path (committed meanwhile), or None."""
+    if work.changed:
+        return None
+    others = [p for p in store.photos.by_hash(work.content_hash) if p.path != work.path]
+    return others[0].id if others else None
+
+
+def _add_paths(store: Store, photo_id: int, paths: list[tuple[str, int, float]], summary: IndexSummary) -> None:
+    """Files with the same bytes as the photo: more paths of it, not photos of their own."""
+    for path, size, mtime in paths:
+        store.photos.add_path(photo_id, path, size, mtime)
+        summary.copies += 1
+
+
+def _commit(store: Store, settings: Settings, work: _Work, place: Place | None, thumbnail: str | None,
+            fingerprint: int | None = None, lead: int | None = None,
+            place_version: int = 0) -> tuple[int, list[int], list[int]]:
     """Write one photo with its faces, embedding and observations; returns (photo id, concept ids seen, face ids)."""
     photo = work.decoded
     assert photo is not None
     record = PhotoRecord(path=work.path, content_hash=work.content_hash, size=work.size, mtime=work.mtime,
                          taken_at=photo.taken_at, taken_at_source=photo.taken_at_source,
                          latitude=photo.latitude, longitude=photo.longitude, place=place,
-                         width=photo.width, height=photo.height, thumbnail=thumbnail)
+                         width=photo.width, height=photo.height, thumbnail=thumbnail,
+                         place_version=place_version, dhash=fingerprint, dup_of=lead)
     with store.db.transaction():
         photo_id = store.photos.upsert(record)
         if work.changed:
@@ -374,8 +461,21 @@ def _commit(store: Store, settings: Settings, work: _Work, place: Place | None,
         return photo_id, seen, [face_id for face_id, _, _ in face_vectors]
 
 
+def _refresh_places(store: Store, geocoder: Geocoder, cancel: threading.Event | None, batch: int = 500) -> int:
+    """Name again the places of photos named under older rules (a district stored as the city before 0009)."""
+    renamed = 0
+    while not (cancel is not None and cancel.is_set()):
+        stale = store.photos.stale_places(PLACE_NAMING, limit=batch)
+        for photo in stale:
+            store.photos.set_place(photo.id, _reverse(geocoder, photo.latitude, photo.longitude), PLACE_NAMING)
+        renamed += len(stale)
+        if len(stale) < batch:
+            break
+    return renamed
+
+
 def _remove_vanished(store: Store, scan: Scan, summary: IndexSummary, thumbnails_dir: Path | None) -> None:
-    """Forget photos whose files are gone from a fully read folder, or were named as missing targets."""
+    """Forget files gone from a fully read folder, or named as missing targets; a photo goes with its last file."""
     found = set(scan.files)
     gone: list[str] = []
     for folder in scan.folders:
@@ -383,7 +483,7 @@ def _remove_vanished(store: Store, scan: Scan, summary: IndexSummary, thumbnails
         gone += [p for p in store.photos.paths_under(folder)
                  if p.startswith(prefix) and p not in found and not os.path.lexists(p)]
     for path in scan.missing:
-        if store.photos.by_path(path) is not None:
+        if store.photos.has_path(path):
             gone.append(path)     # a deleted file named directly (the watcher does this)
         elif any(p.startswith(path.rstrip(os.sep) + os.sep) for p in store.photos.paths_under(path)):
             # A missing folder is more likely an unplugged drive than a deletion: keep its photos.
@@ -392,8 +492,8 @@ def _remove_vanished(store: Store, scan: Scan, summary: IndexSummary, thumbnails
             summary.skipped.append((path, "not found"))
     for path in dict.fromkeys(gone):
         photo = store.photos.by_path(path)
-        if photo is None or store.photos.delete(path) is None:
-            continue
+        if store.photos.delete(path) is None or photo is None:
+            continue              # another file holds the same bytes: the photo stays
         if photo.status == "ok":
             summary.removed += 1
         if photo.thumbnail and thumbnails_dir is not None and not store.photos.by_hash(photo.content_hash):

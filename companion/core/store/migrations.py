@@ -328,6 +328,39 @@ ALTER TABLE memories ADD COLUMN speaker TEXT NOT NULL DEFAULT '';
 ALTER TABLE memories ADD COLUMN subject TEXT NOT NULL DEFAULT '';
 """
 
+# Real photo libraries (issue 23): places by every level, one photo per content, near-duplicates.
+M0009_PHOTO_LIBRARY = """
+-- The district a position falls in ("Länsisatama"); the city column names the city ("Helsinki").
+ALTER TABLE photos ADD COLUMN district TEXT NOT NULL DEFAULT '';
+-- Which naming rules wrote the place: rows named before districts are named again (indexing._refresh_places).
+ALTER TABLE photos ADD COLUMN place_version INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX photos_district_ts ON photos(district COLLATE NOCASE, ts) WHERE status = 'ok';
+CREATE INDEX photos_region_ts ON photos(region COLLATE NOCASE, ts) WHERE status = 'ok';
+-- One photo per content: the other paths holding the same bytes (an album copy, a backup).
+CREATE TABLE photo_paths (
+    path TEXT PRIMARY KEY,
+    photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL
+);
+CREATE INDEX photo_paths_photo ON photo_paths(photo_id);
+-- Existing copies become paths of the first photo with their bytes; a copy whose face is a person's
+-- reference key stays a photo of its own (deleting it would take the key with it).
+INSERT INTO photo_paths (path, photo_id, size, mtime)
+    SELECT d.path, (SELECT min(k.id) FROM photos k WHERE k.content_hash = d.content_hash AND k.status = 'ok'),
+           d.size, d.mtime
+    FROM photos d
+    WHERE d.status = 'ok' AND d.content_hash != ''
+      AND d.id > (SELECT min(k.id) FROM photos k WHERE k.content_hash = d.content_hash AND k.status = 'ok')
+      AND NOT EXISTS (SELECT 1 FROM faces f JOIN concept_refs r ON r.face_id = f.id WHERE f.photo_id = d.id);
+DELETE FROM photos WHERE path IN (SELECT path FROM photo_paths);
+-- Near-duplicates (resized or re-encoded copies, bursts): a 64-bit difference hash of the pixels, and the
+-- photo whose group this one joined (questions count a group once).
+ALTER TABLE photos ADD COLUMN dhash INTEGER;
+ALTER TABLE photos ADD COLUMN dup_of INTEGER REFERENCES photos(id) ON DELETE SET NULL;
+CREATE INDEX photos_dup_of ON photos(dup_of) WHERE dup_of IS NOT NULL;
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0001_photos_and_faces", M0001_PHOTOS_AND_FACES),
@@ -338,6 +371,7 @@ MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0006_time_and_place_queries", M0006_TIME_AND_PLACE_QUERIES),
     ("0007_face_quality_and_suggestions", M0007_FACE_QUALITY_AND_SUGGESTIONS),
     ("0008_attribution", M0008_ATTRIBUTION),
+    ("0009_photo_library", M0009_PHOTO_LIBRARY),
 )
 
 

@@ -1,6 +1,8 @@
 """Observations: a concept seen in a photo or mentioned in a turn, with time and place.
 
-These rows are the timeline that answers "where did I last see her?" exactly.
+These rows are the timeline that answers "where did I last see her?" exactly. The
+window and place queries (``sightings``, ``seen``, ``places``) count a near-duplicate
+group of photos (``photos.dup_of``) once; byte-identical copies are one photo already.
 """
 
 from __future__ import annotations
@@ -169,6 +171,10 @@ class ObservationRepo:
         if concept_ids is not None:
             where.append(f"o.concept_id IN ({','.join('?' * len(concept_ids)) or 'NULL'})")
             params += concept_ids
+        # A near-duplicate (a burst shot, a resized copy) is no sighting of its own when its group's first
+        # photo shows the same concept: the group counts once.
+        where.append("NOT EXISTS (SELECT 1 FROM photos d JOIN observations g ON g.photo_id = d.dup_of "
+                     "AND g.concept_id = o.concept_id AND g.kind = o.kind WHERE d.id = o.photo_id)")
         return where, params
 
     def count(self) -> int:

@@ -1,4 +1,11 @@
-"""Photos: one row per file, with time, place, size and its image embedding."""
+"""Photos: one row per content, with time, place, size, its image embedding and every path that holds it.
+
+A photo's row keeps one path (``photos.path``, the first found); the other files with
+the same bytes (album copies, backups) are rows of ``photo_paths``. Deleting a path
+keeps the photo while another path holds it. Near-duplicates (resized or re-encoded
+copies, bursts) stay photos of their own, joined to a group by ``dup_of``; the
+question queries (``taken``, ``count_taken``) count a group once.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +38,29 @@ class PhotoRecord:
     width: int
     height: int
     thumbnail: str | None
+    place_version: int = 0          # which naming rules wrote ``place`` (indexing.PLACE_NAMING)
+    dhash: int | None = None        # 64-bit difference hash of the pixels (core/library/near_duplicates.py)
+    dup_of: int | None = None       # the photo whose near-duplicate group this one joins
+
+
+@dataclass(frozen=True)
+class PhotoCopy:
+    """Another path holding a photo's bytes: which photo, and the file's size and mtime when last seen."""
+
+    path: str
+    photo_id: int
+    size: int
+    mtime: float
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Located:
+    """A photo with a GPS position, to be named again by the current naming rules."""
+
+    id: int
+    latitude: float
+    longitude: float
 
 
 @dataclass(frozen=True)
@@ -61,13 +91,21 @@ def _filters(concept_id: int | None, place: str | None,
         where.append("p.id IN (SELECT photo_id FROM observations WHERE concept_id = ? AND photo_id IS NOT NULL)")
         params.append(concept_id)
     if place:
-        where.append("(p.city LIKE ? OR p.region LIKE ? OR p.country LIKE ?)")
-        params += [f"%{place}%"] * 3
+        where.append("(p.city LIKE ? OR p.district LIKE ? OR p.region LIKE ? OR p.country LIKE ?)")
+        params += [f"%{place}%"] * 4
     return where, params
 
 
+def _signed(value: int | None) -> int | None:
+    """A 64-bit hash as SQLite's signed INTEGER."""
+    if value is None:
+        return None
+    value &= (1 << 64) - 1
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
 def _photo(row: Row) -> Photo:
-    place = Place(row["city"], row["region"], row["country"], row["country_code"])
+    place = Place(row["city"], row["region"], row["country"], row["country_code"], row["district"])
     return Photo(
         id=row["id"], path=row["path"], content_hash=row["content_hash"], size=row["size"],
         mtime=row["mtime"], taken_at=from_iso(row["taken_at"]), taken_at_source=row["taken_at_source"],
@@ -87,20 +125,24 @@ class PhotoRepo:
         place = record.place or Place()
         values = (record.content_hash, record.size, record.mtime, to_iso(record.taken_at),
                   timestamp(record.taken_at), record.taken_at_source, record.latitude, record.longitude,
-                  place.city, place.region, place.country, place.country_code, record.width,
-                  record.height, record.thumbnail, to_iso(now()))
+                  place.city, place.region, place.country, place.country_code, place.district,
+                  record.place_version, record.width, record.height, record.thumbnail, to_iso(now()),
+                  _signed(record.dhash), record.dup_of)
         with self.db.transaction() as conn:
+            conn.execute("DELETE FROM photo_paths WHERE path = ?", (record.path,))   # now a photo of its own
             row = conn.execute("SELECT id FROM photos WHERE path = ?", (record.path,)).fetchone()
             if row is None:
                 cur = conn.execute(
                     "INSERT INTO photos (content_hash, size, mtime, taken_at, ts, taken_at_source, latitude, "
-                    "longitude, city, region, country, country_code, width, height, thumbnail, indexed_at, path) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (*values, record.path))
+                    "longitude, city, region, country, country_code, district, place_version, width, height, "
+                    "thumbnail, indexed_at, dhash, dup_of, path) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (*values, record.path))
                 return inserted_id(cur)
             conn.execute(
                 "UPDATE photos SET content_hash=?, size=?, mtime=?, taken_at=?, ts=?, taken_at_source=?, "
-                "latitude=?, longitude=?, city=?, region=?, country=?, country_code=?, width=?, height=?, "
-                "thumbnail=?, indexed_at=?, status='ok', error=NULL WHERE id=?", (*values, row["id"]))
+                "latitude=?, longitude=?, city=?, region=?, country=?, country_code=?, district=?, place_version=?, "
+                "width=?, height=?, thumbnail=?, indexed_at=?, dhash=?, dup_of=?, status='ok', error=NULL "
+                "WHERE id=?", (*values, row["id"]))
             return int(row["id"])
 
     def mark_error(self, path: str, size: int, mtime: float, error: str) -> None:
@@ -122,6 +164,50 @@ class PhotoRepo:
     def by_hash(self, content_hash: str) -> builtins.list[Photo]:
         return [_photo(r) for r in self.db.query(
             "SELECT * FROM photos WHERE content_hash = ? AND status = 'ok'", (content_hash,))]
+
+    # ---- every path of a photo ------------------------------------------------------
+
+    def copy_at(self, path: str) -> PhotoCopy | None:
+        """The photo whose bytes ``path`` holds as a second (third, ...) path, or None."""
+        row = self.db.query_one("SELECT c.*, p.content_hash FROM photo_paths c JOIN photos p ON p.id = c.photo_id "
+                                "WHERE c.path = ?", (path,))
+        return PhotoCopy(row["path"], int(row["photo_id"]), row["size"], row["mtime"], row["content_hash"]) \
+            if row else None
+
+    def add_path(self, photo_id: int, path: str, size: int, mtime: float) -> None:
+        """Record ``path`` as one more file holding the photo's bytes (replacing an error row there)."""
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM photos WHERE path = ? AND status = 'error'", (path,))
+            conn.execute("INSERT INTO photo_paths (path, photo_id, size, mtime) VALUES (?, ?, ?, ?) "
+                         "ON CONFLICT(path) DO UPDATE SET photo_id=excluded.photo_id, size=excluded.size, "
+                         "mtime=excluded.mtime", (path, photo_id, size, mtime))
+
+    def touch_path(self, path: str, size: int, mtime: float) -> None:
+        self.db.execute("UPDATE photo_paths SET size = ?, mtime = ? WHERE path = ?", (size, mtime, path))
+
+    def paths(self, photo_id: int) -> builtins.list[str]:
+        """Every file that holds the photo: its own path first, then the others by name."""
+        row = self.db.query_one("SELECT path FROM photos WHERE id = ?", (photo_id,))
+        if row is None:
+            return []
+        return [row["path"], *(r["path"] for r in self.db.query(
+            "SELECT path FROM photo_paths WHERE photo_id = ? ORDER BY path", (photo_id,)))]
+
+    def has_path(self, path: str) -> bool:
+        return self.db.query_one("SELECT 1 FROM photos WHERE path = ? UNION ALL "
+                                 "SELECT 1 FROM photo_paths WHERE path = ?", (path, path)) is not None
+
+    def hand_over(self, photo_id: int) -> str | None:
+        """Make another path the photo's own (its file was edited or removed); the path taken, or None."""
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT * FROM photo_paths WHERE photo_id = ? ORDER BY path LIMIT 1",
+                               (photo_id,)).fetchone()
+            if row is None:
+                return None
+            conn.execute("DELETE FROM photo_paths WHERE path = ?", (row["path"],))
+            conn.execute("UPDATE photos SET path = ?, size = ?, mtime = ? WHERE id = ?",
+                         (row["path"], row["size"], row["mtime"], photo_id))
+            return str(row["path"])
 
     def list(self, *, concept_id: int | None = None, place: str | None = None, limit: int = 200,
              offset: int = 0, include_errors: bool = False) -> builtins.list[Photo]:
@@ -167,8 +253,10 @@ class PhotoRepo:
               place: PlaceFilter | None = None, limit: int = 200) -> builtins.list[Photo]:
         """Photos taken in a window (``since`` <= t < ``until``) and/or at a place, newest first."""
         where, params = self._taken_filters(since, until, place)
+        # One photo per near-duplicate group: its newest (SQLite takes the bare columns from the max() row).
         return [_photo(r) for r in self.db.query(
-            f"SELECT p.* FROM photos p WHERE {' AND '.join(where)} ORDER BY p.ts DESC LIMIT ?", (*params, limit))]
+            f"SELECT p.*, max(p.ts) AS newest FROM photos p WHERE {' AND '.join(where)} "
+            "GROUP BY coalesce(p.dup_of, p.id) ORDER BY newest DESC LIMIT ?", (*params, limit))]
 
     def count_taken(self, *, since: datetime | None = None, until: datetime | None = None,
                     place: PlaceFilter | None = None, concept_id: int | None = None) -> int:
@@ -176,7 +264,9 @@ class PhotoRepo:
         if concept_id is not None:
             where.append("p.id IN (SELECT photo_id FROM observations WHERE concept_id = ? AND photo_id IS NOT NULL)")
             params.append(concept_id)
-        row = self.db.query_one(f"SELECT count(*) AS n FROM photos p WHERE {' AND '.join(where)}", params)
+        # A near-duplicate group (a burst, a resized copy) counts once.
+        row = self.db.query_one(
+            f"SELECT count(DISTINCT coalesce(p.dup_of, p.id)) AS n FROM photos p WHERE {' AND '.join(where)}", params)
         return int(row["n"]) if row else 0
 
     @staticmethod
@@ -198,10 +288,12 @@ class PhotoRepo:
             "SELECT path, error FROM photos WHERE status = 'error' ORDER BY path")]
 
     def paths_under(self, folder: str) -> builtins.list[str]:
+        """Every known path under ``folder``: photos' own paths, other paths of the same bytes, error rows."""
         prefix = folder.rstrip("/\\")
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return [r["path"] for r in self.db.query(
-            "SELECT path FROM photos WHERE path LIKE ? ESCAPE '\\'",
-            (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",))]
+            "SELECT path FROM photos WHERE path LIKE ? ESCAPE '\\' "
+            "UNION ALL SELECT path FROM photo_paths WHERE path LIKE ? ESCAPE '\\'", (like, like))]
 
     def move(self, old_path: str, new_path: str) -> bool:
         """Keep a moved file's records (faces, observations) under its new path."""
@@ -211,13 +303,57 @@ class PhotoRepo:
             return cur.rowcount > 0
 
     def delete(self, path: str) -> int | None:
-        """Remove a photo and (by cascade and triggers) its faces, vectors and observations."""
+        """Forget the file at ``path``; the photo goes (with, by cascade and triggers, its faces, vectors and
+        observations) only with its last path. Returns the id of a photo removed, else None."""
         with self.db.transaction() as conn:
-            row = conn.execute("SELECT id, thumbnail FROM photos WHERE path = ?", (path,)).fetchone()
+            if conn.execute("DELETE FROM photo_paths WHERE path = ?", (path,)).rowcount:
+                return None                         # one of several paths: the photo stays
+            row = conn.execute("SELECT id FROM photos WHERE path = ?", (path,)).fetchone()
             if row is None:
                 return None
-            conn.execute("DELETE FROM photos WHERE id = ?", (row["id"],))
-            return int(row["id"])
+            photo_id = int(row["id"])
+            if self.hand_over(photo_id) is not None:
+                return None                         # another file holds the same bytes: it is the photo now
+            # The first other member of its near-duplicate group leads the group from now on.
+            heir = conn.execute("SELECT id FROM photos WHERE dup_of = ? ORDER BY id LIMIT 1", (photo_id,)).fetchone()
+            if heir is not None:
+                conn.execute("UPDATE photos SET dup_of = NULL WHERE id = ?", (heir["id"],))
+                conn.execute("UPDATE photos SET dup_of = ? WHERE dup_of = ?", (heir["id"], photo_id))
+            conn.execute("DELETE FROM photos WHERE id = ?", (photo_id,))
+            return photo_id
+
+    # ---- places, named again ----------------------------------------------------------
+
+    def stale_places(self, version: int, limit: int = 500) -> builtins.list[Located]:
+        """Photos with a position whose place was named by older rules than ``version``."""
+        return [Located(int(r["id"]), r["latitude"], r["longitude"]) for r in self.db.query(
+            "SELECT id, latitude, longitude FROM photos WHERE status = 'ok' AND latitude IS NOT NULL "
+            "AND longitude IS NOT NULL AND place_version < ? ORDER BY id LIMIT ?", (version, limit))]
+
+    def set_place(self, photo_id: int, place: Place | None, version: int) -> None:
+        """Rename a photo's place, and the place of the sightings in it, in one transaction."""
+        place = place or Place()
+        with self.db.transaction() as conn:
+            conn.execute("UPDATE photos SET city = ?, region = ?, country = ?, country_code = ?, district = ?, "
+                         "place_version = ? WHERE id = ?", (place.city, place.region, place.country,
+                                                             place.country_code, place.district, version, photo_id))
+            conn.execute("UPDATE observations SET place = ? WHERE photo_id = ?", (place.label(), photo_id))
+
+    # ---- near-duplicates ----------------------------------------------------------------
+
+    def dhashes(self) -> builtins.list[tuple[int, int, int | None, float | None]]:
+        """(id, difference hash, group lead, time) of every photo with a hash, to find near-duplicates."""
+        return [(int(r["id"]), int(r["dhash"]) & ((1 << 64) - 1), r["dup_of"], r["ts"]) for r in self.db.query(
+            "SELECT id, dhash, dup_of, ts FROM photos WHERE status = 'ok' AND dhash IS NOT NULL")]
+
+    def group(self, photo_id: int) -> builtins.list[Photo]:
+        """The photo's near-duplicate group (itself included), the group's first photo first."""
+        row = self.db.query_one("SELECT coalesce(dup_of, id) AS lead FROM photos WHERE id = ?", (photo_id,))
+        if row is None:
+            return []
+        return [_photo(r) for r in self.db.query(
+            "SELECT * FROM photos WHERE (id = ? OR dup_of = ?) AND status = 'ok' ORDER BY dup_of IS NOT NULL, id",
+            (row["lead"], row["lead"]))]
 
     def set_embedding(self, photo_id: int, embedding: np.ndarray) -> None:
         with self.db.transaction() as conn:
