@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from companion.core.errors import CompanionError
+from companion.core.library import capture_time
 from companion.core.store.photos import PhotoPage
 from companion.core.types import Box, Concept, Photo
 
@@ -240,6 +241,8 @@ class PhotoDetail:
     photo: Photo
     faces: list[tuple[Box, str | None]]    # each face and the name on it (None: nobody named yet)
     people: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)     # every file with these bytes, the photo's own first
+    date_source: str = ""                               # where the date came from: "date from the file name"
 
 
 def photo_detail(services: Services, photo_id: int) -> PhotoDetail | None:
@@ -256,7 +259,7 @@ def photo_detail(services: Services, photo_id: int) -> PhotoDetail | None:
         concept = store.concepts.get(observation.concept_id)
         if concept is not None and concept.name not in names:
             names.append(concept.name)
-    return PhotoDetail(photo, faces, names)
+    return PhotoDetail(photo, faces, names, store.photos.paths(photo_id), capture_time.describe(photo.taken_at_source))
 
 
 def photo(services: Services, photo_id: int) -> Photo | None:

@@ -104,9 +104,12 @@ class _Bar:
 
 def print_summary(summary: IndexSummary) -> None:
     state = " (cancelled)" if summary.cancelled else ""
+    copies = f", {summary.copies} more path(s) of photos already indexed" if summary.copies else ""
     print(f"Indexed in {summary.seconds:.1f} s{state}: {summary.new} new, {summary.changed} changed, "
-          f"{summary.unchanged} unchanged, {summary.moved} moved, {summary.removed} removed, "
+          f"{summary.unchanged} unchanged, {summary.moved} moved, {summary.removed} removed{copies}, "
           f"{len(summary.skipped)} skipped; {summary.faces} faces found.")
+    if summary.not_photos:
+        print(f"  {summary.not_photos_text()}")
     for path, reason in summary.skipped:
         print(f"  skipped {path}: {reason}")
     for reminder in summary.reminders:

@@ -46,6 +46,8 @@ def describe(summary: IndexSummary) -> str:
                         (len(summary.skipped), "skipped"), (summary.faces, "faces")):
         if count:
             parts.append(f"{count} {name}")
+    if summary.not_photos:
+        parts.append(summary.not_photos_text())
     return ", ".join(parts)
 
 

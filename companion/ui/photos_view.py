@@ -84,13 +84,17 @@ class DetailPane(QtWidgets.QFrame):
         self.preview.setPixmap(QtGui.QPixmap.fromImage(shaped) if not image.isNull()
                                else images.pixmap(QtGui.QImage(), "?", 240))
         self.when.setText(describe_when(photo))
-        self.where.setText(photo.place.label() if photo.place else "Unknown place")
+        place = ", ".join(photo.place.levels()) if photo.place else ""
+        # Where the date came from, when it was not the camera's own clock ("date from the file name").
+        source = f"\n{detail.date_source[:1].upper()}{detail.date_source[1:]}" \
+            if photo.taken_at_source not in ("exif", "quicktime") and detail.date_source else ""
+        self.where.setText((place or "Unknown place") + source)
         unnamed = sum(1 for _box, name in detail.faces if name is None)
         who = ", ".join(detail.people) or "Nobody recognized"
         if unnamed:
             who += f" · {unnamed} face{'s' if unnamed != 1 else ''} not named yet"
         self.who.setText(who)
-        self.file.setText(photo.path)
+        self.file.setText("\n".join(detail.paths or [photo.path]))
         self.show()
 
 
