@@ -78,6 +78,8 @@ def test_a_district_is_stored_below_its_city_never_instead_of_it(library) -> Non
     ("When was I last in Tuscany?", "22 October 2008"),
     ("When was I last in Missouri?", "11 April 2021"),
     ("When was I last in Länsisatama?", "1 June 2019"),     # the district's own name finds it too
+    ("Wann war ich zuletzt in der Toskana?", "22. Oktober 2008"),       # in the language tables' names
+    ("¿Cuándo estuve por última vez en la Toscana?", "22 de octubre de 2008"),
 ])
 def test_place_questions_answer_from_photos_at_the_level_the_user_named(library, question, day) -> None:
     index(library, library.folder)
