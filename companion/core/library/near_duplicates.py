@@ -64,26 +64,43 @@ class GroupIndex:
     """
 
     def __init__(self, rows: list[tuple[int, int, int | None, float | None]]) -> None:
-        self.ids = np.array([r[0] for r in rows], dtype=np.int64)
-        self.hashes = np.array([r[1] & _MASK for r in rows], dtype=np.uint64)
-        self.leads = np.array([r[2] if r[2] is not None else r[0] for r in rows], dtype=np.int64)
-        self.times = np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=np.float64)
+        self.size = len(rows)
+        capacity = max(64, 2 * self.size)     # room to grow: a photo added costs no copy of the rest
+        self.ids = np.zeros(capacity, dtype=np.int64)
+        self.hashes = np.zeros(capacity, dtype=np.uint64)
+        self.leads = np.zeros(capacity, dtype=np.int64)
+        self.times = np.full(capacity, np.nan, dtype=np.float64)
+        for i, (photo_id, value, lead, taken) in enumerate(rows):
+            self._put(i, photo_id, value, lead, taken)
 
     def group_of(self, value: int, taken_at: datetime | None) -> int | None:
         """The lead photo of the group a photo with hash ``value`` joins, or None (a photo of its own)."""
-        if not len(self.ids):
+        n = self.size
+        if not n:
             return None
-        bits = np.bitwise_count(self.hashes ^ np.uint64(value & _MASK))
-        near = bits <= COPY_BITS
+        bits = np.bitwise_count(self.hashes[:n] ^ np.uint64(value & _MASK))
+        close = np.flatnonzero(bits <= BURST_BITS)        # a handful at most: the rest is decided here
+        if not len(close):
+            return None
+        near = bits[close] <= COPY_BITS
         if taken_at is not None:
-            near |= (bits <= BURST_BITS) & (np.abs(self.times - taken_at.timestamp()) <= BURST_SECONDS)
-        found = np.flatnonzero(near)
+            near |= np.abs(self.times[close] - taken_at.timestamp()) <= BURST_SECONDS
+        found = close[near]
         if not len(found):
             return None
         return int(self.leads[found[np.argmin(bits[found])]])
 
     def add(self, photo_id: int, value: int, lead: int | None, taken_at: datetime | None) -> None:
-        self.ids = np.append(self.ids, np.int64(photo_id))
-        self.hashes = np.append(self.hashes, np.uint64(value & _MASK))
-        self.leads = np.append(self.leads, np.int64(lead if lead is not None else photo_id))
-        self.times = np.append(self.times, np.nan if taken_at is None else taken_at.timestamp())
+        if self.size == len(self.ids):
+            grow = len(self.ids)
+            self.ids = np.concatenate([self.ids, np.zeros(grow, dtype=np.int64)])
+            self.hashes = np.concatenate([self.hashes, np.zeros(grow, dtype=np.uint64)])
+            self.leads = np.concatenate([self.leads, np.zeros(grow, dtype=np.int64)])
+            self.times = np.concatenate([self.times, np.full(grow, np.nan)])
+        self._put(self.size, photo_id, value, lead, taken_at.timestamp() if taken_at is not None else None)
+        self.size += 1
+
+    def _put(self, i: int, photo_id: int, value: int, lead: int | None, taken: float | None) -> None:
+        self.ids[i], self.hashes[i] = photo_id, np.uint64(value & _MASK)
+        self.leads[i] = lead if lead is not None else photo_id
+        self.times[i] = np.nan if taken is None else taken
