@@ -16,6 +16,7 @@ import collections
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     found = geocoder.reverse(photo.latitude, photo.longitude)
                     if found is not None:
                         with_city += bool(found.city)
-                        place = " / ".join(x for x in (found.district, found.city, found.region, found.country) if x)
+                        place = " / ".join(found.levels())
                     position = f"{photo.latitude:.5f},{photo.longitude:.5f}"
                 else:
                     position = "-"
@@ -63,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     kinds = ", ".join(f"{ext or 'no extension'} {n}" for ext, n in scan.not_photos.most_common())
     print(f"{len(scan.files)} photo files, {refused} refused by the reader; {len(scan.skipped)} other entries "
           f"skipped by the scan, {sum(scan.not_photos.values())} files not photos ({kinds})")
-    print("dated from: " + ", ".join(f"{source} {n}" for source, n in sources.most_common()))
+    print("dated from: " + ", ".join(f"{source} {n}" for source, n in sources.most_common())
+          + f" (a time without its own offset is read in this computer's zone: {time.strftime('%Z')})")
     print(f"with a GPS position: {with_gps}; with a city: {with_city}")
     return 0
 
