@@ -128,8 +128,9 @@ class ObservationRepo:
              kinds: tuple[str, ...] = ("sighting",), limit: int = 12) -> list[Sighting]:
         """Everyone seen in a window and/or at a place, once each at their latest sighting there, the most
         recently seen first: "who did I see in March?" names the month's people even where one of them
-        fills hundreds of its photos."""
-        where, params = self._filters(since, until, place, concept_ids, kinds)
+        fills hundreds of its photos. (Near-duplicates change nobody's presence: no need to leave them out,
+        which would cost the index-only scan.)"""
+        where, params = self._filters(since, until, place, concept_ids, kinds, distinct=False)
         latest = self.db.query(
             f"SELECT o.concept_id AS concept_id, max(o.ts) AS last_ts FROM observations o WHERE {' AND '.join(where)} "
             "AND o.ts IS NOT NULL GROUP BY o.concept_id ORDER BY last_ts DESC LIMIT ?", (*params, limit))
@@ -158,7 +159,8 @@ class ObservationRepo:
 
     @staticmethod
     def _filters(since: datetime | None, until: datetime | None, place: PlaceFilter | None,
-                 concept_ids: list[int] | None, kinds: tuple[str, ...]) -> tuple[list[str], list[object]]:
+                 concept_ids: list[int] | None, kinds: tuple[str, ...],
+                 distinct: bool = True) -> tuple[list[str], list[object]]:
         where: list[str] = [f"o.kind IN ({','.join('?' * len(kinds))})"]
         params: list[object] = list(kinds)
         conditions, values = time_range("o.ts", since, until)
@@ -171,10 +173,13 @@ class ObservationRepo:
         if concept_ids is not None:
             where.append(f"o.concept_id IN ({','.join('?' * len(concept_ids)) or 'NULL'})")
             params += concept_ids
-        # A near-duplicate (a burst shot, a resized copy) is no sighting of its own when its group's first
-        # photo shows the same concept: the group counts once.
-        where.append("NOT EXISTS (SELECT 1 FROM photos d JOIN observations g ON g.photo_id = d.dup_of "
-                     "AND g.concept_id = o.concept_id AND g.kind = o.kind WHERE d.id = o.photo_id)")
+        if distinct:
+            # A near-duplicate (a burst shot, a resized copy) is no sighting of its own when its group's first
+            # photo shows the same concept: the group counts once. The grouped photos are listed once per
+            # query (the partial index photos_dup_of); only their rows look for the group's first photo.
+            where.append("NOT (o.photo_id IN (SELECT id FROM photos WHERE dup_of IS NOT NULL) AND EXISTS ("
+                         "SELECT 1 FROM photos d JOIN observations g ON g.photo_id = d.dup_of "
+                         "AND g.concept_id = o.concept_id AND g.kind = o.kind WHERE d.id = o.photo_id))")
         return where, params
 
     def count(self) -> int:
