@@ -96,6 +96,8 @@ def test_takeout_sidecar_gives_time_and_place_when_the_file_has_none(reader, tmp
     ("IMG_1234(1).jpg", "IMG_1234.jpg.supplemental-metadata(1).json"),
     ("IMG_1234-edited.jpg", "IMG_1234.jpg.json"),                                     # an edit shares it
     ("IMG_1234-bearbeitet.jpg", "IMG_1234.jpg.supplemental-metadata.json"),
+    ("ab-edited.jpg", "ab.jpg.json"),                                                 # shorter than a bucket
+    ("a.jpg", "a.jpg.supplemental-metadata.json"),
     ("PXL_20230512_101010123.PORTRAIT.jpg", "PXL_20230512_101010123.PORTRAIT.jpg.suppl.json"),   # cut to 46
     ("PXL_20230512_101010123.jpg", "PXL_20230512_101010123.jpg.supplemental-me.json"),
     ("Screenshot_2023-05-12-10-10-10-123_com.example.app.jpg",

@@ -187,7 +187,7 @@ def from_name(name: str, *, today: datetime | None = None) -> datetime | None:
 
 
 _listing_lock = threading.Lock()
-_listings: OrderedDict[str, tuple[int, tuple[str, ...]]] = OrderedDict()
+_listings: OrderedDict[str, tuple[int, dict[tuple[str, str], list[str]]]] = OrderedDict()
 
 
 def find_sidecar(path: str | Path) -> Sidecar | None:
@@ -202,9 +202,6 @@ def find_sidecar(path: str | Path) -> Sidecar | None:
     a sidecar that names this one wins.
     """
     path = Path(path)
-    names = _json_names(path.parent)
-    if not names:
-        return None
     stem, extension = os.path.splitext(path.name.lower())
     photos = [(stem, "")]                                # (the photo's name, its copy number)
     duplicate = _DUPLICATE.match(stem)
@@ -212,52 +209,64 @@ def find_sidecar(path: str | Path) -> Sidecar | None:
         photos.append((duplicate["stem"], duplicate["n"]))
     photos += [(base[: -len(suffix)], number) for base, number in list(photos) for suffix in _EDITED
                if base.endswith(suffix)]
+    index = _sidecars(path.parent)
+    if not index:
+        return None
     matches: list[str] = []
-    for json_name in names:
-        key, json_number = json_name[:-5].lower(), ""     # without ".json"
-        numbered = _DUPLICATE.match(key)
-        if numbered:
-            key, json_number = numbered["stem"], numbered["n"]
-        if any(number == json_number and _names_photo(key, base, base + extension) for base, number in photos):
-            matches.append(json_name)
-    for json_name in sorted(matches, key=lambda n: -len(n)):      # the longest, least cut name first
+    for base, number in photos:
+        for key in _sidecar_keys(base, base + extension):
+            matches += index.get((key, number), [])
+    for json_name in sorted(dict.fromkeys(matches), key=lambda n: -len(n)):   # the longest, least cut name first
         sidecar = read_sidecar(path.parent / json_name)
         if sidecar is not None:
             return sidecar
     return None
 
 
-def _names_photo(key: str, stem: str, original: str) -> bool:
-    """Whether a sidecar name (lowercase, without ``.json`` and its ``(n)``) belongs to the photo ``original``."""
+def _sidecar_keys(stem: str, original: str) -> list[str]:
+    """Every name (lowercase, without ``.json`` and its ``(n)``) a sidecar of the photo ``original`` may have:
+    the photo's name, without its extension, with ``.supplemental-metadata``, and that cut short: a cut
+    that reaches past the photo's name, or one near Takeout's limit of 46 characters."""
     full = f"{original}.supplemental-metadata"
-    if key in (original, stem, full):
-        return True
-    # Cut names: a prefix of the full name that reaches past the photo's name, or one cut near the limit.
-    return full.startswith(key) and (len(key) > len(original) or len(key) >= _TRUNCATED_MIN)
+    shortest = min(len(original) + 1, _TRUNCATED_MIN)
+    return [original, stem, *(full[:n] for n in range(shortest, len(full) + 1))]
 
 
-def _json_names(folder: Path) -> tuple[str, ...]:
-    """The ``.json`` file names in ``folder`` (listed once while the folder is unchanged)."""
+def _sidecars(folder: Path) -> dict[tuple[str, str], list[str]]:
+    """The ``.json`` files in ``folder`` by (name without ``.json`` and ``(n)``, lowercase; n).
+
+    Listed once while the folder is unchanged: a Takeout folder holds a sidecar per photo,
+    and each photo then looks up its few possible names instead of reading them all.
+    """
     key = str(folder)
     try:
         stamp = folder.stat().st_mtime_ns
     except OSError:
-        return ()
+        return {}
     with _listing_lock:
         cached = _listings.get(key)
         if cached is not None and cached[0] == stamp:
             _listings.move_to_end(key)
             return cached[1]
+    index: dict[tuple[str, str], list[str]] = {}
     try:
         with os.scandir(folder) as entries:
-            names = tuple(sorted(e.name for e in entries if e.name.lower().endswith(".json") and e.name[:1] != "."))
+            for entry in entries:
+                name = entry.name
+                if not name.lower().endswith(".json") or name[:1] == ".":
+                    continue
+                stem, number = name[:-5].lower(), ""
+                numbered = _DUPLICATE.match(stem)
+                if numbered:
+                    stem, number = numbered["stem"], numbered["n"]
+                index.setdefault((stem, number), []).append(name)
     except OSError:
-        names = ()
+        index = {}
     with _listing_lock:
-        _listings[key] = (stamp, names)
+        _listings[key] = (stamp, index)
         while len(_listings) > _LISTINGS:
             _listings.popitem(last=False)
-    return names
+    return index
 
 
 def read_sidecar(path: str | Path) -> Sidecar | None:
