@@ -5,6 +5,8 @@
 - skips it when unchanged (same size and mtime, or else the same content hash);
 - treats a file whose content hash belongs to a known photo whose old path is
   gone as a *move*: the path is updated, faces and observations are kept;
+- treats a file with the same bytes as a photo still at its path as one more
+  path of that photo (album copies are one photo; it is never decoded);
 - otherwise decodes it once, finds faces, embeds the image (CLIP, batched
   across photos for speed), reverse-geocodes its GPS position, writes a
   thumbnail, and commits the photo *with* its faces, embedding and
@@ -13,8 +15,10 @@
 - records anything that is not a usable photo with its reason (``mark_error``)
   and goes on: one bad file never stops indexing.
 
-Photos that disappeared from an indexed folder are removed with their faces and
-observations. The core stays pure: models come in through the protocols.
+Files that disappeared from an indexed folder are forgotten; a photo goes, with
+its faces and observations, with its last path. Each new photo joins the
+near-duplicate group of an earlier one when their pixel hashes are close
+(``near_duplicates``), and places named under older rules are named again. The core stays pure: models come in through the protocols.
 
 The two models run side by side: worker threads decode photos and find their
 faces a batch ahead, while the indexing thread embeds the batch before
@@ -271,7 +275,7 @@ def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, f
     """Decide what a file needs: nothing (unchanged/moved/another path of a known photo/skipped) or analysis.
 
     ``queued`` maps the content hash of each file waiting for its commit in this run to the later
-    files with the same bytes, which become its other paths once it is committed (``_add_copies``).
+    files with the same bytes, which become its other paths once it is committed (``_add_paths``).
     """
     try:
         stat = os.stat(path)
