@@ -18,7 +18,8 @@
 Files that disappeared from an indexed folder are forgotten; a photo goes, with
 its faces and observations, with its last path. Each new photo joins the
 near-duplicate group of an earlier one when their pixel hashes are close
-(``near_duplicates``), and places named under older rules are named again. The core stays pure: models come in through the protocols.
+(``near_duplicates``), and places named under older rules are named again.
+The core stays pure: models come in through the protocols.
 
 The two models run side by side: worker threads decode photos and find their
 faces a batch ahead, while the indexing thread embeds the batch before
