@@ -329,21 +329,25 @@ def _doings(label: str, records: Records, lang: Language, *, in_window: bool = T
     return Statement(lang.text("window_did", window=label, items="; ".join(items)), must)
 
 
+def _photo_days(times: list[datetime], lang: Language, in_window: bool) -> list[str]:
+    """The distinct days photos were taken, the year added when the window spans years (or there is none)."""
+    one_year = in_window and len({t.year for t in times}) == 1
+    days = list(dict.fromkeys(dates.short(t, lang) + ("" if one_year else f" {t.year}") for t in times))
+    return days[:MAX_ITEMS] if len(days) <= MAX_ITEMS else [*days[:MAX_ITEMS - 1], days[-1]]
+
+
 def _from_photos(label: str, records: Records, lang: Language, in_window: bool) -> Statement:
     """"In October 2008 you were in Arezzo: 9 photos, 22 October": where and on which days the photos were taken."""
-    taken = sorted((p for p in records.photos if p.taken_at is not None), key=lambda p: p.taken_at)  # type: ignore
-    years = {p.taken_at.year for p in taken if p.taken_at}
-    days = list(dict.fromkeys(dates.short(p.taken_at, lang) + ("" if in_window and len(years) == 1
-                                                                else f" {p.taken_at.year}")
-                              for p in taken if p.taken_at))
-    shown = days[:MAX_ITEMS] if len(days) <= MAX_ITEMS else [*days[:MAX_ITEMS - 1], days[-1]]
-    cities = list(dict.fromkeys(city(p.place.label()) for p in taken if p.place and p.place.label()))
+    taken = sorted(((p.taken_at, p) for p in records.photos if p.taken_at is not None), key=lambda pair: pair[0])
+    times = [t for t, _ in taken]
+    shown = _photo_days(times, lang, in_window)
+    cities = list(dict.fromkeys(city(p.place.label()) for _, p in taken if p.place and p.place.label()))
     n = records.photo_count or len(records.photos)
+    last = times[-1] if times else None
     if in_window and cities:
         return Statement(lang.text("window_photos", window=label, places=lang.join(cities[:MAX_ITEMS]), n=n,
-                                   days=lang.join(shown)), [cities[0]], day=taken[-1].taken_at if taken else None)
-    return Statement(lang.text("window_photos_days", window=label, n=n, days=lang.join(shown)), [str(n)],
-                     day=taken[-1].taken_at if taken else None)
+                                   days=lang.join(shown)), [cities[0]], day=last)
+    return Statement(lang.text("window_photos_days", window=label, n=n, days=lang.join(shown)), [str(n)], day=last)
 
 
 def _places_in_window(window: str, records: Records, lang: Language) -> Statement:
