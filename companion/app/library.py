@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from companion.app import settings as app_settings
 from companion.core.errors import CompanionError
 from companion.core.library import capture_time
 from companion.core.store.photos import PhotoPage
@@ -152,12 +153,12 @@ def watch(services: Services, on_event: Callable[[Any], Any], quiet_seconds: flo
 
 
 def add_watched_folder(services: Services, path: Path | str) -> list[str]:
+    """Watch a folder (saved in the settings); returns the watched folders."""
     folder = Path(path).expanduser().absolute()
     if not folder.is_dir():
         raise CompanionError(f"not a folder: {path}")
     if str(folder) not in services.settings.watched_folders:
-        services.settings.watched_folders.append(str(folder))
-        services.save_settings()
+        app_settings.update(services, watched_folders=[*services.settings.watched_folders, str(folder)])
     return list(services.settings.watched_folders)
 
 
@@ -166,31 +167,8 @@ def remove_watched_folder(services: Services, path: Path | str) -> list[str]:
     folder = str(Path(path).expanduser().absolute())
     if folder not in services.settings.watched_folders:
         raise CompanionError(f"not a watched folder: {path}")
-    services.settings.watched_folders.remove(folder)
-    services.save_settings()
+    app_settings.update(services, watched_folders=[f for f in services.settings.watched_folders if f != folder])
     return list(services.settings.watched_folders)
-
-
-def set_watched_folders(services: Services, wanted: list[str]) -> None:
-    """Make the watched folders ``wanted`` (the settings dialog and onboarding edit the whole list)."""
-    for folder in list(services.settings.watched_folders):
-        if folder not in wanted:
-            remove_watched_folder(services, folder)
-    for folder in wanted:
-        if folder not in services.settings.watched_folders:
-            add_watched_folder(services, folder)
-
-
-def set_face_detector(services: Services, name: str) -> None:
-    """Use another face detector ("auto" or a name) from the next photo on; saved in settings.
-
-    Faces already found stay valid: every detector's boxes are aligned to the same convention.
-    """
-    if name == services.settings.face_detector:
-        return
-    services.settings.face_detector = name
-    services.save_settings()
-    services.reset_backend("face_backend")
 
 
 def merge_into(services: Services, cluster_ids: list[int], target: int | Concept) -> str:

@@ -11,15 +11,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from companion.app import settings as app_settings
 from companion.backends import model_manager
+from companion.backends.model_manager import ModelStatus
 
 if TYPE_CHECKING:
     from companion.app.services import Services
 
 
-def list_models(services: Services) -> list[Any]:
+def list_models(services: Services) -> list[ModelStatus]:
     """Catalog and local models (``ModelStatus``), installed or not."""
     return model_manager.list_models(services.paths)
 
@@ -41,7 +43,7 @@ def download(services: Services, name: str, progress: Callable[[int, int | None]
     return files
 
 
-def add_local(services: Services, name: str, files: list[Path], title: str = "") -> Any:
+def add_local(services: Services, name: str, files: list[Path], title: str = "") -> ModelStatus:
     """Register GGUF files the user already has (a language model, plus its mmproj for vision)."""
     return model_manager.add_local(services.paths, name, files, title)
 
@@ -56,11 +58,9 @@ def remove(services: Services, name: str) -> None:
     model_manager.remove(services.paths, name)
 
 
-def choose(services: Services, name: str, *, save: bool = True) -> None:
-    """Make ``name`` the chat model ("" for none); ``save=False`` leaves saving to the caller (a dialog)."""
-    services.settings.model = name
-    if save:
-        services.save_settings()
+def choose(services: Services, name: str) -> None:
+    """Make ``name`` the chat model ("" for none), saved in the settings."""
+    app_settings.update(services, model=name)
 
 
 def use(services: Services, name: str) -> None:

@@ -72,9 +72,9 @@ class Services:
         store = Store.open(paths.db_path)
         return cls(paths, settings, store)
 
-    def save_settings(self) -> None:
-        config.save(self.paths.settings_path, self.settings)
-        for name in ("model_host", *self.HOSTED):      # a changed idle_unload_seconds applies now
+    def wake_hosts(self) -> None:
+        """Wake the idle-unload timers, which read ``idle_unload_seconds`` live: a changed value applies now."""
+        for name in ("model_host", *self.HOSTED):
             wake = getattr(self.__dict__.get(name), "wake", None)
             if wake is not None:
                 wake()

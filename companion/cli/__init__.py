@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from companion import __version__
-from companion.config import SettingsError
+from companion.app.settings import SettingsError
 from companion.core.errors import CompanionError
 
 COMMAND_MODULES = (
@@ -66,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json = getattr(args, "json", False)
     try:
         return int(args.func(args) or 0)
-    except (CompanionError, SettingsError) as exc:
+    except SettingsError as exc:      # settings.toml holds a value that is not allowed: a usage error
+        print(f"companion: error: {exc}", file=sys.stderr)
+        return 2
+    except CompanionError as exc:
         print(f"companion: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

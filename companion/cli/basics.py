@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from companion.app import diagnostics
+from companion.app import settings as app_settings
 from companion.cli._services import services_for
 from companion.cli.output import emit_json
 
@@ -20,7 +21,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 
 def run_init(args: argparse.Namespace) -> int:
     with services_for(args) as services:
-        services.save_settings()
+        app_settings.save(services)
         result = {"data": str(services.paths.data_dir), "database": str(services.paths.db_path),
                   "settings": str(services.paths.settings_path), "models": str(services.paths.models_dir)}
     if args.json:

@@ -113,9 +113,14 @@ class ModelsPanel(QtWidgets.QWidget):
     def use_selected(self) -> None:
         name = self.selected_name()
         if name:
-            use_cases.choose(self.services, name, save=False)  # saved with the dialog / onboarding
-            self._show_current()
-            emit(self.chosen, name)
+            worker = self.workers.start(lambda _c: use_cases.choose(self.services, name), "choose model")
+
+            def chosen(_result: object) -> None:
+                self._show_current()
+                emit(self.chosen, name)
+
+            worker.signals.finished.connect(chosen)
+            worker.signals.failed.connect(self.status)
 
     def download_selected(self) -> Worker | None:
         name = self.selected_name()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from companion.app import library
+from companion.app import settings as app_settings
 from companion.ui import icons, theme
 from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtWidgets, Signal, emit
@@ -113,9 +113,9 @@ class Onboarding(QtWidgets.QWizard):
 
         def job(_cancel: Any) -> None:
             if folders:
-                library.set_watched_folders(self.services, wanted)
-            self.services.settings.onboarding_done = done
-            self.services.save_settings()
+                app_settings.update(self.services, watched_folders=wanted, onboarding_done=done)
+            else:
+                app_settings.update(self.services, onboarding_done=done)
 
         worker = self.workers.start(job, "save onboarding")
         worker.signals.finished.connect(lambda _r: self._closed(start_indexing and bool(wanted)))

@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from companion.app import library
-from companion.core.library.face_choice import SETTING_VALUES as FACE_DETECTORS
+from companion.app import settings as app_settings
+from companion.app.settings import APPEARANCES, DEVICES, FACE_DETECTORS, Appearance
 from companion.ui import appearance, icons
 from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtCore, QtWidgets, Signal, emit
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 
 PAGES = (("Appearance", "appearance"), ("Folders", "folder"), ("Models", "model"), ("Hardware", "hardware"),
          ("Privacy", "privacy"))
-
-DEVICES = ("auto", "cpu", "cuda", "metal")
 
 
 class FoldersEditor(QtWidgets.QWidget):
@@ -106,8 +104,7 @@ class SettingsDialog(QtWidgets.QDialog):
         self.idle_unload.setValue(settings.idle_unload_seconds)
         self.face_detector = QtWidgets.QComboBox()     # "auto": the fastest that works (companion doctor says which)
         self.face_detector.addItems(list(FACE_DETECTORS))
-        chosen = settings.face_detector if settings.face_detector in FACE_DETECTORS else "auto"
-        self.face_detector.setCurrentText(chosen)
+        self.face_detector.setCurrentText(settings.face_detector)
         self.face_detector.setAccessibleName("Face detector")
         hardware = QtWidgets.QWidget()
         form = QtWidgets.QFormLayout(hardware)
@@ -182,9 +179,10 @@ class SettingsDialog(QtWidgets.QDialog):
         if name in names:
             self.nav.setCurrentRow(names.index(name))
 
-    def chosen_appearance(self) -> str:
+    def chosen_appearance(self) -> Appearance:
         checked = self.appearance.checkedButton()
-        return str(checked.property("mode")) if checked is not None else "system"
+        mode = checked.property("mode") if checked is not None else None
+        return next((a for a in APPEARANCES if a == mode), "system")
 
     def _appearance_toggled(self, button: QtWidgets.QAbstractButton, on: bool) -> None:
         if on:
@@ -200,19 +198,16 @@ class SettingsDialog(QtWidgets.QDialog):
         """Save everything on a worker; the dialog closes when it is saved."""
         folders = self.folders.folders()
         layers = None if self.auto_layers.isChecked() else self.gpu_layers.value()
-        device, idle, remember = self.device.currentText(), self.idle_unload.value(), self.remember.isChecked()
-        detector = self.face_detector.currentText()
+        device, idle = DEVICES[self.device.currentIndex()], self.idle_unload.value()
+        remember = self.remember.isChecked()
+        detector = FACE_DETECTORS[self.face_detector.currentIndex()]
         appearance = self.chosen_appearance()
         self.before = appearance  # saved: Cancel no longer puts the old look back
 
         def job(_cancel: Any) -> None:
-            library.set_watched_folders(self.services, folders)
-            settings = self.services.settings
-            settings.n_gpu_layers, settings.device = layers, device
-            settings.idle_unload_seconds, settings.remember_conversations = idle, remember
-            settings.appearance = appearance
-            self.services.save_settings()
-            library.set_face_detector(self.services, detector)
+            app_settings.update(self.services, watched_folders=folders, n_gpu_layers=layers, device=device,
+                                idle_unload_seconds=idle, remember_conversations=remember, appearance=appearance,
+                                face_detector=detector)
 
         worker = self.workers.start(job, "save settings")
         def saved(_result: object) -> None:

@@ -131,6 +131,19 @@ def test_database_from_newer_version_is_a_clear_error(capsys: pytest.CaptureFixt
     assert code == 1 and "newer Companion" in err and err.count("\n") == 1
 
 
+@pytest.mark.parametrize("line", ['watched_folders = "~/Pictures"', 'idle_unload_seconds = "ten minutes"'])
+def test_a_bad_settings_file_is_one_line_naming_the_key_and_the_file_and_exit_2(
+        capsys: pytest.CaptureFixture[str], companion_home: Path, line: str) -> None:
+    settings = companion_home / "settings.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(f"schema_version = 4\n{line}\n")
+    code, out, err = run(capsys, "concepts", "list")
+    key = line.split(" = ")[0]
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("companion: error: ") and key in err and str(settings) in err
+    assert settings.read_text() == f"schema_version = 4\n{line}\n"
+
+
 def test_read_only_store_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "c.db")
     store.concepts.add("Rex", "pet")

@@ -59,6 +59,7 @@ def test_idle_clip_frees_its_sessions_and_embeds_the_same_after_reloading(clip_d
 
 def test_an_idle_face_child_is_stopped_and_the_next_photo_starts_a_new_one(tmp_path, monkeypatch, astronaut) -> None:
     pytest.importorskip("dlib")
+    from companion.app import settings as app_settings
     from companion.app.services import Services
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)                  # faces in a child process
@@ -68,15 +69,14 @@ def test_an_idle_face_child_is_stopped_and_the_next_photo_starts_a_new_one(tmp_p
         assert len(faces.detect(astronaut)) == 1
         pid = faces.child_pid                                        # type: ignore[attr-defined]
         assert pid not in (None, os.getpid()) and services.loaded_models()["face_backend"] is True
-        services.settings.idle_unload_seconds = 1
-        services.save_settings()                                     # as the settings dialog does: applies now
+        app_settings.update(services, idle_unload_seconds=1)         # as the settings dialog does: applies now
         deadline = time.monotonic() + 30
         while services.loaded_models()["face_backend"] and time.monotonic() < deadline:
             time.sleep(0.05)
         assert faces.child_pid is None                               # type: ignore[attr-defined]
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)                                          # the child process is gone
-        services.settings.idle_unload_seconds = 600
+        app_settings.update(services, idle_unload_seconds=600)
         assert len(faces.detect(astronaut)) == 1
         assert faces.child_pid not in (None, pid)                    # type: ignore[attr-defined]
     finally:

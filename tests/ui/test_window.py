@@ -89,6 +89,29 @@ def test_main_starts_shows_the_window_and_shuts_down_cleanly(qtbot, companion_ho
         services.store.concepts.list()  # the store was closed at shutdown
 
 
+def test_a_bad_settings_file_is_shown_and_the_window_does_not_start(qtbot, companion_home: Path) -> None:
+    from companion.ui import app as app_module
+    from companion.ui.qt import QtWidgets
+
+    settings = companion_home / "settings.toml"
+    settings.parent.mkdir(parents=True)
+    settings.write_text('schema_version = 4\nidle_unload_seconds = "ten minutes"\n')
+    shown: list[str] = []
+
+    def read_the_message() -> None:
+        box = QtWidgets.QApplication.activeModalWidget()
+        if not isinstance(box, QtWidgets.QMessageBox):
+            QtCore.QTimer.singleShot(50, read_the_message)     # not up yet
+            return
+        shown.append(box.text())
+        box.done(0)
+
+    QtCore.QTimer.singleShot(50, read_the_message)
+    assert app_module.main(["--home", str(companion_home)]) == 1
+    assert len(shown) == 1 and "idle_unload_seconds" in shown[0] and str(settings) in shown[0]
+    assert not [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+
+
 def test_every_control_has_an_accessible_name(qtbot, window: MainWindow) -> None:
     """Screen readers can name every button and field (icon-only buttons included)."""
     from companion.ui.qt import QtWidgets

@@ -199,7 +199,7 @@ def test_a_shorter_idle_setting_applies_to_a_loaded_model_when_woken(built) -> N
     embedder = HostedTextEmbedder(host, "text_embedder")
     embedder.embed(["x"])
     setting["idle"] = 0.05
-    embedder.wake()                                             # Services.save_settings does this
+    embedder.wake()                                             # app.settings.update does this
     deadline = time.monotonic() + 10                            # without it the timer sleeps on for 60 s
     while embedder.loaded and time.monotonic() < deadline:
         time.sleep(0.02)

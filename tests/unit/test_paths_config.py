@@ -88,3 +88,94 @@ def test_version_3_settings_get_the_automatic_face_detector_and_a_choice_survive
     settings.face_detector = "hog"
     config.save(path, settings)
     assert config.load(path).face_detector == "hog"
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('schema_version = 4\nwatched_folders = "~/Pictures"\n', "watched_folders"),
+    ('schema_version = 4\nidle_unload_seconds = "ten minutes"\n', "idle_unload_seconds"),
+    ("schema_version = 4\nidle_unload_seconds = -5\n", "idle_unload_seconds"),
+    ('schema_version = 4\ndevice = "gpu"\n', "device"),
+    ('schema_version = 4\nface_detector = "fastest"\n', "face_detector"),
+    ('schema_version = 4\nappearance = "blue"\n', "appearance"),
+    ("schema_version = 4\nface_match_distance = 7.5\n", "face_match_distance"),
+    ('schema_version = 4\nremember_conversations = "no"\n', "remember_conversations"),
+    ("schema_version = 4\nidle_unload_secs = 60\n", "idle_unload_secs"),
+    ('schema_version = "four"\n', "schema_version"),
+    ('watched_folders = "~/Pictures"\n', "watched_folders"),        # no version: read as version 1
+])
+def test_a_value_that_is_not_allowed_is_refused_naming_the_key_and_the_file(tmp_path: Path, text: str,
+                                                                            key: str) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(text)
+    with pytest.raises(config.SettingsError) as refused:
+        config.load(path)
+    message = str(refused.value)
+    assert key in message and str(path) in message and "\n" not in message
+    assert refused.value.key == key
+    assert path.read_text() == text                                 # not "fixed" behind the user's back
+
+
+def test_the_refusal_says_what_would_be_allowed(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('schema_version = 4\nwatched_folders = "~/Pictures"\n')
+    with pytest.raises(config.SettingsError, match=r'like watched_folders = \["~/Pictures"\]'):
+        config.load(path)
+    path.write_text('schema_version = 4\ndevice = "gpu"\n')
+    with pytest.raises(config.SettingsError, match='one of "auto", "cpu", "cuda", "metal"'):
+        config.load(path)
+
+
+def test_good_files_load_with_every_kind_of_value(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('schema_version = 4\nwatched_folders = ["~/Pictures", "/media/phone"]\nmodel = "gemma"\n'
+                    'n_gpu_layers = -1\ndevice = "cpu"\nidle_unload_seconds = 0\nface_match_distance = 0\n'
+                    'image_match_similarity = 1\nface_detector = "hog"\nappearance = "dark"\n'
+                    "llm_allow_amx = true\n")
+    settings = config.load(path)
+    assert settings.watched_folders == ["~/Pictures", "/media/phone"] and settings.n_gpu_layers == -1
+    assert (settings.device, settings.face_detector, settings.appearance) == ("cpu", "hog", "dark")
+    assert settings.idle_unload_seconds == 0 and settings.llm_allow_amx is True
+    assert settings.face_match_distance == 0.0 and isinstance(settings.face_match_distance, float)
+    assert settings.image_match_similarity == 1.0
+
+
+def test_a_hand_written_file_without_a_version_keeps_its_folders(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('watched_folders = ["/photos"]\n')
+    assert config.load(path).watched_folders == ["/photos"]
+
+
+def test_a_failed_migration_leaves_the_file_byte_identical(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    original = b'schema_version = 1\r\nfolders = "/home/me/Pictures"   # one folder, not a list\r\n'
+    path.write_bytes(original)
+    with pytest.raises(config.SettingsError, match="watched_folders") as refused:
+        config.load(path)
+    assert str(path) in str(refused.value)
+    assert path.read_bytes() == original
+
+
+def test_a_migration_step_that_fails_is_a_settings_error_and_writes_nothing(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "settings.toml"
+    original = b"schema_version = 2\nface_match_distance = 0.5\n"
+    path.write_bytes(original)
+
+    def broken(data: dict[str, object]) -> dict[str, object]:
+        raise KeyError("face_cluster_distance")
+
+    monkeypatch.setitem(config.MIGRATIONS, 2, broken)       # a step meeting a file it did not expect
+    with pytest.raises(config.SettingsError, match="from version 2") as refused:
+        config.load(path)
+    assert str(path) in str(refused.value)
+    assert path.read_bytes() == original
+
+
+def test_saving_refuses_a_value_that_is_not_allowed_and_keeps_the_old_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    config.save(path, config.Settings(idle_unload_seconds=60))
+    before = path.read_bytes()
+    with pytest.raises(config.SettingsError, match="idle_unload_seconds"):
+        config.save(path, config.Settings(idle_unload_seconds=-1))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["settings.toml"]   # no temporary file left behind

