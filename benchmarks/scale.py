@@ -316,7 +316,7 @@ def operations(b: Bench, exact: dict[str, Exact], vec0_queries: int) -> list[Res
         base_ms, expected = timed(lambda: exact["vec_images"].top(b.prepared.text, K_PHOTOS))
         r.ms.append(ms)
         r.base_ms.append(base_ms)
-        r.same += [p.id for p, _ in hits] == expected
+        r.same += [hit.photo.id for hit in hits] == expected
         r.checked += 1
         if i < vec0_queries:
             sql = "SELECT photo_id, distance FROM vec_images WHERE embedding MATCH ? AND k = ?"

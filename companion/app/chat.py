@@ -13,8 +13,11 @@ from companion.core.types import Turn
 
 if TYPE_CHECKING:
     from companion.app.services import Services
-    from companion.core.answer.events import AnswerEvent
-    from companion.core.answer.pipeline import ChatSession
+
+    # The answer's types, for the front ends (the pipeline itself loads on the first question).
+    from companion.core.answer.events import AnswerEvent as AnswerEvent
+    from companion.core.answer.pipeline import Answer as Answer
+    from companion.core.answer.pipeline import ChatSession as ChatSession
 
 
 @dataclass(frozen=True)

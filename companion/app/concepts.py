@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from companion.core.errors import CompanionError
+from companion.core.store.store import ForgetReport
 from companion.core.types import Concept, ConceptRef, Observation, Trigger
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def match_waiting_keys(services: Services) -> int:
     returns how many (0 without the model). Indexing runs this first; so does installing the model."""
     if not services.store.concepts.pending_refs("image"):
         return 0
-    embedder = services.optional("image_embedder")
+    embedder = services.optional.image_embedder
     if embedder is None:
         return 0
     from companion.core.library.recognition import embed_pending_keys
@@ -62,7 +63,8 @@ def match_waiting_keys(services: Services) -> int:
     return embed_pending_keys(services.store, services.settings, services.photo_reader, embedder)
 
 
-def forget_concept(services: Services, ref: str | int) -> Any:
+def forget_concept(services: Services, ref: str | int) -> ForgetReport:
+    """Forget a card (by name or id) everywhere; says what went."""
     concept = services.store.concepts.resolve(str(ref))
     return services.store.forget_concept(concept.id)
 
@@ -92,7 +94,7 @@ def keys(services: Services, concept_id: int) -> list[ConceptRef]:
     return services.store.concepts.refs(concept_id)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConceptDetail:
     """A card as ``companion concepts show`` prints it."""
 

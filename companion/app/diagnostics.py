@@ -5,7 +5,8 @@ from __future__ import annotations
 import platform
 import shutil
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypeAlias
 
 from companion import __version__
 from companion.core.store.db import versions
@@ -13,8 +14,11 @@ from companion.core.store.db import versions
 if TYPE_CHECKING:
     from companion.app.services import Services
 
+# The report is plain data, printed as a tree or as JSON.
+Json: TypeAlias = str | int | float | bool | None | Sequence["Json"] | Mapping[str, "Json"]
 
-def face_detector_report(services: Services) -> dict[str, Any]:
+
+def face_detector_report(services: Services) -> dict[str, Json]:
     """Which face detector runs, why, and a note when the fast ones cannot (``companion doctor``)."""
     try:
         from companion.backends import face_detectors
@@ -47,10 +51,10 @@ def clip_report(services: Services) -> str:
     return f"{verdict.label}{note}"
 
 
-def doctor(services: Services) -> dict[str, Any]:
+def doctor(services: Services) -> dict[str, Json]:
     """Versions, paths, disk space, store counts, hardware, the face detector and installed models."""
     usage = shutil.disk_usage(services.paths.data_dir)
-    report: dict[str, Any] = {
+    report: dict[str, Json] = {
         "companion": __version__,
         "python": sys.version.split()[0],
         "platform": f"{platform.system()} {platform.release()} ({platform.machine()})",

@@ -7,22 +7,50 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from companion.app import settings as app_settings
 from companion.core.errors import CompanionError
 from companion.core.library import capture_time
-from companion.core.store.photos import PhotoPage
-from companion.core.types import Box, Concept, Photo
+from companion.core.library.indexing import IndexSummary
+from companion.core.store.faces import FaceCluster
+from companion.core.store.photos import PhotoCursor, PhotoPage
+from companion.core.types import Box, Concept, Photo, Progress
 
 if TYPE_CHECKING:
     from companion.app.services import Services
+    from companion.watcher import PathEvent, PhotoWatcher
+
+__all__ = ["IndexSummary", "PhotoCursor", "PhotoPage", "WatchEvent"]   # the types the front ends receive
+
+# What ``watch``'s ``on_event`` gets: the summary of an indexed batch, or a status message in words.
+WatchEvent = IndexSummary | str
 
 
-class _EitherEvent:
-    """Looks like a set ``threading.Event`` when any of its events is set (all ``index_paths`` asks)."""
+@dataclass(frozen=True)
+class PhotoHit:
+    """A photo found for a description, and how far it is from it (cosine distance, nearest first)."""
+
+    photo: Photo
+    distance: float
+
+
+@dataclass(frozen=True)
+class Watching:
+    """The watched folders being watched (``library.watch``): ``stop()`` ends it and the batch being indexed."""
+
+    folders: list[str]
+    _watcher: PhotoWatcher
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._watcher.stop(timeout)
+
+
+class _EitherEvent(threading.Event):
+    """Set when any of its events is set (``index_paths`` only asks ``is_set``)."""
 
     def __init__(self, *events: threading.Event | None) -> None:
+        super().__init__()
         self.events = [e for e in events if e is not None]
 
     def is_set(self) -> bool:
@@ -30,7 +58,7 @@ class _EitherEvent:
 
 
 def index(services: Services, targets: Sequence[Path | str], cancel: threading.Event | None = None,
-          timings: dict[str, float] | None = None) -> Iterator[Any]:
+          timings: dict[str, float] | None = None) -> Iterator[Progress | IndexSummary]:
     """Index folders/files: an iterator of ``Progress`` ending with an ``IndexSummary``.
 
     Missing face/CLIP/geocoder models make indexing skip that step, never fail.
@@ -38,19 +66,21 @@ def index(services: Services, targets: Sequence[Path | str], cancel: threading.E
     """
     from companion.core.library.indexing import index_paths
 
+    optional = services.optional
     run = index_paths(services.store, services.settings, list(targets), reader=services.photo_reader,
-                      faces=services.optional("face_backend"), embedder=services.optional("image_embedder"),
-                      geocoder=services.optional("geocoder"), thumbnails_dir=services.paths.thumbnails_dir,
+                      faces=optional.face_backend, embedder=optional.image_embedder,
+                      geocoder=optional.geocoder, thumbnails_dir=services.paths.thumbnails_dir,
                       cancel=cancel, timings=timings)
     return _one_at_a_time(services, run, cancel)
 
 
-def _one_at_a_time(services: Services, run: Iterator[Any], cancel: threading.Event | None = None) -> Iterator[Any]:
+def _one_at_a_time(services: Services, run: Iterator[Progress | IndexSummary],
+                   cancel: threading.Event | None = None) -> Iterator[Progress | IndexSummary]:
     from companion.app.concepts import match_waiting_keys
     from companion.core.library.backfill import embed_missing
 
     with services.index_lock:     # released when the run ends, or is closed when cancelled
-        embedder = services.optional("image_embedder")
+        embedder = services.optional.image_embedder
         if embedder is not None:
             # Photos indexed before the image model was installed, then the pets and things added meanwhile.
             yield from embed_missing(services.store, services.settings, services.photo_reader, embedder, cancel)
@@ -58,16 +88,16 @@ def _one_at_a_time(services: Services, run: Iterator[Any], cancel: threading.Eve
         yield from run
 
 
-def search_photos(services: Services, text: str, k: int = 20, *, offset: int = 0) -> list[Any]:
-    """(Photo, cosine distance) pairs for a text query, nearest first (CLIP), ranks ``offset..offset+k``."""
+def search_photos(services: Services, text: str, k: int = 20, *, offset: int = 0) -> list[PhotoHit]:
+    """Photos for a text query, nearest first (CLIP), ranks ``offset..offset+k``."""
     if not text.strip():
         return []
     query = services.image_embedder.embed_texts([text])[0]
-    return services.store.photos.search(query, k, offset=offset)
+    return [PhotoHit(photo, distance) for photo, distance in services.store.photos.search(query, k, offset=offset)]
 
 
 def photo_page(services: Services, *, person: int | None = None, place: str | None = None, text: str = "",
-               after: Any = None, limit: int = 200) -> PhotoPage:
+               after: PhotoCursor | int | None = None, limit: int = 200) -> PhotoPage:
     """One page of the photo library for a view that scrolls through it.
 
     Without ``text``: every photo, newest first (undated last), optionally only those of
@@ -79,13 +109,14 @@ def photo_page(services: Services, *, person: int | None = None, place: str | No
     """
     if text.strip():
         query = services.image_embedder.embed_texts([text])[0]
-        return services.store.photos.search_page(query, limit, after=int(after or 0), concept_id=person,
-                                                 place=place or None)
-    return services.store.photos.page(concept_id=person, place=place or None, after=after, limit=limit)
+        rank = after if isinstance(after, int) else 0
+        return services.store.photos.search_page(query, limit, after=rank, concept_id=person, place=place or None)
+    cursor = after if isinstance(after, PhotoCursor) else None
+    return services.store.photos.page(concept_id=person, place=place or None, after=cursor, limit=limit)
 
 
-def face_groups(services: Services, named: bool | None = None) -> list[Any]:
-    """Face groups (``FaceCluster``), largest first; ``named=False`` gives those waiting for a name."""
+def face_groups(services: Services, named: bool | None = None) -> list[FaceCluster]:
+    """Face groups, largest first; ``named=False`` gives those waiting for a name."""
     return services.store.faces.clusters(named=named)
 
 
@@ -113,22 +144,21 @@ def remove_face(services: Services, face_id: int) -> None:
     remove_face(services.store, face_id)
 
 
-def watch(services: Services, on_event: Callable[[Any], Any], quiet_seconds: float = 0.5, *,
-          on_progress: Callable[[Any], Any] | None = None,
-          cancel: threading.Event | None = None) -> Any:
-    """Start watching the watched folders; returns the running ``PhotoWatcher`` (call ``stop()``).
+def watch(services: Services, on_event: Callable[[WatchEvent], object], quiet_seconds: float = 0.5, *,
+          on_progress: Callable[[Progress], object] | None = None,
+          cancel: threading.Event | None = None) -> Watching:
+    """Start watching the watched folders; call ``stop()`` on what it returns to end it.
 
     ``on_event`` gets an ``IndexSummary`` after each indexed batch and a ``str`` for status
     messages; ``on_progress`` (optional) every ``Progress`` of a batch. Setting ``cancel``
     stops the batch being indexed (the files are picked up by the next scan); stopping the
     watcher does too. All callbacks run on the watcher's thread.
     """
-    from companion.core.library.indexing import IndexSummary
     from companion.watcher import PhotoWatcher
 
     folders = [str(Path(f).expanduser().absolute()) for f in services.settings.watched_folders]
 
-    def on_batch(events: list[Any]) -> None:
+    def on_batch(events: list[PathEvent]) -> None:
         targets: list[str] = []
         for event in events:
             path = Path(event.path)
@@ -142,14 +172,14 @@ def watch(services: Services, on_event: Callable[[Any], Any], quiet_seconds: flo
         if not targets:
             return
         stop = _EitherEvent(watcher.stopping, cancel)
-        for item in index(services, list(dict.fromkeys(targets)), cancel=stop):  # type: ignore[arg-type]
+        for item in index(services, list(dict.fromkeys(targets)), cancel=stop):
             if isinstance(item, IndexSummary):
                 on_event(item)
             elif on_progress is not None:
                 on_progress(item)
 
     watcher = PhotoWatcher(folders, on_batch, on_status=on_event, quiet_seconds=quiet_seconds)
-    return watcher.start()
+    return Watching(folders, watcher.start())
 
 
 def add_watched_folder(services: Services, path: Path | str) -> list[str]:
@@ -185,7 +215,7 @@ def merge_into(services: Services, cluster_ids: list[int], target: int | Concept
 
 # ---- what the window reads --------------------------------------------------------------
 
-@dataclass
+@dataclass(frozen=True)
 class Counts:
     """The numbers in the window's navigation."""
 
@@ -214,7 +244,7 @@ def photo_filters(services: Services, sample: int = 2000, max_places: int = 8) -
     return people, [c for c, _n in sorted(cities.items(), key=lambda kv: -kv[1])[:max_places]]
 
 
-@dataclass
+@dataclass(frozen=True)
 class PhotoDetail:
     photo: Photo
     faces: list[tuple[Box, str | None]]    # each face and the name on it (None: nobody named yet)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from companion.app.services import Services
 
 
-@dataclass
+@dataclass(frozen=True)
 class MemoryItem:
     memory: Memory
     people: list[str]
@@ -52,7 +52,7 @@ def memory(services: Services, memory_id: int) -> Memory:
     return services.store.memories.require(memory_id)
 
 
-@dataclass
+@dataclass(frozen=True)
 class MemoryDetail:
     """A memory with what it is about and the conversation turns it came from."""
 
@@ -75,7 +75,7 @@ def edit_memory(services: Services, memory_id: int, content: str | None = None, 
     is installed, so memory search finds the corrected words."""
     embedding = None
     if content is not None:
-        embedder = services.optional("text_embedder")
+        embedder = services.optional.text_embedder
         embedding = embedder.embed([content])[0] if embedder else None
     return services.store.memories.edit(memory_id, content=content, keywords=keywords, kind=kind,
                                         embedding=embedding)
@@ -98,3 +98,10 @@ def tone(persona: Persona) -> str:
     from companion.core.memory.persona import tone as persona_tone
 
     return persona_tone(persona)
+
+
+def describe_persona(persona: Persona) -> str:
+    """The persona's traits in words, for ``/persona`` in ``companion chat``."""
+    from companion.core.memory.persona import describe
+
+    return describe(persona)

@@ -29,20 +29,20 @@ class FaceRef:
     box: Box | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class FaceGroup:
     cluster_id: int
     size: int
     faces: list[tuple[int, FaceRef]]    # (face id, where)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PersonCard:
     concept: Concept
     face: FaceRef | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Suggestion:
     """"Is this <concept>?": a face near a person but not clearly theirs; no sighting until accepted."""
 
@@ -52,7 +52,7 @@ class Suggestion:
     distance: float
 
 
-@dataclass
+@dataclass(frozen=True)
 class People:
     groups: list[FaceGroup]
     cards: list[PersonCard]
@@ -60,7 +60,7 @@ class People:
     suggestions: list[Suggestion] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PersonPage:
     card: PersonCard
     photos: list[Photo]

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from companion.app.services import Services
 
 
-@dataclass
+@dataclass(frozen=True)
 class Found:
     """One search: people, photos and memories at once."""
 
@@ -45,7 +45,7 @@ def search(services: Services, text: str, per_kind: int = 8) -> Found:
             photos.setdefault(p.id, p)
     for p in library.photo_page(services, place=query, limit=per_kind).photos:
         photos.setdefault(p.id, p)
-    described = len(photos) < per_kind and services.optional("image_embedder") is not None
+    described = len(photos) < per_kind and services.optional.image_embedder is not None
     if described:
         for p in library.photo_page(services, text=query, limit=per_kind).photos:
             photos.setdefault(p.id, p)

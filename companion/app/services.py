@@ -13,9 +13,10 @@ app or running ``companion concepts list`` never loads a model.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Literal, TypeVar
 
 from companion import config
 from companion.backends import registry
@@ -33,6 +34,9 @@ from companion.core.store import Store
 from companion.paths import Paths, resolve
 
 H = TypeVar("H", bound=HostedBackend)
+T = TypeVar("T")
+# The backends Services builds on first use and can drop again (``reset_backend``).
+BackendName = Literal["photo_reader", "face_backend", "image_embedder", "text_embedder", "geocoder"]
 
 
 def single_threaded_blas() -> None:
@@ -53,7 +57,7 @@ class Services:
 
     # The perception models, each behind its own ModelHost like the chat model: loaded on first
     # use, released idle_unload_seconds after the last call (backends/model_host.py).
-    HOSTED = ("face_backend", "image_embedder", "text_embedder")
+    HOSTED: tuple[BackendName, ...] = ("face_backend", "image_embedder", "text_embedder")
 
     def __init__(self, paths: Paths, settings: config.Settings, store: Store) -> None:
         single_threaded_blas()
@@ -66,36 +70,38 @@ class Services:
         self.index_lock = threading.Lock()
 
     @classmethod
-    def open(cls, home: str | Path | None = None) -> "Services":
+    def open(cls, home: str | Path | None = None) -> Services:
         paths = resolve(home).ensure()
         settings = config.load(paths.settings_path)
         store = Store.open(paths.db_path)
         return cls(paths, settings, store)
 
+    def _running_hosts(self) -> list[ModelHost[LanguageModel] | HostedBackend]:
+        """The model hosts built so far (cached_property keeps them in __dict__)."""
+        built = self.__dict__
+        hosts: list[ModelHost[LanguageModel] | HostedBackend] = [built["model_host"]] if "model_host" in built else []
+        return hosts + [built[name] for name in self.HOSTED if isinstance(built.get(name), HostedBackend)]
+
     def wake_hosts(self) -> None:
         """Wake the idle-unload timers, which read ``idle_unload_seconds`` live: a changed value applies now."""
-        for name in ("model_host", *self.HOSTED):
-            wake = getattr(self.__dict__.get(name), "wake", None)
-            if wake is not None:
-                wake()
+        for host in self._running_hosts():
+            host.wake()
 
     def close(self) -> None:
-        # Backends that hold a process or a model (cached_property keeps them in __dict__).
-        for name in ("model_host", *self.HOSTED):
-            closable = getattr(self.__dict__.get(name), "close", None)
-            if closable is not None:
-                closable()
+        # Backends that hold a process or a model.
+        for host in self._running_hosts():
+            host.close()
         self.store.close()
 
     # ---- backends (lazy) ------------------------------------------------------------
 
-    def _backend(self, kind: str) -> Any:
+    def _create(self, kind: str) -> object:
         with self._lock:
             return registry.create(kind, self.paths, self.settings)
 
     def _hosted(self, kind: str, handle: type[H]) -> H:
         """``kind``'s backend behind its own host (the same lifecycle as the chat model)."""
-        host = ModelHost(self._backend, lambda: self.settings.idle_unload_seconds, label=kind)
+        host = ModelHost(self._create, lambda: self.settings.idle_unload_seconds, label=kind)
         return handle(host, kind)
 
     def loaded_models(self) -> dict[str, bool | str | None]:
@@ -108,13 +114,14 @@ class Services:
 
     @cached_property
     def photo_reader(self) -> PhotoReader:
-        return self._backend("photo_reader")
+        with self._lock:
+            return registry.create("photo_reader", self.paths, self.settings)
 
     @cached_property
     def face_backend(self) -> FaceBackend:
         return self._hosted("faces", HostedFaceBackend)
 
-    def reset_backend(self, name: str) -> None:
+    def reset_backend(self, name: BackendName) -> None:
         """Close a built backend (``face_backend``, ...) and forget it: its next use builds it from the settings."""
         with self._lock:
             backend = self.__dict__.pop(name, None)
@@ -132,14 +139,13 @@ class Services:
 
     @cached_property
     def geocoder(self) -> Geocoder:
-        return self._backend("geocoder")
+        with self._lock:
+            return registry.create("geocoder", self.paths, self.settings)
 
-    def optional(self, name: str) -> Any | None:
-        """A backend if its model is installed, else None (features degrade, never crash)."""
-        try:
-            return getattr(self, name)
-        except ModelMissingError:
-            return None
+    @cached_property
+    def optional(self) -> OptionalBackends:
+        """The same backends, each None when its model is not installed: ``services.optional.image_embedder``."""
+        return OptionalBackends(self)
 
     def warm_up(self) -> list[str]:
         """Load the perception models and the gazetteer's name index now; returns what loaded.
@@ -156,18 +162,14 @@ class Services:
         import numpy as np
 
         blank = np.zeros((64, 64, 3), dtype=np.uint8)
-        steps = {
-            "face_backend": lambda b: b.detect(blank),
-            "image_embedder": lambda b: b.embed_images([blank]),
-            "text_embedder": lambda b: b.embed(["warm up"]),
-            "geocoder": lambda b: b.find_places("Paris"),
+        optional = self.optional
+        steps: dict[str, Callable[[], object]] = {
+            "face_backend": lambda: _touch(optional.face_backend, lambda b: b.detect(blank)),
+            "image_embedder": lambda: _touch(optional.image_embedder, lambda b: b.embed_images([blank])),
+            "text_embedder": lambda: _touch(optional.text_embedder, lambda b: b.embed(["warm up"])),
+            "geocoder": lambda: _touch(optional.geocoder, lambda b: b.find_places("Paris")),
         }
-        loaded = []
-        for name, touch in steps.items():
-            backend = self.optional(name)
-            if backend is not None:
-                touch(backend)
-                loaded.append(name)
+        loaded = [name for name, touch in steps.items() if touch()]
         # dateparser's language data: the first question naming a time would wait ~0.2 s for it.
         from companion.core.memory import dates
 
@@ -180,10 +182,13 @@ class Services:
     # ---- the chat model and what the core needs ----------------------------------
 
     @cached_property
-    def model_host(self) -> Any:
+    def model_host(self) -> ModelHost[LanguageModel]:
         """Keeps one chat model resident, loads on demand, unloads after the idle timeout."""
-        return ModelHost(lambda name: registry.create("llm", self.paths, self.settings, model=name),
-                         lambda: self.settings.idle_unload_seconds, label="chat model")
+        def load(name: str) -> LanguageModel:
+            model: LanguageModel = registry.create("llm", self.paths, self.settings, model=name)
+            return model
+
+        return ModelHost(load, lambda: self.settings.idle_unload_seconds, label="chat model")
 
     def language_model(self, name: str | None = None) -> LanguageModel | None:
         """The chat model (``name``, else settings.model) through the host; None when none is installed."""
@@ -212,8 +217,51 @@ class Services:
     def deps(self, model_name: str | None = None, *, with_model: bool = True) -> Deps:
         """What the core's personalization and answering steps need: the store, settings and the
         installed models (each None when missing), and the chat model ``model_name`` (else settings')."""
+        optional = self.optional
         return Deps(store=self.store, settings=self.settings,
                     model=self.language_model(model_name) if with_model else None,
-                    text_embedder=self.optional("text_embedder"), geocoder=self.optional("geocoder"),
-                    photo_reader=self.optional("photo_reader"), face_backend=self.optional("face_backend"),
-                    image_embedder=self.optional("image_embedder"), model_hint=self.model_hint())
+                    text_embedder=optional.text_embedder, geocoder=optional.geocoder,
+                    photo_reader=optional.photo_reader, face_backend=optional.face_backend,
+                    image_embedder=optional.image_embedder, model_hint=self.model_hint())
+
+
+def _touch(backend: T | None, call: Callable[[T], object]) -> bool:
+    """Call a backend once to load it (``warm_up``); False when it is not installed."""
+    if backend is None:
+        return False
+    call(backend)
+    return True
+
+
+def _installed(build: Callable[[], T]) -> T | None:
+    try:
+        return build()
+    except ModelMissingError:
+        return None
+
+
+class OptionalBackends:
+    """``Services``' backends, each None when its model is not installed: features degrade, never crash."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    @property
+    def photo_reader(self) -> PhotoReader | None:
+        return _installed(lambda: self._services.photo_reader)
+
+    @property
+    def face_backend(self) -> FaceBackend | None:
+        return _installed(lambda: self._services.face_backend)
+
+    @property
+    def image_embedder(self) -> ImageEmbedder | None:
+        return _installed(lambda: self._services.image_embedder)
+
+    @property
+    def text_embedder(self) -> TextEmbedder | None:
+        return _installed(lambda: self._services.text_embedder)
+
+    @property
+    def geocoder(self) -> Geocoder | None:
+        return _installed(lambda: self._services.geocoder)

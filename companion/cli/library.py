@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from companion.app import concepts, library
+from companion.app.library import IndexSummary
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
-from companion.core.library.indexing import IndexSummary
 from companion.core.types import Progress
 
 if TYPE_CHECKING:
@@ -148,12 +148,13 @@ def run_search(args: argparse.Namespace) -> int:
     with services_for(args) as services:
         hits = library.search_photos(services, args.text, args.limit)
     if args.json:
-        emit_json([{"photo": photo, "distance": round(distance, 4)} for photo, distance in hits])
+        emit_json([{"photo": hit.photo, "distance": round(hit.distance, 4)} for hit in hits])
     elif not hits:
         print("No photos indexed yet. Add some with: companion index FOLDER")
     else:
-        table([[str(p.id), f"{1 - d:.3f}", when(p.taken_at), p.place.label() if p.place else "", p.path]
-               for p, d in hits], ["id", "score", "taken", "place", "path"])
+        table([[str(h.photo.id), f"{1 - h.distance:.3f}", when(h.photo.taken_at),
+                h.photo.place.label() if h.photo.place else "", h.photo.path] for h in hits],
+              ["id", "score", "taken", "place", "path"])
     return 0
 
 
@@ -260,7 +261,7 @@ def run_watch(args: argparse.Namespace) -> int:
                 if isinstance(item, IndexSummary):
                     _report(args, item)
 
-        def on_event(event: Any) -> None:
+        def on_event(event: library.WatchEvent) -> None:
             _report(args, event)
 
         watcher = library.watch(services, on_event)
@@ -276,7 +277,7 @@ def run_watch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(args: argparse.Namespace, event: Any) -> None:
+def _report(args: argparse.Namespace, event: library.WatchEvent) -> None:
     if isinstance(event, IndexSummary):
         if args.json:
             emit_json(event.as_dict())

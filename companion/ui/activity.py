@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from companion.app import library
-from companion.core.library.indexing import IndexSummary
+from companion.app.library import IndexSummary
 from companion.core.types import Progress
 from companion.ui.qt import QObject, QTimer, QtWidgets, Signal, emit
 from companion.ui.widgets import label
@@ -71,7 +71,7 @@ class LibraryActivity(_Window):
     services: Services
     workers: WorkerPool
     index_worker: Worker | None
-    watcher: Any
+    watcher: library.Watching | None
     watch_cancel: threading.Event
     _summary: IndexSummary | None
     _latest_progress: Progress | None

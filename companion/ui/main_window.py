@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from companion.app import chat, library
-from companion.core.library.indexing import IndexSummary
+from companion.app.library import IndexSummary
 from companion.ui import appearance, icons, images
 from companion.ui.activity import LibraryActivity, WatchBridge
 from companion.ui.chat_view import ChatView
@@ -59,7 +59,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         self.workers = workers or WorkerPool(self)
         self.index_worker: Worker | None = None
         self._summary: IndexSummary | None = None
-        self.watcher: Any = None
+        self.watcher: library.Watching | None = None
         self.watch_cancel = threading.Event()
         self.watch_bridge = WatchBridge(self)
         self.watch_bridge.progress.connect(self._on_index_progress)

@@ -14,7 +14,7 @@ T0 = datetime(2026, 5, 4, 18, 0, tzinfo=timezone.utc)
 
 def deps(tmp_path, *, geocoder: bool = True) -> Deps:  # type: ignore[no-untyped-def]
     services = Services.open(tmp_path / "home")
-    return Deps(services.store, services.settings, geocoder=services.optional("geocoder") if geocoder else None,
+    return Deps(services.store, services.settings, geocoder=services.optional.geocoder if geocoder else None,
                 model_hint="Install a chat model with: companion models download gemma-3-4b")
 
 
