@@ -12,14 +12,13 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from companion.app import chat, memories
+from companion.app import chat, concepts, memories
 from companion.cli._services import services_for
 from companion.cli.ask import print_events
-from companion.core.memory import persona
 
 if TYPE_CHECKING:
+    from companion.app.chat import ChatSession
     from companion.app.services import Services
-    from companion.core.answer.pipeline import ChatSession
 
 
 def run_interactive(args: argparse.Namespace) -> int:
@@ -60,13 +59,13 @@ def _command(services: Services, session: ChatSession, line: str) -> None:
         session.temporary = not session.temporary
         print("[temporary chat: nothing will be remembered]" if session.temporary else "[remembering again]")
     elif name == "/forget" and rest:
-        report = session.forget(rest)
+        report = concepts.forget_concept(services, rest)
         print(f"[forgot {report.name}: {report.memories} memories, {report.observations} observations]")
     elif name == "/persona":
         if rest == "reset":
             memories.reset_persona(services)
             print("[persona reset to neutral]")
         else:
-            print("[persona: " + persona.describe(memories.persona(services)) + "]")
+            print("[persona: " + memories.describe_persona(memories.persona(services)) + "]")
     else:
         print("[unknown command]")
