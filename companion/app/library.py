@@ -121,15 +121,20 @@ def face_groups(services: Services, named: bool | None = None) -> list[FaceClust
 
 
 def name_face_group(services: Services, cluster_id: int, name: str | int) -> Concept:
+    """Name a face group (a new person, or one who exists): its faces become the person's keys and the
+    person is matched again across the library, all in one transaction."""
     from companion.core.library.recognition import name_face_group
 
-    return name_face_group(services.store, cluster_id, name, settings=services.settings)
+    with services.store.db.transaction():
+        return name_face_group(services.store, cluster_id, name, settings=services.settings)
 
 
 def merge_face_groups(services: Services, source_id: int, target_id: int) -> int:
+    """Merge two face groups (and re-match the person when one is named), in one transaction."""
     from companion.core.library.recognition import merge_face_groups
 
-    return merge_face_groups(services.store, source_id, target_id, settings=services.settings)
+    with services.store.db.transaction():
+        return merge_face_groups(services.store, source_id, target_id, settings=services.settings)
 
 
 def split_faces(services: Services, face_ids: list[int]) -> int:
@@ -202,14 +207,15 @@ def remove_watched_folder(services: Services, path: Path | str) -> list[str]:
 
 
 def merge_into(services: Services, cluster_ids: list[int], target: int | Concept) -> str:
-    """Merge face groups into another group or into a named person; returns what happened, in words."""
-    if isinstance(target, Concept):
+    """Merge face groups into another group or into a named person, all or none; returns what happened, in words."""
+    with services.store.db.transaction():
+        if isinstance(target, Concept):
+            for cluster_id in cluster_ids:
+                name_face_group(services, cluster_id, target.id)
+            return f"Added {len(cluster_ids)} group{'s' if len(cluster_ids) != 1 else ''} to {target.name}"
         for cluster_id in cluster_ids:
-            name_face_group(services, cluster_id, target.id)
-        return f"Added {len(cluster_ids)} group{'s' if len(cluster_ids) != 1 else ''} to {target.name}"
-    for cluster_id in cluster_ids:
-        if cluster_id != target:
-            merge_face_groups(services, cluster_id, target)
+            if cluster_id != target:
+                merge_face_groups(services, cluster_id, target)
     return "Merged the groups"
 
 

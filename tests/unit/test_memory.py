@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from companion.app import chat
 from companion.core.memory import dates
 from companion.core.memory.consolidate import consolidate, profile_history
@@ -85,6 +87,21 @@ def test_sessions_are_consolidated_only_after_the_gap(tmp_path) -> None:
     assert consolidate(d, T0 + timedelta(minutes=61)) >= 1
     episodes = d.store.memories.list("episodic")
     assert len(episodes) == 1 and turn.id in episodes[0].source_turn_ids and "running" in episodes[0].content
+
+
+def test_a_session_is_summarised_once_even_when_marking_it_done_fails(tmp_path) -> None:
+    d = deps(tmp_path)
+    conversation = d.store.conversations.start("live", T0)
+    d.store.conversations.add_turn(conversation.id, "user", "I went running in Paris.", T0)
+    d.store.db.execute("CREATE TEMP TRIGGER refused BEFORE UPDATE ON sessions "
+                       "BEGIN SELECT RAISE(ABORT, 'refused'); END")    # as a failing disk would
+    with pytest.raises(Exception, match="refused"):                     # SQLite's own error
+        consolidate(d, T0 + timedelta(minutes=61))
+    assert d.store.memories.list("episodic") == []                     # no summary of an unfinished session
+    d.store.db.execute("DROP TRIGGER refused")
+    consolidate(d, T0 + timedelta(minutes=61))
+    consolidate(d, T0 + timedelta(minutes=62))
+    assert len(d.store.memories.list("episodic")) == 1
 
 
 def test_habits_are_capped_and_need_repetition(tmp_path) -> None:

@@ -86,6 +86,23 @@ def test_temporary_questions_are_not_stored_and_normal_ones_are(tmp_path) -> Non
     assert d.store.conversations.count_turns() == before + 2
 
 
+def test_a_failure_while_remembering_leaves_no_half_remembered_turn(tmp_path) -> None:
+    d = remembering(tmp_path)
+    counts = "SELECT (SELECT count(*) FROM conversations), (SELECT count(*) FROM turns), " \
+             "(SELECT count(*) FROM memories), (SELECT count(*) FROM observations)"
+    before = tuple(d.store.db.query_one(counts))
+    # The last write of the turn (the answer) is refused, as a failing disk would.
+    d.store.db.execute("CREATE TEMP TRIGGER refused BEFORE INSERT ON turns WHEN NEW.role = 'assistant' "
+                       "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    with pytest.raises(Exception, match="refused"):     # SQLite's own error, as the disk gave it
+        run(d, "Yesterday I met Anna at the lake in Annecy.")
+    assert tuple(d.store.db.query_one(counts)) == before      # not the question, nor what it taught
+    d.store.db.execute("DROP TRIGGER refused")
+    run(d, "Yesterday I met Anna at the lake in Annecy.")
+    after = tuple(d.store.db.query_one(counts))
+    assert after[0] == before[0] + 1 and after[1] == before[1] + 2 and after[2] > before[2]
+
+
 def test_bounded_retrieval_loop_runs_when_the_model_asks(tmp_path) -> None:
     d = deps(tmp_path)
     say(d, (0, "I was swimming in Nice."))

@@ -459,3 +459,46 @@ def test_a_question_about_a_face_is_dropped_once_the_face_is_someone_elses(store
     group = store.faces.split([face_id])                       # the face's own group, named Tom by the user
     recognition.name_face_group(store, group, "Tom")
     assert store.faces.suggestions() == [] and store.faces.suggestion(face_id, matt) is None
+
+
+def refuse(store: Store, statement: str) -> None:
+    """Make SQLite refuse ``statement`` (e.g. "DELETE ON observations") on this connection, as a failing disk would."""
+    store.db.execute(f"CREATE TEMP TRIGGER refused BEFORE {statement} BEGIN SELECT RAISE(ABORT, 'refused'); END")
+
+
+def test_naming_a_group_and_re_matching_the_person_is_one_transaction(store: Store, tmp_path: Path) -> None:
+    from companion.app import library
+    from companion.app.services import Services
+    from companion.paths import resolve
+
+    faces = [add_photo(store, i + 1, [near(A, i)])[1][0] for i in range(3)]
+    recognition.cluster_faces(store, SETTINGS)
+    cluster = group_of(store, faces[0])
+    services = Services(resolve(tmp_path / "home"), SETTINGS, store)
+    refuse(store, "DELETE ON observations")          # the re-matching step fails after the naming step
+    with pytest.raises(Exception, match="refused"):     # SQLite's own error, as the disk gave it
+        library.name_face_group(services, cluster, "Ann")
+    store.db.execute("DROP TRIGGER refused")
+    assert store.faces.cluster(cluster).concept_id is None and store.concepts.list() == []   # type: ignore[union-attr]
+    assert store.db.query_one("SELECT count(*) AS n FROM observations")["n"] == 0   # type: ignore[index]
+    assert library.name_face_group(services, cluster, "Ann").name == "Ann"    # and it works once the disk does
+    assert len(store.concepts.refs(store.concepts.list()[0].id)) == 3
+
+
+def test_merging_several_groups_into_a_person_is_all_or_nothing(store: Store, tmp_path: Path) -> None:
+    from companion.app import library
+    from companion.app.services import Services
+    from companion.paths import resolve
+
+    groups = []
+    for base, start in ((A, 1), (A, 5), (B, 9)):
+        faces = [add_photo(store, start + i, [near(base, start + i)])[1][0] for i in range(2)]
+        groups.append(store.faces.new_cluster())
+        store.faces.set_cluster(faces, groups[-1])
+    services = Services(resolve(tmp_path / "home"), SETTINGS, store)
+    ann = library.name_face_group(services, groups[0], "Ann")
+    library.name_face_group(services, groups[2], "Bob")
+    with pytest.raises(InvalidInputError, match="already 'Bob'"):
+        library.merge_into(services, [groups[1], groups[2]], ann)      # the second group is someone else
+    assert store.faces.cluster(groups[1]).concept_id is None            # type: ignore[union-attr]
+    assert len(store.faces.of_concept(ann.id)) == 2

@@ -38,7 +38,7 @@ from companion.core.answer.understand import Plan, understand
 from companion.core.deps import Deps
 from companion.core.memory import dates, persona
 from companion.core.memory.consolidate import consolidate
-from companion.core.memory.remember import remember_turn
+from companion.core.memory.remember import read_turn, write_turn
 from companion.core.prompts import data_block, render_prompt
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
 from companion.core.types import city
@@ -191,15 +191,19 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
 
 def _remember(deps: Deps, question: str, answer: str, perception: Perception, conversation_id: int | None) -> int:
     store, now = deps.store, _now()
-    if conversation_id is None:
-        conversation_id = store.conversations.start(title=question[:60], started_at=now).id
     images = [perception.photo_path] if perception.photo_path else []
     gap = deps.settings.session_gap_minutes
-    turn = store.conversations.add_turn(conversation_id, "user", question, now, images, session_gap_minutes=gap)
     in_photo = [c for c in (store.concepts.get(r.concept_id) for r in perception.recognized
                             if r.source in ("face", "clip")) if c is not None]
-    remember_turn(deps, turn, recent=in_photo, image_concepts=None)
-    store.conversations.add_turn(conversation_id, "assistant", answer, _now(), session_gap_minutes=gap)
+    # Read the turn first (the model may take seconds, and must not hold the write lock), then store the
+    # question, what it taught and the answer in one transaction: never half a remembered turn.
+    facts = read_turn(deps, question, now, recent=in_photo, image_concepts=None)
+    with store.db.transaction():
+        if conversation_id is None:
+            conversation_id = store.conversations.start(title=question[:60], started_at=now).id
+        turn = store.conversations.add_turn(conversation_id, "user", question, now, images, session_gap_minutes=gap)
+        write_turn(deps, turn, facts)
+        store.conversations.add_turn(conversation_id, "assistant", answer, _now(), session_gap_minutes=gap)
     consolidate(deps, now)
     return conversation_id
 

@@ -33,10 +33,12 @@ def consolidate(deps: Deps, before: datetime) -> int:
     written = 0
     for session_id in closed:
         turns = [t for t in store.conversations.turns(session_id=session_id) if t.role == "user"]
-        if turns:
-            store.memories.add(*_episode(deps, session_id, turns))
-            written += 1
-        store.conversations.mark_consolidated(session_id)
+        episode = _episode(deps, session_id, turns) if turns else None   # the model's summary, before writing
+        with store.db.transaction():      # the summary and the mark together: a crash never summarises twice
+            if episode is not None:
+                store.memories.add(*episode)
+                written += 1
+            store.conversations.mark_consolidated(session_id)
     if closed:
         written += refresh_habits(deps) + refresh_profile(deps)
     return written
@@ -95,13 +97,14 @@ def refresh_habits(deps: Deps) -> int:
             sources[key] += memory.source_turn_ids
             phrases[key][first_lower(memory.action)] += 1
     habits = Counter({key: len(days) for key, days in seen.items() if len(days) >= 2}).most_common(MAX_HABITS)
-    deps.store.memories.delete_kind("procedural")
-    for (head, weekday), count in habits:
-        phrase = phrases[(head, weekday)].most_common(1)[0][0]
-        content = f"On {dates.WEEKDAYS[weekday].capitalize()}s you often: {phrase} ({count} times)."
-        deps.store.memories.add(NewMemory("procedural", content, (head, dates.WEEKDAYS[weekday]),
-                                          source_turn_ids=tuple(sorted(set(sources[(head, weekday)])))),
-                                embed_text(deps, content))
+    with deps.store.db.transaction():     # replaced, never missing
+        deps.store.memories.delete_kind("procedural")
+        for (head, weekday), count in habits:
+            phrase = phrases[(head, weekday)].most_common(1)[0][0]
+            content = f"On {dates.WEEKDAYS[weekday].capitalize()}s you often: {phrase} ({count} times)."
+            deps.store.memories.add(NewMemory("procedural", content, (head, dates.WEEKDAYS[weekday]),
+                                              source_turn_ids=tuple(sorted(set(sources[(head, weekday)])))),
+                                    embed_text(deps, content))
     return len(habits)
 
 
@@ -117,12 +120,14 @@ def profile_history(store: Store) -> dict[str, list[tuple[str, datetime | None, 
 
 def refresh_profile(deps: Deps) -> int:
     """Rewrite the short core profile: one line per key, the newest value wins."""
-    deps.store.memories.delete_kind("core")
-    for key, values in profile_history(deps.store).items():
-        value, when, turn_ids = values[0]
-        content = f"{key}: {value}"
-        if len(values) > 1 and values[1][0].lower() != value.lower():
-            content += f" (changed on {dates.describe(when)}; before: {values[1][0]})"
-        deps.store.memories.add(NewMemory("core", content, (PROFILE_KEYWORD, key), when,
-                                          source_turn_ids=tuple(turn_ids)), embed_text(deps, content))
-    return len(profile_history(deps.store))
+    history = profile_history(deps.store)
+    with deps.store.db.transaction():     # replaced, never missing
+        deps.store.memories.delete_kind("core")
+        for key, values in history.items():
+            value, when, turn_ids = values[0]
+            content = f"{key}: {value}"
+            if len(values) > 1 and values[1][0].lower() != value.lower():
+                content += f" (changed on {dates.describe(when)}; before: {values[1][0]})"
+            deps.store.memories.add(NewMemory("core", content, (PROFILE_KEYWORD, key), when,
+                                              source_turn_ids=tuple(turn_ids)), embed_text(deps, content))
+    return len(history)

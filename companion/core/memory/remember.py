@@ -172,13 +172,25 @@ def remember_turn(deps: Deps, turn: Turn, recent: list[Concept] | None = None,
     """
     if turn.role != "user":
         return 0, []
-    store = deps.store
-    said = speakers.split_speaker(turn.text, turn.speaker, [c.name for c in store.concepts.list()])
-    facts = extract_turn(deps, said.text, turn.time, recent, image_concepts, speaker=said.speaker)
+    return write_turn(deps, turn, read_turn(deps, turn.text, turn.time, recent, image_concepts, turn.speaker))
+
+
+def read_turn(deps: Deps, text: str, when: datetime, recent: list[Concept] | None = None,
+              image_concepts: list[Concept] | None = None, speaker: str = "") -> TurnFacts:
+    """What a user turn says: the rules' facts, widened by the model's grounded JSON. Writes nothing, so a
+    caller can ask the model (seconds) before it opens the transaction that stores the turn."""
+    said = speakers.split_speaker(text, speaker, [c.name for c in deps.store.concepts.list()])
+    facts = extract_turn(deps, said.text, when, recent, image_concepts, speaker=said.speaker)
     if deps.model is not None and _gaps(facts, said.text):
-        extracted = model_extract(deps, said.text, turn.time)
+        extracted = model_extract(deps, said.text, when)
         if extracted is not None:
-            merge(deps, facts, extracted, said.text, turn.time, recent)
+            merge(deps, facts, extracted, said.text, when, recent)
+    return facts
+
+
+def write_turn(deps: Deps, turn: Turn, facts: TurnFacts) -> tuple[int, list[Concept]]:
+    """Store what ``read_turn`` found in the stored user ``turn``; returns (memories written, concepts it was about)."""
+    store = deps.store
     about: dict[int, Concept] = {}
     written = sum(_remember_fact(deps, turn, facts, fact, about) for fact in facts.facts)
     for trigger in facts.triggers:
@@ -190,8 +202,8 @@ def remember_turn(deps: Deps, turn: Turn, recent: list[Concept] | None = None,
         store.memories.add(NewMemory("semantic", content, (PROFILE_KEYWORD, key), turn.time,
                                      source_turn_ids=(turn.id,)), embed_text(deps, content))
         written += 1
-    if not said.speaker:
-        persona.observe(store, said.text, turn.id)
+    if not facts.speaker:     # the user's own words (someone else's turn tells nothing of the user's persona)
+        persona.observe(store, turn.text, turn.id)
     return written, list(about.values())
 
 
