@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -31,9 +31,12 @@ DEFAULT_QUIET_SECONDS = 0.5
 FOLDER_CHECK_SECONDS = 1.0
 
 
+Change = Literal["created", "modified", "deleted"]
+
+
 @dataclass(frozen=True)
 class PathEvent:
-    kind: str          # created | modified | deleted
+    kind: Change
     path: str
 
 
@@ -81,7 +84,7 @@ class PhotoWatcher:
         self._observer: Any = None
         self._handler = _Handler(self)
         self._watches: dict[str, Any] = {}
-        self._pending: dict[str, str] = {}
+        self._pending: dict[str, Change] = {}
         self._last_event = 0.0
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -136,7 +139,7 @@ class PhotoWatcher:
         except OSError as exc:   # permission denied, too many inotify watches, ...
             self.on_status(f"cannot watch {folder}: {exc.strerror or exc}")
 
-    def _push(self, kind: str, path: str, folder: bool = False) -> None:
+    def _push(self, kind: Change, path: str, folder: bool = False) -> None:
         if not folder and not is_photo_name(path):
             return
         if any(part.startswith(".") for part in Path(path).parts[1:]):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from companion.core.memory.chat_import import parse_jsonl
-from companion.core.types import Turn
+from companion.core.types import Role, Turn
 
 if TYPE_CHECKING:
     from companion.app.services import Services
@@ -35,8 +35,9 @@ def import_chat(services: Services, path: Path) -> ImportResult:
     with store.db.transaction():
         conversation = store.conversations.start(title=f"Imported from {Path(path).name}", started_at=turns[0].time)
         for turn in turns:
+            role: Role = "user" if turn.role == "user" else "assistant"     # parse_jsonl allows only these
             stored.append(store.conversations.add_turn(
-                conversation.id, turn.role, turn.text, turn.time, turn.images,
+                conversation.id, role, turn.text, turn.time, turn.images,
                 session_gap_minutes=services.settings.session_gap_minutes, speaker=turn.speaker))
     memories = learn_from_turns(services, stored)
     return ImportResult(conversation.id, len(stored), memories)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from companion.paths import catalog_path
+
+ModelKind = Literal["vlm", "llm", "clip", "faces"]
 
 
 @dataclass(frozen=True)
 class ModelFile:
-    role: str            # model | mmproj | onnx | config | weights
+    role: Literal["model", "mmproj", "onnx", "config", "weights", "module"]   # module: a package's __init__.py
     filename: str
     size: int = 0        # 0 = unknown until the first download
     sha256: str = ""     # "" = unknown: recorded on first download (trust on first use)
@@ -20,9 +23,9 @@ class ModelFile:
 @dataclass(frozen=True)
 class CatalogEntry:
     name: str
-    kind: str            # vlm | llm | clip | faces
+    kind: ModelKind
     title: str
-    source: str          # huggingface | export | package
+    source: Literal["huggingface", "export", "package"]
     files: tuple[ModelFile, ...]
     repo: str = ""
     revision: str = "main"

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -104,7 +104,7 @@ class ReferenceModels(Protocol):
 class ChatMessage:
     """One message of a prompt. ``image`` (a file path) is shown before the text."""
 
-    role: str            # system | user | assistant
+    role: Literal["system", "user", "assistant"]
     text: str
     image: str | None = None
 

@@ -15,6 +15,11 @@ MemoryKind = Literal["semantic", "episodic", "procedural", "core"]
 MEMORY_KINDS: tuple[str, ...] = ("semantic", "episodic", "procedural", "core")
 # Where an observation came from; "sighting" vs "mention" is a separate field.
 ObservationSource = Literal["face", "clip", "user", "conversation"]
+# A concept seen in a photo, or talked about in a turn.
+ObservationKind = Literal["sighting", "mention"]
+Role = Literal["user", "assistant"]
+# "pending": found, not analysed yet; "error": not a usable photo (``Photo.error`` says why).
+PhotoStatus = Literal["ok", "pending", "error"]
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ class Photo:
     width: int
     height: int
     thumbnail: str | None
-    status: str = "ok"          # ok | error
+    status: PhotoStatus = "ok"
     error: str | None = None
 
 
@@ -194,7 +199,7 @@ class Concept:
 
     id: int
     name: str
-    category: str
+    category: Category
     info: str
     created_at: datetime
     updated_at: datetime
@@ -221,8 +226,8 @@ class Observation:
     concept_id: int
     time: datetime | None
     place: str
-    source: str                  # face | clip | user | conversation
-    kind: str                    # sighting | mention
+    source: ObservationSource
+    kind: ObservationKind
     confidence: float
     photo_id: int | None = None
     turn_id: int | None = None
@@ -241,7 +246,7 @@ class Conversation:
 class Turn:
     id: int
     conversation_id: int
-    role: str                    # user | assistant
+    role: Role
     text: str
     time: datetime
     images: list[str] = field(default_factory=list)
@@ -253,7 +258,7 @@ class Memory:
     """A timestamped memory (PersonaVLM tiers), linked to concepts and source turns."""
 
     id: int
-    kind: str
+    kind: MemoryKind
     content: str
     keywords: list[str]
     time: datetime | None

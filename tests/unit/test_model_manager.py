@@ -7,6 +7,7 @@ import json
 import re
 import socket
 from pathlib import Path
+from typing import get_args, get_type_hints
 
 import numpy as np
 import pytest
@@ -69,6 +70,10 @@ def test_catalog_lists_recommended_models_and_invents_no_checksums() -> None:
         if entry.kind == "vlm":
             assert entry.repo.split("/")[0] in ("ggml-org", "Qwen") and {f.role for f in entry.files} == {
                 "model", "mmproj"}
+        # The catalog is read as typed values: each kind, source and file role is one the code knows.
+        assert entry.kind in get_args(catalog_module.ModelKind)
+        assert entry.source in get_args(get_type_hints(catalog_module.CatalogEntry)["source"])
+        assert {f.role for f in entry.files} <= set(get_args(get_type_hints(catalog_module.ModelFile)["role"]))
 
 
 def test_read_gguf_reads_metadata_and_tensor_shapes(text_model: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from companion.core.answer.perceive import Recognized
 from companion.core.memory.consolidate import profile_history
@@ -26,7 +27,7 @@ class LastSeen:
     name: str
     time: datetime | None
     place: str
-    source_type: str   # photo | turn
+    source_type: Literal["photo", "turn"]
     source_id: int
 
 

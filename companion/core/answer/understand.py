@@ -28,7 +28,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from companion.core import language, model_json
 from companion.core.answer.perceive import Perception, Recognized
@@ -69,7 +69,7 @@ class Plan:
     place: PlaceFilter | None = None
     place_text: str = ""           # the place as the user wrote it ("Wien")
     deictic: bool = False          # "she", "the one in this photo": the photo's people
-    source: str = "rules"          # rules | rules+model
+    source: Literal["rules", "rules+model"] = "rules"
     topic: tuple[str, ...] = ()    # what the question is about beyond who, when and where ("support", "group")
     event: bool = False            # answered from what was said ("when did Jon lose his job?"), not a record query
     counting: bool = False         # "how many children ...": the answer holds a number

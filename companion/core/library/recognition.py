@@ -35,7 +35,7 @@ from companion.core.library.matching import FaceMatch, match_face, match_faces, 
 from companion.core.protocols import ImageEmbedder, PhotoReader, ReferenceModels
 from companion.core.store import Store
 from companion.core.store.vectors import VectorIndex
-from companion.core.types import Box, Concept, DecodedPhoto, Face
+from companion.core.types import Box, Concept, DecodedPhoto, Face, ObservationSource
 
 DEFAULT_NEIGHBOURS = 16
 # A group offered for naming holds faces from at least this many photos (or was made by the user): one
@@ -53,7 +53,7 @@ class ClusterReport:
 # ---- observations -----------------------------------------------------------------------
 
 
-def _observe(store: Store, concept_id: int, photo_id: int, source: str, confidence: float) -> None:
+def _observe(store: Store, concept_id: int, photo_id: int, source: ObservationSource, confidence: float) -> None:
     photo = store.photos.get(photo_id)
     if photo is None:
         return
@@ -74,7 +74,7 @@ def match_photo(store: Store, settings: Settings, photo_id: int, faces: list[tup
 
     ``faces``: (face id, identity vector, quality), largest face first.
     """
-    best: dict[tuple[int, str], float] = {}
+    best: dict[tuple[int, ObservationSource], float] = {}
     matches = match_faces(store, settings, [embedding for _, embedding, _ in faces], [q for _, _, q in faces])
     for (face_id, _, _), match in zip(faces, matches, strict=True):
         if match is None:
@@ -344,7 +344,7 @@ def rematch_concept(store: Store, settings: Settings, concept_id: int, *, neighb
     concept = store.concepts.require(concept_id)
     face_keys = [v for c, v in store.concepts.ref_embeddings("face") if c == concept_id]
     image_keys = [v for c, v in store.concepts.ref_embeddings("image") if c == concept_id]
-    seen: dict[tuple[int, str], float] = {}
+    seen: dict[tuple[int, ObservationSource], float] = {}
     with store.db.transaction():
         store.observations.clear_concept_auto(concept_id)
         for face in store.faces.of_concept(concept_id):   # its group, confirmed or grouped automatically
@@ -372,7 +372,7 @@ def rematch_concept(store: Store, settings: Settings, concept_id: int, *, neighb
 
 
 def _rematch_face(store: Store, settings: Settings, concept_id: int, face_id: int, embedding: np.ndarray,
-                  distance: float, home: int | None, seen: dict[tuple[int, str], float]) -> None:
+                  distance: float, home: int | None, seen: dict[tuple[int, ObservationSource], float]) -> None:
     face = store.faces.get(face_id)
     if face is None or face.concept_id == concept_id:
         return   # gone, or already in its group (counted above)
@@ -387,7 +387,7 @@ def _rematch_face(store: Store, settings: Settings, concept_id: int, face_id: in
     if not decision.sure:
         store.faces.suggest(face_id, concept_id, decision.distance)
         return
-    key = (face.photo_id, "face")
+    key: tuple[int, ObservationSource] = (face.photo_id, "face")
     seen[key] = max(seen.get(key, 0.0), 1.0 - distance)
     store.faces.clear_open_suggestions(face_id)
     if home is not None:

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 
 from companion.core.store.db import Connection, Database, Row, from_iso, inserted_id, now, timestamp, to_iso
-from companion.core.types import Conversation, Turn
+from companion.core.types import Conversation, Role, Turn
 
 
 def _turn(row: Row) -> Turn:
@@ -57,7 +57,7 @@ class ConversationRepo:
         rows = self.db.query("SELECT * FROM conversations ORDER BY started_at DESC LIMIT ?", (limit,))
         return [Conversation(r["id"], from_iso(r["started_at"]) or now(), r["title"]) for r in rows]
 
-    def add_turn(self, conversation_id: int, role: str, text: str, time: datetime,
+    def add_turn(self, conversation_id: int, role: Role, text: str, time: datetime,
                  images: builtins.list[str] | None = None, *, session_gap_minutes: int = 60,
                  speaker: str = "") -> Turn:
         """Store a turn, opening a new session when the gap since the last turn is too long."""

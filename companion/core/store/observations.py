@@ -12,7 +12,7 @@ from datetime import datetime
 
 from companion.core.store.db import Database, Row, from_iso, inserted_id, time_range, timestamp, to_iso
 from companion.core.store.places import PlaceFilter, city_sql
-from companion.core.types import Observation
+from companion.core.types import Observation, ObservationKind, ObservationSource
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,8 @@ class Sighting:
     category: str
     time: datetime | None
     place: str
-    kind: str                 # sighting | mention
-    source: str               # face | clip | user | conversation
+    kind: ObservationKind
+    source: ObservationSource
     photo_id: int | None
     turn_id: int | None
     action: str
@@ -55,8 +55,8 @@ class ObservationRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def add(self, concept_id: int, *, time: datetime | None, place: str, source: str, kind: str,
-            confidence: float = 1.0, photo_id: int | None = None, turn_id: int | None = None,
+    def add(self, concept_id: int, *, time: datetime | None, place: str, source: ObservationSource,
+            kind: ObservationKind, confidence: float = 1.0, photo_id: int | None = None, turn_id: int | None = None,
             action: str = "") -> int:
         """Record an observation; a photo observation of the same concept and source is updated."""
         params = (concept_id, photo_id, turn_id, to_iso(time), timestamp(time), place, source, kind,
