@@ -8,15 +8,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# What an answer streams, for the front ends to ``match`` on (the pipeline itself loads on the first question).
+from companion.core.answer.events import Answer as Answer
+from companion.core.answer.events import AnswerEvent as AnswerEvent
+from companion.core.answer.events import Caption as Caption
+from companion.core.answer.events import Done as Done
+from companion.core.answer.events import Fix as Fix
+from companion.core.answer.events import Notice as Notice
+from companion.core.answer.events import Recognition as Recognition
+from companion.core.answer.events import ReminderFired as ReminderFired
+from companion.core.answer.events import Token as Token
 from companion.core.memory.chat_import import parse_jsonl
 from companion.core.types import Role, Turn
 
 if TYPE_CHECKING:
     from companion.app.services import Services
-
-    # The answer's types, for the front ends (the pipeline itself loads on the first question).
-    from companion.core.answer.events import AnswerEvent as AnswerEvent
-    from companion.core.answer.pipeline import Answer as Answer
     from companion.core.answer.pipeline import ChatSession as ChatSession
 
 

@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from companion.app import chat
-from companion.cli._services import services_for
-from companion.cli.output import emit_json, to_jsonable
-from companion.core.answer.events import (
+from companion.app.chat import (
     Answer,
     AnswerEvent,
     Caption,
@@ -22,6 +20,8 @@ from companion.core.answer.events import (
     ReminderFired,
     Token,
 )
+from companion.cli._services import services_for
+from companion.cli.output import emit_json, to_jsonable
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:

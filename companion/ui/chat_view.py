@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from companion.app import chat, concepts, library, people
-from companion.core.answer.events import Caption, Done, Fix, Notice, Recognition, ReminderFired, Token
+from companion.app.chat import Caption, Done, Fix, Notice, Recognition, ReminderFired, Token
 from companion.core.types import Source
 from companion.ui import images, paint
 from companion.ui.chat_composer import ChatInput, Composer

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Generator, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from companion.core import model_json
 from companion.core.answer import evidence as evidence_
