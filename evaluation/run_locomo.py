@@ -126,7 +126,7 @@ def _baselines(conversation: LocomoConversation, services: Any, ks: list[int]) -
 
     systems: dict[str, Callable[[str], Retrieved]] = {}
     bm25 = Bm25(conversation)
-    embedder = services.optional("text_embedder")
+    embedder = services.optional.text_embedder
     minilm = MiniLm(conversation, embedder) if embedder is not None else None
     for k in ks:
         systems[f"bm25@{k}"] = partial(lambda q, k: ranked(bm25.top(q, k)), k=k)

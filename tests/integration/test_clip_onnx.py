@@ -194,7 +194,7 @@ def test_the_app_refuses_a_random_clip_and_doctor_says_so(clip_dir, tmp_path, mo
     monkeypatch.delenv("COMPANION_ALLOW_TEST_MODELS")
     services = Services.open()
     try:
-        assert services.optional("image_embedder") is None                # works as without an image model
+        assert services.optional.image_embedder is None                # works as without an image model
         with pytest.raises(ModelMissingError, match=r"random weights \(test model\).*models download clip-vit-b-32"):
             services.image_embedder  # noqa: B018 - building it is the point
     finally:

@@ -37,7 +37,7 @@ def test_a_pet_added_offline_is_kept_and_matched_once_the_image_model_is_install
     # The test CLIP has random weights: it tells near-copies apart from other photos, not cats from coffee.
     services.settings.image_match_similarity = 0.97
     try:
-        assert services.optional("image_embedder") is None
+        assert services.optional.image_embedder is None
         summary = [s for s in _index(services, photos) if isinstance(s, IndexSummary)][0]
         assert summary.new == 2
         chelsea = concepts.add_concept(services, "Chelsea", "pet", images=[reference])   # offline: accepted
