@@ -48,6 +48,11 @@ class Paths:
         return self.cache_dir / "thumbnails"
 
     @property
+    def locks_dir(self) -> Path:
+        """Lock files that serialise writers across processes (app/locks.py); made on first use."""
+        return self.data_dir / "locks"
+
+    @property
     def concept_images_dir(self) -> Path:
         """Reference images the user gave for concepts (kept, unlike the cache)."""
         return self.data_dir / "concept_images"

@@ -1,4 +1,4 @@
-"""Conversations: import past ones, learn from turns, ask about a photo, chat."""
+"""Conversations: import past ones (resumable, in batches), learn from turns, ask about a photo, chat."""
 
 from __future__ import annotations
 
@@ -18,35 +18,82 @@ from companion.core.answer.events import Notice as Notice
 from companion.core.answer.events import Recognition as Recognition
 from companion.core.answer.events import ReminderFired as ReminderFired
 from companion.core.answer.events import Token as Token
-from companion.core.memory.chat_import import parse_jsonl
-from companion.core.types import Role, Turn
+from companion.core.types import Progress, Turn
 
 if TYPE_CHECKING:
     from companion.app.services import Services
     from companion.core.answer.pipeline import ChatSession as ChatSession
+    from companion.core.memory.importer import ImportState
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    conversation_id: int
+    """One import run: ``turns`` and ``memories`` are what this run added (0 when the file was imported before)."""
+
+    conversation_id: int | None
     turns: int
     memories: int
+    messages: int = 0       # in the file
+    saved: int = 0          # messages stored by this run and earlier ones (== messages when complete)
+    known: int = 0          # messages skipped: an earlier import had them (same id)
+    state: ImportState = "imported"   # imported | resumed | already imported | cancelled
+    name: str = ""
 
 
-def import_chat(services: Services, path: Path) -> ImportResult:
-    """Import past turns, all or nothing, then learn from them."""
-    turns = parse_jsonl(Path(path))
-    stored: list[Turn] = []
-    store = services.store
-    with store.db.transaction():
-        conversation = store.conversations.start(title=f"Imported from {Path(path).name}", started_at=turns[0].time)
-        for turn in turns:
-            role: Role = "user" if turn.role == "user" else "assistant"     # parse_jsonl allows only these
-            stored.append(store.conversations.add_turn(
-                conversation.id, role, turn.text, turn.time, turn.images,
-                session_gap_minutes=services.settings.session_gap_minutes, speaker=turn.speaker))
-    memories = learn_from_turns(services, stored)
-    return ImportResult(conversation.id, len(stored), memories)
+def import_steps(services: Services, path: Path | str,
+                 cancel: threading.Event | None = None) -> Iterator[Progress | ImportResult]:
+    """Import past turns and learn from them: ``Progress`` after each committed batch, then an ``ImportResult``.
+
+    The file is validated first (a bad line stores nothing and names its number), then stored in
+    short batches: a crash, a full disk or ``cancel`` keeps what was committed, and importing the
+    same file again resumes there; a file imported before adds nothing. Two imports of one file
+    (another window, a command) take turns.
+    """
+    from companion.core.memory.chat_import import read_jsonl, scan_jsonl
+    from companion.core.memory.importer import import_source
+
+    yield Progress("check", 0, None, f"checking {Path(path).name}")
+    source = scan_jsonl(Path(path))
+    lock = services.import_lock(source.content_hash)
+    held = yield from lock.wait(cancel, "wait", f"another import of {source.name} is running; waiting for it")
+    if not held:
+        yield ImportResult(None, 0, 0, source.turns, 0, 0, "cancelled", source.name)
+        return
+    steps = import_source(services.deps(), source, read_jsonl, cancel)
+    try:
+        for step in steps:
+            if isinstance(step, Progress):
+                yield step
+            else:
+                yield ImportResult(step.conversation_id, step.turns, step.memories, step.messages, step.saved,
+                                   step.known, step.state, step.name)
+    finally:
+        steps.close()       # stopped early (a closed worker, Ctrl-C): end the run before letting others in
+        lock.release()
+
+
+def import_chat(services: Services, path: Path | str, cancel: threading.Event | None = None) -> ImportResult:
+    """:func:`import_steps` without the progress: the run's ``ImportResult``."""
+    result = None
+    for step in import_steps(services, path, cancel):
+        if isinstance(step, ImportResult):
+            result = step
+    assert result is not None
+    return result
+
+
+def describe_import(result: ImportResult) -> str:
+    """One line a user can read about an import run (the command line and the window print it)."""
+    name = result.name or "the file"
+    if result.state == "already imported":
+        return f"{name} was imported before (conversation {result.conversation_id}): nothing added."
+    known = f"; {result.known:,} messages were already imported" if result.known else ""
+    if result.state == "cancelled":
+        return (f"Import stopped: {result.saved:,} of {result.messages:,} messages are saved{known}; "
+                "import the same file again to continue.")
+    resumed = " (resumed)" if result.state == "resumed" else ""
+    return (f"Imported {result.turns:,} turns{resumed} (conversation {result.conversation_id}); "
+            f"learned {result.memories:,} memories{known}.")
 
 
 def learn_from_turns(services: Services, turns: list[Turn]) -> int:

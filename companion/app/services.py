@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from companion import config
+from companion.app.locks import ProfileLock
 from companion.backends import registry
 from companion.backends.model_host import (
     HostedBackend,
@@ -68,6 +69,10 @@ class Services:
         # One indexing run at a time (``app.library.index``): the window's catch-up scan and a
         # watched-folder batch racing over the same new file would both analyse it and write its faces twice.
         self.index_lock = threading.Lock()
+
+    def import_lock(self, content_hash: str) -> ProfileLock:
+        """The lock that makes two imports of one source (by content hash) take turns, across processes."""
+        return ProfileLock(self.paths.locks_dir / f"import-{content_hash[:20]}.lock")
 
     @classmethod
     def open(cls, home: str | Path | None = None) -> Services:

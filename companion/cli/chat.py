@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from companion.app import chat
 from companion.cli._services import services_for
 from companion.cli.output import emit_json
+from companion.cli.progress import ProgressBar
 
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     parser = commands.add_parser("chat", parents=[parent], help="talk with Companion, or import past conversations")
     parser.add_argument("--import", dest="import_file", type=Path, metavar="FILE.jsonl",
-                        help='import past turns: one {"time", "role", "text", "images"} object a line')
+                        help='import past turns: one {"time", "role", "text", "images", "id"} object a line; '
+                             'an interrupted import continues where it stopped, a repeated one adds nothing')
     parser.add_argument("--model", help="the chat model to use (default: the one in settings)")
     parser.add_argument("--temporary", action="store_true", help="answer but remember nothing of this chat")
     parser.set_defaults(func=run_chat)
@@ -28,11 +31,29 @@ def run_chat(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    bar = ProgressBar(enabled=sys.stderr.isatty() and not args.json)
+    result: chat.ImportResult | None = None
+    saved = 0
     with services_for(args) as services:
-        result = chat.import_chat(services, args.import_file)
+        try:
+            for step in chat.import_steps(services, args.import_file):
+                if isinstance(step, chat.ImportResult):
+                    result = step
+                else:
+                    saved = step.done if step.stage == "import" else saved
+                    bar.show(step)
+        except KeyboardInterrupt:
+            bar.close()
+            # The batch in flight rolled back; every earlier one is stored with what was learnt from it.
+            print(f"companion: cancelled: {saved:,} messages are saved; run the same command again to continue",
+                  file=sys.stderr)
+            return 130
+        finally:
+            bar.close()
+    assert result is not None
     if args.json:
         emit_json(result)
     else:
-        print(f"Imported {result.turns} turns (conversation {result.conversation_id}); "
-              f"learned {result.memories} memories.")
+        print(chat.describe_import(result))
     return 0
+

@@ -9,13 +9,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
 from companion.app import concepts, library
 from companion.app.library import IndexSummary
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
 from companion.core.types import Progress
+from companion.cli.progress import ProgressBar
 
 if TYPE_CHECKING:
     from companion.app.services import Services
@@ -72,36 +71,6 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
 # ---- index ------------------------------------------------------------------------------
 
 
-UNITS = {"scan": "file", "index": "photo", "faces": "face"}
-
-
-class _Bar:
-    """Indexing progress on stderr: one tqdm bar per stage (scan, index, faces), wiped when it ends."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: tqdm | None = None
-        self.stage = ""
-
-    def show(self, progress: Progress) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None or progress.stage != self.stage:
-            self.close()
-            self.stage = progress.stage
-            self.bar = tqdm(total=progress.total, desc=f"{progress.stage:5}", unit=UNITS.get(progress.stage, "it"),
-                            file=sys.stderr, leave=False, mininterval=0.1, dynamic_ncols=True)
-        if progress.total is not None and self.bar.total != progress.total:
-            self.bar.total = progress.total
-        self.bar.set_postfix_str(progress.message, refresh=False)
-        self.bar.update(progress.done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
 def print_summary(summary: IndexSummary) -> None:
     state = " (cancelled)" if summary.cancelled else ""
     copies = f", {summary.copies} more path(s) of photos already indexed" if summary.copies else ""
@@ -123,7 +92,7 @@ def run_index(args: argparse.Namespace) -> int:
             print("companion: error: nothing to index: give a folder, or add one with 'companion folders add PATH'",
                   file=sys.stderr)
             return 2
-        bar = _Bar(enabled=sys.stderr.isatty() and not args.json)
+        bar = ProgressBar(enabled=sys.stderr.isatty() and not args.json)
         summary: IndexSummary | None = None
         try:
             for item in library.index(services, targets, threading.Event()):

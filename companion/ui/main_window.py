@@ -58,6 +58,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         self.services = services
         self.workers = workers or WorkerPool(self)
         self.index_worker: Worker | None = None
+        self.import_dialog: QtWidgets.QProgressDialog | None = None
         self._summary: IndexSummary | None = None
         self.watcher: library.Watching | None = None
         self.watch_cancel = threading.Event()
@@ -256,14 +257,46 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import a chat (JSONL)", str(Path.home()),
                                                         "Chat export (*.jsonl)")
         if path:
-            worker = self.workers.start(lambda _c: chat.import_chat(self.services, Path(path)), "import chat")
+            self.import_chat(Path(path))
 
-            def imported(result: Any) -> None:
-                self.show_status(f"Imported {result.turns} messages, learned {result.memories} memories")
-                self.refresh_counts()
+    def import_chat(self, path: Path) -> Worker:
+        """Import a chat on a worker, with its progress and a Stop button in a small non-modal dialog."""
+        worker = self.workers.start(lambda cancel: chat.import_steps(self.services, path, cancel), "import chat")
+        dialog = QtWidgets.QProgressDialog(f"Importing {path.name}…", "Stop", 0, 0, self)
+        dialog.setWindowModality(QtCore.Qt.WindowModality.NonModal)
+        dialog.setAutoReset(False)
+        dialog.setAutoClose(False)
+        dialog.setMinimumDuration(400)
+        dialog.canceled.connect(worker.cancel)
+        self.import_dialog = dialog
 
-            worker.signals.finished.connect(imported)
-            worker.signals.failed.connect(lambda m: QtWidgets.QMessageBox.warning(self, "Import failed", m))
+        def progress(step: Any) -> None:
+            if step.total:
+                dialog.setMaximum(step.total)
+                dialog.setValue(step.done)
+            dialog.setLabelText(f"Importing {path.name}: {step.done:,} of {step.total:,} messages"
+                                if step.total else step.message.capitalize())
+
+        def result(value: Any) -> None:
+            if isinstance(value, chat.ImportResult):
+                self.show_status(chat.describe_import(value))
+
+        def finished(_value: Any) -> None:
+            dialog.close()
+            if worker.cancelled:
+                self.show_status(f"Import of {path.name} stopped: what was saved stays; import it again to continue")
+            self.refresh_counts()
+
+        def failed(message: str) -> None:
+            dialog.close()
+            QtWidgets.QMessageBox.warning(self, "Import failed", message)
+            self.refresh_counts()
+
+        worker.signals.progress.connect(progress)
+        worker.signals.item.connect(result)
+        worker.signals.finished.connect(finished)
+        worker.signals.failed.connect(failed)
+        return worker
 
     def open_photo(self, photo_id: int) -> None:
         self.show_view(2)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from companion.cli.library import _Bar
+from companion.cli.progress import ProgressBar
 from companion.core.types import Progress
 
 
 def test_the_bar_shows_each_stage_and_wipes_itself(capsys) -> None:
-    bar = _Bar(enabled=True)
+    bar = ProgressBar(enabled=True)
     bar.show(Progress("scan", 0, None, "looking for photos"))
     bar.show(Progress("index", 0, 3, "a.jpg"))
     bar.close()
@@ -17,7 +17,7 @@ def test_the_bar_shows_each_stage_and_wipes_itself(capsys) -> None:
 
 
 def test_no_bar_when_disabled(capsys) -> None:
-    bar = _Bar(enabled=False)
+    bar = ProgressBar(enabled=False)
     bar.show(Progress("index", 1, 3, "a.jpg"))
     bar.close()
     assert capsys.readouterr().err == ""

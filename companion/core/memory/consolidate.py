@@ -31,16 +31,18 @@ def consolidate(deps: Deps, before: datetime) -> int:
     store = deps.store
     closed = store.conversations.closed_sessions(before, deps.settings.session_gap_minutes)
     written = 0
-    for session_id in closed:
+    for index, session_id in enumerate(closed):
         turns = [t for t in store.conversations.turns(session_id=session_id) if t.role == "user"]
-        episode = _episode(deps, session_id, turns) if turns else None   # the model's summary, before writing
-        with store.db.transaction():      # the summary and the mark together: a crash never summarises twice
+        episode = _episode(deps, session_id, turns) if turns else None   # a model's summary: before the lock
+        # The episode, the mark and, with the last session, the habits and profile rebuilt from them commit
+        # together: a crash anywhere leaves that session to consolidate again, never summarised twice.
+        with store.db.transaction():
             if episode is not None:
                 store.memories.add(*episode)
                 written += 1
             store.conversations.mark_consolidated(session_id)
-    if closed:
-        written += refresh_habits(deps) + refresh_profile(deps)
+            if index == len(closed) - 1:
+                written += refresh_habits(deps) + refresh_profile(deps)
     return written
 
 

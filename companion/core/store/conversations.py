@@ -188,6 +188,12 @@ class ConversationRepo:
     def delete_turn(self, turn_id: int) -> None:
         self.db.execute("DELETE FROM turns WHERE id = ?", (turn_id,))
 
+    def last_time(self, conversation_id: int) -> datetime | None:
+        """When the conversation's latest turn was said (None when it has none)."""
+        row = self.db.query_one("SELECT time FROM turns WHERE conversation_id = ? ORDER BY ts DESC, id DESC LIMIT 1",
+                                (conversation_id,))
+        return from_iso(row["time"]) if row else None
+
     def count_turns(self) -> int:
         row = self.db.query_one("SELECT count(*) AS n FROM turns")
         return int(row["n"]) if row else 0

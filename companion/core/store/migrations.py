@@ -359,6 +359,41 @@ DELETE FROM photos WHERE path IN (SELECT path FROM photo_paths);
 ALTER TABLE photos ADD COLUMN dhash INTEGER;
 ALTER TABLE photos ADD COLUMN dup_of INTEGER REFERENCES photos(id) ON DELETE SET NULL;
 CREATE INDEX photos_dup_of ON photos(dup_of) WHERE dup_of IS NOT NULL;
+
+# Conversation imports that resume and never repeat (core/memory/importer.py, store/imports.py): a source is
+# one file's content (its BLAKE2b hash) in one format; ``position`` counts the messages committed, in the
+# source's order, together with the turns and memories learnt from them, so an interrupted import resumes
+# after them and a finished one adds nothing. Formats whose exports carry their own message ids (ChatGPT,
+# Claude, a JSONL line's "id") record them in ``import_items``, so a later, larger export of the same chats
+# adds only the new messages. A forgotten turn keeps its item (turn_id NULL): importing again does not
+# bring it back. ``photos.failures`` counts the scans in a row a file failed with the same size and mtime:
+# indexing tries such a file again on the next scans, up to a cap, or when asked.
+M0010_IMPORT_SOURCES = """
+CREATE TABLE import_sources (
+    id INTEGER PRIMARY KEY,
+    format TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+    items INTEGER NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0,
+    turns INTEGER NOT NULL DEFAULT 0,
+    memories INTEGER NOT NULL DEFAULT 0,
+    context TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL DEFAULT 'importing' CHECK (status IN ('importing', 'done')),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    UNIQUE (format, content_hash)
+);
+CREATE TABLE import_items (
+    format TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    source_id INTEGER NOT NULL REFERENCES import_sources(id) ON DELETE CASCADE,
+    turn_id INTEGER REFERENCES turns(id) ON DELETE SET NULL,
+    PRIMARY KEY (format, external_id)
+) WITHOUT ROWID;
+CREATE INDEX import_items_turn ON import_items(turn_id) WHERE turn_id IS NOT NULL;
+ALTER TABLE photos ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
 """
 
 # (name, SQL). Append only.
@@ -372,6 +407,7 @@ MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0007_face_quality_and_suggestions", M0007_FACE_QUALITY_AND_SUGGESTIONS),
     ("0008_attribution", M0008_ATTRIBUTION),
     ("0009_photo_library", M0009_PHOTO_LIBRARY),
+    ("0010_import_sources", M0010_IMPORT_SOURCES),
 )
 
 

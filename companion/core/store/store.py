@@ -14,6 +14,7 @@ from companion.core.store.concepts import ConceptRepo
 from companion.core.store.conversations import ConversationRepo, fts_query
 from companion.core.store.db import Database
 from companion.core.store.faces import FaceRepo
+from companion.core.store.imports import ImportRepo
 from companion.core.store.memories import MemoryRepo
 from companion.core.store.observations import ObservationRepo
 from companion.core.store.persona import PersonaRepo
@@ -49,6 +50,7 @@ class Store:
         self.memories = MemoryRepo(db, self.vectors)
         self.triggers = TriggerRepo(db)
         self.persona = PersonaRepo(db)
+        self.imports = ImportRepo(db)
 
     @classmethod
     def open(cls, path: Path | str) -> "Store":
