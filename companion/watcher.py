@@ -9,6 +9,10 @@ indexer recognises as a move by content hash.
 
 A watched folder that is deleted while watched is reported through
 ``on_status`` and watched again if it comes back; the watcher never dies on it.
+A batch whose ``on_batch`` fails (the database stayed locked by a long import, a
+model failed) is not dropped: its events go back into the queue (newer events for
+the same path win) and are tried again after a backoff, 1 s doubling to at most
+:data:`RETRY_MAX_SECONDS`, until a batch succeeds.
 This module may import watchdog and the core, never Qt.
 """
 
@@ -29,6 +33,8 @@ from companion.core.library.scan import is_photo_name
 
 DEFAULT_QUIET_SECONDS = 0.5
 FOLDER_CHECK_SECONDS = 1.0
+RETRY_FIRST_SECONDS = 1.0
+RETRY_MAX_SECONDS = 60.0
 
 
 Change = Literal["created", "modified", "deleted"]
@@ -90,6 +96,8 @@ class PhotoWatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._retry_at = 0.0          # no batch before this (monotonic) time: the last one failed
+        self._failures = 0            # batches in a row that failed
         self.batches = 0
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -157,6 +165,22 @@ class PhotoWatcher:
             self._pending.clear()
         return batch
 
+    def _requeue(self, batch: list[PathEvent]) -> float:
+        """Put a failed batch back (events that came since are newer and win); returns the wait before retrying."""
+        self._failures += 1
+        delay = min(RETRY_MAX_SECONDS, RETRY_FIRST_SECONDS * 2 ** (self._failures - 1))
+        with self._lock:
+            for event in batch:
+                self._pending.setdefault(event.path, event.kind)
+            self._retry_at = time.monotonic() + delay
+        return delay
+
+    @property
+    def queued(self) -> int:
+        """Paths waiting for the next batch (including a failed batch's, waiting for its retry)."""
+        with self._lock:
+            return len(self._pending)
+
     def _check_folders(self) -> None:
         """Notice watched folders that vanished (or came back) and re-arm them."""
         for folder in self.folders:
@@ -185,14 +209,20 @@ class PhotoWatcher:
                 self._check_folders()
                 next_check = now + FOLDER_CHECK_SECONDS
             with self._lock:
-                ready = bool(self._pending) and now - self._last_event >= self.quiet_seconds
+                ready_at = max(self._last_event + self.quiet_seconds, self._retry_at)
+                ready = bool(self._pending) and now >= ready_at
             if not ready:
-                if self._pending:   # wake again when the quiet period ends
-                    time.sleep(max(0.0, self.quiet_seconds - (now - self._last_event)) + 0.01)
+                if self._pending:   # wake again when the quiet period (or the retry's wait) ends
+                    self._stop.wait(min(FOLDER_CHECK_SECONDS, max(0.0, ready_at - now)) + 0.01)
                 continue
             batch = self._take_batch()
             self.batches += 1
             try:
                 self.on_batch(batch)
-            except Exception as exc:  # noqa: BLE001 - one failed batch must not end watching
-                self.on_status(f"indexing failed: {exc}")
+            except Exception as exc:  # noqa: BLE001 - one failed batch must not end watching or lose its files
+                if self._stop.is_set():
+                    return
+                delay = self._requeue(batch)
+                self.on_status(f"indexing failed: {exc}; {len(batch)} file(s) queued, trying again in {delay:.0f} s")
+            else:
+                self._failures = 0

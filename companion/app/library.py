@@ -58,11 +58,15 @@ class _EitherEvent(threading.Event):
 
 
 def index(services: Services, targets: Sequence[Path | str], cancel: threading.Event | None = None,
-          timings: dict[str, float] | None = None) -> Iterator[Progress | IndexSummary]:
+          timings: dict[str, float] | None = None, *,
+          retry_failed: bool = False) -> Iterator[Progress | IndexSummary]:
     """Index folders/files: an iterator of ``Progress`` ending with an ``IndexSummary``.
 
     Missing face/CLIP/geocoder models make indexing skip that step, never fail.
-    Runs are serialized: a second run waits (in its own thread) for the first.
+    Runs are serialized across threads and processes (the window, ``companion watch``, a
+    command): a second run reports that it waits, and gives up when ``cancel`` is set.
+    A file that failed is tried again on the next few runs; ``retry_failed`` tries every
+    failed file again now, however often it failed.
     """
     from companion.core.library.indexing import index_paths
 
@@ -70,7 +74,7 @@ def index(services: Services, targets: Sequence[Path | str], cancel: threading.E
     run = index_paths(services.store, services.settings, list(targets), reader=services.photo_reader,
                       faces=optional.face_backend, embedder=optional.image_embedder,
                       geocoder=optional.geocoder, thumbnails_dir=services.paths.thumbnails_dir,
-                      cancel=cancel, timings=timings)
+                      cancel=cancel, timings=timings, retry_failed=retry_failed)
     return _one_at_a_time(services, run, cancel)
 
 
@@ -79,13 +83,23 @@ def _one_at_a_time(services: Services, run: Iterator[Progress | IndexSummary],
     from companion.app.concepts import match_waiting_keys
     from companion.core.library.backfill import embed_missing
 
-    with services.index_lock:     # released when the run ends, or is closed when cancelled
+    lock = services.index_lock
+    held = yield from lock.wait(cancel, "scan", "waiting for another indexing run (the window, watch or a command)")
+    if not held:
+        yield IndexSummary(cancelled=True)
+        return
+    try:
         embedder = services.optional.image_embedder
         if embedder is not None:
             # Photos indexed before the image model was installed, then the pets and things added meanwhile.
             yield from embed_missing(services.store, services.settings, services.photo_reader, embedder, cancel)
             match_waiting_keys(services)
         yield from run
+    finally:
+        close = getattr(run, "close", None)
+        if close is not None:
+            close()       # a closed or failed run ends here, before the next one may start
+        lock.release()
 
 
 def search_photos(services: Services, text: str, k: int = 20, *, offset: int = 0) -> list[PhotoHit]:

@@ -66,9 +66,10 @@ class Services:
         self.settings = settings
         self.store = store
         self._lock = threading.Lock()
-        # One indexing run at a time (``app.library.index``): the window's catch-up scan and a
-        # watched-folder batch racing over the same new file would both analyse it and write its faces twice.
-        self.index_lock = threading.Lock()
+        # One indexing run at a time in this profile, across threads and processes (``app.library.index``):
+        # the window's catch-up scan, a watched-folder batch and `companion index` racing over the same new
+        # file would each analyse it and write its faces twice.
+        self.index_lock = ProfileLock(paths.locks_dir / "index.lock")
 
     def import_lock(self, content_hash: str) -> ProfileLock:
         """The lock that makes two imports of one source (by content hash) take turns, across processes."""

@@ -24,6 +24,9 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     index = commands.add_parser("index", parents=[parent], help="add photos from folders or files to the library")
     index.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                        help="folders or photo files (default: the watched folders)")
+    index.add_argument("--retry-failed", action="store_true",
+                       help="try again every file that could not be indexed, however often it failed "
+                            "(otherwise a failed file is tried on the next few runs, then when it changes)")
     index.set_defaults(func=run_index)
 
     search = commands.add_parser("search", parents=[parent], help="find photos by a description")
@@ -95,7 +98,7 @@ def run_index(args: argparse.Namespace) -> int:
         bar = ProgressBar(enabled=sys.stderr.isatty() and not args.json)
         summary: IndexSummary | None = None
         try:
-            for item in library.index(services, targets, threading.Event()):
+            for item in library.index(services, targets, threading.Event(), retry_failed=args.retry_failed):
                 if isinstance(item, IndexSummary):
                     summary = item
                 else:

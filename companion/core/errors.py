@@ -15,6 +15,10 @@ class SchemaTooNewError(StoreError):
     """The database was written by a newer Companion."""
 
 
+class StoreBusyError(StoreError):
+    """Another process kept the database locked for longer than a writer waits."""
+
+
 class DiskFullError(StoreError):
     """The disk is full or read-only; nothing was written."""
 

@@ -95,22 +95,26 @@ def test_a_watched_folder_deleted_while_watched_is_reported_and_rewatched(tmp_pa
     assert watcher._thread is not None and not watcher._thread.is_alive()
 
 
-def test_a_failing_batch_does_not_stop_watching(tmp_path: Path) -> None:
+def test_a_failed_batch_is_queued_and_tried_again_and_watching_goes_on(tmp_path: Path) -> None:
+    """A batch that fails (the database stayed locked by a long import) is not dropped: it is retried."""
     folder = tmp_path / "watched"
     folder.mkdir()
     rec, calls = Recorder(), []
 
     def on_batch(events: list[PathEvent]) -> None:
-        calls.append(events)
-        if len(calls) == 1:
-            raise RuntimeError("boom")
+        calls.append(sorted(Path(e.path).name for e in events))
+        if len(calls) <= 2:
+            raise RuntimeError("database is locked")
 
     with PhotoWatcher([folder], on_batch, rec.status, quiet_seconds=0.1):
         (folder / "1.jpg").write_bytes(b"1")
         assert wait_for(lambda: calls, 3)
         (folder / "2.jpg").write_bytes(b"2")
-        assert wait_for(lambda: len(calls) == 2, 3)
-    assert rec.messages == ["indexing failed: boom"]
+        assert wait_for(lambda: len(calls) == 3, 8)
+    # The first failure waits 1 s, the second 2 s; 2.jpg joins the queued 1.jpg; nothing is lost.
+    assert calls == [["1.jpg"], ["1.jpg", "2.jpg"], ["1.jpg", "2.jpg"]]
+    assert rec.messages == ["indexing failed: database is locked; 1 file(s) queued, trying again in 1 s",
+                            "indexing failed: database is locked; 2 file(s) queued, trying again in 2 s"]
 
 
 @pytest.mark.models

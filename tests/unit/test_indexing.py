@@ -18,7 +18,7 @@ import pytest
 
 from companion.config import Settings
 from companion.core.errors import BadImageError
-from companion.core.library.indexing import IndexSummary, content_hash, index_paths
+from companion.core.library.indexing import MAX_FAILURES, IndexSummary, content_hash, index_paths
 from companion.core.store import Store
 from companion.core.types import Box, DecodedPhoto, DetectedFace, Place, Progress
 
@@ -238,7 +238,12 @@ def test_bad_files_are_skipped_with_reasons_and_never_stop_indexing(run: Run, tm
     assert reasons == {str(lib / "empty.jpg"): "empty file",
                        str(lib / "text.jpg"): "not a recognised image format: text.jpg"}
     assert dict(store.photos.errors()) == reasons
-    # A second run reports them again without re-reading them; a fixed file is then indexed.
+    # The next runs try the bad file again (it may have been half copied), up to the cap; then they
+    # report it without re-reading it. A fixed file is then indexed.
+    for _ in range(MAX_FAILURES - 1):
+        run.reader.reads.clear()
+        summary, _ = run(lib)
+        assert dict(summary.skipped) == reasons and run.reader.reads == [str(lib / "text.jpg")]
     run.reader.reads.clear()
     summary, _ = run(lib)
     assert dict(summary.skipped) == reasons and run.reader.reads == []
@@ -299,6 +304,53 @@ def test_unreadable_file_is_skipped(run: Run, tmp_path: Path, monkeypatch: pytes
     summary, _ = run(lib)
     assert summary.new == 1
     assert dict(summary.skipped) == {str(locked): "cannot read file (permission denied)"}
+
+
+def test_a_photo_that_failed_is_retried_though_unchanged_capped_and_on_request(run: Run, tmp_path: Path,
+                                                                               store: Store) -> None:
+    """Permission denied leaves size and mtime as they were: fixing it must still get the photo indexed."""
+    lib = tmp_path / "lib"
+    locked = photo(lib / "locked.jpg", 1, "7")
+    real_read = run.reader.read
+    denied = {str(locked)}
+
+    def read(path: Path) -> DecodedPhoto:
+        if str(path) in denied:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    run.reader.read = read  # type: ignore[method-assign]
+    for _ in range(MAX_FAILURES):
+        summary, _ = run(lib)
+        assert dict(summary.skipped) == {str(locked): "cannot read file (permission denied)"}
+    assert store.photos.failures(str(locked)) == MAX_FAILURES
+    run.reader.reads.clear()
+    denied.clear()                      # the user fixes the permission: size and mtime do not change
+    summary, _ = run(lib)               # past the cap, a plain scan leaves it alone...
+    assert summary.new == 0 and run.reader.reads == []
+    summary = [e for e in index_paths(store, run.settings, [lib], reader=run.reader, faces=SeedFaces(),
+                                      retry_failed=True) if isinstance(e, IndexSummary)][0]
+    assert summary.new == 1 and summary.faces == 1 and summary.skipped == []     # ...and asked, it tries again
+    assert store.photos.errors() == [] and store.faces.count() == 1
+
+
+def test_a_photo_that_failed_once_is_indexed_by_the_next_scan(run: Run, tmp_path: Path, store: Store) -> None:
+    lib = tmp_path / "lib"
+    locked = photo(lib / "locked.jpg", 1)
+    real_read = run.reader.read
+    fail = [True]
+
+    def read(path: Path) -> DecodedPhoto:
+        if fail[0]:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_read(path)
+
+    run.reader.read = read  # type: ignore[method-assign]
+    summary, _ = run(lib)
+    assert summary.new == 0 and store.photos.failures(str(locked)) == 1
+    fail[0] = False
+    summary, _ = run(lib)
+    assert summary.new == 1 and store.photos.errors() == [] and store.photos.failures(str(locked)) == 0
 
 
 def test_cancel_stops_between_photos_and_a_rerun_completes_without_duplicates(run: Run, tmp_path: Path,

@@ -13,7 +13,9 @@
   observations in one transaction, so a killed run never leaves half a photo
   and a second run resumes where the first stopped;
 - records anything that is not a usable photo with its reason (``mark_error``)
-  and goes on: one bad file never stops indexing.
+  and goes on: one bad file never stops indexing. A failed file is tried again on the
+  next scans even when its size and mtime did not change (a permission fixed), up to
+  :data:`MAX_FAILURES` times in a row, and always when ``retry_failed`` is asked.
 
 Files that disappeared from an indexed folder are forgotten; a photo goes, with
 its faces and observations, with its last path. Each new photo joins the
@@ -61,6 +63,9 @@ SCAN_REPORT_EVERY = 200
 # The version of the place naming rules (the gazetteer's districts and cities): photos named under older
 # rules are named again after a run (_refresh_places). Bump it when the naming changes.
 PLACE_NAMING = 1
+# Scans in a row that try a failed file again while its size and mtime stay the same (a permission
+# denied, a file still being copied); then it waits until it changes or `index --retry-failed`.
+MAX_FAILURES = 3
 
 
 @dataclass
@@ -159,7 +164,7 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
                 geocoder: Geocoder | None = None, thumbnails_dir: Path | None = None,
                 cancel: threading.Event | None = None, batch_size: int = 8,
                 timings: dict[str, float] | None = None,
-                prefetch: int | None = None) -> Iterator[Progress | IndexSummary]:
+                prefetch: int | None = None, retry_failed: bool = False) -> Iterator[Progress | IndexSummary]:
     """Index ``targets`` (folders and/or files); yields Progress, then one IndexSummary.
 
     ``timings`` (optional) accumulates seconds per stage: scan, hash, decode,
@@ -169,6 +174,7 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
     ``prefetch``: how many photos the worker threads may decode and search for
     faces ahead of the indexing thread (default ``batch_size``, enough to keep
     it busy while a batch is embedded; 0 = everything on the calling thread).
+    ``retry_failed``: try files that failed again even past :data:`MAX_FAILURES`.
     """
     started = time.perf_counter()
     summary = IndexSummary()
@@ -222,7 +228,7 @@ def index_paths(store: Store, settings: Settings, targets: Sequence[str | Path],
         for done, path in enumerate(scan.files, start=1):
             if cancelled():
                 break
-            work = _triage(store, path, summary, timings, run.queued)
+            work = _triage(store, path, summary, timings, run.queued, retry_failed)
             analysis = None
             if work is not None and pool is not None:
                 analysis = pool.submit(_analyse, work, reader, faces, work.seconds)
@@ -272,7 +278,7 @@ def _skip(store: Store, summary: IndexSummary, path: str, size: int, mtime: floa
 
 
 def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, float] | None,
-            queued: dict[str, list[tuple[str, int, float]]] | None = None) -> _Work | None:
+            queued: dict[str, list[tuple[str, int, float]]] | None = None, retry_failed: bool = False) -> _Work | None:
     """Decide what a file needs: nothing (unchanged/moved/another path of a known photo/skipped) or analysis.
 
     ``queued`` maps the content hash of each file waiting for its commit in this run to the later
@@ -286,13 +292,18 @@ def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, f
     size, mtime = stat.st_size, stat.st_mtime
     known = store.photos.by_path(path)
     copy = store.photos.copy_at(path) if known is None else None
-    if (known is not None and known.size == size and known.mtime == mtime) or \
-            (copy is not None and copy.size == size and copy.mtime == mtime):
-        if known is not None and known.status == "error":
-            summary.skipped.append((path, known.error or "could not be indexed"))
-        else:
-            summary.unchanged += 1
+    if copy is not None and copy.size == size and copy.mtime == mtime:
+        summary.unchanged += 1
         return None
+    if known is not None and known.size == size and known.mtime == mtime:
+        if known.status != "error":
+            summary.unchanged += 1
+            return None
+        # A file that failed may work now (a permission fixed, a file finished copying): tried again on
+        # the next scans, up to a cap, then only when it changes or the user asks.
+        if not retry_failed and store.photos.failures(path) >= MAX_FAILURES:
+            summary.skipped.append((path, known.error or "could not be indexed"))
+            return None
     if size == 0:
         _skip(store, summary, path, size, mtime, "empty file")
         return None

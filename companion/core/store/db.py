@@ -7,12 +7,14 @@ drop-in ``sqlite3`` with extension loading on Linux, macOS and Windows.
 
 from __future__ import annotations
 
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import sqlite_vec
@@ -22,19 +24,50 @@ if TYPE_CHECKING:
 else:
     import sqlean as sqlite3
 
-from companion.core.errors import DiskFullError, StoreError
+from companion.core.errors import DiskFullError, StoreBusyError, StoreError
 
 Connection = sqlite3.Connection
 Row = sqlite3.Row
 IntegrityError = sqlite3.IntegrityError
 OperationalError = sqlite3.OperationalError
 
+# Writers in other processes (the window, `companion watch`, an import) hold the write lock for one short
+# transaction at a time. SQLite's busy handler waits up to BUSY_TIMEOUT_MS for it; some waits it cannot make
+# (a read snapshot that went stale before its write: SQLITE_BUSY at once), so a write that still finds the
+# database locked is tried again with exponential backoff and jitter, for BUSY_RETRY_SECONDS in all.
 BUSY_TIMEOUT_MS = 10_000
+BUSY_RETRY_SECONDS = 60.0
+BACKOFF_FIRST, BACKOFF_MAX = 0.05, 2.0
+
+T = TypeVar("T")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether SQLite refused because another connection holds a lock (worth waiting for)."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def retrying(step: Callable[[], T], *, seconds: float | None = None) -> T:
+    """``step()``, tried again with backoff while the database is locked by another writer."""
+    deadline = time.monotonic() + (BUSY_RETRY_SECONDS if seconds is None else seconds)
+    delay = BACKOFF_FIRST
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay * random.uniform(0.5, 1.0))
+        delay = min(delay * 2, BACKOFF_MAX)
 
 
 def translate_error(exc: Exception) -> Exception:
     """Map SQLite's errors onto ones a user can act on."""
     text = str(exc).lower()
+    if is_busy(exc):
+        return StoreBusyError("the memory store stayed locked by another Companion process (the window, watch or "
+                              "an import): nothing was saved; try again when it is done")
     if "disk is full" in text or "disk i/o error" in text:
         return DiskFullError("the disk is full: nothing was saved (free some space and try again)")
     if "readonly" in text or "read-only" in text:
@@ -122,7 +155,7 @@ class Database:
             yield conn
             return
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            retrying(lambda: conn.execute("BEGIN IMMEDIATE"))
         except sqlite3.Error as exc:
             raise translate_error(exc) from exc
         try:
@@ -142,8 +175,11 @@ class Database:
             raise translate_error(exc) from exc
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        conn = self.conn
         try:
-            return self.conn.execute(sql, params)
+            if conn.in_transaction:     # holds the write lock already (BEGIN IMMEDIATE): never busy
+                return conn.execute(sql, params)
+            return retrying(lambda: conn.execute(sql, params))
         except sqlite3.IntegrityError:
             raise
         except sqlite3.OperationalError as exc:

@@ -146,12 +146,23 @@ class PhotoRepo:
             return int(row["id"])
 
     def mark_error(self, path: str, size: int, mtime: float, error: str) -> None:
-        """Remember a file that could not be indexed, so the summary can say why."""
+        """Remember a file that could not be indexed, so the summary can say why.
+
+        ``failures`` counts the failures in a row of the file as it is (same size and mtime);
+        indexing tries it again while that count is under its cap (core/library/indexing.py).
+        """
         self.db.execute(
-            "INSERT INTO photos (path, content_hash, size, mtime, status, error, indexed_at) "
-            "VALUES (?, '', ?, ?, 'error', ?, ?) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
-            "mtime=excluded.mtime, status='error', error=excluded.error, indexed_at=excluded.indexed_at",
+            "INSERT INTO photos (path, content_hash, size, mtime, status, error, indexed_at, failures) "
+            "VALUES (?, '', ?, ?, 'error', ?, ?, 1) ON CONFLICT(path) DO UPDATE SET size=excluded.size, "
+            "mtime=excluded.mtime, status='error', error=excluded.error, indexed_at=excluded.indexed_at, "
+            "failures=CASE WHEN status = 'error' AND size = excluded.size AND mtime = excluded.mtime "
+            "THEN failures + 1 ELSE 1 END",
             (path, size, mtime, error, to_iso(now())))
+
+    def failures(self, path: str) -> int:
+        """How many times in a row the file at ``path``, as it is now, could not be indexed (0: never)."""
+        row = self.db.query_one("SELECT failures FROM photos WHERE path = ? AND status = 'error'", (path,))
+        return int(row["failures"]) if row else 0
 
     def get(self, photo_id: int) -> Photo | None:
         row = self.db.query_one("SELECT * FROM photos WHERE id = ?", (photo_id,))
