@@ -281,14 +281,18 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
             if isinstance(value, chat.ImportResult):
                 self.show_status(chat.describe_import(value))
 
-        def finished(_value: Any) -> None:
+        def close_dialog() -> None:
+            dialog.canceled.disconnect(worker.cancel)      # closing a progress dialog emits canceled
             dialog.close()
+
+        def finished(_value: Any) -> None:
+            close_dialog()
             if worker.cancelled:
                 self.show_status(f"Import of {path.name} stopped: what was saved stays; import it again to continue")
             self.refresh_counts()
 
         def failed(message: str) -> None:
-            dialog.close()
+            close_dialog()
             QtWidgets.QMessageBox.warning(self, "Import failed", message)
             self.refresh_counts()
 
