@@ -45,7 +45,9 @@ T = TypeVar("T")
 def is_busy(exc: BaseException) -> bool:
     """Whether SQLite refused because another connection holds a lock (worth waiting for)."""
     text = str(exc).lower()
-    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+    # SQLITE_BUSY reads "database is locked"; "database table is locked" (SQLITE_LOCKED) is this
+    # connection's own doing and waiting would not help.
+    return isinstance(exc, sqlite3.OperationalError) and ("database is locked" in text or "database is busy" in text)
 
 
 def retrying(step: Callable[[], T], *, seconds: float | None = None) -> T:
