@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from companion.app import chat, library
 from companion.app.library import IndexSummary
+from companion.core.types import Progress
 from companion.ui import appearance, icons, images
 from companion.ui.activity import LibraryActivity, WatchBridge
 from companion.ui.chat_view import ChatView
@@ -263,6 +264,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         """Import a chat on a worker, with its progress and a Stop button in a small non-modal dialog."""
         worker = self.workers.start(lambda cancel: chat.import_steps(self.services, path, cancel), "import chat")
         dialog = QtWidgets.QProgressDialog(f"Importing {path.name}…", "Stop", 0, 0, self)
+        dialog.setAccessibleName("Import progress")
         dialog.setWindowModality(QtCore.Qt.WindowModality.NonModal)
         dialog.setAutoReset(False)
         dialog.setAutoClose(False)
@@ -270,14 +272,14 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         dialog.canceled.connect(worker.cancel)
         self.import_dialog = dialog
 
-        def progress(step: Any) -> None:
+        def progress(step: Progress) -> None:
             if step.total:
                 dialog.setMaximum(step.total)
                 dialog.setValue(step.done)
             dialog.setLabelText(f"Importing {path.name}: {step.done:,} of {step.total:,} messages"
                                 if step.total else step.message.capitalize())
 
-        def result(value: Any) -> None:
+        def result(value: object) -> None:
             if isinstance(value, chat.ImportResult):
                 self.show_status(chat.describe_import(value))
 
@@ -285,7 +287,7 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
             dialog.canceled.disconnect(worker.cancel)      # closing a progress dialog emits canceled
             dialog.close()
 
-        def finished(_value: Any) -> None:
+        def finished(_value: object) -> None:
             close_dialog()
             if worker.cancelled:
                 self.show_status(f"Import of {path.name} stopped: what was saved stays; import it again to continue")
