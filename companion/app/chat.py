@@ -18,7 +18,7 @@ from companion.core.answer.events import Notice as Notice
 from companion.core.answer.events import Recognition as Recognition
 from companion.core.answer.events import ReminderFired as ReminderFired
 from companion.core.answer.events import Token as Token
-from companion.core.types import Progress, Turn
+from companion.core.types import Progress
 
 if TYPE_CHECKING:
     from companion.app.services import Services
@@ -94,13 +94,6 @@ def describe_import(result: ImportResult) -> str:
     resumed = " (resumed)" if result.state == "resumed" else ""
     return (f"Imported {result.turns:,} turns{resumed} (conversation {result.conversation_id}); "
             f"learned {result.memories:,} memories{known}.")
-
-
-def learn_from_turns(services: Services, turns: list[Turn]) -> int:
-    """Extract memories from stored turns; returns how many were written."""
-    from companion.core.memory.learn import learn
-
-    return learn(services.deps(), turns)
 
 
 def ask(services: Services, question: str, image: Path | str | None = None, *, model: str | None = None,

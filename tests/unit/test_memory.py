@@ -112,7 +112,7 @@ def test_habits_are_capped_and_need_repetition(tmp_path) -> None:
     assert len(habits) == 1 and "swimming" in habits[0].content and "Monday" in habits[0].content
 
 
-def test_import_chat_learns_through_learn_from_turns(tmp_path) -> None:
+def test_import_chat_learns_from_the_imported_turns(tmp_path) -> None:
     import json
 
     from companion.app.services import Services
