@@ -38,12 +38,14 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 from benchmarks.import_memory import PEOPLE, write_conversation  # noqa: E402
 
 
-def companion(home: Path, *args: str, models: Path | None = None) -> subprocess.Popen[str]:
-    env = dict(os.environ, COMPANION_HOME=str(home), PYTHONPATH=str(REPO))
+def companion(home: Path, *args: str, models: Path | None = None, tree: Path = REPO,
+              sigint: bool = False) -> subprocess.Popen[str]:
+    env = dict(os.environ, COMPANION_HOME=str(home), PYTHONPATH=str(tree))
     if models is not None:
         env["COMPANION_MODELS_DIR"] = str(models)
-    return subprocess.Popen([sys.executable, "-m", "companion", *args], env=env, cwd=REPO, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-m", "companion", *args], env=env, cwd=tree, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if sigint else None)
 
 
 def done(process: subprocess.Popen[str], timeout: float = 3600) -> str:
@@ -106,24 +108,28 @@ def check_imports(args: argparse.Namespace, work: Path) -> None:
     expected = counts(clean)
     print(f"clean import of {args.lines:,} lines (half user turns): {clean_seconds:.1f} s, {expected}")
     rng = random.Random(args.seed)
-    left_turns, left_memories, equal = [], [], 0
+    left_turns, left_memories, equal, interrupted = [], [], 0, 0
     for run in range(args.kills):
         home = work / f"killed-{run}"
         new_profile(home)
         process = companion(home, "chat", "--import", str(chat))
         time.sleep(rng.uniform(0.0, clean_seconds))
-        if process.poll() is None:
+        killed = process.poll() is None
+        if killed:
             process.send_signal(signal.SIGKILL)
         process.wait()
         left_turns.append(count(home, "SELECT count(*) FROM turns"))
         left_memories.append(count(home, "SELECT count(*) FROM memories"))
+        interrupted += killed and count(home, "SELECT count(*) FROM import_sources WHERE status = 'done'") == 0
+        print(f"  run {run}: killed {'while importing' if killed else 'after it ended'}, "
+              f"left {left_turns[-1]:,} turns, {left_memories[-1]:,} memories")
         done(companion(home, "chat", "--import", str(chat)))
         got = counts(home)
         equal += got == expected
         if got != expected:
             print(f"  run {run}: {got}")
         shutil.rmtree(home, ignore_errors=True)
-    print(f"| kill -9 at a random moment, then the same import | {args.kills} | "
+    print(f"| kill -9 at a random moment, then the same import | {args.kills} ({interrupted} interrupted it) | "
           f"left {min(left_turns):,}-{max(left_turns):,} of {args.lines:,} turns, "
           f"{min(left_memories):,}-{max(left_memories):,} memories | {equal} of {args.kills} equal one clean import |")
     equal = 0
@@ -168,19 +174,21 @@ def check_index(args: argparse.Namespace, work: Path) -> None:
     done(companion(clean, "index", str(folder), models=models))
     faces = count(clean, "SELECT count(*) FROM faces")
     photos = count(clean, "SELECT count(*) FROM photos WHERE status = 'ok'")
-    equal = 0
-    for run in range(args.runs):
-        home = work / f"index-{run}"
-        done(companion(home, "concepts", "list"))           # migrated before the race starts
-        pair = [companion(home, "--json", "index", str(folder), models=models) for _ in range(2)]
-        news = sorted(json.loads(done(p))["new"] for p in pair)
-        got = (count(home, "SELECT count(*) FROM photos WHERE status = 'ok'"),
-               count(home, "SELECT count(*) FROM faces"))
-        equal += got == (photos, faces) and news == [0, photos]
-        print(f"  run {run}: photos new per process {news}, photos {got[0]}, face rows {got[1]}")
-        shutil.rmtree(home, ignore_errors=True)
-    print(f"| two `companion index` on one folder at once | {args.runs} | {photos} photos, {faces} faces "
-          f"(one clean run) | {equal} of {args.runs} with one face row per face |")
+    trees = [("this tree", REPO)] + ([("baseline", args.baseline.resolve())] if args.baseline else [])
+    for label, tree in trees:
+        equal = 0
+        for run in range(args.runs):
+            home = work / f"index-{run}"
+            done(companion(home, "concepts", "list", tree=tree))         # migrated before the race starts
+            pair = [companion(home, "--json", "index", str(folder), models=models, tree=tree) for _ in range(2)]
+            news = sorted(json.loads(done(p))["new"] for p in pair)
+            got = (count(home, "SELECT count(*) FROM photos WHERE status = 'ok'"),
+                   count(home, "SELECT count(*) FROM faces"))
+            equal += got == (photos, faces) and news == [0, photos]
+            print(f"  {label} run {run}: photos new per process {news}, photos {got[0]}, face rows {got[1]}")
+            shutil.rmtree(home, ignore_errors=True)
+        print(f"| two `companion index` on one folder at once ({label}) | {args.runs} | {photos} photos, {faces} "
+              f"faces (one clean run) | {equal} of {args.runs} with one face row per face |")
 
 
 # ---- watch during a long import -----------------------------------------------------------------------
@@ -198,7 +206,8 @@ def check_watch(args: argparse.Namespace, work: Path) -> None:
     write_conversation(chat, args.turns, args.user_share)
     new_profile(home)
     done(companion(home, "folders", "add", str(watched)))
-    watcher = companion(home, "watch", "--no-initial-scan")
+    # Ctrl-C ends `watch`; a benchmark started in the background inherits SIGINT ignored, so put it back.
+    watcher = companion(home, "watch", "--no-initial-scan", sigint=True)
     time.sleep(3)                                          # the watcher is up
     started = time.perf_counter()
     importer = companion(home, "chat", "--import", str(chat))
@@ -235,6 +244,7 @@ def main() -> None:
     index = sub.add_parser("index")
     index.add_argument("--runs", type=int, default=3)
     index.add_argument("--photos", type=int, default=40)
+    index.add_argument("--baseline", type=Path, help="another checkout to run the same race with (e.g. main)")
     watch = sub.add_parser("watch")
     watch.add_argument("--turns", type=int, default=300_000)
     watch.add_argument("--user-share", type=float, default=0.1)
