@@ -1,9 +1,10 @@
 """Writers that share a profile, with real processes: kill -9 during imports, two importers, two indexers,
 and the watcher during a long import. Each check prints a Markdown row; figures go in benchmarks/README.md.
 
-``imports``  ``chat --import`` killed with SIGKILL at a random moment (``--kills`` runs), then the same
-             import again; and two imports of the file started together. Every profile is compared with one
-             clean import: turns, memories by kind, sightings/mentions, reminders, and duplicates.
+``imports``  ``chat --import`` killed with SIGKILL at a random moment after its first batch (``--kills``
+             runs), then the same import again; and two imports of the file started together. Every profile
+             is compared with one clean import: turns, memories by kind, sightings/mentions, reminders, and
+             duplicates.
 ``index``    two ``companion index`` processes started together on one folder of photos with faces
              (skimage's astronaut, matplotlib's Grace Hopper and copies; the real face detector and dlib):
              face rows against the faces one clean run finds.
@@ -113,7 +114,11 @@ def check_imports(args: argparse.Namespace, work: Path) -> None:
         home = work / f"killed-{run}"
         new_profile(home)
         process = companion(home, "chat", "--import", str(chat))
-        time.sleep(rng.uniform(0.0, clean_seconds))
+        started = time.perf_counter()
+        # A random moment between the first committed batch and where the clean import ended.
+        while process.poll() is None and count(home, "SELECT count(*) FROM turns") == 0:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.0, max(0.1, clean_seconds - (time.perf_counter() - started))))
         killed = process.poll() is None
         if killed:
             process.send_signal(signal.SIGKILL)

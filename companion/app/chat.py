@@ -59,8 +59,13 @@ def import_steps(services: Services, path: Path | str,
     if not held:
         yield ImportResult(None, 0, 0, source.turns, 0, 0, "cancelled", source.name)
         return
-    steps = import_source(services.deps(), source, read_jsonl, cancel)
+    steps = None
     try:
+        known = services.store.imports.find(source.format, source.content_hash)
+        if known is None or known.status != "done":
+            yield Progress("check", 0, None, "loading place names and dates")
+            _warm_learning(services)
+        steps = import_source(services.deps(), source, read_jsonl, cancel)
         for step in steps:
             if isinstance(step, Progress):
                 yield step
@@ -68,8 +73,23 @@ def import_steps(services: Services, path: Path | str,
                 yield ImportResult(step.conversation_id, step.turns, step.memories, step.messages, step.saved,
                                    step.known, step.state, step.name)
     finally:
-        steps.close()       # stopped early (a closed worker, Ctrl-C): end the run before letting others in
+        if steps is not None:
+            steps.close()   # stopped early (a closed worker, Ctrl-C): end the run before letting others in
         lock.release()
+
+
+def _warm_learning(services: Services) -> None:
+    """Load what learning a turn needs (the gazetteer, dateparser's data, MiniLM) before the first batch,
+    so its transaction is as short as every other one (the gazetteer alone takes seconds)."""
+    from companion.core.memory import dates
+
+    geocoder = services.optional("geocoder")
+    if geocoder is not None:
+        geocoder.find_places("Paris")
+    embedder = services.optional("text_embedder")
+    if embedder is not None:
+        embedder.embed(["warm up"])
+    dates.warm_up()
 
 
 def import_chat(services: Services, path: Path | str, cancel: threading.Event | None = None) -> ImportResult:
