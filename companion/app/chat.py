@@ -83,10 +83,10 @@ def _warm_learning(services: Services) -> None:
     so its transaction is as short as every other one (the gazetteer alone takes seconds)."""
     from companion.core.memory import dates
 
-    geocoder = services.optional("geocoder")
+    geocoder = services.optional.geocoder
     if geocoder is not None:
         geocoder.find_places("Paris")
-    embedder = services.optional("text_embedder")
+    embedder = services.optional.text_embedder
     if embedder is not None:
         embedder.embed(["warm up"])
     dates.warm_up()

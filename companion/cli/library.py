@@ -13,7 +13,6 @@ from companion.app import concepts, library
 from companion.app.library import IndexSummary
 from companion.cli._services import services_for
 from companion.cli.output import emit_json, table, when
-from companion.core.types import Progress
 from companion.cli.progress import ProgressBar
 
 if TYPE_CHECKING:

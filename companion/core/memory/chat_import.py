@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from companion.core.errors import ImportFormatError, InvalidInputError
+from companion.core.types import Role
 
 FORMAT = "jsonl"
 MAX_LINE_CHARS = 100_000
@@ -40,7 +41,7 @@ BOM = b"\xef\xbb\xbf"
 @dataclass(frozen=True)
 class ImportedTurn:
     time: datetime
-    role: str
+    role: Role
     text: str
     images: list[str] = field(default_factory=list)
     speaker: str = ""                   # who wrote it, in a chat with several people ("": the user)

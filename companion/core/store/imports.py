@@ -1,4 +1,4 @@
-"""Imported conversation sources: what was imported from which file, and how far it got (migration 0009).
+"""Imported conversation sources: what was imported from which file, and how far it got (migration 0010).
 
 A source is one file's content in one format, keyed by its content hash: a renamed or copied file is the
 same source, an edited one a new source. ``position`` counts the source's messages committed so far (in

@@ -359,6 +359,7 @@ DELETE FROM photos WHERE path IN (SELECT path FROM photo_paths);
 ALTER TABLE photos ADD COLUMN dhash INTEGER;
 ALTER TABLE photos ADD COLUMN dup_of INTEGER REFERENCES photos(id) ON DELETE SET NULL;
 CREATE INDEX photos_dup_of ON photos(dup_of) WHERE dup_of IS NOT NULL;
+"""
 
 # Conversation imports that resume and never repeat (core/memory/importer.py, store/imports.py): a source is
 # one file's content (its BLAKE2b hash) in one format; ``position`` counts the messages committed, in the
