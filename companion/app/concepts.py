@@ -64,9 +64,11 @@ def match_waiting_keys(services: Services) -> int:
 
 
 def forget_concept(services: Services, ref: str | int) -> ForgetReport:
-    """Forget a card (by name or id) everywhere; says what went."""
+    """Forget a card everywhere, with the faces recognised through its keys (``recognition.forget_concept``)."""
+    from companion.core.library.recognition import forget_concept as forget
+
     concept = services.store.concepts.resolve(str(ref))
-    return services.store.forget_concept(concept.id)
+    return forget(services.store, services.settings, concept.id)
 
 
 def edit_concept(services: Services, concept_id: int, name: str | None, category: str | None,

@@ -9,7 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 from companion import __version__
-from companion.core.store.db import versions
+from companion.core.errors import StoreError
+from companion.core.store.db import damaged_message, versions
+from companion.core.store.integrity import integrity_check
 
 if TYPE_CHECKING:
     from companion.app.services import Services
@@ -51,8 +53,20 @@ def clip_report(services: Services) -> str:
     return f"{verdict.label}{note}"
 
 
+def store_integrity(services: Services) -> dict[str, Json]:
+    """``PRAGMA integrity_check`` over the whole database (indexes against tables, every page)."""
+    db = services.store.db
+    problems = integrity_check(db)
+    report: dict[str, Json] = {"ok": not problems}
+    if problems:
+        report["problems"] = problems
+        report["what to do"] = db.damaged or damaged_message(db.path, problems[0])
+    return report
+
+
 def doctor(services: Services) -> dict[str, Json]:
-    """Versions, paths, disk space, store counts, hardware, the face detector and installed models."""
+    """Versions, paths, disk space, the database's integrity, store counts, hardware, the face detector and
+    installed models."""
     usage = shutil.disk_usage(services.paths.data_dir)
     report: dict[str, Json] = {
         "companion": __version__,
@@ -62,8 +76,12 @@ def doctor(services: Services) -> dict[str, Json]:
         "paths": {"data": str(services.paths.data_dir), "cache": str(services.paths.cache_dir),
                   "models": str(services.paths.models_dir), "settings": str(services.paths.settings_path)},
         "disk_free_gb": round(usage.free / 1e9, 1),
-        "store": services.store.stats(),
+        "integrity": store_integrity(services),
     }
+    try:
+        report["store"] = services.store.stats()
+    except StoreError as exc:
+        report["store"] = {"error": str(exc)}
     try:
         from companion.backends import hardware
 

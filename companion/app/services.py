@@ -32,6 +32,7 @@ from companion.core.deps import Deps
 from companion.core.errors import ModelMissingError
 from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, LanguageModel, PhotoReader, TextEmbedder
 from companion.core.store import Store
+from companion.core.store.files import ProfileFiles
 from companion.paths import Paths, resolve
 
 H = TypeVar("H", bound=HostedBackend)
@@ -51,6 +52,11 @@ def single_threaded_blas() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1, user_api="blas")
+
+
+def profile_files(paths: Paths) -> ProfileFiles:
+    """The profile's folders whose files the store keeps as relative paths (store/files.py)."""
+    return ProfileFiles(concept_images=paths.concept_images_dir, thumbnails=paths.thumbnails_dir)
 
 
 class Services:
@@ -76,10 +82,11 @@ class Services:
         return ProfileLock(self.paths.locks_dir / f"import-{content_hash[:20]}.lock")
 
     @classmethod
-    def open(cls, home: str | Path | None = None) -> Services:
+    def open(cls, home: str | Path | None = None, *, read_damaged: bool = False) -> Services:
+        """The profile at ``home``; ``read_damaged`` opens a damaged store read-only (``companion doctor``)."""
         paths = resolve(home).ensure()
         settings = config.load(paths.settings_path)
-        store = Store.open(paths.db_path)
+        store = Store.open(paths.db_path, files=profile_files(paths), read_damaged=read_damaged)
         return cls(paths, settings, store)
 
     def _running_hosts(self) -> list[ModelHost[LanguageModel] | HostedBackend]:
@@ -92,6 +99,10 @@ class Services:
         """Wake the idle-unload timers, which read ``idle_unload_seconds`` live: a changed value applies now."""
         for host in self._running_hosts():
             host.wake()
+
+    def verify_store(self) -> None:
+        """Wait for the integrity check the store started when it opened; ``StoreDamagedError`` if it failed."""
+        self.store.verify()
 
     def close(self) -> None:
         # Backends that hold a process or a model.

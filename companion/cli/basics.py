@@ -15,7 +15,8 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     init = commands.add_parser("init", parents=[parent], help="create the profile: folders, settings, memory store")
     init.set_defaults(func=run_init)
     doctor = commands.add_parser("doctor", parents=[parent],
-                                 help="versions, hardware, installed models and disk space")
+                                 help="versions, the memory store's integrity, hardware, installed models and "
+                                      "disk space")
     doctor.set_defaults(func=run_doctor)
 
 
@@ -33,13 +34,14 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_doctor(args: argparse.Namespace) -> int:
-    with services_for(args) as services:
+    with services_for(args, read_damaged=True) as services:     # a damaged store is what doctor is for
         report = diagnostics.doctor(services)
+    status = 0 if report["integrity"]["ok"] else 1
     if args.json:
         emit_json(report)
-        return 0
+        return status
     _print_tree(report)
-    return 0
+    return status
 
 
 def _print_tree(data: dict[str, Any], indent: str = "") -> None:

@@ -23,6 +23,10 @@ class DiskFullError(StoreError):
     """The disk is full or read-only; nothing was written."""
 
 
+class StoreDamagedError(StoreError):
+    """The database file is damaged (a failed integrity check, a malformed page): it is not written to."""
+
+
 class NotFoundError(CompanionError):
     """A concept, memory, photo or other record does not exist."""
 

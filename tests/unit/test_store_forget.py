@@ -31,7 +31,8 @@ def every_text_in_database(store: Store) -> str:
 
 def seed_anna(store: Store, tmp_path: Path) -> int:
     anna = store.concepts.add("Anna", "person", "my sister, loves climbing")
-    ref_file = tmp_path / "anna_ref.jpg"
+    ref_file = tmp_path / "concept_images" / f"concept-{anna.id}-0123abcd.jpg"   # the profile's own copy
+    ref_file.parent.mkdir()
     ref_file.write_bytes(b"jpeg bytes")
     pid = store.photos.upsert(PhotoRecord("/p/1.jpg", "h1", 1, 1.0, T0, "exif", None, None, None, 10, 10, None))
     face = store.faces.add(pid, Box(0, 0, 5, 5), 0.9, vec(128, 1))
@@ -74,7 +75,7 @@ def test_forget_concept_leaves_no_trace(tmp_path: Path) -> None:
     assert "Anna" not in every_text_in_database(store)
     assert "bouldering" not in every_text_in_database(store)
     assert "6b route" not in every_text_in_database(store)   # what was learnt from her turns goes too
-    assert not (tmp_path / "anna_ref.jpg").exists()
+    assert not (tmp_path / "concept_images" / f"concept-{anna}-0123abcd.jpg").exists()
     assert store.photos.by_path("/p/1.jpg") is not None  # the user's photo itself is theirs to keep
     assert store.db.query_one("PRAGMA integrity_check")[0] == "ok"
     store.close()

@@ -234,5 +234,7 @@ class ChatSession:
                        conversation_id=self.conversation_id, cancel=cancel)
 
     def forget(self, name: str) -> Any:
+        from companion.core.library.recognition import forget_concept
+
         concept = self.deps.store.concepts.resolve(name)
-        return self.deps.store.forget_concept(concept.id)
+        return forget_concept(self.deps.store, self.deps.settings, concept.id)

@@ -18,6 +18,8 @@
 - Naming, merging, splitting and removing keep keys and observations in step.
 - :func:`rematch_concept` re-reads stored vectors (no model runs) when a
   concept or key is added. Renaming needs nothing: names are read at answer time.
+- :func:`forget_concept` finds the faces recognised through a concept's keys, so
+  forgetting it does not leave them behind as an unnamed group.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from companion.core.errors import InvalidInputError, ModelMissingError, NotFound
 from companion.core.hashing import file_digest
 from companion.core.library.matching import FaceMatch, match_face, match_faces, match_image
 from companion.core.protocols import ImageEmbedder, PhotoReader, ReferenceModels
-from companion.core.store import Store
+from companion.core.store import ForgetReport, Store
 from companion.core.store.vectors import VectorIndex
 from companion.core.types import Box, Concept, DecodedPhoto, Face, ObservationSource
 
@@ -404,6 +406,47 @@ def _demote(store: Store, settings: Settings, face: Face, embedding: np.ndarray)
     store.faces.set_cluster([face.id], None, source="auto")
     _unobserve_if_gone(store, face.concept_id, face.photo_id)
     return True
+
+
+# ---- forgetting ------------------------------------------------------------------------------
+
+
+def recognised_faces(store: Store, settings: Settings, concept_id: int) -> list[int]:
+    """Faces outside the concept's named group that matching gave to it through its keys.
+
+    They are its faces as surely as a sighting says so: matching (:func:`_decide`, the rule indexing
+    applied) is sure they are this person, and the user did not split them away. An unnamed group
+    made mostly of them is the same person's group and goes whole, or its other faces would come
+    back as "Who is this?". (Faces only *suggested* as the person stay: they may be someone else,
+    and their suggestions go with the concept.)
+    """
+    keys = [v for c, v in store.concepts.ref_embeddings("face") if c == concept_id]
+    if not keys:
+        return []
+    found: set[int] = set()
+    for face_id, _distance in sorted(_nearest_within(store.faces.index, keys, settings.face_match_distance).items()):
+        face = store.faces.get(face_id)
+        if face is None or (face.concept_id is not None and face.concept_id != concept_id):
+            continue
+        if face.concept_id is None and face.cluster_id is not None and store.faces.cluster_source(face_id) == "user":
+            continue   # the user said it is someone else
+        decision = _decide(store, settings, face_id, store.faces.embedding(face_id))
+        if decision is None or decision.concept_id != concept_id or not decision.sure:
+            continue   # nearer to another person's keys, or only a suggestion
+        found.add(face_id)
+    groups = {c for c in store.faces.cluster_ids(sorted(found)).values() if c is not None}
+    for cluster_id in groups:
+        cluster = store.faces.cluster(cluster_id)
+        members = [f.id for f in store.faces.in_cluster(cluster_id)]
+        if cluster is not None and cluster.concept_id is None and 2 * len(found.intersection(members)) > len(members):
+            found.update(members)
+    return sorted(found)
+
+
+def forget_concept(store: Store, settings: Settings, concept_id: int) -> ForgetReport:
+    """Forget a concept everywhere (``Store.forget_concept``), with the faces recognised through its keys."""
+    store.concepts.require(concept_id)
+    return store.forget_concept(concept_id, also_faces=recognised_faces(store, settings, concept_id))
 
 
 # ---- reference images -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import numpy as np
 from companion.core.errors import InvalidInputError, NotFoundError
 from companion.core.store import vectors
 from companion.core.store.db import Database, IntegrityError, Row, from_iso, inserted_id, now, to_iso
+from companion.core.store.files import ProfileFiles
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import CATEGORIES, Box, Concept, ConceptRef
 
@@ -21,12 +22,12 @@ def _concept(row: Row) -> Concept:
     return Concept(row["id"], row["name"], row["category"], row["info"], created, updated)
 
 
-def _ref(row: Row) -> ConceptRef:
+def _ref(row: Row, files: ProfileFiles) -> ConceptRef:
     box = None
     if row["box_left"] is not None:
         box = Box(row["box_left"], row["box_top"], row["box_right"], row["box_bottom"])
-    return ConceptRef(row["id"], row["concept_id"], row["kind"], row["image_path"], box,
-                      row["face_id"], row["photo_id"])
+    return ConceptRef(row["id"], row["concept_id"], row["kind"], files.from_row("concept_images", row["image_path"]),
+                      box, row["face_id"], row["photo_id"])
 
 
 def _check(name: str, category: str) -> str:
@@ -43,9 +44,10 @@ def _key_table(kind: str) -> str:
 
 
 class ConceptRepo:
-    def __init__(self, db: Database, indexes: VectorIndexes) -> None:
+    def __init__(self, db: Database, indexes: VectorIndexes, files: ProfileFiles | None = None) -> None:
         self.db = db
         self.indexes = indexes
+        self.files = files or ProfileFiles()
 
     def add(self, name: str, category: str, info: str = "") -> Concept:
         name = _check(name, category)
@@ -137,7 +139,8 @@ class ConceptRepo:
             cur = conn.execute(
                 "INSERT INTO concept_refs (concept_id, kind, image_path, box_left, box_top, box_right, box_bottom, "
                 "face_id, photo_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (concept_id, kind, image_path, *coords, face_id, photo_id, to_iso(now())))
+                (concept_id, kind, self.files.to_row("concept_images", image_path), *coords, face_id, photo_id,
+                 to_iso(now())))
             ref_id = inserted_id(cur)
             if embedding is not None:
                 vectors.put(conn, _key_table(kind), ref_id, embedding, replace=False)
@@ -156,8 +159,8 @@ class ConceptRepo:
             vectors.put(conn, _key_table(kind), ref_id, embedding, replace=True)
 
     def refs(self, concept_id: int) -> builtins.list[ConceptRef]:
-        return [_ref(r) for r in self.db.query("SELECT * FROM concept_refs WHERE concept_id = ? ORDER BY id",
-                                               (concept_id,))]
+        return [_ref(r, self.files) for r in self.db.query(
+            "SELECT * FROM concept_refs WHERE concept_id = ? ORDER BY id", (concept_id,))]
 
     def remove_refs_for_faces(self, face_ids: builtins.list[int]) -> None:
         self.db.conn.executemany("DELETE FROM concept_refs WHERE face_id = ?", [(f,) for f in face_ids])

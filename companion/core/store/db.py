@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 else:
     import sqlean as sqlite3
 
-from companion.core.errors import DiskFullError, StoreBusyError, StoreError
+from companion.core.errors import DiskFullError, StoreBusyError, StoreDamagedError, StoreError
 
 Connection = sqlite3.Connection
 Row = sqlite3.Row
@@ -64,6 +64,29 @@ def retrying(step: Callable[[], T], *, seconds: float | None = None) -> T:
         delay = min(delay * 2, BACKOFF_MAX)
 
 
+def damaged_message(path: Path | str, detail: str) -> str:
+    """What a user reads about a damaged database: what is wrong, that nothing is written, what to do."""
+    folder = Path(path).parent
+    detail = " ".join(detail.replace("*** in database main ***", "").split())   # one line
+    return (f"the memory store {path} is damaged ({detail}); Companion will not write to it. Quit Companion, "
+            f"keep a copy of the folder {folder}, then restore it from a backup; `companion doctor` "
+            "lists what is damaged")
+
+
+def _store_failure(exc: Exception) -> bool:
+    """An error of the file or the disk (locked, full, read-only, damaged), not of the SQL or its values."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+
+
+def _writes(sql: str) -> bool:
+    """Whether a statement run outside a transaction may write (reads and pragmas never wait for the check)."""
+    return sql.lstrip()[:6].upper() not in ("SELECT", "PRAGMA")
+
+
+def _damaged(text: str) -> bool:
+    return "malformed" in text or "not a database" in text or "corrupt" in text
+
+
 def translate_error(exc: Exception) -> Exception:
     """Map SQLite's errors onto ones a user can act on."""
     text = str(exc).lower()
@@ -76,12 +99,14 @@ def translate_error(exc: Exception) -> Exception:
         return StoreError("the memory store is read-only: nothing was saved (check the folder's permissions)")
     if "unable to open" in text:
         return StoreError(f"cannot open the memory store: {exc}")
-    if "malformed" in text or "not a database" in text:
-        return StoreError(f"the memory store is damaged: {exc}")
+    if _damaged(text):
+        return StoreDamagedError(f"the memory store is damaged ({exc}); Companion will not write to it: "
+                                 "run `companion doctor` to see what is damaged, then restore a backup")
     return StoreError(f"database error: {exc}")
 
 
-def _connect(path: Path) -> Connection:
+def connect(path: Path) -> Connection:
+    """A new connection with the store's settings (WAL, foreign keys, sqlite-vec loaded)."""
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                check_same_thread=False)
@@ -120,6 +145,10 @@ class Database:
         self._all: list[Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        # Set once the file is known to be damaged: from then on nothing is written (query_only).
+        self.damaged: str | None = None
+        # Called before the first write, until it clears itself (store/integrity.py's OpenCheck).
+        self._write_gate: Callable[[], None] | None = None
 
     @property
     def conn(self) -> Connection:
@@ -128,11 +157,44 @@ class Database:
         if conn is None:
             if self._closed:
                 raise StoreError("the memory store is closed")
-            conn = _connect(self.path)
+            conn = connect(self.path)
+            if self.damaged is not None:
+                conn.execute("PRAGMA query_only = 1")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def mark_damaged(self, detail: str) -> StoreDamagedError:
+        """Stop every write from now on (each connection becomes query-only); returns the error to raise."""
+        message = damaged_message(self.path, detail)
+        with self._lock:
+            self.damaged = message
+            for conn in self._all:
+                try:
+                    conn.execute("PRAGMA query_only = 1")
+                except sqlite3.Error:
+                    pass
+        return StoreDamagedError(message)
+
+    def gate_writes(self, gate: Callable[[], None] | None) -> None:
+        """Run ``gate`` before any write until it sets None itself; it may raise to refuse the write."""
+        self._write_gate = gate
+
+    def _before_write(self) -> None:
+        gate = self._write_gate
+        if gate is not None:
+            gate()
+        if self.damaged is not None:
+            raise StoreDamagedError(self.damaged)
+
+    def _translate(self, exc: Exception) -> Exception:
+        translated = translate_error(exc)
+        if isinstance(translated, StoreDamagedError):
+            return self.mark_damaged(str(exc))
+        if self.damaged is not None:       # a write refused by query_only: say why
+            return StoreDamagedError(self.damaged)
+        return translated
 
     def reader(self) -> Connection:
         """A private connection for reads that must see only committed data (the vector indexes').
@@ -144,7 +206,9 @@ class Database:
             return self.conn
         if self._closed:
             raise StoreError("the memory store is closed")
-        conn = _connect(self.path)
+        conn = connect(self.path)
+        if self.damaged is not None:
+            conn.execute("PRAGMA query_only = 1")
         with self._lock:
             self._all.append(conn)
         return conn
@@ -156,15 +220,19 @@ class Database:
         if conn.in_transaction:
             yield conn
             return
+        self._before_write()
         try:
             retrying(lambda: conn.execute("BEGIN IMMEDIATE"))
         except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
+            raise self._translate(exc) from exc
         try:
             yield conn
-        except sqlite3.OperationalError as exc:
-            conn.execute("ROLLBACK")
-            raise translate_error(exc) from exc
+        except sqlite3.DatabaseError as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if not _store_failure(exc):
+                raise                    # a constraint or a programming error: the caller's to handle
+            raise self._translate(exc) from exc
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -174,25 +242,45 @@ class Database:
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise translate_error(exc) from exc
+            raise self._translate(exc) from exc
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         conn = self.conn
+        if not conn.in_transaction and _writes(sql):
+            self._before_write()
         try:
             if conn.in_transaction:     # holds the write lock already (BEGIN IMMEDIATE): never busy
                 return conn.execute(sql, params)
             return retrying(lambda: conn.execute(sql, params))
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.OperationalError as exc:
-            raise translate_error(exc) from exc
+        except sqlite3.DatabaseError as exc:
+            if not _store_failure(exc):
+                raise
+            raise self._translate(exc) from exc
 
     def query(self, sql: str, params: Any = ()) -> list[Row]:
-        return self.execute(sql, params).fetchall()
+        cursor = self.execute(sql, params)
+        try:      # rows are read while stepping: a damaged page can fail here, after execute()
+            return cursor.fetchall()
+        except sqlite3.DatabaseError as exc:
+            if not _store_failure(exc):
+                raise
+            raise self._translate(exc) from exc
 
     def query_one(self, sql: str, params: Any = ()) -> Row | None:
-        row: Row | None = self.execute(sql, params).fetchone()
+        cursor = self.execute(sql, params)
+        try:
+            row: Row | None = cursor.fetchone()
+        except sqlite3.DatabaseError as exc:
+            if not _store_failure(exc):
+                raise
+            raise self._translate(exc) from exc
         return row
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate it to nothing; False when another
+        connection's read kept part of it (it is copied at a later checkpoint)."""
+        row = self.query_one("PRAGMA wal_checkpoint(TRUNCATE)")
+        return row is None or int(row[0]) == 0
 
     def close(self) -> None:
         with self._lock:

@@ -402,6 +402,28 @@ CREATE INDEX sessions_ended ON sessions(ended_ts);
 CREATE INDEX turns_session ON turns(session_id, ts);
 """
 
+# Files inside the profile are stored relative to their folder (store/files.py), so a copied or moved
+# profile is self-contained: a reference photo copy "<data>/concept_images/concept-<id>-<digest>.jpg"
+# becomes "concept-<id>-<digest>.jpg" (the rtrim() idiom keeps what follows the last "/"), a thumbnail
+# "<cache>/thumbnails/<h[:2]>/<h>.jpg" becomes "<h[:2]>/<h>.jpg". Any other path (a photo elsewhere) stays.
+# Files are deleted only after the transaction that drops them commits (pending_deletions, swept on open),
+# and a reminder learnt from imported text waits for the user's confirmation (triggers.pending).
+_SLASHED = "replace(image_path, '\\', '/')"
+M0011_PROFILE_FILES_AND_PENDING = f"""
+UPDATE concept_refs
+SET image_path = substr({_SLASHED}, length(rtrim({_SLASHED}, replace({_SLASHED}, '/', ''))) + 1)
+WHERE image_path IS NOT NULL AND {_SLASHED} LIKE '%/concept_images/concept-' || concept_id || '-%';
+UPDATE photos SET thumbnail = substr(content_hash, 1, 2) || '/' || content_hash || '.jpg'
+WHERE thumbnail IS NOT NULL AND content_hash != ''
+  AND replace(thumbnail, '\\', '/') LIKE '%/thumbnails/' || substr(content_hash, 1, 2) || '/' || content_hash || '.jpg';
+CREATE TABLE pending_deletions (
+    id INTEGER PRIMARY KEY,
+    root TEXT NOT NULL CHECK (root IN ('concept_images', 'thumbnails')),
+    path TEXT NOT NULL
+);
+ALTER TABLE triggers ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0001_photos_and_faces", M0001_PHOTOS_AND_FACES),
@@ -414,6 +436,7 @@ MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0008_attribution", M0008_ATTRIBUTION),
     ("0009_photo_library", M0009_PHOTO_LIBRARY),
     ("0010_import_sources", M0010_IMPORT_SOURCES),
+    ("0011_profile_files_and_pending", M0011_PROFILE_FILES_AND_PENDING),
 )
 
 
@@ -438,7 +461,9 @@ def _complete(buffer: str) -> bool:
 
 
 def applied(db: Database) -> list[str]:
-    db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    # Looked up first: opening an up-to-date store only reads (writes wait for its integrity check).
+    if db.query_one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") is None:
+        db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     return [row["name"] for row in db.query("SELECT name FROM schema_migrations ORDER BY name")]
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from companion.core.store import vectors
 from companion.core.store.db import Database, Row, from_iso, inserted_id, now, time_range, timestamp, to_iso
+from companion.core.store.files import ProfileFiles
 from companion.core.store.places import PlaceFilter
 from companion.core.store.vectors import VectorIndexes
 from companion.core.types import Photo, Place
@@ -104,21 +105,25 @@ def _signed(value: int | None) -> int | None:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-def _photo(row: Row) -> Photo:
+def _photo(row: Row, files: ProfileFiles) -> Photo:
     place = Place(row["city"], row["region"], row["country"], row["country_code"], row["district"])
     return Photo(
         id=row["id"], path=row["path"], content_hash=row["content_hash"], size=row["size"],
         mtime=row["mtime"], taken_at=from_iso(row["taken_at"]), taken_at_source=row["taken_at_source"],
         latitude=row["latitude"], longitude=row["longitude"],
         place=place if place.label() else None, width=row["width"], height=row["height"],
-        thumbnail=row["thumbnail"], status=row["status"], error=row["error"],
+        thumbnail=files.from_row("thumbnails", row["thumbnail"]), status=row["status"], error=row["error"],
     )
 
 
 class PhotoRepo:
-    def __init__(self, db: Database, indexes: VectorIndexes) -> None:
+    def __init__(self, db: Database, indexes: VectorIndexes, files: ProfileFiles | None = None) -> None:
         self.db = db
         self.index = indexes["vec_images"]
+        self.files = files or ProfileFiles()
+
+    def _photo(self, row: Row) -> Photo:
+        return _photo(row, self.files)
 
     def upsert(self, record: PhotoRecord) -> int:
         """Insert or replace the row for ``record.path``; returns the photo id."""
@@ -126,7 +131,8 @@ class PhotoRepo:
         values = (record.content_hash, record.size, record.mtime, to_iso(record.taken_at),
                   timestamp(record.taken_at), record.taken_at_source, record.latitude, record.longitude,
                   place.city, place.region, place.country, place.country_code, place.district,
-                  record.place_version, record.width, record.height, record.thumbnail, to_iso(now()),
+                  record.place_version, record.width, record.height,
+                  self.files.to_row("thumbnails", record.thumbnail), to_iso(now()),
                   _signed(record.dhash), record.dup_of)
         with self.db.transaction() as conn:
             conn.execute("DELETE FROM photo_paths WHERE path = ?", (record.path,))   # now a photo of its own
@@ -166,14 +172,14 @@ class PhotoRepo:
 
     def get(self, photo_id: int) -> Photo | None:
         row = self.db.query_one("SELECT * FROM photos WHERE id = ?", (photo_id,))
-        return _photo(row) if row else None
+        return self._photo(row) if row else None
 
     def by_path(self, path: str) -> Photo | None:
         row = self.db.query_one("SELECT * FROM photos WHERE path = ?", (path,))
-        return _photo(row) if row else None
+        return self._photo(row) if row else None
 
     def by_hash(self, content_hash: str) -> builtins.list[Photo]:
-        return [_photo(r) for r in self.db.query(
+        return [self._photo(r) for r in self.db.query(
             "SELECT * FROM photos WHERE content_hash = ? AND status = 'ok'", (content_hash,))]
 
     # ---- every path of a photo ------------------------------------------------------
@@ -228,7 +234,7 @@ class PhotoRepo:
         """
         where, params = _filters(concept_id, place, include_errors)
         sql = f"SELECT p.* FROM photos p WHERE {' AND '.join(where)} ORDER BY p.ts DESC, p.id DESC LIMIT ? OFFSET ?"
-        return [_photo(r) for r in self.db.query(sql, (*params, limit, offset))]
+        return [self._photo(r) for r in self.db.query(sql, (*params, limit, offset))]
 
     def page(self, *, concept_id: int | None = None, place: str | None = None, after: PhotoCursor | None = None,
              limit: int = 200) -> PhotoPage:
@@ -252,7 +258,7 @@ class PhotoRepo:
                                       f"{undated}{order}",
                                       (*params, *([after.id] if after.ts is None else []), limit - len(rows)))
         cursor = PhotoCursor(rows[-1]["ts"], int(rows[-1]["id"])) if len(rows) == limit else None
-        return PhotoPage([_photo(r) for r in rows], cursor)
+        return PhotoPage([self._photo(r) for r in rows], cursor)
 
     def count_matching(self, *, concept_id: int | None = None, place: str | None = None) -> int:
         """How many photos :meth:`page` goes through with these filters."""
@@ -265,7 +271,7 @@ class PhotoRepo:
         """Photos taken in a window (``since`` <= t < ``until``) and/or at a place, newest first."""
         where, params = self._taken_filters(since, until, place)
         # One photo per near-duplicate group: its newest (SQLite takes the bare columns from the max() row).
-        return [_photo(r) for r in self.db.query(
+        return [self._photo(r) for r in self.db.query(
             f"SELECT p.*, max(p.ts) AS newest FROM photos p WHERE {' AND '.join(where)} "
             "GROUP BY coalesce(p.dup_of, p.id) ORDER BY newest DESC LIMIT ?", (*params, limit))]
 
@@ -362,7 +368,7 @@ class PhotoRepo:
         row = self.db.query_one("SELECT coalesce(dup_of, id) AS lead FROM photos WHERE id = ?", (photo_id,))
         if row is None:
             return []
-        return [_photo(r) for r in self.db.query(
+        return [self._photo(r) for r in self.db.query(
             "SELECT * FROM photos WHERE (id = ? OR dup_of = ?) AND status = 'ok' ORDER BY dup_of IS NOT NULL, id",
             (row["lead"], row["lead"]))]
 
@@ -401,7 +407,7 @@ class PhotoRepo:
             chunk = photo_ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
             rows = self.db.query(f"SELECT * FROM photos WHERE id IN ({marks})", chunk)
-            found.update((r["id"], _photo(r)) for r in rows)
+            found.update((r["id"], self._photo(r)) for r in rows)
         return [found[i] for i in photo_ids if i in found]
 
     # ---- added for the photo library (issue 3) ----------------------------------------
