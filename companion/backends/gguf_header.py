@@ -2,19 +2,36 @@
 
 gguf.GGUFReader parses every array eagerly (about 16 s for the 262k-token vocabulary of
 Gemma 3 on this machine), so the header is read here with struct and mmap instead.
+
+The whole tensor index is read and checked against the file: every tensor's data must lie
+inside it, so a download or copy cut short is refused when it is added (``models add``),
+not found by llama.cpp half-way through loading. The sizes of ggml's tensor types are
+ggml's constants (tests/unit/test_gguf_header.py checks them against the ``gguf`` package,
+which is not shipped); a type this table does not know is only checked for its offset.
 """
 
 from __future__ import annotations
 
+import math
 import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from companion.core.errors import ModelError
+from companion.core.errors import BadModelFileError, ModelError
 
 _SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
+# ggml type id -> (elements per block, bytes per block), as ggml.c's type_traits.
+GGML_BLOCKS: dict[int, tuple[int, int]] = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24), 8: (32, 34), 9: (32, 40),
+    10: (256, 84), 11: (256, 110), 12: (256, 144), 13: (256, 176), 14: (256, 210), 15: (256, 292),
+    16: (256, 66), 17: (256, 74), 18: (256, 98), 19: (256, 50), 20: (32, 18), 21: (256, 110), 22: (256, 82),
+    23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8), 29: (256, 56), 30: (1, 2),
+    34: (256, 54), 35: (256, 66), 39: (32, 17), 40: (64, 36), 41: (128, 18),
+}
+MAX_DIMS = 4            # GGML_MAX_DIMS
+DEFAULT_ALIGNMENT = 32  # GGUF_DEFAULT_ALIGNMENT, unless general.alignment says otherwise
 
 
 @dataclass(frozen=True)
@@ -28,9 +45,16 @@ def read_gguf(path: Path) -> GgufInfo:
     try:
         with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
             return _parse_gguf(buf)
+    except Truncated as exc:
+        raise BadModelFileError(f"{Path(path).name} is incomplete: {exc}; the download or copy was cut short: "
+                         "get the file again") from exc
     except (OSError, ValueError, OverflowError, struct.error, UnicodeDecodeError) as exc:
         # OverflowError: a damaged length field larger than any file
-        raise ModelError(f"{path} is not a readable GGUF model file ({exc})") from exc
+        raise BadModelFileError(f"{path} is not a readable GGUF model file ({exc})") from exc
+
+
+class Truncated(ValueError):
+    """The header is whole but the tensor data it describes runs past the end of the file."""
 
 
 _U64 = struct.Struct("<Q")
@@ -85,13 +109,40 @@ def _parse_gguf(buf: mmap.mmap) -> GgufInfo:
         (kind,) = struct.unpack_from("<I", buf, pos)
         metadata[key], pos = value(kind, pos + 4)
     tensors: dict[str, tuple[int, ...]] = {}
+    placed: list[tuple[str, int, int, int]] = []     # name, ggml type, offset, element count
     for _ in range(n_tensors):
         name, pos = string(pos)
         (n_dims,) = struct.unpack_from("<I", buf, pos)
+        if not 1 <= n_dims <= MAX_DIMS:
+            raise ValueError(f"tensor {name!r} has {n_dims} dimensions")
         dims = struct.unpack_from(f"<{n_dims}Q", buf, pos + 4)
+        kind, offset = struct.unpack_from("<IQ", buf, pos + 4 + 8 * n_dims)
         tensors[name] = tuple(int(d) for d in dims)
+        placed.append((name, kind, offset, math.prod(dims)))
         pos += 4 + 8 * n_dims + 4 + 8  # dims, type, offset
+    _check_data(buf, metadata, pos, placed)
     return GgufInfo(metadata, tensors)
+
+
+def _check_data(buf: mmap.mmap, metadata: dict[str, Any], index_end: int,
+                placed: list[tuple[str, int, int, int]]) -> None:
+    """Every tensor's bytes lie inside the file, after the index, aligned (as llama.cpp's gguf reader demands)."""
+    alignment = int(metadata.get("general.alignment") or DEFAULT_ALIGNMENT)
+    if alignment <= 0 or alignment & (alignment - 1):
+        raise ValueError(f"alignment {alignment} is not a power of two")
+    data = -(-index_end // alignment) * alignment
+    size = len(buf)
+    for name, kind, offset, elements in placed:
+        if offset % alignment:
+            raise ValueError(f"tensor {name!r} is not aligned")
+        end = data + offset
+        if kind in GGML_BLOCKS:
+            block, block_bytes = GGML_BLOCKS[kind]
+            if elements % block:
+                raise ValueError(f"tensor {name!r} does not fill whole blocks of its type")
+            end += elements // block * block_bytes
+        if end > size:
+            raise Truncated(f"tensor {name!r} ends at byte {end:,} but the file has {size:,} bytes")
 
 
 def text_embedding_length(info: GgufInfo) -> int | None:

@@ -19,6 +19,7 @@ import codecs
 import ctypes
 import json
 import os
+import sys
 import threading
 import time
 import weakref
@@ -27,6 +28,8 @@ from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from companion.backends import chat_template
+from companion.backends.llama_limits import MAX_ANSWER_SECONDS, MAX_ANSWER_TOKENS, RepetitionGuard
 from companion.core.errors import BadImageError, ModelError
 from companion.core.protocols import ChatMessage, GenerationRequest
 
@@ -80,10 +83,13 @@ class LlamaModel:
     def __init__(self, model_path: str | Path, mmproj_path: str | Path | None = None, *, name: str = "",
                  n_ctx: int | None = None, max_ctx: int = DEFAULT_MAX_CTX, n_gpu_layers: int = 0,
                  n_threads: int | None = None, image_max_tokens: int | None = 256,
-                 chat_format: str = "auto", verbose: bool = False, allow_amx: bool = False) -> None:
-        """``chat_format``: auto (GGUF template, else a simple one) | simple | raw (plain completion).
+                 chat_format: str = "auto", verbose: bool = False, allow_amx: bool = False,
+                 max_seconds: float = MAX_ANSWER_SECONDS) -> None:
+        """``chat_format``: auto (GGUF template, else a simple one) | simple | raw (plain completion);
+        a template that fails or loops is replaced by its family's built-in one (``chat_template``).
 
         ``allow_amx``: let llama.cpp use its AMX CPU code (off by default; see ``llama_backends``).
+        ``max_seconds``: the longest one answer may generate (``llama_limits``).
         """
         from companion.backends.gguf_header import check_mmproj_compatible, read_gguf
         from companion.backends.llama_backends import ensure_loaded
@@ -103,6 +109,7 @@ class LlamaModel:
         self._bitmaps: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
         self._cached: list[int | tuple[str, str, int]] = []  # what the KV cache holds, in order
         self.last_stats: dict[str, float] = {}
+        self.last_stop = ""     # why the last generation ended: eos, stop, tokens, time, repetition, cancel
         self._closed = False
 
         import llama_cpp  # lazy: heavy native library
@@ -119,9 +126,15 @@ class LlamaModel:
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"could not load {self.model_path.name}: {exc}") from exc
         self.context_length = int(self._llm.n_ctx())
+        self.max_seconds = max_seconds
         template = self._llm.metadata.get("tokenizer.chat_template") or ""
         self.chat_format = chat_format if chat_format != "auto" else ("jinja" if template else "simple")
         self._template = template
+        self.template_note: str | None = None     # why the model's own template is not used
+        if self.chat_format == "jinja":
+            problem = chat_template.problem(template, self.name)   # a broken or looping one: found now, once
+            if problem is not None:
+                self._fall_back(problem)
         if self.mmproj_path is not None:
             self._init_mtmd(n_threads or _default_threads(), n_gpu_layers != 0, image_max_tokens)
         self.supports_images = self._mtmd is not None
@@ -154,6 +167,10 @@ class LlamaModel:
     def describe(self) -> tuple[str, bool, int]:
         """``(name, supports_images, context_length)``: what a process host needs to know."""
         return self.name, self.supports_images, self.context_length
+
+    def note(self) -> str | None:
+        """Why the model's own chat template is not used (``template_note``), for a process host."""
+        return self.template_note
 
     def stats(self) -> dict[str, float]:
         """Timings of the last generation (``last_stats``)."""
@@ -203,25 +220,41 @@ class LlamaModel:
 
         if self.chat_format == "raw":
             return "".join(content(m) for m in messages), images, []
+        if self.chat_format == "jinja":
+            try:
+                return self._render_jinja(messages, content), images, []
+            except chat_template.TemplateError as exc:     # fails on this conversation only
+                self._fall_back(str(exc))
+        if self.chat_format.startswith("builtin:"):
+            family = self.chat_format.removeprefix("builtin:")
+            return chat_template.render_builtin(family, [(m.role, content(m)) for m in messages]), images, []
         if self.chat_format == "simple":
             parts = []
             for m in messages:
                 label = {"system": "", "user": "User: ", "assistant": "Assistant: "}.get(m.role, f"{m.role}: ")
                 parts.append(f"{label}{content(m)}\n" + ("\n" if m.role == "system" else ""))
             return "".join(parts) + "Assistant:", images, [SIMPLE_STOP]
-        return self._render_jinja(messages, content), images, []
+        raise ModelError(f"unknown chat format {self.chat_format!r}")
 
     def _render_jinja(self, messages: Sequence[ChatMessage], content: Any) -> str:
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter  # renders like llama-cpp does
-
+        """The model's own template, as llama-cpp-python renders it, within a time limit (``chat_template``)."""
         eos = self._llm.detokenize([self._llm.token_eos()]).decode("utf-8", errors="ignore")
         bos = self._llm.detokenize([self._llm.token_bos()]).decode("utf-8", errors="ignore")
-        formatter = Jinja2ChatFormatter(self._template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
-        # Any: llama_cpp types each role as its own TypedDict, and the role is only known at run time.
-        plain: list[Any] = [{"role": m.role, "content": content(m)} for m in messages]
-        text = formatter(messages=plain).prompt
+        plain = [{"role": m.role, "content": content(m)} for m in messages]
+        text = chat_template.render(self._template, plain, bos=bos, eos=eos, model=self.name)
         # The tokenizer adds BOS itself; a second one from the template hurts quality.
         return text[len(bos):] if bos and text.startswith(bos) else text
+
+    def _fall_back(self, problem: str) -> None:
+        """Use the built-in template of the model's family from now on, and say so once."""
+        family = chat_template.builtin_family(self._template, self._is_special)
+        self.chat_format = f"builtin:{family}" if family else "simple"
+        self.template_note = chat_template.describe_fallback(problem, family)
+        print(f"companion: {self.template_note}", file=sys.stderr, flush=True)
+
+    def _is_special(self, marker: str) -> bool:
+        """Whether ``marker`` is one special token of this model's vocabulary (a chat family's turn marker)."""
+        return len(self._llm.tokenize(marker.encode(), add_bos=False, special=True)) == 1
 
     def _tokenize(self, text: str, images: list[str]) -> list[Any]:
         """Prompt units: ints (text tokens) and ("image", id, n_pos, chunk index) for image chunks."""
@@ -352,10 +385,12 @@ class LlamaModel:
         llm, lc = self._llm, self._lc
         llm.set_seed(request.seed)
         stops = [s for s in (*request.stop, *extra_stop) if s]
-        budget = min(request.max_tokens, self.context_length - prompt_pos)
+        budget = min(request.max_tokens, MAX_ANSWER_TOKENS, self.context_length - prompt_pos)
+        deadline = time.perf_counter() + self.max_seconds
+        guard = RepetitionGuard()
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         vocab = llm._model.vocab
-        pending, generated, first, evaluated = "", 0, None, last
+        pending, generated, first, evaluated, stopped = "", 0, None, last, "tokens"
         gen = self._tokens(last, request)
         try:
             for token in gen:
@@ -363,6 +398,13 @@ class LlamaModel:
                 self._cached.append(evaluated)
                 evaluated = token
                 if lc.llama_vocab_is_eog(vocab, token) or (cancel is not None and cancel.is_set()):
+                    stopped = "eos" if lc.llama_vocab_is_eog(vocab, token) else "cancel"
+                    break
+                if guard.looping(token):
+                    stopped = "repetition"      # the rest would be the same words again
+                    break
+                if time.perf_counter() > deadline:
+                    stopped = "time"
                     break
                 generated += 1
                 if first is None:
@@ -373,7 +415,7 @@ class LlamaModel:
                 if cut >= 0:
                     if pending[:cut]:
                         yield pending[:cut]
-                    pending = ""
+                    pending, stopped = "", "stop"
                     break
                 hold = max((k for s in stops for k in range(1, len(s)) if pending.endswith(s[:k])), default=0)
                 if len(pending) > hold:
@@ -391,6 +433,7 @@ class LlamaModel:
             self._cached = self._cached[:self._units_for_pos(llm.n_tokens)]
             self.last_stats.update(generated=generated, total_s=time.perf_counter() - started,
                                    gen_s=time.perf_counter() - (first or time.perf_counter()))
+            self.last_stop = stopped
 
     def _tokens(self, last: int, request: GenerationRequest) -> Generator[int, None, None]:
         """Sampled tokens; each is evaluated (fed back) before the next is sampled, the last one is not."""

@@ -55,6 +55,7 @@ class LlamaProcess:
         self._child = self._start()
         try:
             self.name, self.supports_images, self.context_length = self._child.call("describe")
+            self.template_note: str | None = self._child.call("note")   # a broken template was replaced
         except BaseException:
             self._child.stop()        # the model did not load: do not leave its process behind
             raise

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 from companion.backends.catalog import CatalogEntry, ModelFile, load_catalog
 from companion.backends.gguf_header import check_mmproj_compatible, read_gguf
 from companion.config import Settings
-from companion.core.errors import CompanionError, ModelError, ModelMissingError, NotFoundError
+from companion.core.errors import CompanionError, InvalidInputError, ModelError, ModelMissingError, NotFoundError
 from companion.core.hashing import file_digest
 from companion.core.types import Progress
 from companion.paths import Paths
@@ -47,6 +47,7 @@ class ModelStatus:
     files: builtins.list[str] = field(default_factory=list)
     missing: builtins.list[str] = field(default_factory=list)
     status: str = ""     # what stops an installed model being used, e.g. "random weights (test model)"
+    note: str = ""       # e.g. why the model's chat template is replaced by its family's built-in one
 
 
 # --- the manager ----------------------------------------------------------------------
@@ -263,7 +264,7 @@ class ModelManager:
         mmproj = Path(mmproj).expanduser().resolve() if mmproj else None
         for path in (model, mmproj):
             if path is not None and not path.is_file():
-                raise CompanionError(f"no such file: {path}")
+                raise InvalidInputError(f"no such file: {path}")
         info = read_gguf(model)  # fails with ModelError on a non-GGUF file
         if mmproj is not None:
             check_mmproj_compatible(model, mmproj)
@@ -280,7 +281,8 @@ class ModelManager:
                 "added_at": datetime.now(timezone.utc).isoformat(),
             }
             self._write_registry(registry)
-        return next(row for row in self.list() if row.name == name)
+        added = next(row for row in self.list() if row.name == name)
+        return replace(added, note=_template_note(info.metadata, name))
 
     def remove(self, name: str) -> None:
         """Forget a local model (its files are the user's and stay), or delete a downloaded one."""
@@ -297,6 +299,19 @@ class ModelManager:
             else:
                 raise NotFoundError(f"unknown model {name!r}")
             self._write_registry(registry)
+
+
+def _template_note(metadata: dict[str, Any], name: str) -> str:
+    """Whether the model's chat template works; if not, what Companion uses instead (``chat_template``)."""
+    template = metadata.get("tokenizer.chat_template")
+    if not isinstance(template, str) or not template:
+        return ""
+    from companion.backends import chat_template
+
+    problem = chat_template.problem(template, name)
+    if problem is None:
+        return ""
+    return chat_template.describe_fallback(problem, chat_template.builtin_family(template), loaded=False)
 
 
 def _progress_tqdm(progress: ProgressCallback | None, filename: str, index: int,
@@ -345,11 +360,11 @@ def download(paths: Paths, name: str, progress: Callable[[int, int | None], None
 def add_local(paths: Paths, name: str, files: builtins.list[Path], title: str = "") -> ModelStatus:
     """``companion models add NAME FILE [FILE]``: the projector is told apart by its metadata."""
     if not 1 <= len(files) <= 2:
-        raise CompanionError("give one language model GGUF, plus its mmproj file for a vision model")
+        raise InvalidInputError("give one language model GGUF, plus its mmproj file for a vision model")
     projectors = [f for f in files if any(k.startswith("clip.") for k in read_gguf(Path(f)).metadata)]
     models = [f for f in files if f not in projectors]
     if len(models) != 1 or len(projectors) > 1:
-        raise CompanionError("expected exactly one language model GGUF and at most one mmproj GGUF")
+        raise InvalidInputError("expected exactly one language model GGUF and at most one mmproj GGUF")
     return ModelManager(paths).add(name, Path(models[0]), Path(projectors[0]) if projectors else None, title)
 
 

@@ -89,7 +89,7 @@ def run_add(args: argparse.Namespace) -> int:
     for file in files:
         if not file.is_file():
             print(f"companion: error: no such file: {file}", file=sys.stderr)
-            return 1
+            return 2
     with services_for(args) as services:
         status = models.add_local(services, args.name, files)
         if args.use:
@@ -98,6 +98,8 @@ def run_add(args: argparse.Namespace) -> int:
         emit_json(status)
     else:
         print(f"Added {status.name} ({status.kind}, {status.size / 1e6:.0f} MB).")
+        if status.note:
+            print(f"Note: {status.note}.")
     return 0
 
 

@@ -1,4 +1,9 @@
-"""The error hierarchy. Every error a user can cause has a one-line message."""
+"""The error hierarchy. Every error a user can cause has a one-line message.
+
+``InvalidInputError`` and ``NotFoundError`` are the user's input (a file, an argument, a name):
+the command line exits with status 2 for them, as for a wrong option; the rest (a damaged
+store, a full disk, a missing model) exit with 1.
+"""
 
 from __future__ import annotations
 
@@ -54,6 +59,10 @@ class ModelMissingError(CompanionError):
 
 class ModelError(CompanionError):
     """A model failed to load or run (wrong mmproj, corrupt file, ...)."""
+
+
+class BadModelFileError(ModelError, InvalidInputError):
+    """A model file is not a usable GGUF: not one at all, damaged, or cut short."""
 
 
 class ModelCrashedError(ModelError):

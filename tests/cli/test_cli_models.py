@@ -41,4 +41,4 @@ def test_add_verify_use_remove_a_local_model(capsys: pytest.CaptureFixture[str],
 
 def test_add_missing_file_is_a_clear_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     code, _, err = run(capsys, "models", "add", "x", str(tmp_path / "nope.gguf"))
-    assert code == 1 and "no such file" in err
+    assert code == 2 and "no such file" in err
