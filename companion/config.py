@@ -258,7 +258,7 @@ def load(path: Path) -> Settings:
     if not path.exists():
         return Settings()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))    # a BOM (Notepad writes one) is read
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{_where(path)} is not valid TOML: {exc}", path=path) from exc
     original_version = raw.get("schema_version", 1)
@@ -272,12 +272,19 @@ def save(path: Path, settings: Settings) -> None:
     """Check the settings, then write them atomically (temp file + rename): a crash never leaves half a file."""
     check(settings, path)
     data = {k: v for k, v in asdict(settings).items() if v is not None}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".toml")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".toml")   # 0600, like the file
+    except OSError as exc:
+        raise SettingsError(f"cannot save the settings in {path.parent} ({exc.strerror}); nothing was changed") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             tomli_w.dump(data, handle)
         os.replace(tmp, path)
+    except OSError as exc:     # a full disk, a read-only folder: the old file stays as it was
+        Path(tmp).unlink(missing_ok=True)
+        raise SettingsError(f"cannot save the settings to {path} ({exc.strerror or exc}); the file was not "
+                            "changed") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

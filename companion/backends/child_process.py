@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import signal
 import threading
 import time
 from collections import deque
@@ -171,8 +172,11 @@ def _serve(connection: Connection, factory: Callable[..., Any], options: dict[st
     """Build the object, then answer calls in order until told to stop or the parent goes away.
 
     A reader thread takes messages off the pipe so that a "cancel" reaches the running
-    stream at once; the main thread does the work.
+    stream at once; the main thread does the work. Ctrl-C in a terminal signals the whole
+    process group: the child ignores it (the parent cancels or stops it), or it would die
+    printing a traceback over the parent's "cancelled".
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     failure: Exception | None = None
     try:
         target = factory(**options)

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from companion import __version__
 from companion.app.settings import SettingsError
-from companion.core.errors import CompanionError
+from companion.cli.output import TerminalSafe, terminal_safe
+from companion.core.errors import CompanionError, InvalidInputError, NotFoundError
 
 COMMAND_MODULES = (
     "companion.cli.basics",     # init, doctor
     "companion.cli.concepts",
     "companion.cli.memories",
+    "companion.cli.reminders",
     "companion.cli.chat",
     "companion.cli.library",    # index, search, faces
     "companion.cli.ask",
@@ -56,6 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit statuses: 2 when the user's input is wrong (as argparse does for a wrong option), 1 when
+# something else failed (a damaged or full store, a missing model, an unreadable settings file),
+# 130 when the user pressed Ctrl-C (the shell's convention: 128 + SIGINT).
+BAD_INPUT, FAILED, CANCELLED = 2, 1, 130
+
+
+def fail(message: object, status: int) -> int:
+    """One line on stderr, safe for a terminal, whatever the message holds."""
+    text = " ".join(str(message).split())
+    print(f"companion: error: {terminal_safe(text)}", file=sys.stderr)
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -64,14 +81,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if not getattr(args, "command", None) else 2
     args.home = getattr(args, "home", None)
     args.json = getattr(args, "json", False)
+    bad = next((v for v in vars(args).values() if isinstance(v, (str, Path)) and not _is_text(str(v))), None)
+    if bad is not None:   # bytes that are not UTF-8 arrive as lone surrogates, which nothing can store
+        return fail(f"an argument is not valid UTF-8 text: {ascii(str(bad))}", BAD_INPUT)
+    stdout = sys.stdout
+    sys.stdout = TerminalSafe(stdout)
     try:
         return int(args.func(args) or 0)
-    except SettingsError as exc:      # settings.toml holds a value that is not allowed: a usage error
-        print(f"companion: error: {exc}", file=sys.stderr)
-        return 2
+    except (InvalidInputError, NotFoundError, SettingsError) as exc:   # the user's input or settings file
+        return fail(exc, BAD_INPUT)
     except CompanionError as exc:
-        print(f"companion: error: {exc}", file=sys.stderr)
-        return 1
+        return fail(exc, FAILED)
     except KeyboardInterrupt:
         print("companion: cancelled", file=sys.stderr)
-        return 130
+        return CANCELLED
+    except RecursionError:
+        return fail("the input is nested too deeply to read", BAD_INPUT)
+    except Exception as exc:   # a bug: one line, the traceback only on request
+        if os.environ.get("COMPANION_DEBUG"):
+            raise
+        return fail(f"unexpected {type(exc).__name__}: {exc} (a bug in Companion; run again with "
+                    "COMPANION_DEBUG=1 for the details and please report it)", FAILED)
+    finally:
+        sys.stdout = stdout
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

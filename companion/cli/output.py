@@ -1,13 +1,41 @@
-"""Printing results: JSON for scripts, short aligned text for people."""
+"""Printing results: JSON for scripts, short aligned text for people, nothing a terminal would obey.
+
+Names, memories, turns and file names come from the user's files and imports: a name holding
+``ESC [ 2 J`` would clear the screen, ``\r`` would overwrite a line, a bidirectional override
+would reorder what the user reads. :class:`TerminalSafe` replaces such characters with U+FFFD
+in everything the commands print to stdout (JSON escapes them itself).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+# C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal would act on replaced by U+FFFD."""
+    return _UNSAFE.sub("\ufffd", text)
+
+
+class TerminalSafe:
+    """A text stream that writes :func:`terminal_safe` text to the stream it wraps."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(terminal_safe(text))
+
+    def __getattr__(self, name: str) -> Any:      # flush, isatty, encoding, fileno ...
+        return getattr(self.stream, name)
 
 
 def to_jsonable(value: Any) -> Any:

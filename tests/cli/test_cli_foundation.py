@@ -63,7 +63,7 @@ def test_concept_lifecycle(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "concepts", "show", "anna", "--json")
     assert json.loads(out)["info"] == "my older sister"
     code, out, err = run(capsys, "concepts", "add", "--name", "anna", "--category", "person")
-    assert code == 1 and "already exists" in err and err.count("\n") == 1
+    assert code == 2 and "already exists" in err and err.count("\n") == 1     # bad input: status 2
     code, out, _ = run(capsys, "concepts", "forget", "Anna", "--json")
     assert code == 0 and json.loads(out)["name"] == "Anna"
     _, out, _ = run(capsys, "concepts", "list", "--json")
@@ -87,7 +87,7 @@ def test_memories_commands(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, _ = run(capsys, "memories", "forget", str(mid))
     assert code == 0
     code, _, err = run(capsys, "memories", "show", str(mid))
-    assert code == 1 and f"no memory with id {mid}" in err
+    assert code == 2 and f"no memory with id {mid}" in err
 
 
 def test_unknown_flag_is_one_line_and_nonzero(capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,11 +107,11 @@ def test_import_reports_first_bad_line_and_stores_nothing(capsys: pytest.Capture
     good = '{"time": "2024-05-01T10:00:00+02:00", "role": "user", "text": "hello"}'
     file = write_jsonl(tmp_path / "chat.jsonl", [good, good, '{"time": "yesterday", "role": "user", "text": "x"}', "{"])
     code, _, err = run(capsys, "chat", "--import", str(file))
-    assert code == 1 and "line 3" in err and "ISO-8601" in err
+    assert code == 2 and "line 3" in err and "ISO-8601" in err
     file = write_jsonl(tmp_path / "chat2.jsonl", [good, '{"time": "2024-05-01T10:00:00", "role": "user", '
                                                         '"text": "look", "images": ["missing.jpg"]}'])
     code, _, err = run(capsys, "chat", "--import", str(file))
-    assert code == 1 and "line 2" in err and "image not found: missing.jpg" in err
+    assert code == 2 and "line 2" in err and "image not found: missing.jpg" in err
     run(capsys, "init")
     from companion.paths import resolve
 

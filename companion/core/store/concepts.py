@@ -30,10 +30,15 @@ def _ref(row: Row, files: ProfileFiles) -> ConceptRef:
                       box, row["face_id"], row["photo_id"])
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _check(name: str, category: str) -> str:
     name = " ".join(name.split())
     if not name:
         raise InvalidInputError("a concept needs a name")
+    if _CONTROL.search(name):      # an escape sequence in a name would act on every terminal that lists it
+        raise InvalidInputError(f"a name cannot hold control characters: {name!r}")
     if category not in CATEGORIES:
         raise InvalidInputError(f"category must be one of {', '.join(CATEGORIES)} (got {category!r})")
     return name
