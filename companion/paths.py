@@ -58,10 +58,28 @@ class Paths:
         return self.data_dir / "concept_images"
 
     def ensure(self) -> "Paths":
-        for directory in (self.data_dir, self.cache_dir, self.models_dir, self.logs_dir,
-                          self.config_dir, self.thumbnails_dir, self.concept_images_dir):
-            directory.mkdir(parents=True, exist_ok=True)
+        """Create the profile's folders, private to the user (0700); the models folder may be shared."""
+        # The config folder is the home itself with --home: a folder the user may have made is left as it is.
+        self.config_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        for directory in (self.data_dir, self.cache_dir, self.logs_dir, self.thumbnails_dir,
+                          self.concept_images_dir):
+            directory.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+            private(directory, PRIVATE_DIR)     # also one made before profiles were private
+        self.models_dir.mkdir(parents=True, exist_ok=True)
         return self
+
+
+PRIVATE_DIR = 0o700     # the profile's folders: only the user may list them
+PRIVATE_FILE = 0o600    # its files (database, WAL, settings, reference photos): only the user may read them
+
+
+def private(path: Path, mode: int = PRIVATE_FILE) -> None:
+    """Make an existing file or folder of the profile private (a no-op where chmod means little: Windows)."""
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
+    except OSError:
+        pass                # gone, or not ours to change: reading it still works
 
 
 def resolve(home: str | os.PathLike[str] | None = None) -> Paths:

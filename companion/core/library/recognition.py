@@ -24,6 +24,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from companion.core.protocols import ImageEmbedder, PhotoReader, ReferenceModels
 from companion.core.store import ForgetReport, Store
 from companion.core.store.vectors import VectorIndex
 from companion.core.types import Box, Concept, DecodedPhoto, Face, ObservationSource
+from companion.paths import PRIVATE_FILE
 
 DEFAULT_NEIGHBOURS = 16
 # A group offered for naming holds faces from at least this many photos (or was made by the user): one
@@ -548,5 +550,8 @@ def _keep_copy(folder: Path, concept_id: int, source: Path) -> tuple[Path, bool]
     target = folder / f"concept-{concept_id}-{digest}{source.suffix.lower()}"
     if target.exists():
         return target, False
-    shutil.copy2(source, target)
+    # Private from the first byte (copy2 would give the copy the original's mode, often 0644).
+    with open(source, "rb") as original, os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                                                           PRIVATE_FILE), "wb") as copy:
+        shutil.copyfileobj(original, copy)
     return target, True

@@ -79,7 +79,6 @@ def scan_jsonl(path: Path) -> SourceFile:
     digest = hashlib.blake2b(digest_size=20)
     turns, started = 0, None
     try:
-<<<<<<< HEAD
         stat = os.stat(path)
         for number, raw in _lines(path, digest):
             if raw.strip():
@@ -87,10 +86,6 @@ def scan_jsonl(path: Path) -> SourceFile:
                 started = started or turn.time
                 turns += 1
     except (FileNotFoundError, NotADirectoryError) as exc:
-=======
-        raw = path.read_text(encoding="utf-8-sig")     # a BOM (Windows editors write one) is not text
-    except FileNotFoundError as exc:
->>>>>>> 5339c35 (Bad input: one line and exit status 2, never a traceback; Ctrl-C, a BOM, a full disk and escape codes handled)
         raise InvalidInputError(f"no such file: {path}") from exc
     except IsADirectoryError as exc:
         raise InvalidInputError(f"{path} is a folder, not a file") from exc
@@ -146,7 +141,6 @@ def _decode(raw: bytes, number: int) -> Any:
         raise ImportFormatError(number, f"not valid JSON ({exc.msg})") from exc
     except RecursionError as exc:
         raise ImportFormatError(number, "JSON nested too deeply") from exc
-<<<<<<< HEAD
 
 
 def _text(value: Any, name: str, number: int) -> str:
@@ -171,8 +165,6 @@ def _time(value: Any, number: int) -> datetime:
 
 
 def _turn(obj: Any, number: int, base: Path) -> ImportedTurn:
-=======
->>>>>>> 5339c35 (Bad input: one line and exit status 2, never a traceback; Ctrl-C, a BOM, a full disk and escape codes handled)
     if not isinstance(obj, dict):
         raise ImportFormatError(number, "expected a JSON object")
     unknown = set(obj) - FIELDS
@@ -181,15 +173,7 @@ def _turn(obj: Any, number: int, base: Path) -> ImportedTurn:
     role = obj.get("role")
     if role not in ("user", "assistant"):
         raise ImportFormatError(number, 'role must be "user" or "assistant"')
-<<<<<<< HEAD
     text = _text(obj.get("text"), "text", number)
-=======
-    text = obj.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise ImportFormatError(number, "text must be a non-empty string")
-    if not _is_unicode(text):
-        raise ImportFormatError(number, "text holds a lone surrogate (a \\ud800-\\udfff escape), which is not text")
->>>>>>> 5339c35 (Bad input: one line and exit status 2, never a traceback; Ctrl-C, a BOM, a full disk and escape codes handled)
     time = _time(obj.get("time"), number)
     external_id = _text(obj["id"], "id", number) if "id" in obj else None
     speaker = obj.get("speaker", "")
@@ -206,17 +190,4 @@ def _turn(obj: Any, number: int, base: Path) -> ImportedTurn:
         if not image_path.is_file():
             raise ImportFormatError(number, f"image not found: {image}")
         resolved.append(str(image_path.resolve()))
-<<<<<<< HEAD
     return ImportedTurn(time, role, text, resolved, speaker.strip(), external_id)
-=======
-    return resolved
-
-
-def _is_unicode(text: str) -> bool:
-    """False for a string with a lone surrogate ("\\ud800" in JSON): no file or database can hold it."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
->>>>>>> 5339c35 (Bad input: one line and exit status 2, never a traceback; Ctrl-C, a BOM, a full disk and escape codes handled)

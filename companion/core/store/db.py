@@ -7,6 +7,7 @@ drop-in ``sqlite3`` with extension loading on Linux, macOS and Windows.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -25,6 +26,7 @@ else:
     import sqlean as sqlite3
 
 from companion.core.errors import DiskFullError, StoreBusyError, StoreDamagedError, StoreError
+from companion.paths import PRIVATE_FILE, private
 
 Connection = sqlite3.Connection
 Row = sqlite3.Row
@@ -105,6 +107,21 @@ def translate_error(exc: Exception) -> Exception:
     return StoreError(f"database error: {exc}")
 
 
+def _private_files(path: Path) -> None:
+    """The database readable by the user only (0600); SQLite gives its -wal and -shm the database's mode.
+
+    SQLite would create the file 0644 (less the umask), so an empty one is made first with 0600;
+    one an older Companion made is tightened, with its -wal and -shm.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            private(file)
+    except OSError:
+        pass                # a read-only folder: opening will say so
+
+
 def connect(path: Path) -> Connection:
     """A new connection with the store's settings (WAL, foreign keys, sqlite-vec loaded)."""
     try:
@@ -141,6 +158,7 @@ class Database:
         self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
         if str(self.path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _private_files(self.path)
         self._local = threading.local()
         self._all: list[Connection] = []
         self._lock = threading.Lock()
