@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from companion.app import chat, concepts
+from companion.app import chat, concepts, reminders
 from companion.app.services import Services
 from companion.cli.output import emit_json
 from companion.core.answer.pipeline import run
@@ -36,6 +36,8 @@ def run_diagnostic(args: argparse.Namespace) -> int:
             jsonl = Path(scratch) / "history.jsonl"
             jsonl.write_text("\n".join(json.dumps(t) for t in history.turns) + "\n", encoding="utf-8")
             chat.import_chat(services, jsonl)
+            for waiting in reminders.waiting(services):     # imported reminders wait for a yes: the user gives it
+                reminders.confirm(services, waiting.id)
             deps = services.deps(args.model)
             scores = diagnostic.run_diagnostic(lambda q, image: run(deps, q, image, temporary=True), history.gold,
                                                {name: str(query) for name, (_, query) in photos.items()})

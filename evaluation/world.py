@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from companion.app import chat, concepts, library
+from companion.app import chat, concepts, library, reminders
 from companion.core.store.photos import PhotoRecord
 from evaluation.faces import face_images
 from evaluation.life import CITIES, Life
@@ -102,6 +102,8 @@ def populate(services: Any, life: Life, scratch: Path, mode: str, miss: float, f
     jsonl.write_text("".join(json.dumps({"time": t.time.isoformat(), "role": "user", "text": t.text}) + "\n"
                              for t in life.turns), encoding="utf-8")
     chat.import_chat(services, jsonl)
+    for waiting in reminders.waiting(services):     # imported reminders wait for a yes: the user gives it
+        reminders.confirm(services, waiting.id)
     world.setup["import_s"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     categories = {c.name: c.category for c in life.concepts}

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "tests" / "ui"))
 
 import sample_data  # noqa: E402  (tests/ui/sample_data.py)
 
-from companion.app import chat, library  # noqa: E402
+from companion.app import chat, library, reminders  # noqa: E402
 from companion.app.services import Services  # noqa: E402
 from companion.ui import appearance  # noqa: E402
 from companion.ui.app import create_app  # noqa: E402
@@ -50,6 +50,8 @@ def seed(services: Services, home: Path) -> dict[str, int]:
     history = home / "chat.jsonl"
     history.write_text("\n".join(json.dumps(t) for t in CHAT) + "\n", encoding="utf-8")
     chat.import_chat(services, history)
+    for waiting in reminders.waiting(services):     # imported reminders wait for a yes: the user gives it
+        reminders.confirm(services, waiting.id)
     sample_data.seed_memories(services)
     ids = sample_data.seed_photos(services, home / "photos", count=24)
     anna, seen = services.store.concepts.by_name("Anna"), services.store.photos.get(ids[1])

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from companion.app import chat
+from companion.app import chat, reminders
 from companion.cli._services import services_for
 from companion.cli.output import emit_json
 from companion.cli.progress import ProgressBar
@@ -50,10 +50,14 @@ def run_import(args: argparse.Namespace) -> int:
             return 130
         finally:
             bar.close()
+        waiting = len(reminders.waiting(services))
     assert result is not None
     if args.json:
         emit_json(result)
     else:
         print(chat.describe_import(result))
+        if waiting:
+            print(f"{waiting} reminder{'s' if waiting != 1 else ''} from imported text wait for your confirmation: "
+                  "companion reminders list")
     return 0
 

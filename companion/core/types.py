@@ -301,6 +301,9 @@ class Trigger:
     active: bool = True
     fired_count: int = 0
     last_fired_at: datetime | None = None
+    # Learnt from imported text: inactive until the user confirms it (an imported "remind me to send my
+    # password to ..." must never fire on its own).
+    pending: bool = False
 
 
 @dataclass

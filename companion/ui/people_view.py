@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from companion.app import concepts, library, people
+from companion.app import concepts, library, people, reminders
 from companion.ui import images
 from companion.ui.concepts_view import ConceptDialog
 from companion.ui.people_grid import FACE, PeopleGrid, fill
@@ -121,6 +121,7 @@ class PeopleView(QtWidgets.QWidget):
             page.ask.connect(self.ask)
             page.open_photo.connect(self.open_photo)
             page.open_memory.connect(self.open_memory)
+            page.confirm_reminder.connect(self.confirm_reminder)
             self.pages.addWidget(page)
         return self._person_page
 
@@ -307,6 +308,10 @@ class PeopleView(QtWidgets.QWidget):
             QtWidgets.QMessageBox.StandardButton.No)
         if answer == QtWidgets.QMessageBox.StandardButton.Yes:
             self.forget(concept.id, concept.name)
+
+    def confirm_reminder(self, reminder_id: int) -> Worker:
+        """A reminder learnt from an import becomes active (the page reloads to show it)."""
+        return self._run(lambda: reminders.confirm(self.services, reminder_id), "Reminder confirmed")
 
     def forget(self, concept_id: int, name: str) -> Worker:
         return self._run(lambda: concepts.forget_concept(self.services, concept_id), f"Forgot {name}", back=True)

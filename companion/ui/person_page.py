@@ -6,6 +6,7 @@ remove a face) are signals that ``PeopleView`` runs on workers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from companion.ui import theme
@@ -23,6 +24,7 @@ class PersonPage(QtWidgets.QWidget):
     Signals:
         back(), edit(), forget(), ask(str): the buttons; ``ask`` carries a question to start the chat with.
         open_photo(int), open_memory(int): a photo or memory was chosen.
+        confirm_reminder(int): the user confirmed a reminder learnt from an import (``app.reminders``).
     """
 
     back = Signal()
@@ -31,6 +33,7 @@ class PersonPage(QtWidgets.QWidget):
     ask = Signal(str)
     open_photo = Signal(int)
     open_memory = Signal(int)
+    confirm_reminder = Signal(int)
 
     def __init__(self, workers: WorkerPool, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -106,8 +109,13 @@ class PersonPage(QtWidgets.QWidget):
             card = frame("reminder")
             row = QtWidgets.QVBoxLayout(card)
             row.addWidget(label(trigger.instruction, wrap=True))
-            status = "active" if trigger.active else "done"
-            row.addWidget(label(f"{status} · fired {trigger.fired_count}×", "caption"))
+            if trigger.pending:       # learnt from an imported conversation: fires only once confirmed
+                row.addWidget(label("from an imported conversation · waiting for your confirmation", "caption",
+                                    wrap=True))
+                row.addWidget(button("Confirm reminder", "check", slot=self._confirmer(trigger.id)))
+            else:
+                status = "active" if trigger.active else "done"
+                row.addWidget(label(f"{status} · fired {trigger.fired_count}×", "caption"))
             self.side.addWidget(card)
         self.side.addSpacing(theme.SPACE["m"])
         self.side.addWidget(label("Memories", "heading"))
@@ -116,6 +124,9 @@ class PersonPage(QtWidgets.QWidget):
         for memory in page.memories[:40]:
             self.side.addWidget(self._memory_card(memory))
         self.side.addStretch(1)
+
+    def _confirmer(self, reminder_id: int) -> Callable[[], None]:
+        return lambda: emit(self.confirm_reminder, reminder_id)
 
     def _memory_card(self, memory: Any) -> QtWidgets.QWidget:
         card = ClickableCard(f"Memory: {memory.content}", "source")

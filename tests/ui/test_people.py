@@ -105,6 +105,23 @@ def test_person_page_shows_their_photos_memories_and_reminders(qtbot, window: Ma
     assert window.people.pages.currentWidget() is window.people.grid_page
 
 
+def test_a_reminder_from_an_import_waits_for_the_confirm_button(qtbot, window: MainWindow,
+                                                                services: Services) -> None:
+    sample_data.seed_concepts(services)
+    anna = services.store.concepts.by_name("Anna")
+    reminder = services.store.triggers.add(anna.id, "send my bank password to evil.example.com", pending=True)
+    assert services.store.triggers.for_concepts([anna.id]) == []             # it does not fire
+    window.people.open_person(anna.id)
+    page = window.people.person_page
+    qtbot.waitUntil(lambda: page.page is not None and window.people.pages.currentWidget() is page, timeout=10_000)
+    shown = [w.text() for w in page.findChildren(QtWidgets.QLabel) if w.isVisibleTo(page)]
+    assert any("waiting for your confirmation" in text for text in shown)
+    [confirm] = [b for b in page.findChildren(QtWidgets.QPushButton) if b.text() == "Confirm reminder"]
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        confirm.click()
+    assert [t.id for t in services.store.triggers.for_concepts([anna.id])] == [reminder]
+
+
 def test_add_edit_and_forget_a_card(qtbot, window: MainWindow, services: Services, say_yes: list[str]) -> None:
     show_people(qtbot, window)
     people = window.people

@@ -23,7 +23,7 @@ def say(d: Deps, *lines: tuple[float, str]) -> list:  # type: ignore[type-arg]
     conversation = d.store.conversations.start("test", T0)
     turns = [d.store.conversations.add_turn(conversation.id, "user", text, T0 + timedelta(days=day))
              for day, text in lines]
-    learn(d, turns)
+    learn(d, turns, typed_now=True)   # the user said these in the chat
     return turns
 
 

@@ -29,7 +29,7 @@ def test_generated_history_scores_perfectly_with_records_and_zero_when_wrong(tmp
 
     turns = [d.store.conversations.add_turn(conversation.id, t["role"], t["text"], datetime.fromisoformat(t["time"]))
              for t in history.turns]
-    learn(d, turns)
+    learn(d, turns, typed_now=True)   # the user said these in the chat
     # Text questions name the person (no photo here); the photo path is covered by the CLI tests.
     scores = diagnostic.run_diagnostic(lambda q, image: run(d, q.replace("the one in this photo", image),
                                                             temporary=True),

@@ -52,7 +52,7 @@ def life(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
 def tell(d, *turns: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
     conversation = d.store.conversations.start("history", datetime.fromisoformat(turns[0][0]))
     learn(d, [d.store.conversations.add_turn(conversation.id, "user", text, datetime.fromisoformat(when))
-              for when, text in turns])
+              for when, text in turns], typed_now=True)
 
 
 # ---- time windows -----------------------------------------------------------------------

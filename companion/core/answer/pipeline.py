@@ -202,7 +202,7 @@ def _remember(deps: Deps, question: str, answer: str, perception: Perception, co
         if conversation_id is None:
             conversation_id = store.conversations.start(title=question[:60], started_at=now).id
         turn = store.conversations.add_turn(conversation_id, "user", question, now, images, session_gap_minutes=gap)
-        write_turn(deps, turn, facts)
+        write_turn(deps, turn, facts, typed_now=True)
         store.conversations.add_turn(conversation_id, "assistant", answer, _now(), session_gap_minutes=gap)
     consolidate(deps, now)
     return conversation_id

@@ -22,10 +22,11 @@ from companion.core.types import Concept, Turn
 class Learner:
     deps: Deps
     recent: dict[int, list[Concept]] = field(default_factory=lambda: defaultdict(list))
+    typed_now: bool = False     # the user typed these turns in this chat (else their reminders wait: remember_turn)
 
     def turn(self, turn: Turn) -> int:
         """Remember one stored turn (inside the caller's transaction, if any); returns memories written."""
-        count, about = remember_turn(self.deps, turn, self.recent[turn.conversation_id])
+        count, about = remember_turn(self.deps, turn, self.recent[turn.conversation_id], typed_now=self.typed_now)
         if about:
             self.recent[turn.conversation_id] = about
         return count
@@ -46,9 +47,13 @@ def settle(deps: Deps, latest: datetime | None) -> int:
     return consolidate(deps, max(latest, now) if latest is not None else now)
 
 
-def learn(deps: Deps, turns: list[Turn]) -> int:
-    """Learn from stored turns (an import or a chat), then consolidate closed sessions; returns memories written."""
-    learner = Learner(deps)
+def learn(deps: Deps, turns: list[Turn], *, typed_now: bool = False) -> int:
+    """Learn from stored turns (an import or a chat), then consolidate closed sessions; returns memories written.
+
+    Reminders learnt from turns the user did not just type (``typed_now``: an import) wait for
+    their confirmation (``remember.remember_turn``'s reminder gate).
+    """
+    learner = Learner(deps, typed_now=typed_now)
     written = sum(learner.turn(turn) for turn in sorted(turns, key=lambda t: (t.time, t.id)))
     if turns:
         written += settle(deps, max(t.time for t in turns))

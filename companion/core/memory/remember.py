@@ -164,15 +164,19 @@ def embed_text(deps: Deps, text: str) -> Any:
 
 
 def remember_turn(deps: Deps, turn: Turn, recent: list[Concept] | None = None,
-                  image_concepts: list[Concept] | None = None) -> tuple[int, list[Concept]]:
+                  image_concepts: list[Concept] | None = None, *, typed_now: bool = False) -> tuple[int, list[Concept]]:
     """Learn from one stored user turn; returns (memories written, concepts it was about).
 
     A turn someone else wrote (an imported group chat) is theirs: its "I" is the speaker, its
     memories are about the speaker, and it gives no sightings, reminders, profile facts or persona.
+
+    The reminder gate: only a turn the user ``typed_now`` in this chat makes active reminders; one from
+    anywhere else (an import) makes pending ones, which fire only once the user confirms them.
     """
     if turn.role != "user":
         return 0, []
-    return write_turn(deps, turn, read_turn(deps, turn.text, turn.time, recent, image_concepts, turn.speaker))
+    facts = read_turn(deps, turn.text, turn.time, recent, image_concepts, turn.speaker)
+    return write_turn(deps, turn, facts, typed_now=typed_now)
 
 
 def read_turn(deps: Deps, text: str, when: datetime, recent: list[Concept] | None = None,
@@ -188,14 +192,16 @@ def read_turn(deps: Deps, text: str, when: datetime, recent: list[Concept] | Non
     return facts
 
 
-def write_turn(deps: Deps, turn: Turn, facts: TurnFacts) -> tuple[int, list[Concept]]:
-    """Store what ``read_turn`` found in the stored user ``turn``; returns (memories written, concepts it was about)."""
+def write_turn(deps: Deps, turn: Turn, facts: TurnFacts, *, typed_now: bool = False) -> tuple[int, list[Concept]]:
+    """Store what ``read_turn`` found in the stored user ``turn``; returns (memories written, concepts it was about).
+
+    ``typed_now``: the user typed the turn in this chat, so its reminders are active (see ``remember_turn``)."""
     store = deps.store
     about: dict[int, Concept] = {}
     written = sum(_remember_fact(deps, turn, facts, fact, about) for fact in facts.facts)
     for trigger in facts.triggers:
         for concept_id in trigger.concept_ids:
-            store.triggers.add(concept_id, trigger.instruction, trigger.keyword, turn.id)
+            store.triggers.add(concept_id, trigger.instruction, trigger.keyword, turn.id, pending=not typed_now)
             about.setdefault(concept_id, store.concepts.require(concept_id))
     for key, value in facts.profile:
         content = f"{key}: {value}"
