@@ -127,4 +127,7 @@ def run_forget(args: argparse.Namespace) -> int:
     else:
         print(f"Forgot {report.name!r}: {report.memories} memories, {report.observations} observations, "
               f"{report.faces} faces, {report.turns} conversation turns removed.")
+        if not report.wal_cleared:
+            print("Another program was reading the memory store: the forgotten rows leave its journal file "
+                  "(companion.db-wal) when that program closes.")
     return 0

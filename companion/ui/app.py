@@ -47,6 +47,7 @@ def open_window(services: Services) -> MainWindow:
     """
     window = MainWindow(services)
     window.show()
+    check_store(window, services)
     warm_up = start_warm_up(window, services)
     if not services.settings.onboarding_done:
         window.open_onboarding()
@@ -59,6 +60,14 @@ def open_window(services: Services) -> MainWindow:
         warm_up.signals.finished.connect(warmed_up)
         warm_up.signals.failed.connect(lambda _message: catch_up(window))
     return window
+
+
+def check_store(window: MainWindow, services: Services) -> Worker:
+    """Wait (on a worker) for the integrity check the store started when it opened; a damaged store is
+    said at once, with what to do, instead of when a write is refused."""
+    worker = window.workers.start(lambda _cancel: services.verify_store(), "store check")
+    worker.signals.failed.connect(lambda message: QtWidgets.QMessageBox.critical(window, "Companion", message))
+    return worker
 
 
 def start_warm_up(window: MainWindow, services: Services) -> Worker:

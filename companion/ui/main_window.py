@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from companion.app import chat, library
+from companion.app import chat, library, reminders
 from companion.app.library import IndexSummary
 from companion.core.types import Progress
 from companion.ui import appearance, icons, images
@@ -281,7 +281,10 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
 
         def result(value: object) -> None:
             if isinstance(value, chat.ImportResult):
-                self.show_status(chat.describe_import(value))
+                waiting = len(reminders.waiting(self.services))
+                confirm = (f"; {waiting} reminder{'s' if waiting != 1 else ''} wait for your confirmation on "
+                           "the person's page" if waiting else "")
+                self.show_status(chat.describe_import(value) + confirm)
 
         def close_dialog() -> None:
             dialog.canceled.disconnect(worker.cancel)      # closing a progress dialog emits canceled

@@ -112,6 +112,25 @@ def test_a_bad_settings_file_is_shown_and_the_window_does_not_start(qtbot, compa
     assert not [w for w in QtWidgets.QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
 
 
+def test_a_damaged_store_is_said_when_the_window_opens(qtbot, companion_home: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from companion.ui import app as app_module
+    from companion.ui.qt import QtWidgets
+    from tests.unit.test_store_integrity import damaged_profile
+
+    damaged_profile()
+    said: list[str] = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "critical", lambda _parent, _title, text: said.append(text))
+    services = Services.open(companion_home)
+    window = MainWindow(services)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(app_module.check_store(window, services).signals.failed, timeout=30_000):
+        pass
+    assert len(said) == 1 and "is damaged" in said[0] and "restore it from a backup" in said[0]
+    assert window.workers.shutdown(10_000)
+    services.close()
+
+
 def test_every_control_has_an_accessible_name(qtbot, window: MainWindow) -> None:
     """Screen readers can name every button and field (icon-only buttons included)."""
     from companion.ui.qt import QtWidgets
