@@ -98,6 +98,9 @@ def test_forget_leaves_no_byte_of_the_person_or_the_memory(tmp_path: Path, windo
     conversation = store.conversations.start(f"Lunch with {NAME}?", T0)
     told = store.conversations.add_turn(conversation.id, "user", f"I had lunch with {NAME} at the harbour.", T0)
     secret = store.conversations.add_turn(conversation.id, "user", f"{SECRET} The bus was late.", T0)
+    later = store.conversations.start("Codes", T0)
+    store.conversations.add_turn(later.id, "user", "What opens my locker?", T0)
+    store.conversations.add_turn(later.id, "assistant", f"You told me: {SECRET} Anything else?", T0)
     about = unit(rng.normal(size=384))
     store.memories.add(NewMemory("semantic", f"I had lunch with {NAME} at the harbour.", (NAME, "lunch"),
                                  concept_ids=(person.id,), source_turn_ids=(told.id,)), about)
@@ -121,6 +124,7 @@ def test_forget_leaves_no_byte_of_the_person_or_the_memory(tmp_path: Path, windo
     groups = people.people(services).groups
     assert [[face for face, _ in g.faces] for g in groups] == [[stranger]]
     assert store.photos.count() == 5
-    assert [t.text for t in store.conversations.turns()] == ["The bus was late."]
+    assert [t.text for t in store.conversations.turns()] == ["The bus was late.", "What opens my locker?",
+                                                            "Anything else?"]
     assert store.conversations.get(conversation.id).title == "Lunch with [forgotten]?"
     services.close()

@@ -5,8 +5,9 @@ faces recognised through its keys, which the caller names: ``recognition.forget_
 sighting, reminder, memory about it or naming it, turn that named it, vector or FTS entry;
 conversation titles and other cards' descriptions that name it are redacted. A forgotten
 **memory** takes with it the sentences of its source turns it came from (a turn left empty
-goes), the sightings read from them, and the memories built from the same sentences (an
-episode quoting it, the profile line).
+goes), the sightings read from them, the memories built from the same sentences (an
+episode quoting it, the profile line), and the sentences of other turns that quote it word
+for word (an answer that cited it; a paraphrase cannot be told from other text and stays).
 
 Then, outside the transaction: the FTS indexes are merged so deleted terms leave their
 b-tree pages, the WAL is checkpointed and truncated (``secure_delete`` has overwritten the
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from companion.core.errors import NotFoundError
-from companion.core.store.conversations import fts_query
+from companion.core.store.conversations import fts_query, fts_words
 from companion.core.store.db import Connection, Database
 from companion.core.store.files import ProfileFiles
 
@@ -118,6 +119,9 @@ def forget_memory(db: Database, files: ProfileFiles, memory_id: int) -> bool:
         removed: list[str] = []
         for turn_id in turn_ids:
             removed += _scrub_turn(conn, turn_id, row["content"], needles, concept_ids)
+        # Other turns that quote it word for word (an answer that cited it): those sentences go too.
+        for turn_id in _quoting(conn, row["content"], set(turn_ids)):
+            removed += _scrub_turn(conn, turn_id, row["content"], needles[:1], [])
         quoted = [s.casefold() for s in removed if len(s) >= MIN_QUOTED] + needles
         derived = {memory_id} | {other for other, content in siblings
                                  if any(text in content.casefold() for text in quoted)}
@@ -153,6 +157,16 @@ def _delete(conn: Connection, table: str, ids: set[int]) -> int:
 def _memories_of_turns(conn: Connection, turn_ids: Iterable[int]) -> list[int]:
     ids = sorted(turn_ids)
     return [r[0] for r in conn.execute(f"SELECT memory_id FROM memory_turns WHERE turn_id IN ({_marks(ids)})", ids)]
+
+
+def _quoting(conn: Connection, content: str, skip: set[int]) -> list[int]:
+    """Turns whose text holds ``content`` as a phrase (FTS5 finds them; the scrub checks the exact words)."""
+    words = fts_words(content)
+    if len(words) < 3:                        # too short to tell a quote from a coincidence
+        return []
+    phrase = '"' + " ".join(w.strip('"') for w in words) + '"'
+    return [r[0] for r in conn.execute("SELECT rowid FROM turns_fts WHERE turns_fts MATCH ?", (phrase,))
+            if r[0] not in skip]
 
 
 def _redact(conn: Connection, table: str, column: str, pattern: re.Pattern[str]) -> int:
