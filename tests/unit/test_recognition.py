@@ -6,6 +6,7 @@ near one direction, B's near another, so distances are known.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -261,6 +262,7 @@ def add_reference(services: FakeServices, concept_id: int, image: Path, box: lis
 def test_reference_image_one_face_becomes_the_key(store: Store, tmp_path: Path) -> None:
     image = tmp_path / "ann.jpg"
     image.write_bytes(b"jpeg bytes")
+    image.chmod(0o644)
     faces = Faces([DetectedFace(Box(10, 10, 20, 20), A)])
     services = FakeServices(store, P(tmp_path / "refs"), faces)
     photo_id = add_photo(store, 1, [near(A, 1)])[0]
@@ -269,6 +271,8 @@ def test_reference_image_one_face_becomes_the_key(store: Store, tmp_path: Path) 
     (ref,) = store.concepts.refs(concept.id)
     assert ref.id == ref_id and ref.kind == "face" and ref.box == Box(20, 20, 40, 40)   # full-size coordinates
     assert Path(ref.image_path).read_bytes() == b"jpeg bytes" and Path(ref.image_path).parent == tmp_path / "refs"
+    if os.name == "posix":                          # the profile's copy is the user's alone
+        assert Path(ref.image_path).stat().st_mode & 0o777 == 0o600
     assert [o.photo_id for o in store.observations.timeline(concept.id)] == [photo_id]   # re-matched at once
 
 
