@@ -261,6 +261,8 @@ def load(path: Path) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))    # a BOM (Notepad writes one) is read
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{_where(path)} is not valid TOML: {exc}", path=path) from exc
+    except RecursionError as exc:
+        raise SettingsError(f"{_where(path)} is nested too deeply to read", path=path) from exc
     original_version = raw.get("schema_version", 1)
     settings = from_dict(migrate(raw, path), path)
     if original_version != SCHEMA_VERSION:

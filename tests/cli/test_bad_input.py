@@ -47,6 +47,12 @@ def settings_with_bom(tmp: Path) -> list[str]:
     return ["folders", "list"]
 
 
+def deeply_nested_settings(tmp: Path) -> list[str]:
+    resolve().ensure().settings_path.write_text("schema_version = 4\nwatched_folders = " + "[" * 50_000
+                                                + "]" * 50_000 + "\n", encoding="utf-8")
+    return ["folders", "list"]
+
+
 def full_disk_on_save(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], list[str]]:
     def prepare(tmp: Path) -> list[str]:
         def no_space(data: object, handle: object) -> None:
@@ -71,6 +77,7 @@ CASES = [
     Case("deeply nested JSON", jsonl("deep.jsonl", GOOD, '{"time": "2024-05-01T10:00:00", "role": "user", "text": '
                                      + "[" * 40_000 + "]" * 40_000 + "}"),
          2, "line 2: JSON nested too deeply"),
+    Case("deeply nested settings.toml", deeply_nested_settings, 1, "settings.toml is nested too deeply to read"),
     Case("a lone surrogate in an imported turn",
          jsonl("surrogate.jsonl", '{"time": "2024-05-01T10:00:00", "role": "user", "text": "hi \\ud800 there"}'),
          2, "line 1: text holds a lone surrogate"),
