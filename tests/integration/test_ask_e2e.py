@@ -84,7 +84,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
     jsonl = root / "history.jsonl"
     jsonl.write_text("\n".join(json.dumps({"time": t, "role": "user", "text": x}) for t, x in HISTORY) + "\n")
     cli(home, "chat", "--import", str(jsonl))
+    confirm_reminders(home)
     return {"home": home, "faces": faces, "root": root}
+
+
+def confirm_reminders(home: Path) -> None:
+    """Reminders learnt from an import wait for the user's yes; this user gives it."""
+    for waiting in json.loads(cli(home, "reminders", "list", "--json").stdout):
+        cli(home, "reminders", "confirm", str(waiting["id"]))
 
 
 GEMMA = "gemma3-270m"
@@ -149,6 +156,7 @@ def test_no_model_still_answers_from_records(world: dict, tmp_path: Path) -> Non
     cli(home, "concepts", "add", "--name", "Eileen", "--category", "person",
         "--image", str(world["faces"]["Eileen"][0]))
     cli(home, "chat", "--import", str(world["root"] / "history.jsonl"))
+    confirm_reminders(home)
     out = ask(home, "Where did I last see the one in this photo?", world["faces"]["Eileen"][1])
     assert out["model"] is None and "companion models download smolvlm-256m" in out["notice"]
     assert out["last_seen"][0]["place"].startswith("Grenoble") and "Grenoble" in out["answer"]
