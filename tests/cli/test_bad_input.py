@@ -178,7 +178,7 @@ def test_an_imported_reminder_waits_for_confirmation(tmp_path: Path, capsys: pyt
             services.close()
 
     answer = ask_about_a_photo_of_anna()            # she is in the photo: an active reminder would fire
-    assert answer.reminders == [] and "evil.example.com" not in answer.answer   # type: ignore[attr-defined]
+    assert not answer.reminders and "evil.example.com" not in answer.answer      # type: ignore[attr-defined]
     assert main(["reminders", "list", "--json"]) == 0
     [waiting] = json.loads(capsys.readouterr().out)
     assert waiting["about"] == "Anna" and "evil.example.com" in waiting["instruction"]

@@ -90,13 +90,21 @@ def test_forget_leaves_no_byte_of_the_person_or_the_memory(tmp_path: Path, windo
         vectors[f"face vector {i}"] = vector.tobytes()[:32]
         if i < 3:
             store.observations.add(person.id, time=T0, place="", source="face", kind="sighting", photo_id=pid)
-    stranger_photo = store.photos.upsert(PhotoRecord("/pictures/s.jpg", "hs", 1, 1.0, T0, "exif", None, None, None,
-                                                     100, 100, None))
-    stranger = store.faces.add(stranger_photo, Box(0, 0, 40, 40), 0.9, unit(rng.normal(size=128)))
-    store.faces.set_cluster([stranger], store.faces.new_cluster())
+    stranger_group, stranger_face = store.faces.new_cluster(), unit(rng.normal(size=128))
+    strangers = []
+    for i in range(2):      # a group to name shows faces from two photos or more
+        stranger_photo = store.photos.upsert(PhotoRecord(f"/pictures/s{i}.jpg", f"hs{i}", 1, 1.0, T0, "exif", None,
+                                                         None, None, 100, 100, None))
+        strangers.append(store.faces.add(stranger_photo, Box(0, 0, 40, 40), 0.9, stranger_face))
+    store.faces.set_cluster(strangers, stranger_group)
     # A chat titled with her name, what was said, and what was learnt from it.
     conversation = store.conversations.start(f"Lunch with {NAME}?", T0)
     told = store.conversations.add_turn(conversation.id, "user", f"I had lunch with {NAME} at the harbour.", T0)
+    # An imported group chat: what she said herself, and what was learnt about her from it.
+    hers = store.conversations.add_turn(conversation.id, "user", "The tide tables are wrong again.", T0,
+                                        speaker=NAME)
+    store.memories.add(NewMemory("semantic", "Thinks the tide tables are wrong.", ("tide",),
+                                 source_turn_ids=(hers.id,), speaker=NAME, subject=NAME), unit(rng.normal(size=384)))
     secret = store.conversations.add_turn(conversation.id, "user", f"{SECRET} The bus was late.", T0)
     later = store.conversations.start("Codes", T0)
     store.conversations.add_turn(later.id, "user", "What opens my locker?", T0)
@@ -109,7 +117,7 @@ def test_forget_leaves_no_byte_of_the_person_or_the_memory(tmp_path: Path, windo
                                    secret_vector)
     store.memories.add(NewMemory("episodic", f"Conversation on 1 May: {SECRET}", ("locker",),
                                  source_turn_ids=(secret.id,)), unit(rng.normal(size=384)))
-    needles = {"text name": NAME.lower()[:8].encode(), "text secret": b"quokkaberr",
+    needles = {"text name": NAME.lower()[:8].encode(), "text secret": b"quokkaberr", "text hers": b"tide tables",
                "key vector": key.tobytes()[:32], "memory vector": about.tobytes()[:32],
                "secret vector": secret_vector.tobytes()[:32], "photo": photo_bytes[:64], **vectors}
     assert len(traces(home, needles)) >= len(needles)       # all of it is on disk before
@@ -122,8 +130,8 @@ def test_forget_leaves_no_byte_of_the_person_or_the_memory(tmp_path: Path, windo
     assert not copy.exists()
     # Her faces do not come back as "Who is this?"; the stranger's group and the user's photos stay.
     groups = people.people(services).groups
-    assert [[face for face, _ in g.faces] for g in groups] == [[stranger]]
-    assert store.photos.count() == 5
+    assert [[face for face, _ in g.faces] for g in groups] == [strangers]
+    assert store.photos.count() == 6
     assert [t.text for t in store.conversations.turns()] == ["The bus was late.", "What opens my locker?",
                                                             "Anything else?"]
     assert store.conversations.get(conversation.id).title == "Lunch with [forgotten]?"

@@ -155,7 +155,7 @@ class ConceptRepo:
     def pending_refs(self, kind: str = "image") -> builtins.list[ConceptRef]:
         """Reference photos kept without a vector (added while their model was missing), oldest first."""
         table = _key_table(kind)
-        return [_ref(r) for r in self.db.query(
+        return [_ref(r, self.files) for r in self.db.query(
             f"SELECT r.* FROM concept_refs r LEFT JOIN {table} v ON v.ref_id = r.id "
             "WHERE r.kind = ? AND v.ref_id IS NULL AND r.image_path IS NOT NULL ORDER BY r.id", (kind,))]
 

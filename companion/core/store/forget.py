@@ -2,7 +2,8 @@
 
 A forgotten **concept** leaves no card, key, reference photo, face (its group's, and the
 faces recognised through its keys, which the caller names: ``recognition.forget_concept``),
-sighting, reminder, memory about it or naming it, turn that named it, vector or FTS entry;
+sighting, reminder, memory about it, naming it or said by it, turn that named it or that it
+said (an imported group chat), vector or FTS entry;
 conversation titles and other cards' descriptions that name it are redacted. A forgotten
 **memory** takes with it the sentences of its source turns it came from (a turn left empty
 goes), the sightings read from them, the memories built from the same sentences (an
@@ -78,6 +79,12 @@ def forget_concept(db: Database, files: ProfileFiles, concept_id: int,
                                                     (phrase,))}
             memory_ids |= {r[0] for r in conn.execute(
                 "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (phrase,))}
+        # What they said in an imported group chat, and what was learnt from it or about them.
+        turn_ids |= {r[0] for r in conn.execute("SELECT id FROM turns WHERE speaker = ? COLLATE NOCASE",
+                                                (report.name,))}
+        memory_ids |= {r[0] for r in conn.execute(
+            "SELECT id FROM memories WHERE speaker = ? COLLATE NOCASE OR subject = ? COLLATE NOCASE",
+            (report.name, report.name))}
         face_ids = {r[0] for r in conn.execute(
             "SELECT f.id FROM faces f JOIN face_clusters c ON c.id = f.cluster_id WHERE c.concept_id = ?",
             (concept_id,))} | set(also_faces)
