@@ -36,7 +36,8 @@ def run_init(args: argparse.Namespace) -> int:
 def run_doctor(args: argparse.Namespace) -> int:
     with services_for(args, read_damaged=True) as services:     # a damaged store is what doctor is for
         report = diagnostics.doctor(services)
-    status = 0 if report["integrity"]["ok"] else 1
+    integrity = report["integrity"]
+    status = 0 if isinstance(integrity, dict) and integrity.get("ok") else 1
     if args.json:
         emit_json(report)
         return status

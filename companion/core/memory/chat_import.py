@@ -146,11 +146,18 @@ def _decode(raw: bytes, number: int) -> Any:
 def _text(value: Any, name: str, number: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ImportFormatError(number, f"{name} must be a non-empty string")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:    # a lone surrogate ("\ud800"): valid JSON, not storable text
-        raise ImportFormatError(number, f"{name} holds an invalid character (a lone surrogate)") from exc
+    if not _is_unicode(value):     # a lone surrogate ("\ud800"): valid JSON, not storable text
+        raise ImportFormatError(number, f"{name} holds an invalid character (a lone surrogate)")
     return value.strip()
+
+
+def _is_unicode(text: str) -> bool:
+    """False for a string with a lone surrogate ("\\ud800" in JSON): no file or database can hold it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _time(value: Any, number: int) -> datetime:

@@ -17,9 +17,9 @@ from companion.core.store.concepts import ConceptRepo
 from companion.core.store.conversations import ConversationRepo
 from companion.core.store.db import Database
 from companion.core.store.faces import FaceRepo
-from companion.core.store.imports import ImportRepo
 from companion.core.store.files import ProfileFiles
 from companion.core.store.forget import ForgetReport
+from companion.core.store.imports import ImportRepo
 from companion.core.store.memories import MemoryRepo
 from companion.core.store.observations import ObservationRepo
 from companion.core.store.persona import PersonaRepo
