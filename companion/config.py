@@ -51,6 +51,10 @@ class SettingsError(Exception):
         self.path = path
 
 
+class SettingsSaveError(SettingsError):
+    """The settings could not be written (a full disk, a read-only folder); the file on disk is unchanged."""
+
+
 @dataclass(frozen=True)
 class Bounds:
     """The range a number setting must lie in, both ends included (None: open)."""
@@ -278,15 +282,16 @@ def save(path: Path, settings: Settings) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".settings-", suffix=".toml")   # 0600, like the file
     except OSError as exc:
-        raise SettingsError(f"cannot save the settings in {path.parent} ({exc.strerror}); nothing was changed") from exc
+        raise SettingsSaveError(f"cannot save the settings in {path.parent} ({exc.strerror}); nothing was changed",
+                                path=path) from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             tomli_w.dump(data, handle)
         os.replace(tmp, path)
     except OSError as exc:     # a full disk, a read-only folder: the old file stays as it was
         Path(tmp).unlink(missing_ok=True)
-        raise SettingsError(f"cannot save the settings to {path} ({exc.strerror or exc}); the file was not "
-                            "changed") from exc
+        raise SettingsSaveError(f"cannot save the settings to {path} ({exc.strerror or exc}); the file was not "
+                                "changed", path=path) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -31,6 +31,7 @@ from companion.config import (
     FaceDetectorSetting,
     Settings,
     SettingsError,
+    SettingsSaveError,
 )
 from companion.core.errors import InvalidInputError
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
 # The front ends take these from here (they import nothing below the app layer but core.types and core.errors).
 __all__ = ["APPEARANCES", "DEVICES", "FACE_DETECTORS", "Appearance", "Device", "FaceDetectorSetting", "Settings",
-           "SettingsChanges", "SettingsError", "save", "update"]
+           "SettingsChanges", "SettingsError", "SettingsSaveError", "save", "update"]
 
 # One settings change at a time: two workers saving at once must not interleave file and memory.
 _lock = threading.Lock()

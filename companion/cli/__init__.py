@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from companion import __version__
-from companion.app.settings import SettingsError
+from companion.app.settings import SettingsError, SettingsSaveError
 from companion.cli.output import TerminalSafe, terminal_safe
 from companion.core.errors import CompanionError, InvalidInputError, NotFoundError
 
@@ -88,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout = TerminalSafe(stdout)
     try:
         return int(args.func(args) or 0)
+    except SettingsSaveError as exc:     # the disk refused: not the user's input
+        return fail(exc, FAILED)
     except (InvalidInputError, NotFoundError, SettingsError) as exc:   # the user's input or settings file
         return fail(exc, BAD_INPUT)
     except CompanionError as exc:

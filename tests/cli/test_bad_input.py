@@ -77,10 +77,10 @@ CASES = [
     Case("deeply nested JSON", jsonl("deep.jsonl", GOOD, '{"time": "2024-05-01T10:00:00", "role": "user", "text": '
                                      + "[" * 40_000 + "]" * 40_000 + "}"),
          2, "line 2: JSON nested too deeply"),
-    Case("deeply nested settings.toml", deeply_nested_settings, 1, "settings.toml is nested too deeply to read"),
+    Case("deeply nested settings.toml", deeply_nested_settings, 2, "settings.toml is nested too deeply to read"),
     Case("a lone surrogate in an imported turn",
          jsonl("surrogate.jsonl", '{"time": "2024-05-01T10:00:00", "role": "user", "text": "hi \\ud800 there"}'),
-         2, "line 1: text holds a lone surrogate"),
+         2, "line 1: text holds an invalid character (a lone surrogate)"),
     Case("a lone surrogate in an argument (bytes that are not UTF-8)",
          lambda tmp: ["concepts", "add", "--name", b"Ren\xe9".decode("utf-8", "surrogateescape"),
                       "--category", "pet"],

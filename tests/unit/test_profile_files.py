@@ -59,7 +59,7 @@ def test_migration_makes_paths_inside_the_profile_relative(tmp_path: Path) -> No
         db.execute("INSERT INTO concept_refs (id, concept_id, kind, image_path, created_at) VALUES (?, 3, 'image', ?, "
                    "'x')", (i + 1, path))
     for i, (thumbnail, digest) in enumerate([("/old/cache/thumbnails/ab/abcdef.jpg", "abcdef"),
-                                             ("/elsewhere/ab/abcdef.jpg", "abcdef")]):
+                                             ("/elsewhere/12/123456.jpg", "123456")]):   # one photo per content
         db.execute("INSERT INTO photos (path, content_hash, size, mtime, thumbnail, indexed_at) "
                    "VALUES (?, ?, 1, 1, ?, 'x')", (f"/p/{i}.jpg", digest, thumbnail))
     db.close()
@@ -71,7 +71,7 @@ def test_migration_makes_paths_inside_the_profile_relative(tmp_path: Path) -> No
         str(tmp_path / "data" / "concept_images" / "concept-3-bb22.png"),
         "/home/me/Pictures/rex.jpg"]
     assert store.photos.by_path("/p/0.jpg").thumbnail == str(tmp_path / "thumbs" / "ab" / "abcdef.jpg")
-    assert store.photos.by_path("/p/1.jpg").thumbnail == "/elsewhere/ab/abcdef.jpg"
+    assert store.photos.by_path("/p/1.jpg").thumbnail == "/elsewhere/12/123456.jpg"
     stored = [r[0] for r in store.db.query("SELECT image_path FROM concept_refs ORDER BY id")]
     assert stored == ["concept-3-aa11.jpg", "concept-3-bb22.png", "/home/me/Pictures/rex.jpg"]
     store.close()
