@@ -5,6 +5,12 @@ models the user adds from their own files are recorded in
 ``<models_dir>/registry.json`` together with checksums learnt on first
 download (trust on first use, where the catalog has no sha256). Nothing here
 touches the network except :meth:`ModelManager.download`, which the user asks for.
+
+Before a download hands over to huggingface_hub, :func:`reach` checks once, with a
+short timeout, that the server's name resolves and it takes a connection: offline,
+the hub client would retry silently for ~40 s before failing, and the user would
+watch a bar that never moves. A server that cannot be reached is a
+:class:`DownloadUnreachableError` at once, with the folder the files belong in.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
 import tempfile
 import threading
 from collections.abc import Callable
@@ -21,16 +28,70 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from companion.backends.catalog import CatalogEntry, ModelFile, load_catalog
 from companion.backends.gguf_header import check_mmproj_compatible, read_gguf
 from companion.config import Settings
-from companion.core.errors import CompanionError, InvalidInputError, ModelError, ModelMissingError, NotFoundError
+from companion.core.errors import (
+    CancelledError,
+    CompanionError,
+    DownloadUnreachableError,
+    InvalidInputError,
+    ModelError,
+    ModelMissingError,
+    NotFoundError,
+)
 from companion.core.hashing import file_digest
 from companion.core.types import Progress
 from companion.paths import Paths
 
 REGISTRY_NAME = "registry.json"
+# The one check before a download (name lookup and a connection together), in seconds: long
+# enough for a slow DNS server, short enough that an offline user hears it at once.
+PROBE_SECONDS = 4.0
+
+
+def _wait(done: threading.Event, seconds: float) -> bool:
+    """Wait for the probe (a seam: tests pass simulated time instead of sleeping)."""
+    return done.wait(seconds)
+
+
+def reach(url: str, seconds: float = PROBE_SECONDS) -> str:
+    """``""`` when the server of ``url`` takes a connection, else why not, in a few words.
+
+    One try, no retries. The name lookup runs on a daemon thread because
+    ``getaddrinfo`` has no timeout of its own: a lookup that hangs is abandoned.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    outcome: list[str] = []
+    done = threading.Event()
+
+    def attempt() -> None:
+        try:
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except (socket.gaierror, UnicodeError):
+                outcome.append(f"the name {host} does not resolve")
+                return
+            family, kind, proto, _name, address = infos[0]
+            try:
+                with socket.socket(family, kind, proto) as connection:
+                    connection.settimeout(seconds)
+                    connection.connect(address)
+            except OSError as error:
+                outcome.append(f"{host} does not answer ({error.strerror or error})")
+                return
+            outcome.append("")
+        finally:
+            done.set()
+
+    threading.Thread(target=attempt, name="download-probe", daemon=True).start()
+    if not _wait(done, seconds):
+        return f"no answer from {host} within {seconds:g} s"
+    return outcome[0] if outcome else f"no answer from {host}"
 
 
 @dataclass
@@ -174,6 +235,13 @@ class ModelManager:
         return (f"model {entry.name!r} is not installed. Run `companion models download {entry.name}` "
                 f"while online, or download {urls} yourself and put the file(s) in {missing[0].parent}")
 
+    def _unreachable(self, entry: CatalogEntry, missing: builtins.list[Path], endpoint: str,
+                     why: str) -> DownloadUnreachableError:
+        """The command line's message (what to run, or where to put the files) with the reason."""
+        return DownloadUnreachableError(self._offline_message(entry, missing) + f" ({why})",
+                                        host=urlsplit(endpoint).hostname or endpoint, folder=str(missing[0].parent),
+                                        files=[p.name for p in missing], detail=why)
+
     def download(self, name: str, progress: ProgressCallback | None = None,
                  cancel: threading.Event | None = None) -> builtins.list[Path]:
         """Fetch a catalog model's files (resuming partial downloads) and check their sha256."""
@@ -191,13 +259,17 @@ class ModelManager:
         if todo and free < needed * 1.05:
             raise CompanionError(f"not enough disk space for {name}: needs about {needed >> 20} MB, "
                                  f"{free >> 20} MB free in {target}")
-        from huggingface_hub import hf_hub_download  # lazy: heavy, and only for downloads
+        from huggingface_hub import constants as hub  # lazy: heavy, and only for downloads
+        from huggingface_hub import hf_hub_download
         from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
+        if todo and not hub.HF_HUB_OFFLINE:   # HF_HUB_OFFLINE: the user forbade the network; the hub says so
+            why = reach(hub.ENDPOINT)
+            if why:
+                raise self._unreachable(entry, [target / f.filename for f in todo], hub.ENDPOINT, why)
         paths: builtins.list[Path] = []
         for index, spec in enumerate(entry.files):
             if cancel is not None and cancel.is_set():
-                from companion.core.errors import CancelledError
                 raise CancelledError(f"download of {name} cancelled")
             path = target / spec.filename
             if not path.is_file():
@@ -205,6 +277,11 @@ class ModelManager:
                     hf_hub_download(entry.repo, spec.filename, revision=entry.revision, local_dir=target,
                                     tqdm_class=_progress_tqdm(progress, spec.filename, index, cancel))
                 except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as exc:
+                    if cancel is not None and cancel.is_set():
+                        raise CancelledError(f"download of {name} cancelled") from exc
+                    if isinstance(exc, LocalEntryNotFoundError) and not hub.HF_HUB_OFFLINE:
+                        # reachable a moment ago, gone now: the hub gave up after its own retries
+                        raise self._unreachable(entry, [path], hub.ENDPOINT, str(exc)) from exc
                     raise ModelMissingError(self._offline_message(entry, [path]) + f" ({exc})") from exc
             self._check_or_record(entry.name, spec, path)
             paths.append(path)

@@ -9,7 +9,26 @@ from __future__ import annotations
 
 
 class CompanionError(Exception):
-    """Base class: ``str(error)`` is a message fit to show a user."""
+    """Base class: ``str(error)`` is a message fit to show a user.
+
+    ``str(error)`` is what the command line prints, and may name a command to run. A
+    front end with its own controls shows ``brief`` instead (the same news without the
+    command) and offers ``action`` as a button or link of its own: "get_chat_model",
+    "choose_model", "get_photo_model", "retry_download" (``ACTIONS``). Both are optional.
+    """
+
+    def __init__(self, *args: object, brief: str = "", action: str = "") -> None:
+        super().__init__(*args)
+        self.brief = brief
+        self.action = action
+
+    def window_text(self) -> str:
+        """What a window shows: ``brief`` when there is one, else the whole message."""
+        return self.brief or str(self)
+
+
+# The next steps a front end can offer for an error or a notice, instead of a command line.
+ACTIONS = ("get_chat_model", "choose_model", "get_photo_model", "retry_download")
 
 
 class StoreError(CompanionError):
@@ -57,6 +76,20 @@ class ModelMissingError(CompanionError):
     """A model the operation needs is not installed."""
 
 
+class DownloadUnreachableError(ModelMissingError):
+    """A model download could not reach its server (offline, or the name does not resolve).
+
+    ``str()`` keeps the command line's instructions; ``brief`` is the one sentence a window
+    shows ("Can't reach the download server."), ``folder`` where the files belong and
+    ``files`` their names, for "add the files I already have".
+    """
+
+    def __init__(self, message: str, *, host: str = "", folder: str = "", files: list[str] | None = None,
+                 detail: str = "") -> None:
+        super().__init__(message, brief="Can't reach the download server.", action="retry_download")
+        self.host, self.folder, self.files, self.detail = host, folder, list(files or []), detail
+
+
 class ModelError(CompanionError):
     """A model failed to load or run (wrong mmproj, corrupt file, ...)."""
 
@@ -70,10 +103,11 @@ class ModelCrashedError(ModelError):
 
     def __init__(self, model: str, exitcode: int | None = None) -> None:
         how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
-        super().__init__(
-            f"The language model {model} crashed ({how}); Companion restarted it and your question "
-            "is still in the box: send it again. If this keeps happening, run `companion doctor` "
-            "or choose another model in Settings.")
+        restarted = (f"The language model {model} crashed ({how}); Companion restarted it and your question "
+                     "is still in the box: send it again.")
+        super().__init__(f"{restarted} If this keeps happening, run `companion doctor` "
+                         "or choose another model in Settings.",
+                         brief=f"{restarted} If this keeps happening, choose another model.", action="choose_model")
         self.model = model
         self.exitcode = exitcode
 

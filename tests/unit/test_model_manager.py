@@ -15,7 +15,7 @@ import pytest
 from companion.backends import catalog as catalog_module
 from companion.backends import gguf_header
 from companion.backends import model_manager as mm
-from companion.core.errors import CompanionError, ModelError, ModelMissingError, NotFoundError
+from companion.core.errors import CompanionError, DownloadUnreachableError, ModelError, ModelMissingError, NotFoundError
 from companion.paths import Paths, resolve
 
 
@@ -255,3 +255,49 @@ def test_a_corrupt_download_is_refused_by_checksum_and_not_kept(paths: Paths, lo
     assert [m.installed for m in manager.list() if m.name == "tiny"] == [False]
     local_hub["tiny.gguf"] = good                                 # the same download, intact, is kept
     assert manager.download("tiny") == [final] and final.read_bytes() == good
+
+
+def test_a_download_without_network_says_so_at_once_with_the_folder(paths: Paths,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import huggingface_hub.constants as hc
+
+    def no_dns(*_a: object, **_k: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    def hub(*_a: object, **_k: object) -> None:
+        raise AssertionError("the hub client was called although the server cannot be reached")
+
+    monkeypatch.setattr(hc, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    monkeypatch.setattr("huggingface_hub.hf_hub_download", hub)
+    with pytest.raises(DownloadUnreachableError) as err:
+        mm.download(paths, "smolvlm-256m")
+    error = err.value
+    assert error.window_text() == "Can't reach the download server." and error.action == "retry_download"
+    assert error.folder == str(paths.models_dir / "smolvlm-256m")
+    assert error.files == ["SmolVLM-256M-Instruct-Q8_0.gguf", "mmproj-SmolVLM-256M-Instruct-Q8_0.gguf"]
+    assert "does not resolve" in error.detail
+    assert "Run `companion models download smolvlm-256m` while online" in str(error)   # the CLI's words stay
+
+
+def test_a_name_lookup_that_hangs_is_given_up_after_the_probe_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    release = threading.Event()
+    waited: list[float] = []
+
+    def hanging(*_a: object, **_k: object) -> None:
+        release.wait()
+        raise socket.gaierror(socket.EAI_AGAIN, "gave up")
+
+    def simulated_wait(_done: threading.Event, seconds: float) -> bool:
+        waited.append(seconds)        # simulated time: the whole budget passes, nobody sleeps
+        return False
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    monkeypatch.setattr(mm, "_wait", simulated_wait)
+    try:
+        assert mm.reach("https://huggingface.co") == f"no answer from huggingface.co within {mm.PROBE_SECONDS:g} s"
+    finally:
+        release.set()
+    assert waited == [mm.PROBE_SECONDS] and sum(waited) <= 5     # one try, no retries, within 5 s
