@@ -38,6 +38,7 @@ GLYPHS = {
     "appearance": "palette", "privacy": "lock-simple", "hardware": "desktop-tower",
     "download": "download-simple", "open": "folder-open", "ask": "chat-centered-text",
     "warning": "warning-circle", "sun": "sun", "moon": "moon", "system": "desktop",
+    "offline": "wifi-slash", "undo": "arrow-counter-clockwise",
 }
 
 

@@ -1,8 +1,13 @@
-"""The models panel (settings and onboarding): catalog, download with progress and cancel,
-add local files, verify, remove, and pick the chat model.
+"""The models panel (settings and onboarding): chat models in a table, the models that read
+photos in rows of their own, downloads with progress and cancel, and an offline state.
 
-It talks to ``companion.app.models`` (files on disk, no model is loaded
-here) on workers.
+Chat models (``app.models.chat_models``) can be downloaded, added from local files,
+verified, removed and chosen for the chat. Below them, one row per job a photo model
+does ("Photo search and pets", "Faces"; ``app.models.photo_models``), downloaded with
+the same progress and checksum. A download that cannot reach its server says so in one
+sentence within seconds, with Retry, "Add files I already have" and the folder the
+files belong in as a link that opens it. Everything runs on workers; no model is
+loaded here.
 """
 
 from __future__ import annotations
@@ -12,13 +17,17 @@ from typing import TYPE_CHECKING, Any
 
 from companion.app import models as use_cases
 from companion.core.types import Progress
-from companion.ui.qt import QtCore, QtWidgets, Signal, emit
+from companion.ui import icons
+from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
+from companion.ui.widgets import button, clear_layout, frame, label
 from companion.ui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:
     from companion.app.services import Services
 
 NAME = QtCore.Qt.ItemDataRole.UserRole
+COLUMNS = ("Model", "Size", "Installed", "Licence")
+CONNECTING = "Connecting to the download server…"
 
 
 def human_size(size: float | None) -> str:
@@ -31,8 +40,152 @@ def human_size(size: float | None) -> str:
     return ""
 
 
+def about(size: int) -> str:
+    """A catalog estimate as people say it: "~600 MB", "~2.7 GB"."""
+    megabytes = size / (1 << 20)
+    return f"~{megabytes / 1024:.1f} GB" if megabytes >= 1000 else f"~{megabytes:.0f} MB"
+
+
+def folder_link(folder: str) -> str:
+    """Rich text: the folder as a link that opens it (the path is the link's text)."""
+    url = QtCore.QUrl.fromLocalFile(folder).toString()
+    return f'<a href="{_escape(url)}">{_escape(folder)}</a>'
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def open_folder(url: str) -> None:
+    """Open a folder link in the file manager (created first: a new model's folder may not exist yet)."""
+    path = Path(QtCore.QUrl(url).toLocalFile())
+    path.mkdir(parents=True, exist_ok=True)
+    QtGui.QDesktopServices.openUrl(QtCore.QUrl.fromLocalFile(str(path)))
+
+
+class OfflineCard(QtWidgets.QFrame):
+    """A download that could not reach its server: the reason, Retry, local files, and the folder.
+
+    Signals:
+        retry(): try the same download again.
+        add_files(): add model files the user already has.
+    """
+
+    retry = Signal()
+    add_files = Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "reminder")      # the design's warning card (warn_* colours)
+        self.setObjectName("offline")
+        self.icon = QtWidgets.QLabel()
+        self.icon.setPixmap(icons.pixmap("offline", 22, "warn_text", self.devicePixelRatioF() or 1.0))
+        self.reason = label("", "heading", wrap=True)
+        self.detail = label("", wrap=True)
+        self.where = label("", wrap=True)
+        self.where.setTextFormat(Qt.TextFormat.RichText)
+        self.where.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                           | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.where.setOpenExternalLinks(False)
+        self.where.linkActivated.connect(open_folder)
+        for text in (self.reason, self.detail, self.where):  # long paths wrap or clip; they never widen the panel
+            text.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+            text.setMinimumWidth(1)
+        self.retry_button = button("Retry", "retry", "primary", lambda: emit(self.retry))
+        self.add_button = button("Add files I already have…", "open", "", lambda: emit(self.add_files))
+        self.folder = ""
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.setContentsMargins(0, 4, 0, 0)
+        buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.add_button)
+        buttons.addStretch(1)
+        words = QtWidgets.QVBoxLayout()
+        words.setSpacing(4)
+        for widget in (self.reason, self.detail, self.where):
+            words.addWidget(widget)
+        words.addLayout(buttons)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(14, 12, 14, 12)
+        row.setSpacing(12)
+        row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(words, 1)
+        self.hide()
+
+    def show_problem(self, reason: str, folder: str, files: list[str], can_add: bool) -> None:
+        self.folder = folder
+        self.reason.setText(reason)
+        self.detail.setText("Check that this computer is online and try again"
+                            + (", or use model files you already have." if can_add else "."))
+        names = ", ".join(files)
+        self.where.setText(f"The files{' (' + _escape(names) + ')' if names else ''} go in "
+                           f"{folder_link(folder)}")
+        self.where.setToolTip("Open this folder")
+        self.add_button.setVisible(can_add)
+        self.show()
+
+    def text(self) -> str:
+        """Everything the card says, as a user reads it."""
+        return "\n".join(QtGui.QTextDocumentFragment.fromHtml(w.text()).toPlainText()
+                         for w in (self.reason, self.detail, self.where) if w.text())
+
+
+class PhotoModelRow(QtWidgets.QFrame):
+    """One job a photo model does ("Photo search and pets: ~600 MB", "Faces: included") and its action.
+
+    Signals:
+        download(str): fetch this model (its catalog name).
+    """
+
+    download = Signal(str)
+
+    def __init__(self, model: use_cases.PhotoModel, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "card")
+        self.model = model
+        icon = QtWidgets.QLabel()
+        icon.setPixmap(icons.pixmap("photo" if model.role == "image" else "face", 20, "accent",
+                                    self.devicePixelRatioF() or 1.0))
+        self.title = label(f"{model.title}: {self._state()}")
+        self.title.setObjectName(f"photo-model-{model.role}")
+        self.hint = label(self._hint(), "caption", wrap=True)
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
+        self.hint.linkActivated.connect(open_folder)
+        self.hint.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self.hint.setMinimumWidth(1)
+        words = QtWidgets.QVBoxLayout()
+        words.setSpacing(2)
+        words.addWidget(self.title)
+        words.addWidget(self.hint)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(12, 8, 12, 8)
+        row.setSpacing(10)
+        row.addWidget(icon)
+        row.addLayout(words, 1)
+        self.download_button = button("Download", "download", "", lambda: emit(self.download, model.name))
+        self.download_button.setAccessibleName(f"Download: {model.title}")
+        self.download_button.setVisible(model.downloadable and not model.installed)
+        row.addWidget(self.download_button)
+        self.setAccessibleName(self.title.text())
+
+    def _state(self) -> str:
+        model = self.model
+        if model.installed:
+            return "included" if not model.downloadable else f"installed, {human_size(model.size)}"
+        return about(model.size) if model.downloadable else f"not installed ({about(model.size)})"
+
+    def _hint(self) -> str:
+        model = self.model
+        if model.role == "image":
+            says = "Finds photos from a description, and recognises pets and things you add."
+        else:
+            says = "Finds faces in your photos and recognises the people you name."
+        if not model.installed and not model.downloadable:
+            says += f" Its files go in {folder_link(str(model.folder))}."
+        return says
+
+
 class ModelsPanel(QtWidgets.QWidget):
-    """Catalog table plus actions.
+    """Chat models in a table, photo models in rows, and the download state.
 
     Signals:
         chosen(str): the user picked this model as the chat model (settings not yet saved).
@@ -47,39 +200,63 @@ class ModelsPanel(QtWidgets.QWidget):
         self.services = services
         self.workers = workers
         self.download_worker: Worker | None = None
-        self.table = QtWidgets.QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Model", "Size", "Installed", "Licence"])
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.downloading = ""
+        self.rows: dict[str, Any] = {}
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)   # fixed modes: the layout holds
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAccessibleName("Chat models")
+        self.table.itemSelectionChanged.connect(self._enable)
         self.current = QtWidgets.QLabel()
         self.progress = QtWidgets.QProgressBar()
         self.progress.hide()
-        self.message = QtWidgets.QLabel(wordWrap=True)
+        self.progress_text = label("", "caption")
+        self.progress_text.hide()
+        self.offline = OfflineCard()
+        self.offline.retry.connect(self.retry)
+        self.offline.add_files.connect(self.add_local)
+        self.message = label("", wrap=True)
+        self.message.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        self.message.setMinimumWidth(1)
         self.buttons: dict[str, QtWidgets.QPushButton] = {}
         row = QtWidgets.QHBoxLayout()
-        for key, label, slot in (("use", "Use for chat", self.use_selected),
-                                 ("download", "Download", self.download_selected),
-                                 ("cancel", "Cancel download", self.cancel),
-                                 ("local", "Add local files…", self.add_local),
-                                 ("verify", "Verify", self.verify_selected),
-                                 ("remove", "Remove", self.remove_selected)):
-            button = QtWidgets.QPushButton(label)
-            button.clicked.connect(slot)
-            self.buttons[key] = button
-            row.addWidget(button)
+        for key, text, slot in (("use", "Use for chat", self.use_selected),
+                                ("download", "Download", self.download_selected),
+                                ("cancel", "Cancel download", self.cancel),
+                                ("local", "Add files I already have…", self.add_local),
+                                ("verify", "Verify", self.verify_selected),
+                                ("remove", "Remove", self.remove_selected)):
+            widget = QtWidgets.QPushButton(text)
+            widget.clicked.connect(slot)
+            self.buttons[key] = widget
+            row.addWidget(widget)
         row.addStretch(1)
+        self.photo_rows = QtWidgets.QVBoxLayout()
+        self.photo_rows.setSpacing(6)
+        self.photo_title = label("For your photos", "heading")
         layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.current)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
         layout.addLayout(row)
         layout.addWidget(self.progress)
+        layout.addWidget(self.progress_text)
+        layout.addWidget(self.offline)
         layout.addWidget(self.message)
+        layout.addSpacing(6)
+        layout.addWidget(self.photo_title)
+        layout.addLayout(self.photo_rows)
+        layout.addStretch(1)
         self.status.connect(self.message.setText)
         self._show_current()
-        self.buttons["cancel"].setEnabled(False)
+        self._enable()
         self.reload()
 
     def _show_current(self) -> None:
@@ -90,23 +267,72 @@ class ModelsPanel(QtWidgets.QWidget):
         items = self.table.selectedItems()
         return str(items[0].data(NAME)) if items else None
 
+    def select(self, name: str) -> bool:
+        """Select the chat model ``name`` in the table; False when it is not listed."""
+        for r in range(self.table.rowCount()):
+            item = self.table.item(r, 0)
+            if item is not None and item.data(NAME) == name:
+                self.table.selectRow(r)
+                return True
+        return False
+
     def reload(self) -> Worker:
-        worker = self.workers.start(lambda _c: list(use_cases.list_models(self.services)), "list models")
+        def job(_c: Any) -> Any:
+            return use_cases.chat_models(self.services), use_cases.photo_models(self.services)
+
+        worker = self.workers.start(job, "list models")
         worker.signals.finished.connect(self._show)
         worker.signals.failed.connect(self.status)
         return worker
 
-    def _show(self, models: list[Any] | None) -> None:
-        models = models or []
-        self.table.setRowCount(len(models))
-        for r, model in enumerate(models):
-            name = model.name
-            cells = [name, human_size(model.size), "yes" if model.installed else "", model.license]
+    def _show(self, result: tuple[list[Any], list[use_cases.PhotoModel]] | None) -> None:
+        if result is None:
+            return
+        chat_models, photo_models = result
+        chosen = self.selected_name()
+        self.rows = {m.name: m for m in chat_models}
+        self.table.setRowCount(len(chat_models))
+        for r, model in enumerate(chat_models):
+            cells = [model.title or model.name, human_size(model.size), "yes" if model.installed else "",
+                     model.license]
             for c, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
-                item.setData(NAME, name)
+                item.setData(NAME, model.name)
+                item.setToolTip(model.name)
                 self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
+        if chosen:
+            self.select(chosen)
+        # Tall enough for every row: a scroll bar that comes and goes with the offline card would
+        # narrow the columns under the user's eyes.
+        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setMinimumHeight(rows + self.table.horizontalHeader().sizeHint().height()
+                                    + 2 * self.table.frameWidth() + 2)
+        clear_layout(self.photo_rows)
+        for photo_model in photo_models:
+            photo_row = PhotoModelRow(photo_model)
+            photo_row.download.connect(self.download)
+            self.photo_rows.addWidget(photo_row)
+        self.photo_title.setVisible(bool(photo_models))
+        self._enable()
+
+    def photo_row(self, role: str) -> PhotoModelRow | None:
+        for i in range(self.photo_rows.count()):
+            widget = self.photo_rows.itemAt(i).widget()
+            if isinstance(widget, PhotoModelRow) and widget.model.role == role and not widget.isHidden():
+                return widget
+        return None
+
+    def _enable(self) -> None:
+        """Offer what makes sense for the selected chat model."""
+        model = self.rows.get(self.selected_name() or "")
+        busy = self.download_worker is not None
+        installed = bool(model and model.installed)
+        self.buttons["use"].setEnabled(installed)
+        self.buttons["download"].setEnabled(bool(model and not installed and model.source == "huggingface")
+                                            and not busy)
+        self.buttons["cancel"].setEnabled(busy)
+        self.buttons["verify"].setEnabled(installed)
+        self.buttons["remove"].setEnabled(bool(model and (installed or model.source == "local")))
 
     # ---- actions ----------------------------------------------------------------------
 
@@ -124,7 +350,14 @@ class ModelsPanel(QtWidgets.QWidget):
 
     def download_selected(self) -> Worker | None:
         name = self.selected_name()
-        if not name or self.download_worker is not None:
+        return self.download(name) if name else None
+
+    def retry(self) -> Worker | None:
+        return self.download(self.downloading) if self.downloading else None
+
+    def download(self, name: str) -> Worker | None:
+        """Fetch a catalog model (a chat or a photo model), with progress, cancel and the offline state."""
+        if self.download_worker is not None:
             return None
 
         def job(token: Any) -> Any:
@@ -132,29 +365,48 @@ class ModelsPanel(QtWidgets.QWidget):
                 token.report(Progress("download", done, total, name))
             return use_cases.download(self.services, name, progress=on_progress, cancel=token)
 
+        self.downloading = name
         self.download_worker = worker = self.workers.start(job, f"download {name}")
+        self.offline.hide()
+        self.message.clear()
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.buttons["download"].setEnabled(False)
-        self.buttons["cancel"].setEnabled(True)
+        self.progress_text.setText(CONNECTING)
+        self.progress_text.show()
+        self._enable()
         worker.signals.progress.connect(self._on_progress)
-        worker.signals.finished.connect(lambda _r: self._download_done("Downloaded" if not worker.cancelled
-                                                                       else "Download cancelled", name))
-        worker.signals.failed.connect(lambda m: self._download_done(m, ""))
+        worker.signals.finished.connect(lambda _r: self._download_done("Download cancelled" if worker.cancelled
+                                                                       else f"Downloaded {name}"))
+        worker.signals.error.connect(self._download_error)
+        worker.signals.failed.connect(self._download_failed)
         return worker
 
     def _on_progress(self, progress: Progress) -> None:
         if progress.total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * progress.done / progress.total))
-            self.progress.setFormat(f"{human_size(progress.done)} of {human_size(progress.total)}")
+            self.progress_text.setText(f"{human_size(progress.done)} of {human_size(progress.total)}")
 
-    def _download_done(self, message: str, name: str) -> None:
+    def _download_error(self, error: Any) -> None:
+        """A typed failure; the server could not be reached: the offline state, which keeps the model for Retry."""
+        if getattr(error, "action", "") == "retry_download":
+            chat_model = self.downloading in self.rows       # local files can stand in for a chat model
+            self.offline.show_problem(error.window_text(), error.folder, list(error.files), can_add=chat_model)
+
+    def _download_failed(self, message: str) -> None:
+        cancelled = self.download_worker is not None and self.download_worker.cancelled
+        if self.offline.isVisible():
+            message = ""                                      # the card says it, with what to do
+        self._download_done("Download cancelled" if cancelled else message)
+
+    def _download_done(self, message: str) -> None:
         self.download_worker = None
         self.progress.hide()
-        self.buttons["download"].setEnabled(True)
-        self.buttons["cancel"].setEnabled(False)
-        emit(self.status, f"{message} {name}".strip())
+        self.progress_text.hide()
+        if not self.offline.isVisible():
+            self.downloading = ""
+        emit(self.status, message)
+        self._enable()
         self.reload()
 
     def cancel(self) -> None:
@@ -168,6 +420,7 @@ class ModelsPanel(QtWidgets.QWidget):
             name, ok = QtWidgets.QInputDialog.getText(self, "Name", "A name for this model:",
                                                       text=Path(files[0]).stem)
             if ok and name.strip():
+                self.offline.hide()
                 self._run(lambda: use_cases.add_local(self.services, name.strip(), [Path(f) for f in files]),
                           f"Added {name.strip()}")
 

@@ -45,12 +45,15 @@ class WorkerSignals(QObject):
         progress(object): a :class:`~companion.core.types.Progress` yielded by the job.
         item(object): any other value yielded by the job.
         finished(object): the job's result (None when cancelled).
-        failed(str): a message a user can read; the job stopped.
+        error(object): the job raised this ``CompanionError`` (its ``action`` is a next step the
+            window can offer); ``failed`` follows.
+        failed(str): a message a user can read (an error's ``window_text()``: no command lines); the job stopped.
     """
 
     progress = Signal(object)
     item = Signal(object)
     finished = Signal(object)
+    error = Signal(object)
     failed = Signal(str)
 
 
@@ -80,7 +83,8 @@ class Worker(QRunnable):
                 result = self._drain(result)
             emit(self.signals.finished, None if self.cancelled else result)
         except CompanionError as exc:
-            emit(self.signals.failed, str(exc))
+            emit(self.signals.error, exc)
+            emit(self.signals.failed, exc.window_text())
         except Exception as exc:
             log.exception("%s failed", self.name)
             emit(self.signals.failed, f"{self.name} failed: {type(exc).__name__}: {exc}")
