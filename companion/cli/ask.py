@@ -51,8 +51,8 @@ def _print(event: AnswerEvent) -> None:
             print("[recognized: " + ", ".join(f"{r.name} ({r.source} {r.confidence:.2f})" for r in recognized) + "]")
         case ReminderFired(text=text):
             print(f"[{text}]")
-        case Notice(text=text):
-            print(f"[{text}]", file=sys.stderr)
+        case Notice(text=text, hint=hint):
+            print(f"[{' '.join(part for part in (text, hint) if part)}]", file=sys.stderr)
         case Token(text=text):
             print(text, end="", flush=True)
         case Fix(text=text, replace=replace):

@@ -14,9 +14,13 @@ from typing import Any
 from companion.core.types import Source
 from companion.ui import icons, images, paint, theme
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
-from companion.ui.widgets import AvatarChip, FlowLayout, date_place, frame, label, tool
+from companion.ui.widgets import AvatarChip, FlowLayout, button, date_place, frame, label, tool
 
 BUBBLE_MAX = 680
+# A notice's or an error's next step (core.errors.ACTIONS) as the window's own button: words and icon.
+ACTION_BUTTONS = {"get_chat_model": ("Get a chat model", "download"),
+                  "choose_model": ("Choose another model", "model"),
+                  "get_photo_model": ("Get the photo model", "download")}
 
 
 class TypingDots(QtWidgets.QWidget):
@@ -138,11 +142,13 @@ class MessageView(QtWidgets.QWidget):
     Signals:
         copy_requested(), retry_requested(): the buttons under an answer.
         person_clicked(int): an avatar chip (concept id).
+        action_requested(str): a notice's button ("get_chat_model", "choose_model", ...).
     """
 
     copy_requested = Signal()
     retry_requested = Signal()
     person_clicked = Signal(int)
+    action_requested = Signal(str)
 
     def __init__(self, role: str, text: str = "", image: Path | None = None,
                  parent: QtWidgets.QWidget | None = None) -> None:
@@ -180,6 +186,8 @@ class MessageView(QtWidgets.QWidget):
         self.body.setAccessibleName("Your question" if role == "user" else "Answer")
         self.body.setVisible(bool(text) or role == "assistant")
         self.column.addWidget(self.body)
+        self.actions_row = QtWidgets.QHBoxLayout()     # an error's next step, as a button (add_action)
+        self.column.addLayout(self.actions_row)
         self.typing = TypingDots()
         self.typing.hide()
         self.column.addWidget(self.typing)
@@ -304,13 +312,14 @@ class MessageView(QtWidgets.QWidget):
         self.reminder_cards.append(card)
         return card
 
-    def add_note(self, text: str, kind: str) -> None:
-        """The caption ("I see: …") in small muted text, or a notice (e.g. which model to get) as a soft card."""
+    def add_note(self, text: str, kind: str, action: str = "") -> QtWidgets.QFrame | None:
+        """The caption ("I see: …") in small muted text, or a notice as a soft card with the
+        window's own button for ``action`` (never a command to type: the command line has its own words)."""
         if kind == "caption":
             note = label(f"I see: {text}", "caption", wrap=True)
             note.setObjectName("caption")
             self.notes.addWidget(note)
-            return
+            return None
         card = frame("notice")
         card.setObjectName(kind)
         row = QtWidgets.QHBoxLayout(card)
@@ -319,7 +328,27 @@ class MessageView(QtWidgets.QWidget):
         icon.setPixmap(icons.pixmap("info", 18, "accent_text", self.devicePixelRatioF() or 1.0))
         row.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
         row.addWidget(label(text, wrap=True), 1)
+        if action in ACTION_BUTTONS:
+            words, icon_name = ACTION_BUTTONS[action]
+            step = button(words, icon_name, "primary", lambda: emit(self.action_requested, action))
+            step.setObjectName("notice-action")
+            row.addWidget(step, 0, Qt.AlignmentFlag.AlignVCenter)
         self.notes.addWidget(card)
+        return card
+
+    def notices(self) -> list[QtWidgets.QFrame]:
+        """The notice cards, in order."""
+        return self.findChildren(QtWidgets.QFrame, "notice")
+
+    def add_action(self, action: str) -> QtWidgets.QPushButton | None:
+        """A button under the answer for ``action`` (an error's next step); None for an unknown action."""
+        if action not in ACTION_BUTTONS:
+            return None
+        words, icon_name = ACTION_BUTTONS[action]
+        widget = button(words, icon_name, "", lambda: emit(self.action_requested, action))
+        self.actions_row.addWidget(widget)
+        self.actions_row.addStretch(1)
+        return widget
 
     def add_source(self, card: SourceCard) -> None:
         self.sources.insertWidget(self.sources.count() - 1, card)

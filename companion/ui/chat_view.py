@@ -132,6 +132,15 @@ class ChatView(QtWidgets.QWidget):
         self.clear_attachment_button.clicked.connect(self.clear_image)
         return composer
 
+    def set_covered(self, covered: bool) -> None:
+        """Blank the empty chat while the getting-started flow is open over it.
+
+        The flow's dialog is centred on the window and the chat's column on the content
+        beside the sidebar, so the example questions stuck out at the dialog's right edge,
+        clipped ("…em?"), behind every step.
+        """
+        self.empty.setVisible(not covered and not self.messages)
+
     def set_library(self, counts: library.Counts) -> None:
         self.counts = counts
         self.refresh_empty_state()
@@ -211,11 +220,13 @@ class ChatView(QtWidgets.QWidget):
             m.body.text()))
         self.current.retry_requested.connect(self.retry)
         self.current.person_clicked.connect(lambda cid: emit(self.open_person, cid))
+        self.current.action_requested.connect(self._action)
         session, temporary = self.session, self.temporary.isChecked()
         self.worker = self.workers.start(lambda cancel: self._job(session, temporary, question, image, cancel),
                                          "answer")
         self.worker.signals.item.connect(self._on_event)
         self.worker.signals.finished.connect(self._on_finished)
+        self.worker.signals.error.connect(self._on_error)
         self.worker.signals.failed.connect(self._on_failed)
         self.send_button.hide()
         self.stop_button.show()
@@ -281,8 +292,8 @@ class ChatView(QtWidgets.QWidget):
                 message.add_reminder(text)
             case Caption(text=text):
                 message.add_note(text, "caption")
-            case Notice(text=text):
-                message.add_note(text, "notice")
+            case Notice(text=text, action=action):
+                message.add_note(text, "notice", action)
             case Done(answer=answer):
                 self._show_answer(message, answer)
         self._follow()
@@ -330,6 +341,16 @@ class ChatView(QtWidgets.QWidget):
         self._reset()
         emit(self.status, "Stopped" if stopped else "Answered")
         emit(self.answer_finished, None if stopped else self._last_answer)
+
+    def _action(self, action: str) -> None:
+        """A notice's button: the window's own way to the next step."""
+        emit(self.wants, "model")   # get a chat model, choose another, or the photo model: Settings ▸ Models
+
+    def _on_error(self, error: Any) -> None:
+        """A failure with a next step (e.g. a crashed model: "Choose another model") gets its button."""
+        action = getattr(error, "action", "")
+        if self.current is not None and action:
+            self.current.add_action(action)
 
     def _on_failed(self, message: str) -> None:
         if self.current is not None:

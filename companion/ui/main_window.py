@@ -347,6 +347,8 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
     def open_onboarding(self) -> Onboarding:
         self.onboarding = Onboarding(self.services, self.workers, self)
         self.onboarding.completed.connect(self._onboarding_completed)
+        self.onboarding.finished.connect(lambda _result: self.chat.set_covered(False))  # finished, skipped or closed
+        self.chat.set_covered(True)
         self.onboarding.open()
         return self.onboarding
 

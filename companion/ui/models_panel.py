@@ -19,7 +19,7 @@ from companion.app import models as use_cases
 from companion.core.types import Progress
 from companion.ui import icons
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
-from companion.ui.widgets import button, clear_layout, frame, label
+from companion.ui.widgets import button, clear_layout, label
 from companion.ui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:

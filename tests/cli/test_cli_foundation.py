@@ -171,3 +171,11 @@ def test_full_disk_is_a_clear_error_and_loses_nothing(tmp_path: Path) -> None:
     assert store.concepts.resolve("Rex").info == "good dog"
     assert store.db.query_one("PRAGMA integrity_check")[0] == "ok"
     store.close()
+
+
+def test_ask_without_a_chat_model_prints_the_command_to_get_one(capsys: pytest.CaptureFixture[str]) -> None:
+    # The window shows a button for this notice; the command line keeps its instruction, word for word.
+    code, out, err = run(capsys, "ask", "Where did I last see Anna?")
+    assert code == 0 and out.strip()
+    assert ("[No chat model is installed, so this answer comes straight from your records. "
+            "Install a chat model with: companion models download smolvlm-256m]") in err

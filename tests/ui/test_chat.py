@@ -15,6 +15,7 @@ from companion.core.answer.events import Token
 from companion.core.types import Source
 from companion.ui.main_window import MainWindow
 from companion.ui.qt import QtCore, QtGui, QtWidgets
+from companion.ui.settings_dialog import PAGES, SettingsDialog
 
 
 def drop(window: MainWindow, mime: QtCore.QMimeData, target: QtWidgets.QWidget | None = None) -> bool:
@@ -304,3 +305,22 @@ def test_the_chat_session_is_opened_off_the_window_thread(qtbot, window: MainWin
     ask_by_keyboard(qtbot, window, "Where did I last see my keys?")
     ask_by_keyboard(qtbot, window, "And my bike?")          # the same chat: the same session
     assert len(opened) == 1 and opened[0] != threading.main_thread().name
+
+
+def test_the_no_model_notice_offers_a_button_and_no_command(qtbot, window: MainWindow, services: Services,
+                                                             tmp_path: Path) -> None:
+    """Without a chat model the answer says so, and the way to get one is a button, not a terminal command."""
+    seed_anna(services, tmp_path / "photos")
+    window.chat.temporary.setChecked(True)
+    assert ask_by_keyboard(qtbot, window, "When did I last see Anna?") is not None
+    reply = window.chat.messages[-1]
+    (notice,) = reply.notices()
+    said = reply.visible_text()
+    assert "No chat model is installed" in said
+    assert "companion models" not in said and "companion " not in said
+    get = notice.findChild(QtWidgets.QPushButton, "notice-action")
+    assert get is not None and get.text() == "Get a chat model" and get.isVisibleTo(window)
+    get.click()
+    dialog = next(d for d in window.findChildren(SettingsDialog) if d.isVisible())
+    assert dialog.stack.currentIndex() == [name for name, _icon in PAGES].index("Models")
+    dialog.reject()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from companion import config
+from companion.app import models
 from companion.app.services import Services
 from companion.ui.app import open_window
 from companion.ui.main_window import MainWindow
@@ -107,3 +108,35 @@ def test_onboarding_can_be_skipped_and_reopened(qtbot, services: Services, tmp_p
     assert window2.onboarding is not None and window2.onboarding.isVisible()
     window.workers.shutdown()
     window2.workers.shutdown()
+
+
+def test_nothing_of_the_empty_chat_shows_around_the_onboarding(qtbot, services: Services) -> None:
+    """The chat's example questions stuck out clipped ("…em?") at the dialog's edge behind every step."""
+    window = open_window(services)
+    qtbot.addWidget(window)
+    wizard = window.onboarding
+    assert wizard is not None and wizard.isVisible()
+    behind = [*window.chat.suggestions, window.chat.setup_folder, window.chat.setup_model]
+    assert not any(widget.isVisibleTo(window) for widget in behind)
+    wizard.reject()                      # closed with its window's close button: the chat comes back
+    assert all(chip.isVisibleTo(window) for chip in window.chat.suggestions)
+    window.workers.shutdown()
+
+
+def test_the_model_step_offers_chat_models_and_the_photo_models_apart(qtbot, services: Services) -> None:
+    window = open_window(services)
+    qtbot.addWidget(window)
+    wizard = window.onboarding
+    assert wizard is not None
+    wizard.next()
+    wizard.next()
+    assert wizard.current_name() == "A chat model"
+    panel = wizard.models
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0 and panel.photo_row("faces") is not None, timeout=5000)
+    kinds = {m.kind for m in models.list_models(services) if panel.select(m.name)}
+    assert kinds == {"vlm"}                              # only models that write answers in the table
+    image, faces = panel.photo_row("image"), panel.photo_row("faces")
+    assert image is not None and image.title.text().startswith("Photo search and pets: ")
+    assert "600 MB" in image.title.text()
+    assert faces is not None and faces.title.text() == "Faces: included"
+    window.workers.shutdown()

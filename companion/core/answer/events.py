@@ -53,6 +53,8 @@ class Caption:
 @dataclass(frozen=True)
 class Notice:
     text: str
+    hint: str = ""      # what to run, for the command line (a window offers ``action`` instead)
+    action: str = ""    # the next step a window offers as a button, e.g. "get_chat_model" (core.errors.ACTIONS)
 
 
 @dataclass(frozen=True)

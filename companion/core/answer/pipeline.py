@@ -169,9 +169,9 @@ def ask(deps: Deps, question: str, image: Path | str | None = None, *, temporary
     items = statements(plan, evidence, perception, has_photo=has_photo)
     notice = ""
     if deps.model is None:
-        notice = ("No chat model is installed, so this answer comes straight from your records. "
-                  + deps.model_hint).strip()
-        yield Notice(notice)
+        said = "No chat model is installed, so this answer comes straight from your records."
+        notice = f"{said} {deps.model_hint}".strip()
+        yield Notice(said, hint=deps.model_hint, action="get_chat_model")
         text = structured_answer(items)
         yield Token(text)
     else:
