@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from companion.app import settings as app_settings
-from companion.core.errors import CompanionError
+from companion.core.errors import CompanionError, NotFoundError
 from companion.core.library import capture_time
 from companion.core.library.indexing import IndexSummary
 from companion.core.store.faces import FaceCluster
@@ -141,6 +141,35 @@ def name_face_group(services: Services, cluster_id: int, name: str | int) -> Con
 
     with services.store.db.transaction():
         return name_face_group(services.store, cluster_id, name, settings=services.settings)
+
+
+@dataclass(frozen=True)
+class Naming:
+    """A face group the user just named: what Undo needs to put it back."""
+
+    cluster_id: int          # the group as it was
+    face_ids: list[int]      # its faces when it was named
+    concept: Concept         # who they were named as
+    created: bool            # the naming made the card (Undo removes it again)
+
+
+def name_face_group_undoably(services: Services, cluster_id: int, name: str) -> Naming:
+    """Name a face group, remembering what :func:`undo_naming` needs."""
+    cluster = services.store.faces.cluster(cluster_id)
+    if cluster is None:
+        raise NotFoundError("that face group is gone (it may have been named or merged meanwhile)")
+    face_ids = [f.id for f in services.store.faces.in_cluster(cluster_id)]
+    created = services.store.concepts.by_name(name) is None
+    concept = name_face_group(services, cluster_id, name)
+    return Naming(cluster_id, face_ids, concept, created)
+
+
+def undo_naming(services: Services, naming: Naming) -> int:
+    """Put a named group back as it was, waiting for a name; returns its group id now."""
+    from companion.core.library.recognition import unname_faces
+
+    return unname_faces(services.store, naming.concept.id, naming.face_ids, drop_card=naming.created,
+                        settings=services.settings)
 
 
 def merge_face_groups(services: Services, source_id: int, target_id: int) -> int:

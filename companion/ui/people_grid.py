@@ -5,6 +5,10 @@ width, tiles are painted by :class:`PeopleDelegate`. Clicking a face opens it,
 clicking "Who is this?" edits the name in place (with the names already
 known offered as you type), Ctrl/Cmd-click selects several for merging, and
 dragging a group onto another group or a person merges them.
+
+A group named in place keeps its tile where it is ("Named Angelina · Undo")
+until the page is left: were the grid to reflow at once, the next group would
+slide under the pointer and a quick second click would name the wrong person.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from typing import Any
 from companion.ui import paint, theme
 from companion.ui.qt import ModelIndex, Qt, QtCore, QtGui, QtWidgets, Signal, emit
 
-KIND = QtCore.Qt.ItemDataRole.UserRole        # "header" | "group" | "person"
-IDENT = KIND + 1                              # cluster id or concept id
+KIND = QtCore.Qt.ItemDataRole.UserRole        # "header" | "group" | "person" | "named" (a group named in place)
+IDENT = KIND + 1                              # cluster id or concept id ("named": the group's id when named)
 SUBTITLE = KIND + 2                           # "3 photos", "Pet", a header's hint
 FACE = KIND + 3                               # QImage of the face (null: initials)
+NAMING = KIND + 4                             # "named": the app's Naming once saved (None while saving)
 AVATAR, TILE_W, TILE_H, HEADER_H = 108, 140, 172, 62
 
 
@@ -101,6 +106,10 @@ class PeopleDelegate(QtWidgets.QStyledItemDelegate):
         text_rect = self.name_rect(rect)
         font = theme.font("body", bold=True)
         painter.setFont(font)
+        if kind == "named":
+            self._paint_named(painter, text_rect, name, index.data(NAMING) is not None)
+            painter.restore()
+            return
         if kind == "group":
             painter.setPen(tokens.color("accent"))
             painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, "Who is this?")
@@ -112,6 +121,25 @@ class PeopleDelegate(QtWidgets.QStyledItemDelegate):
         painter.setPen(tokens.color("muted"))
         painter.drawText(text_rect.translated(0, 20), Qt.AlignmentFlag.AlignCenter, index.data(SUBTITLE) or "")
         painter.restore()
+
+    @staticmethod
+    def undo_rect(rect: QtCore.QRect) -> QtCore.QRect:
+        """Where a tile named in place shows "Undo" (under the name)."""
+        return PeopleDelegate.name_rect(rect).translated(0, 20).adjusted(30, 0, -30, 0)
+
+    def _paint_named(self, painter: QtGui.QPainter, text_rect: QtCore.QRect, name: str, saved: bool) -> None:
+        """ "Named Angelina" and, once it is saved, "Undo" under it, in place of "Who is this?"."""
+        tokens = theme.current()
+        font = theme.font("body", bold=True)
+        painter.setFont(font)
+        painter.setPen(tokens.color("text"))
+        painter.drawText(text_rect, Qt.AlignmentFlag.AlignCenter, QtGui.QFontMetrics(font).elidedText(
+            f"Named {name}", Qt.TextElideMode.ElideRight, text_rect.width()))
+        caption = theme.font("caption")
+        caption.setUnderline(saved)
+        painter.setFont(caption)
+        painter.setPen(tokens.color("accent" if saved else "muted"))
+        painter.drawText(text_rect.translated(0, 20), Qt.AlignmentFlag.AlignCenter, "Undo" if saved else "Saving…")
 
     # ---- inline naming ----------------------------------------------------------------
 
@@ -131,7 +159,10 @@ class PeopleDelegate(QtWidgets.QStyledItemDelegate):
         return editor
 
     def setEditorData(self, editor: QtWidgets.QWidget, _index: ModelIndex) -> None:  # noqa: N802
-        if isinstance(editor, QtWidgets.QLineEdit):   # the one createEditor makes
+        # Qt calls this again whenever the tile's data changes (its face crop arriving): only the
+        # first call may clear the field, or it wipes what the user is typing.
+        if isinstance(editor, QtWidgets.QLineEdit) and not editor.property("started"):
+            editor.setProperty("started", True)
             editor.setText("")
 
     def updateEditorGeometry(self, editor: QtWidgets.QWidget, option: QtWidgets.QStyleOptionViewItem,  # noqa: N802
@@ -150,6 +181,7 @@ class PeopleGrid(QtWidgets.QListView):
 
     Signals:
         named(int, str): a face group was given a name inline (cluster id, name).
+        undo(int): "Undo" under a group named in place (the group's id when it was named).
         open_person(int): a named card was opened (concept id).
         open_group(int): an unnamed group was opened (cluster id).
         merge_requested(list, str, int): groups (cluster ids) dropped on a "group" or "person" (its id).
@@ -157,6 +189,7 @@ class PeopleGrid(QtWidgets.QListView):
     """
 
     named = Signal(int, str)
+    undo = Signal(int)
     open_person = Signal(int)
     open_group = Signal(int)
     merge_requested = Signal(list, str, int)
@@ -199,6 +232,43 @@ class PeopleGrid(QtWidgets.QListView):
         item = self.items().get((kind, ident))
         return item.index() if item is not None else QtCore.QModelIndex()
 
+    def mark_named(self, cluster_id: int, name: str) -> bool:
+        """Show the group's tile as named, where it is ("Named Angelina", then "Undo" once saved)."""
+        item = self.items().get(("group", cluster_id))
+        if item is None:
+            return False
+        item.setData("named", KIND)
+        item.setData(None, NAMING)
+        item.setText(name)
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        item.setAccessibleText(f"Named {name} · Undo")
+        item.setToolTip(f"Open {name}; Undo puts the faces back to be named")
+        return True
+
+    def set_naming(self, cluster_id: int, naming: object) -> None:
+        """The naming of a tile named in place was saved: its Undo works now."""
+        item = self.items().get(("named", cluster_id))
+        if item is not None:
+            item.setData(naming, NAMING)
+
+    def mark_waiting(self, cluster_id: int, now_id: int) -> None:
+        """Put a tile named in place back to "Who is this?" (a failed save, or Undo: the group's id now)."""
+        item = self.items().get(("named", cluster_id))
+        if item is None:
+            return
+        fresh = tile_item("group", now_id, "", str(item.data(SUBTITLE) or ""))
+        item.setData("group", KIND)
+        item.setData(now_id, IDENT)
+        item.setData(None, NAMING)
+        item.setText("")
+        item.setFlags(fresh.flags())
+        item.setAccessibleText(fresh.accessibleText())
+        item.setToolTip(fresh.toolTip())
+
+    def named_in_place(self) -> bool:
+        """Whether a tile was named in place since the grid was filled (the grid is stale until refilled)."""
+        return any(kind == "named" for kind, _ident in self.items())
+
     def selected(self) -> list[tuple[str, int]]:
         return [(i.data(KIND), int(i.data(IDENT))) for i in self.selectionModel().selectedIndexes()
                 if i.data(KIND) != "header"]
@@ -214,7 +284,14 @@ class PeopleGrid(QtWidgets.QListView):
         if not plain or not index.isValid() or self.state() == QtWidgets.QAbstractItemView.State.EditingState:
             return
         kind = index.data(KIND)
-        if kind == "group" and PeopleDelegate.name_rect(self.visualRect(index)).contains(event.position().toPoint()):
+        if kind == "named":
+            naming = index.data(NAMING)
+            if naming is not None and PeopleDelegate.undo_rect(self.visualRect(index)).contains(
+                    event.position().toPoint()):
+                emit(self.undo, int(index.data(IDENT)))
+            elif naming is not None:
+                emit(self.open_person, naming.concept.id)
+        elif kind == "group" and PeopleDelegate.name_rect(self.visualRect(index)).contains(event.position().toPoint()):
             self.edit(index)
         elif kind == "group":
             emit(self.open_group, int(index.data(IDENT)))
@@ -230,6 +307,8 @@ class PeopleGrid(QtWidgets.QListView):
                 self.edit(index)
             elif kind == "person":
                 emit(self.open_person, int(index.data(IDENT)))
+            elif kind == "named" and index.data(NAMING) is not None:
+                emit(self.open_person, index.data(NAMING).concept.id)
             return
         super().keyPressEvent(event)
 

@@ -4,7 +4,8 @@
 Everything is read with ``companion.app.people`` on workers: first the grid
 (initials), then each face crop as it is cut. Naming, merging, splitting,
 removing faces and editing or forgetting cards run through ``app.library`` and
-``app.concepts`` on workers, then the grid reloads.
+``app.concepts`` on workers, then the grid reloads; except a group named in the
+grid, whose tile stays in place with Undo until the page is left.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 from companion.app import concepts, library, people, reminders
 from companion.ui import images
 from companion.ui.concepts_view import ConceptDialog
-from companion.ui.people_grid import FACE, PeopleGrid, fill
+from companion.ui.people_grid import FACE, NAMING, PeopleGrid, fill
 from companion.ui.people_suggestions import SuggestionsBar
 from companion.ui.person_page import GroupPage, PersonPage
-from companion.ui.qt import QtWidgets, Signal, emit
+from companion.ui.qt import QtGui, QtWidgets, Signal, emit
 from companion.ui.widgets import EmptyState, button, frame, label
 from companion.ui.workers import Worker, WorkerPool
 
@@ -66,7 +67,8 @@ class PeopleView(QtWidgets.QWidget):
         self.people: people.People | None = None
         self.person_id: int | None = None
         self.grid = PeopleGrid()
-        self.grid.named.connect(self.name_group)
+        self.grid.named.connect(self.name_in_place)
+        self.grid.undo.connect(self.undo_naming)
         self.grid.open_person.connect(self.open_person)
         self.grid.open_group.connect(self.open_group)
         self.grid.merge_requested.connect(self.merge)
@@ -139,11 +141,25 @@ class PeopleView(QtWidgets.QWidget):
 
     # ---- the grid -----------------------------------------------------------------------
 
-    def reload(self) -> Worker:
+    def reload(self, *, now: bool = False) -> Worker | None:
+        """Re-read the grid, unless groups named in place are on screen: then it waits until the page
+        is left (new photos indexed meanwhile must not move the tiles under the pointer); ``now``: the
+        user changed the grid another way (a merge, a new card) and expects to see it."""
+        if self.grid.named_in_place() and self.grid.isVisible() and not now:
+            return None
         worker = self.workers.start(lambda _c: load_people(self.services), "load people")
         worker.signals.item.connect(self._on_item)
         worker.signals.failed.connect(self.status)
         return worker
+
+    def _grid_left(self) -> None:
+        """The grid went out of sight: groups named in place take their places in it now."""
+        if self.grid.named_in_place():
+            self.reload(now=True)   # hidden (or about to be): nothing moves under the pointer
+
+    def hideEvent(self, event: QtGui.QHideEvent) -> None:  # noqa: N802 - Qt override
+        super().hideEvent(event)
+        self._grid_left()
 
     def _on_item(self, value: Any) -> None:
         if isinstance(value, tuple) and len(value) == 2:
@@ -177,6 +193,46 @@ class PeopleView(QtWidgets.QWidget):
             self.selection_text.setText(f"{len(chosen)} selected")
 
     # ---- naming and merging ---------------------------------------------------------------
+
+    def name_in_place(self, cluster_id: int, name: str) -> Worker:
+        """Name a group from the grid: its tile says "Named …" where it is, with Undo once saved."""
+        self.grid.mark_named(cluster_id, name)
+        worker = self.workers.start(lambda _c: library.name_face_group_undoably(self.services, cluster_id, name),
+                                    "name a face group")
+
+        def saved(naming: library.Naming | None) -> None:
+            if naming is None:
+                return
+            self.grid.set_naming(cluster_id, naming)
+            emit(self.status, f"Named {name}")
+            emit(self.changed)
+
+        def failed(message: str) -> None:
+            self.grid.mark_waiting(cluster_id, cluster_id)
+            QtWidgets.QMessageBox.warning(self, "People", message)
+
+        worker.signals.finished.connect(saved)
+        worker.signals.failed.connect(failed)
+        return worker
+
+    def undo_naming(self, cluster_id: int) -> Worker | None:
+        """Undo a naming in place: the faces wait for a name again, on the same tile."""
+        item = self.grid.items().get(("named", cluster_id))
+        naming = item.data(NAMING) if item is not None else None
+        if naming is None:
+            return None
+        worker = self.workers.start(lambda _c: library.undo_naming(self.services, naming), "undo a naming")
+
+        def undone(group: int | None) -> None:
+            if group is None:
+                return
+            self.grid.mark_waiting(cluster_id, group)
+            emit(self.status, f"{naming.concept.name}: undone")
+            emit(self.changed)
+
+        worker.signals.finished.connect(undone)
+        worker.signals.failed.connect(lambda message: QtWidgets.QMessageBox.warning(self, "People", message))
+        return worker
 
     def name_group(self, cluster_id: int, name: str) -> Worker:
         return self._run(lambda: library.name_face_group(self.services, cluster_id, name), f"Named {name}")
@@ -216,6 +272,7 @@ class PeopleView(QtWidgets.QWidget):
             if faces is not None:
                 self.group_page.show_faces(cluster_id, faces)
                 self.pages.setCurrentWidget(self.group_page)
+                self._grid_left()
 
         worker.signals.finished.connect(loaded)
         worker.signals.failed.connect(self.status)
@@ -270,6 +327,7 @@ class PeopleView(QtWidgets.QWidget):
             return
         self.person_page.show_page(page, face)
         self.pages.setCurrentWidget(self.person_page)
+        self._grid_left()
 
     def add_card(self) -> None:
         dialog = ConceptDialog(parent=self)
@@ -336,7 +394,7 @@ class PeopleView(QtWidgets.QWidget):
             self.show_grid()
         elif self.person_id is not None and current is not None and current is self._person_page:
             self.open_person(self.person_id)
-        self.reload()
+        self.reload(now=True)
 
 
 

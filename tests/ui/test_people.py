@@ -10,7 +10,7 @@ import sample_data
 from companion.app import concepts, library
 from companion.app.services import Services
 from companion.ui.main_window import MainWindow
-from companion.ui.people_grid import FACE, KIND
+from companion.ui.people_grid import FACE, KIND, NAMING, PeopleGrid
 from companion.ui.qt import QtCore, QtWidgets
 
 
@@ -44,10 +44,13 @@ def test_name_a_face_group_inline_from_the_grid(qtbot, window: MainWindow, servi
     editor = grid.viewport().findChild(QtWidgets.QLineEdit)
     assert editor is not None and editor.isVisible() and editor.placeholderText() == "Who is this?"
     qtbot.keyClicks(editor, "Eileen")
+    position = tiles(window).index(("group", ""))
     with qtbot.waitSignal(window.people.changed, timeout=10_000):
         qtbot.keyClick(editor, QtCore.Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: "Eileen" in names(window), timeout=10_000)
-    assert [kind for kind, _ in tiles(window)] == ["group", "person"]
+    assert tiles(window)[position] == ("named", "Eileen")        # named where it was, until the page is left
+    window.show_view(0)                                          # the page is left, then shown again:
+    show_people(qtbot, window)                                   # the named person takes their place
+    assert [kind for kind, _ in tiles(window)] == ["group", "person"] and "Eileen" in names(window)
     eileen = services.store.concepts.by_name("Eileen")
     assert eileen is not None
     assert {f.id for f in services.store.faces.of_concept(eileen.id)} == set(face_ids)
@@ -202,3 +205,60 @@ def test_a_suggested_face_is_asked_about_and_only_yes_makes_it_theirs(qtbot, win
     else:
         assert eileen not in seen and services.store.faces.rejected(face_id) == {eileen}
     assert services.store.faces.suggestions() == []
+
+
+def name_by_clicking(qtbot, grid: PeopleGrid, where: QtCore.QPoint, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Click "Who is this?" at ``where`` (a point in the grid), type a name and press Enter."""
+    qtbot.mouseClick(grid.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=where)
+    editor = grid.viewport().findChild(QtWidgets.QLineEdit)
+    assert editor is not None and editor.isVisible(), "no name field opened where the user clicked"
+    qtbot.keyClicks(editor, name)
+    qtbot.keyClick(editor, QtCore.Qt.Key.Key_Return)
+
+
+def test_naming_two_groups_in_a_row_names_the_two_people_clicked(qtbot, window: MainWindow, services: Services,
+                                                                  tmp_path: Path) -> None:
+    """The grid does not reflow after a name: the second click lands on the face the user saw there."""
+    sample_data.seed_face_group(services, tmp_path / "photos")
+    show_people(qtbot, window)
+    grid = window.people.grid
+    first, second = [library.face_groups(services, named=False)[i].id for i in (0, 1)]
+    faces = {g: {f.id for f in services.store.faces.in_cluster(g)} for g in (first, second)}
+    spots = {g: grid.delegate.name_rect(grid.visualRect(grid.index_of("group", g))).center() for g in (first, second)}
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        name_by_clicking(qtbot, grid, spots[first], "Angelina")
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        name_by_clicking(qtbot, grid, spots[second], "Leonardo")   # quickly, where the second face was
+    for name, group in (("Angelina", first), ("Leonardo", second)):
+        concept = services.store.concepts.by_name(name)
+        assert concept is not None
+        assert {f.id for f in services.store.faces.of_concept(concept.id)} == faces[group], name
+    assert [item for item in tiles(window)] == [("named", "Angelina"), ("named", "Leonardo")]
+
+
+def test_undo_puts_a_named_group_back_in_place(qtbot, window: MainWindow, services: Services,
+                                               tmp_path: Path) -> None:
+    cluster, face_ids = sample_data.seed_face_group(services, tmp_path / "photos")
+    show_people(qtbot, window)
+    grid = window.people.grid
+    index = grid.index_of("group", cluster)
+    spot = grid.delegate.name_rect(grid.visualRect(index)).center()
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        name_by_clicking(qtbot, grid, spot, "Jennifer")
+    named = grid.index_of("named", cluster)
+    assert named.data(NAMING) is not None and named.data(QtCore.Qt.ItemDataRole.AccessibleTextRole) == \
+        "Named Jennifer · Undo"
+    undo = grid.delegate.undo_rect(grid.visualRect(named)).center()
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        qtbot.mouseClick(grid.viewport(), QtCore.Qt.MouseButton.LeftButton, pos=undo)
+    assert services.store.concepts.by_name("Jennifer") is None        # the card the naming made is gone
+    waiting = [g for g in library.face_groups(services, named=False) if set(face_ids) <= set(
+        f.id for f in services.store.faces.in_cluster(g.id))]
+    assert len(waiting) == 1 and services.store.concepts.list() == []   # no card, so no keys or sightings
+    assert tiles(window)[0] == ("group", "")                          # the same tile asks again, in place
+    assert grid.index_of("group", waiting[0].id).isValid()
+    with qtbot.waitSignal(window.people.changed, timeout=10_000):
+        name_by_clicking(qtbot, grid, spot, "Angelina")               # and can be named right this time
+    angelina = services.store.concepts.by_name("Angelina")
+    assert angelina is not None
+    assert {f.id for f in services.store.faces.of_concept(angelina.id)} == set(face_ids)

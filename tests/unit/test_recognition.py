@@ -507,3 +507,32 @@ def test_merging_several_groups_into_a_person_is_all_or_nothing(store: Store, tm
         library.merge_into(services, [groups[1], groups[2]], ann)      # the second group is someone else
     assert store.faces.cluster(groups[1]).concept_id is None            # type: ignore[union-attr]
     assert len(store.faces.of_concept(ann.id)) == 2
+
+
+def test_undoing_a_naming_that_made_the_card_leaves_no_trace(store: Store) -> None:
+    faces = [add_photo(store, i + 1, [near(A, i)])[1][0] for i in range(3)]
+    recognition.cluster_faces(store, SETTINGS)
+    stray = add_photo(store, 8, [near(A, 8)])[1][0]          # ungrouped: re-matching gives it to Ann
+    concept = recognition.name_face_group(store, group_of(store, faces[0]), "Ann", settings=SETTINGS)
+    assert group_of(store, stray) == group_of(store, faces[0])
+    group = recognition.unname_faces(store, concept.id, faces, drop_card=True, settings=SETTINGS)
+    assert store.concepts.get(concept.id) is None and store.concepts.list() == []
+    assert [group_of(store, f) for f in faces] == [group] * 3 and store.faces.cluster(group).concept_id is None
+    assert group_of(store, stray) is None                       # as it was before the naming
+    assert all(store.observations.for_photo(p) == [] for p in range(1, 10))
+
+
+def test_undoing_a_naming_into_someone_known_keeps_what_they_had(store: Store) -> None:
+    own = [add_photo(store, i + 1, [near(A, i)])[1][0] for i in range(3)]
+    home = store.faces.new_cluster()
+    store.faces.set_cluster(own, home)
+    ann = recognition.name_face_group(store, home, "Ann", settings=SETTINGS)
+    wrong = [add_photo(store, 20 + i, [near(A, 30 + i)])[1][0] for i in range(2)]   # someone else, close to Ann
+    other = store.faces.new_cluster()
+    store.faces.set_cluster(wrong, other)
+    recognition.name_face_group(store, other, "ann", settings=SETTINGS)          # merged into Ann's group
+    assert len(store.faces.of_concept(ann.id)) == 5
+    group = recognition.unname_faces(store, ann.id, wrong, drop_card=False, settings=SETTINGS)
+    assert {f.id for f in store.faces.of_concept(ann.id)} == set(own) and len(store.concepts.refs(ann.id)) == 3
+    assert [group_of(store, f) for f in wrong] == [group, group] and store.faces.cluster(group).concept_id is None
+    assert [o.photo_id for o in store.observations.timeline(ann.id)] == [3, 2, 1]  # no sighting in the undone photos

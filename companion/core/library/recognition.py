@@ -243,6 +243,34 @@ def name_face_group(store: Store, cluster_id: int, name: str | int, category: st
     return concept
 
 
+def unname_faces(store: Store, concept_id: int, face_ids: list[int], *, drop_card: bool,
+                 settings: Settings | None = None) -> int:
+    """Undo naming a face group; returns the group the faces wait in again.
+
+    ``face_ids`` (the group as it was when named) go back into a group of their own,
+    waiting for a name, without the concept's keys or sightings. With ``drop_card`` (the
+    naming made the card) the card goes too, and the faces the re-matching gave it are
+    ungrouped again, as they were; otherwise the concept's sightings are rebuilt from the
+    keys it keeps (with ``settings``).
+    """
+    faces = [f for f in (store.faces.get(i) for i in face_ids) if f is not None]
+    if not faces:
+        raise NotFoundError("the faces of that group are gone")
+    ids = [f.id for f in faces]
+    with store.db.transaction():
+        store.concepts.remove_refs_for_faces(ids)
+        cluster_id = store.faces.split(ids)   # the user's own group: re-matching leaves it alone
+        if drop_card:
+            store.faces.set_cluster([f.id for f in store.faces.of_concept(concept_id)], None)
+            store.concepts.delete(concept_id)
+        else:
+            for face in faces:
+                _unobserve_if_gone(store, concept_id, face.photo_id)
+    if not drop_card and settings is not None:
+        rematch_concept(store, settings, concept_id)
+    return cluster_id
+
+
 def merge_face_groups(store: Store, source_id: int, target_id: int, *, settings: Settings | None = None) -> int:
     """Merge two face groups; returns the surviving group (the named one, if only one is named)."""
     source, target = store.faces.cluster(source_id), store.faces.cluster(target_id)

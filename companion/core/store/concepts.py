@@ -167,6 +167,14 @@ class ConceptRepo:
         return [_ref(r, self.files) for r in self.db.query(
             "SELECT * FROM concept_refs WHERE concept_id = ? ORDER BY id", (concept_id,))]
 
+    def delete(self, concept_id: int) -> None:
+        """Remove a card with what hangs on it by foreign key (keys, sightings, the link of its face group).
+
+        For a card made a moment ago by mistake (an undone naming); forgetting a person
+        everywhere is ``Store.forget_concept``.
+        """
+        self.db.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
+
     def remove_refs_for_faces(self, face_ids: builtins.list[int]) -> None:
         self.db.conn.executemany("DELETE FROM concept_refs WHERE face_id = ?", [(f,) for f in face_ids])
 
