@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from companion.app import settings as app_settings
 from companion.core.errors import CompanionError, NotFoundError
-from companion.core.library import capture_time
 from companion.core.library.indexing import IndexSummary
 from companion.core.store.faces import FaceCluster
 from companion.core.store.photos import PhotoCursor, PhotoPage
@@ -299,7 +298,18 @@ class PhotoDetail:
     faces: list[tuple[Box, str | None]]    # each face and the name on it (None: nobody named yet)
     people: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)     # every file with these bytes, the photo's own first
-    date_source: str = ""                               # where the date came from: "date from the file name"
+    date_note: str = ""                    # where the date may be a guess: "Date from the file, not the camera"
+
+
+def date_note(photo: Photo) -> str:
+    """How sure a photo's date is, in the window's words: "" when the camera's clock says it, else
+    e.g. "Date from the file, not the camera" (the file's time: a guess) or "Date from the file name"."""
+    if photo.taken_at is None:
+        return ""
+    from companion.core import language
+
+    said = language.get("en").date_source(photo.taken_at_source)
+    return said[:1].upper() + said[1:]
 
 
 def photo_detail(services: Services, photo_id: int) -> PhotoDetail | None:
@@ -316,7 +326,7 @@ def photo_detail(services: Services, photo_id: int) -> PhotoDetail | None:
         concept = store.concepts.get(observation.concept_id)
         if concept is not None and concept.name not in names:
             names.append(concept.name)
-    return PhotoDetail(photo, faces, names, store.photos.paths(photo_id), capture_time.describe(photo.taken_at_source))
+    return PhotoDetail(photo, faces, names, store.photos.paths(photo_id), date_note(photo))
 
 
 def photo(services: Services, photo_id: int) -> Photo | None:

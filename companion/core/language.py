@@ -84,6 +84,23 @@ class Language:
         """An answer sentence from ``[answer]``, filled in."""
         return self.fill("answer", name, **values)
 
+    def plural(self, key: str, n: int) -> str:
+        """``[plural] key`` for the count ``n``, filled in: "1 photo", "3 photos" ("0 photo" in French).
+
+        The table's ``singular`` lists the counts the language says in the singular; every
+        other count takes the ``other`` form.
+        """
+        forms = self.get("plural", key, {})
+        singular = self.get("plural", "singular", [1])
+        form = forms.get("one" if n in singular else "other") or forms.get("other", "")
+        return str(form).format(n=n)
+
+    def date_source(self, source: str) -> str:
+        """How a photo's date was found, where it may not be the camera's ("" when it is):
+        "date from the file, not the camera" for a file's time, "date from the file name" ..."""
+        said = self.get("date_source", source or "file")
+        return str(self.get("date_source", "other", "") if said is None else said)
+
     def join(self, items: list[str]) -> str:
         """"a, b and c" in this language."""
         items = [i for i in items if i]

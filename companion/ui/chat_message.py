@@ -110,6 +110,15 @@ class SourceCard(QtWidgets.QFrame):
         """Everything the card says, as a user would read it."""
         return "\n".join(w.text() for w in self.findChildren(QtWidgets.QLabel) if w.text())
 
+    def set_date_note(self, note: str) -> None:
+        """Say that the photo's date is a guess ("Date from the file, not the camera") under its date."""
+        if self.kind != "photo" or not note:
+            return
+        self.text_label.setText(f"{self.caption}\n{note}" if self.caption else note)
+        self.text_label.setWordWrap(True)
+        self.setToolTip(f"Open this photo ({note[:1].lower() + note[1:]})")
+        self.setAccessibleName(f"Photo, {self.caption}, {note}")
+
     def set_thumbnail(self, image: QtGui.QImage) -> None:
         if self.kind == "photo" and not image.isNull():
             self.thumb.setPixmap(QtGui.QPixmap.fromImage(image))
@@ -353,10 +362,15 @@ class MessageView(QtWidgets.QWidget):
     def add_source(self, card: SourceCard) -> None:
         self.sources.insertWidget(self.sources.count() - 1, card)
         self.cards.append(card)
-        tallest = max(c.sizeHint().height() for c in self.cards)
-        self.source_strip.setFixedHeight(tallest + self.source_strip.horizontalScrollBar().sizeHint().height() + 4)
+        self.fit_sources()
         self.sources_title.show()
         self.source_strip.show()
+
+    def fit_sources(self) -> None:
+        """The strip as tall as its tallest card (a card grows when its date turns out to be a guess)."""
+        if self.cards:
+            tallest = max(c.sizeHint().height() for c in self.cards)
+            self.source_strip.setFixedHeight(tallest + self.source_strip.horizontalScrollBar().sizeHint().height() + 4)
 
     def visible_text(self) -> str:
         """Everything this message shows in words (what a user reads; used to check no ids leak)."""

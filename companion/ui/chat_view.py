@@ -34,6 +34,7 @@ class _Pictures:
 
     thumbs: dict[int, QtGui.QImage] = field(default_factory=dict)
     faces: dict[int, QtGui.QImage] = field(default_factory=dict)
+    date_notes: dict[int, str] = field(default_factory=dict)   # photo id -> "Date from the file, not the camera"
 
 
 class ChatView(QtWidgets.QWidget):
@@ -247,6 +248,7 @@ class ChatView(QtWidgets.QWidget):
                     if source.type == "photo":
                         photo = library.photo(self.services, source.id)
                         if photo is not None:
+                            pictures.date_notes[photo.id] = library.date_note(photo)
                             pictures.thumbs[photo.id] = paint.rounded(
                                 paint.cover(images.photo_thumbnail(photo, 320), 132), 8)
                 for concept_id in without_box:
@@ -275,7 +277,10 @@ class ChatView(QtWidgets.QWidget):
         if isinstance(event, _Pictures):
             for card in message.cards:
                 if card.kind == "photo":
-                    card.set_thumbnail(event.thumbs.get(card.source.id, QtGui.QImage()))
+                    photo_id = card.source.id
+                    card.set_thumbnail(event.thumbs.get(photo_id, QtGui.QImage()))
+                    card.set_date_note(event.date_notes.get(photo_id, ""))
+            message.fit_sources()
             for person in message.people:
                 face = event.faces.get(person.concept_id) if person.concept_id is not None else None
                 if face is not None:

@@ -317,7 +317,8 @@ class ModelsPanel(QtWidgets.QWidget):
 
     def photo_row(self, role: str) -> PhotoModelRow | None:
         for i in range(self.photo_rows.count()):
-            widget = self.photo_rows.itemAt(i).widget()
+            item = self.photo_rows.itemAt(i)
+            widget = item.widget() if item is not None else None
             if isinstance(widget, PhotoModelRow) and widget.model.role == role and not widget.isHidden():
                 return widget
         return None

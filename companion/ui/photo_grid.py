@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from companion.app import library
 from companion.ui import images, paint, theme
 from companion.ui.qt import Qt, QtCore, QtGui, QtWidgets, Signal, emit
 from companion.ui.widgets import date_place, human_count
@@ -281,8 +282,9 @@ class PhotoGrid(QtWidgets.QAbstractScrollArea):
             photo = self.photo_at(index)
             if photo is not None:
                 place = photo.place.label() if photo.place else ""
-                QtWidgets.QToolTip.showText(event.globalPos(), date_place(photo.taken_at, place)
-                                            or "Date unknown", self.viewport())
+                note = library.date_note(photo)
+                QtWidgets.QToolTip.showText(event.globalPos(), (date_place(photo.taken_at, place) or "Date unknown")
+                                            + (f"\n{note}" if note else ""), self.viewport())
                 return True
         return super().viewportEvent(event)
 

@@ -58,6 +58,8 @@ class DetailPane(QtWidgets.QFrame):
         self.preview.setMinimumHeight(240)
         self.preview.setAccessibleName("The selected photo")
         self.when = label("", "heading", wrap=True)
+        self.date_note = label("", "caption", wrap=True)   # "Date from the file, not the camera"
+        self.date_note.setObjectName("date-note")
         self.where = label("", "muted", wrap=True)
         self.who = label("", wrap=True)
         self.file = label("", "caption", wrap=True, selectable=True)
@@ -72,6 +74,7 @@ class DetailPane(QtWidgets.QFrame):
         column.addLayout(top)
         column.addWidget(self.preview)
         column.addWidget(self.when)
+        column.addWidget(self.date_note)
         column.addWidget(self.where)
         column.addWidget(self.who)
         column.addWidget(self.ask_button)
@@ -84,11 +87,9 @@ class DetailPane(QtWidgets.QFrame):
         self.preview.setPixmap(QtGui.QPixmap.fromImage(shaped) if not image.isNull()
                                else images.pixmap(QtGui.QImage(), "?", 240))
         self.when.setText(describe_when(photo))
-        place = ", ".join(photo.place.levels()) if photo.place else ""
-        # Where the date came from, when it was not the camera's own clock ("date from the file name").
-        source = f"\n{detail.date_source[:1].upper()}{detail.date_source[1:]}" \
-            if photo.taken_at_source not in ("exif", "quicktime") and detail.date_source else ""
-        self.where.setText((place or "Unknown place") + source)
+        self.date_note.setText(detail.date_note)
+        self.date_note.setVisible(bool(detail.date_note))
+        self.where.setText(", ".join(photo.place.levels()) if photo.place else "Unknown place")
         unnamed = sum(1 for _box, name in detail.faces if name is None)
         who = ", ".join(detail.people) or "Nobody recognized"
         if unnamed:

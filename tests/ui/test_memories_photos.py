@@ -198,3 +198,25 @@ def test_photos_like_words_page_by_rank_from_the_header_search(qtbot, window: Ma
         view.text_chip.click()                  # back to the whole library, newest first
     assert not view.text_chip.isVisibleTo(window) and view.all_chip.isChecked()
     assert [p.path for p in view.grid.photos] == [str(tmp_path / f"missing-{i}.jpg") for i in (9, 8, 7, 6)]
+
+
+def test_a_date_that_is_a_guess_says_so_in_the_detail(qtbot, window: MainWindow, services: Services,
+                                                       tmp_path: Path) -> None:
+    """A photo without a capture date is dated by its file: the detail says the date is not the camera's."""
+    from dataclasses import replace
+
+    camera, no_exif, named = sample_data.seed_photos(services, tmp_path / "photos", count=3)
+    for photo_id, source in ((no_exif, "file"), (named, "filename")):
+        photo = services.store.photos.get(photo_id)
+        assert photo is not None
+        services.store.photos.upsert(replace(sample_data.record(Path(photo.path), photo.taken_at, photo.place),
+                                             taken_at_source=source))
+    view = window.photos
+    with qtbot.waitSignal(view.loaded, timeout=10_000):
+        window.show_view(2)
+    for photo_id, note in ((camera, ""), (no_exif, "Date from the file, not the camera"),
+                           (named, "Date from the file name")):
+        with qtbot.waitSignal(view.show_photo(photo_id).signals.finished, timeout=5000):
+            pass
+        assert view.detail.date_note.text() == note
+        assert view.detail.date_note.isVisibleTo(window) == bool(note)

@@ -226,3 +226,55 @@ def test_the_plan_keeps_grounded_model_values_only(life) -> None:
     assert plan.asks == ["who"] and plan.people == [] and plan.place is None     # nobody/nowhere named
     plan = understand(life, "Where does Anna work?", Perception(), now=NOW)
     assert plan.asks == ["facts"] and [p.name for p in plan.people] == ["Anna"]
+
+
+# ---- counted words, in every language ----------------------------------------------------
+
+
+@pytest.mark.parametrize("question, one, two", [
+    ("Who is this?", "There is also 1 person I don't recognize", "There are also 2 people I don't recognize"),
+    ("Wer ist das?", "Außerdem ist 1 Person zu sehen, die ich nicht kenne",
+     "Außerdem sind 2 Personen zu sehen, die ich nicht kenne"),
+    ("Qui est-ce ?", "Il y a aussi 1 personne que je ne reconnais pas",
+     "Il y a aussi 2 personnes que je ne reconnais pas"),
+    ("¿Quién es?", "También hay 1 persona que no reconozco", "También hay 2 personas que no reconozco"),
+])
+def test_one_person_i_dont_recognize_in_every_language(life, monkeypatch, question, one, two) -> None:
+    from companion.core.answer.perceive import Recognized
+
+    anna = life.store.concepts.by_name("Anna")
+    for unknown, expected in ((1, one), (2, two)):
+        seen = Perception(recognized=[Recognized(anna.id, "Anna", "person", 0.95, "face")], unknown_faces=unknown,
+                          faces=unknown + 1, photo_path="/photos/new.jpg")
+        monkeypatch.setattr(pipeline, "perceive", lambda _deps, _image, seen=seen: seen)
+        answer = run(life, question, "/photos/new.jpg", temporary=True).answer
+        assert expected in answer and "(s)" not in answer and "(en)" not in answer, answer
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("How many photos do I have of Anna?", "You have 1 photo of Anna."),
+    ("How many photos do I have of Grace?", "You have 2 photos of Grace."),
+])
+def test_counts_of_photos_say_photo_or_photos(life, question, expected) -> None:
+    assert expected in run(life, question, temporary=True).answer
+
+
+def test_a_date_from_the_file_is_said_to_be_a_guess_in_the_caption(life, monkeypatch) -> None:
+    taken = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+    for source, said in (("file", "(date from the file, not the camera)"), ("filename", "(date from the file name)"),
+                         ("exif", "")):
+        seen = Perception(taken_at=taken, taken_at_source=source, photo_path="/photos/new.jpg")
+        monkeypatch.setattr(pipeline, "perceive", lambda _deps, _image, seen=seen: seen)
+        caption = run(life, "Who is this?", "/photos/new.jpg", temporary=True).caption
+        assert "taken on Monday 7 December 2026" in caption
+        assert (said in caption) if said else "(date" not in caption, caption
+
+
+def test_french_says_zero_in_the_singular_and_an_unknown_date_source_is_no_camera_date() -> None:
+    from companion.core import language
+
+    assert [language.get("fr").plural("photos", n) for n in (0, 1, 2)] == ["0 photo", "1 photo", "2 photos"]
+    assert [language.get("en").plural("photos", n) for n in (0, 1, 2)] == ["0 photos", "1 photo", "2 photos"]
+    assert language.get("en").date_source("exif") == ""
+    assert language.get("de").date_source("file") == "Datum der Datei, nicht der Kamera"
+    assert language.get("en").date_source("some-new-source") == "date not from the camera"

@@ -39,6 +39,7 @@ class Perception:
     unknown_faces: int = 0
     faces: int = 0
     taken_at: datetime | None = None
+    taken_at_source: str = ""       # where the date came from ("exif", "file" ...): a guess is said as one
     place: str = ""
     photo_path: str | None = None
     photo_id: int | None = None     # set when the same file is already in the library
@@ -60,7 +61,7 @@ def perceive(deps: Deps, image: Path | str | None) -> Perception:
         result.notes.append("no photo reader available")
         return result
     photo = deps.photo_reader.read(path)
-    result.taken_at = photo.taken_at
+    result.taken_at, result.taken_at_source = photo.taken_at, photo.taken_at_source
     if photo.latitude is not None and photo.longitude is not None and deps.geocoder is not None:
         place = deps.geocoder.reverse(photo.latitude, photo.longitude)
         result.place = place.label() if place else ""

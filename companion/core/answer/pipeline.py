@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from companion.core import model_json
+from companion.core import language, model_json
 from companion.core.answer import evidence as evidence_
 from companion.core.answer.check import Allowed, check
 from companion.core.answer.events import (
@@ -55,16 +55,18 @@ def _now() -> datetime:
 def structured_caption(perception: Perception, evidence: Evidence) -> str:
     """Pass 1 without pixels: who, where and when, from perception and records only."""
     who = [r.name for r in perception.recognized if r.source in ("face", "clip")]
+    english = language.get("en")   # the caption is English for the model, and shown as "I see: …"
     parts = ["A photo"]
     if perception.taken_at:
-        parts.append(f"taken on {dates.describe(perception.taken_at)}")
+        guess = english.date_source(perception.taken_at_source)
+        parts.append(f"taken on {dates.describe(perception.taken_at)}" + (f" ({guess})" if guess else ""))
     if perception.place:
         parts.append(f"in {perception.place}")
     text = " ".join(parts)
     if who:
         text += " showing " + " and ".join(who)
     if perception.unknown_faces:
-        text += (" and " if who else " showing ") + f"{perception.unknown_faces} person(s) I don't recognize"
+        text += (" and " if who else " showing ") + english.plural("people_unknown", perception.unknown_faces)
     text += "."
     for item in evidence.context.concepts:
         if item.recognized.source in ("face", "clip") and item.concept.info:

@@ -61,7 +61,7 @@ def statements(plan: Plan, evidence: Evidence, perception: Perception, *, has_ph
         out.append(Statement(lang.text("unknown_person"), [], "unknown", any_of=_unknown_words(lang)))
     elif perception.unknown_faces:
         n = perception.unknown_faces
-        out.append(Statement(lang.text("unknown_also", count="is" if n == 1 else "are", n=n), [], "unknown",
+        out.append(Statement(lang.text("unknown_also", unknown=lang.plural("unknown_also", n)), [], "unknown",
                              any_of=_unknown_words(lang)))
     if not out:
         out.append(Statement(lang.text("nothing"), [], "none"))
@@ -141,7 +141,7 @@ def _about(plan: Plan, item: ConceptContext, records: Records, lang: Language, h
     if ("facts" in asks and not identify) or (not asks and not in_photo):
         out.append(_facts(item, records, lang))
     if "count" in asks:
-        out.append(Statement(lang.text("count_photos", n=records.photo_count,
+        out.append(Statement(lang.text("count_photos", photos=lang.plural("photos", records.photo_count),
                                        of=lang.text("count_of", name=name), where="", window=""),
                              [str(records.photo_count)]))
     return out
@@ -264,7 +264,8 @@ def _more_in_scope(plan: Plan, records: Records, lang: Language, window: str, pl
     if "count" in plan.asks:
         where = lang.text("count_where", place=place) if place else ""
         when = lang.text("count_window", window=window) if window else ""
-        out.append(Statement(lang.text("count_photos", n=records.photo_count, of="", where=where, window=when),
+        out.append(Statement(lang.text("count_photos", photos=lang.plural("photos", records.photo_count), of="", where=where,
+                                       window=when),
                              [str(records.photo_count)]))
     return out
 
@@ -272,7 +273,9 @@ def _more_in_scope(plan: Plan, records: Records, lang: Language, window: str, pl
 def _people_in_window(window: str, people: dict[str, Sighting], records: Records, lang: Language) -> Statement:
     if not people:
         where = ""
-        return Statement(lang.text("window_photos_only", window=window, n=records.photo_count, where=where),
+        return Statement(lang.text("window_photos_only", window=window, photos=lang.plural("photos",
+                                                                                         records.photo_count),
+                                   where=where),
                          [str(records.photo_count)])
     items = [_person_item(name, seen.time, seen.place, lang) for name, seen in list(people.items())[:MAX_PEOPLE]]
     return Statement(lang.text("window_people", window=window, people=lang.join(items)),
@@ -345,9 +348,9 @@ def _from_photos(label: str, records: Records, lang: Language, in_window: bool) 
     n = records.photo_count or len(records.photos)
     last = times[-1] if times else None
     if in_window and cities:
-        return Statement(lang.text("window_photos", window=label, places=lang.join(cities[:MAX_ITEMS]), n=n,
+        return Statement(lang.text("window_photos", window=label, places=lang.join(cities[:MAX_ITEMS]), photos=lang.plural("photos", n),
                                    days=lang.join(shown)), [cities[0]], day=last)
-    return Statement(lang.text("window_photos_days", window=label, n=n, days=lang.join(shown)), [str(n)], day=last)
+    return Statement(lang.text("window_photos_days", window=label, photos=lang.plural("photos", n), days=lang.join(shown)), [str(n)], day=last)
 
 
 def _places_in_window(window: str, records: Records, lang: Language) -> Statement:

@@ -39,11 +39,6 @@ from typing import Any, Literal
 
 TimeSource = Literal["exif", "quicktime", "xmp", "sidecar", "exif_modified", "gps", "filename", "file"]
 TIME_SOURCES: tuple[str, ...] = ("exif", "quicktime", "xmp", "sidecar", "exif_modified", "gps", "filename", "file")
-_DESCRIBED = {"exif": "date from the camera", "quicktime": "date from the camera", "xmp": "date from the photo's XMP",
-              "sidecar": "date from Google Photos' description file", "exif_modified": "date the camera saved it",
-              "gps": "date from the GPS clock", "filename": "date from the file name",
-              "file": "date of the file (the photo has none of its own)"}
-
 EARLIEST_YEAR = 1980              # digital photos; older dates in names are numbers, not dates
 OFFSET_STEP = timedelta(minutes=15)
 GPS_CLOCK_SLACK = timedelta(minutes=3)   # a GPS stamp this far off a whole quarter hour is another moment
@@ -99,11 +94,6 @@ class CaptureTime:
     source: TimeSource
     latitude: float | None
     longitude: float | None
-
-
-def describe(source: str) -> str:
-    """What a user reads about a photo's date source: "date from the file name"."""
-    return _DESCRIBED.get(source, "")
 
 
 def resolve(path: str | Path, embedded: Embedded, mtime: float) -> CaptureTime:
