@@ -72,7 +72,8 @@ def find_layout(model_dir: Path) -> tuple[dict[str, Path], dict[str, Any]]:
                  "tokenizer": model_dir / "textual/tokenizer.json"}
         configs = ("config.json", "visual/preprocess_cfg.json")
     else:
-        raise ModelMissingError(f"CLIP image model not installed in {model_dir}: {GET_IT}")
+        raise ModelMissingError(f"CLIP image model not installed in {model_dir}: {GET_IT}",
+                                brief="Photo search, pets and things need the image model.", action="get_photo_model")
     try:
         if len(configs) == 1:
             return files, dict(json.loads((model_dir / configs[0]).read_text()))
@@ -143,7 +144,8 @@ class OnnxClipEmbedder:
         self.providers = providers
         self.quantized = quantized
         if quantized and not (self.model_dir / IMAGE_INT8).is_file():
-            raise ModelMissingError(f"{IMAGE_INT8} missing in {self.model_dir} (scripts/export_clip.py writes it)")
+            raise ModelMissingError(f"{IMAGE_INT8} missing in {self.model_dir} (scripts/export_clip.py writes it)",
+                                    brief="The image model is incomplete.", action="get_photo_model")
         self._fixed_batch: dict[str, bool] = {}
         self._mean = np.asarray(self.config["mean"], dtype=np.float32).reshape(3, 1, 1)
         self._std = np.asarray(self.config["std"], dtype=np.float32).reshape(3, 1, 1)

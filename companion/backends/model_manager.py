@@ -213,7 +213,9 @@ class ModelManager:
             for path in (model, mmproj):
                 if path is not None and not path.is_file():
                     raise ModelMissingError(f"model {name!r}: file {path} is gone; add it again with "
-                                            f"`companion models add {name} MODEL.gguf [--mmproj FILE]`")
+                                            f"`companion models add {name} MODEL.gguf [--mmproj FILE]`",
+                                            brief=f"The file of model {name} is gone ({path}); add it again.",
+                                            action="choose_model")
             return model, mmproj
         entry = self.catalog.get(name)
         if entry is None:
@@ -224,7 +226,8 @@ class ModelManager:
         by_role = {f.role: self.model_dir(entry) / f.filename for f in entry.files}
         missing = [p for p in by_role.values() if not p.is_file()]
         if missing:
-            raise ModelMissingError(self._offline_message(entry, missing))
+            raise ModelMissingError(self._offline_message(entry, missing),
+                                    brief=f"Model {name} is not downloaded yet.", action="get_chat_model")
         return by_role["model"], by_role.get("mmproj")
 
     def _offline_message(self, entry: CatalogEntry, missing: builtins.list[Path]) -> str:
@@ -282,7 +285,9 @@ class ModelManager:
                     if isinstance(exc, LocalEntryNotFoundError) and not hub.HF_HUB_OFFLINE:
                         # reachable a moment ago, gone now: the hub gave up after its own retries
                         raise self._unreachable(entry, [path], hub.ENDPOINT, str(exc)) from exc
-                    raise ModelMissingError(self._offline_message(entry, [path]) + f" ({exc})") from exc
+                    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:160]
+                    raise ModelMissingError(self._offline_message(entry, [path]) + f" ({exc})",
+                                            brief=f"The download of {name} failed: {reason}") from exc
             self._check_or_record(entry.name, spec, path)
             paths.append(path)
         return paths
@@ -416,7 +421,8 @@ def resolve_model(name: str, paths: Paths, settings: Settings | None = None) -> 
     name = name or (settings.model if settings else "")
     if not name:
         raise ModelMissingError("no chat model chosen: pick one with `companion models list` and "
-                                "`companion models download NAME`, then set it in the settings")
+                                "`companion models download NAME`, then set it in the settings",
+                                brief="No chat model is chosen yet.", action="get_chat_model")
     return ModelManager(paths).resolve(name)
 
 

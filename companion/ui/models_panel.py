@@ -390,7 +390,7 @@ class ModelsPanel(QtWidgets.QWidget):
 
     def _download_error(self, error: Any) -> None:
         """A typed failure; the server could not be reached: the offline state, which keeps the model for Retry."""
-        if getattr(error, "action", "") == "retry_download":
+        if getattr(error, "action", "") == "retry_download" and hasattr(error, "folder"):
             chat_model = self.downloading in self.rows       # local files can stand in for a chat model
             self.offline.show_problem(error.window_text(), error.folder, list(error.files), can_add=chat_model)
 
