@@ -8,17 +8,27 @@ memories, generated photos with dates and places, and real portraits grouped by
 the real face model, one of them named). In the seeded window a question is
 asked about a named person's photo, so the chat shows face boxes, avatar chips,
 a reminder, Markdown and sources. Files are named ``VIEW-THEME-WIDTHxHEIGHT.png``.
+
+The states a new user meets when something is missing or offline are shot too: the
+onboarding's model step and the onboarding over the window, a model download with
+no network (name lookups fail in this process: nothing is sent), the chat's notice
+when no chat model is installed, a face group named in place with Undo, and a photo
+whose date comes from its file.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import socket
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
@@ -32,7 +42,7 @@ from companion.app.services import Services  # noqa: E402
 from companion.ui import appearance  # noqa: E402
 from companion.ui.app import create_app  # noqa: E402
 from companion.ui.main_window import MainWindow  # noqa: E402
-from companion.ui.qt import QtCore, QtWidgets  # noqa: E402
+from companion.ui.qt import QtCore, QtGui, QtWidgets  # noqa: E402
 
 SIZES = ((1280, 800), (1920, 1080))
 THEMES = ("light", "dark")
@@ -67,8 +77,48 @@ def seed(services: Services, home: Path) -> dict[str, int]:
     services.store.concepts.edit(grace.id, info="my aunt, a retired naval officer")
     services.store.triggers.add(grace.id, "ask her about the conference in Lisbon")
     question = next(p for p in services.store.photos.list(concept_id=grace.id, limit=10))
+    undated = services.store.photos.get(ids[2])     # no capture date in the file: dated by its mtime
+    assert undated is not None
+    services.store.photos.upsert(replace(sample_data.record(Path(undated.path), undated.taken_at, undated.place),
+                                         taken_at_source="file"))
     return {"grace": grace.id, "anna": anna.id, "photo": ids[1], "question_photo": question.id,
-            "group": library.face_groups(services, named=False)[0].id}
+            "group": library.face_groups(services, named=False)[0].id, "undated": ids[2]}
+
+
+@contextlib.contextmanager
+def no_network() -> Iterator[None]:
+    """Name lookups fail in this process, as on a machine that is offline (nothing leaves it)."""
+    import huggingface_hub.constants as hub
+
+    def offline(*_args: Any, **_kwargs: Any) -> Any:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    lookup, hub_offline = socket.getaddrinfo, hub.HF_HUB_OFFLINE
+    socket.getaddrinfo, hub.HF_HUB_OFFLINE = offline, False   # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        socket.getaddrinfo, hub.HF_HUB_OFFLINE = lookup, hub_offline  # type: ignore[assignment]
+
+
+def over(window: MainWindow, dialog: QtWidgets.QWidget) -> QtGui.QPixmap:
+    """The window with a dialog centred on it, as a user sees them together (offscreen grabs each alone)."""
+    from companion.ui import theme
+
+    shot = window.grab()
+    left, top = (window.width() - dialog.width()) // 2, (window.height() - dialog.height()) // 2
+    painter = QtGui.QPainter(shot)
+    shadow = QtGui.QColor(0, 0, 0, 40)
+    for spread in range(1, 10):               # a soft shadow, as a window manager draws one
+        shadow.setAlpha(max(2, 28 - 3 * spread))
+        painter.setPen(shadow)
+        painter.drawRect(left - spread, top - spread + 3, dialog.width() + 2 * spread - 1,
+                         dialog.height() + 2 * spread - 1)
+    painter.drawPixmap(left, top, dialog.grab())
+    painter.setPen(theme.current().color("border"))
+    painter.drawRect(left - 1, top - 1, dialog.width() + 1, dialog.height() + 1)
+    painter.end()
+    return shot
 
 
 def settle(app: QtWidgets.QApplication, window: MainWindow, ms: int = 300) -> None:
@@ -136,24 +186,97 @@ def seeded_views(window: MainWindow, ids: dict[str, int]) -> dict[str, Callable[
         window.show_view(0)
         return window
 
+    def no_model_notice() -> QtWidgets.QWidget:
+        """A question without a chat model: the answer from the records and a "Get a chat model" button."""
+        window.header.search.clear()
+        window.new_chat()
+        # the old messages' deleteLater: run now (the real event loop does; this script's nested loops do not)
+        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+        window.chat.temporary.setChecked(True)   # asked once per shot: not remembered, not cited by the next
+        window.chat.input.setPlainText("When did I last see Anna?")
+        window.chat.send()
+        app = QtWidgets.QApplication.instance()
+        while window.chat.busy:
+            app.processEvents(QtCore.QEventLoop.ProcessEventsFlag.AllEvents, 50)
+        return window
+
+    named: dict[str, Any] = {}
+
+    def named_in_place() -> QtWidgets.QWidget:
+        """A face group just named in the grid: its tile says "Named Angelina" with Undo, where it was."""
+        if "naming" in named:                      # each shot names the same group afresh
+            library.undo_naming(window.services, named.pop("naming"))
+        window.show_view(0)
+        window.show_view(1)
+        window.people.show_grid()
+        settle(QtWidgets.QApplication.instance(), window)
+        group = library.face_groups(window.services, named=False)[0].id
+        worker = window.people.name_in_place(group, "Angelina")
+        worker.signals.finished.connect(lambda naming: named.__setitem__("naming", naming))
+        return window
+
+    def date_guess() -> QtWidgets.QWidget:
+        window.open_photo(ids["undated"])
+        return window
+
+    def models() -> QtWidgets.QWidget:
+        dialog = window.open_settings()
+        dialog.show_page("Models")
+        return dialog
+
     return {"chat": chat, "people": people, "person": person, "group": group, "photos": photos,
-            "memories": memories, "search": search, "settings": settings, "settings-hardware": hardware}
+            "memories": memories, "search": search, "settings": settings, "settings-hardware": hardware,
+            "settings-models": models, "chat-no-model-notice": no_model_notice,
+            "people-named-undo": named_in_place, "photo-date-guess": date_guess}
 
 
-def empty_views(window: MainWindow) -> dict[str, Callable[[], QtWidgets.QWidget]]:
+def empty_views(window: MainWindow) -> dict[str, Callable[[], Any]]:
     def view(index: int) -> Callable[[], QtWidgets.QWidget]:
         return lambda: (window.show_view(index), window)[1]
 
     def onboarding() -> QtWidgets.QWidget:
-        wizard = window.onboarding or window.open_onboarding()
+        window.show_view(0)                  # a new user's window: the empty chat behind the flow
+        wizard = window.open_onboarding()   # a fresh one each time, as Help ▸ Getting started opens it
         wizard.show()
         return wizard
 
+    def onboarding_models() -> QtWidgets.QWidget:
+        """The chat-model step: chat models in the table, photo search and faces in rows of their own."""
+        wizard = onboarding()
+        wizard.next()
+        wizard.next()
+        return wizard
+
+    def onboarding_over_window() -> QtGui.QPixmap:
+        """The first step over the window at the onboarding's own size: nothing of the chat shows around it."""
+        wizard = onboarding()
+        wizard.resize(760, 560)
+        settle(QtWidgets.QApplication.instance(), window)
+        return over(window, wizard)
+
+    def offline_download() -> QtWidgets.QWidget:
+        """A chat model asked for with no network: the reason, Retry, local files and the folder."""
+        dialog = window.open_settings()
+        dialog.show_page("Models")
+        settle(QtWidgets.QApplication.instance(), window)
+        with no_network():
+            dialog.models.select("smolvlm-256m")
+            dialog.models.download_selected()
+            settle(QtWidgets.QApplication.instance(), window)
+        return dialog
+
     return {"first-run-chat": view(0), "first-run-people": view(1), "first-run-photos": view(2),
-            "first-run-memories": view(3), "onboarding": onboarding}
+            "first-run-memories": view(3), "onboarding": onboarding, "onboarding-models": onboarding_models,
+            "onboarding-over-window": onboarding_over_window, "download-offline": offline_download}
 
 
-def shoot(app: QtWidgets.QApplication, window: MainWindow, views: dict[str, Callable[[], QtWidgets.QWidget]],
+def close_dialogs(window: MainWindow) -> None:
+    for dialog in window.findChildren(QtWidgets.QDialog):
+        if dialog.isVisible():
+            dialog.close()
+
+
+def shoot(app: QtWidgets.QApplication, window: MainWindow, views: dict[str, Callable[[], Any]],
           out: Path) -> list[Path]:
     files = []
     for mode in THEMES:
@@ -163,10 +286,15 @@ def shoot(app: QtWidgets.QApplication, window: MainWindow, views: dict[str, Call
             for name, show in views.items():
                 widget = show()
                 settle(app, window)
-                if widget is not window:
-                    widget.resize(min(width - 200, 980), min(height - 120, 640))
-                    settle(app, window, 150)
                 path = out / f"{name}-{mode}-{width}x{height}.png"
+                if isinstance(widget, QtGui.QPixmap):      # composed by the view (a dialog over the window)
+                    widget.save(str(path))
+                    files.append(path)
+                    close_dialogs(window)
+                    continue
+                if widget is not window:
+                    widget.resize(min(width - 200, 980), max(min(height - 120, 640), widget.minimumSizeHint().height()))
+                    settle(app, window, 150)
                 widget.grab().save(str(path))
                 files.append(path)
                 if widget is not window:

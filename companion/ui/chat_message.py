@@ -194,6 +194,11 @@ class MessageView(QtWidgets.QWidget):
                                           | Qt.TextInteractionFlag.LinksAccessibleByMouse)
         self.body.setAccessibleName("Your question" if role == "user" else "Answer")
         self.body.setVisible(bool(text) or role == "assistant")
+        if role == "user" and text:
+            # A wrapped label gets the narrowest width its layout allows: a short question came out
+            # one word per line. As wide as its longest line, up to the bubble's limit.
+            widest = max(self.body.fontMetrics().horizontalAdvance(line) for line in text.splitlines() or [text])
+            self.body.setMinimumWidth(min(widest + 4, BUBBLE_MAX - 32))
         self.column.addWidget(self.body)
         self.actions_row = QtWidgets.QHBoxLayout()     # an error's next step, as a button (add_action)
         self.column.addLayout(self.actions_row)
@@ -369,7 +374,8 @@ class MessageView(QtWidgets.QWidget):
     def fit_sources(self) -> None:
         """The strip as tall as its tallest card (a card grows when its date turns out to be a guess)."""
         if self.cards:
-            tallest = max(c.sizeHint().height() for c in self.cards)
+            tallest = max(max(c.sizeHint().height(), c.heightForWidth(c.width()) if c.hasHeightForWidth() else 0)
+                          for c in self.cards)
             self.source_strip.setFixedHeight(tallest + self.source_strip.horizontalScrollBar().sizeHint().height() + 4)
 
     def visible_text(self) -> str:

@@ -16,7 +16,7 @@ from companion.ui import icons, theme
 from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtWidgets, Signal, emit
 from companion.ui.settings_dialog import FoldersEditor
-from companion.ui.widgets import label
+from companion.ui.widgets import label, repolish
 from companion.ui.workers import Worker, WorkerPool
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class Onboarding(QtWidgets.QWizard):
         self.setButtonText(QtWidgets.QWizard.WizardButton.FinishButton, "Start chatting")
         for which in (QtWidgets.QWizard.WizardButton.NextButton, QtWidgets.QWizard.WizardButton.FinishButton):
             self.button(which).setProperty("role", "primary")
+            repolish(self.button(which))   # the wizard made and styled its buttons already: restyle them
         self.customButtonClicked.connect(lambda _which: self.skip())
         self.folders = FoldersEditor(list(services.settings.watched_folders))
         self.models = ModelsPanel(services, workers)

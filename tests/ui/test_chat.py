@@ -313,7 +313,9 @@ def test_the_no_model_notice_offers_a_button_and_no_command(qtbot, window: MainW
     seed_anna(services, tmp_path / "photos")
     window.chat.temporary.setChecked(True)
     assert ask_by_keyboard(qtbot, window, "When did I last see Anna?") is not None
-    reply = window.chat.messages[-1]
+    question, reply = window.chat.messages[-2:]
+    lines = question.body.height() / question.body.fontMetrics().lineSpacing()
+    assert lines < 2, "a short question is one line, not a word per line"
     (notice,) = reply.notices()
     said = reply.visible_text()
     assert "No chat model is installed" in said

@@ -140,3 +140,16 @@ def test_the_model_step_offers_chat_models_and_the_photo_models_apart(qtbot, ser
     assert "600 MB" in image.title.text()
     assert faces is not None and faces.title.text() == "Faces: included"
     window.workers.shutdown()
+
+
+def test_the_onboarding_continue_button_is_the_primary_one(qtbot, services: Services) -> None:
+    from companion.ui import theme
+
+    window = open_window(services)
+    qtbot.addWidget(window)
+    wizard = window.onboarding
+    assert wizard is not None
+    qtbot.waitExposed(wizard)
+    shot = wizard.button(QtWidgets.QWizard.WizardButton.NextButton).grab().toImage()
+    assert shot.pixelColor(shot.width() // 2, 3).name() == theme.current().accent.lower()   # filled with the accent
+    window.workers.shutdown()
