@@ -186,6 +186,23 @@ def seeded_views(window: MainWindow, ids: dict[str, int]) -> dict[str, Callable[
         window.show_view(0)
         return window
 
+    def models() -> QtWidgets.QWidget:
+        dialog = window.open_settings()
+        dialog.show_page("Models")
+        return dialog
+
+    def date_guess() -> QtWidgets.QWidget:
+        window.header.search.clear()
+        window.open_photo(ids["undated"])
+        return window
+
+    return {"chat": chat, "people": people, "person": person, "group": group, "photos": photos,
+            "memories": memories, "search": search, "settings": settings, "settings-hardware": hardware,
+            "settings-models": models, "photo-date-guess": date_guess}
+
+
+def changing_views(window: MainWindow) -> dict[str, Callable[[], Any]]:
+    """Views that change the seeded window (a new chat, a name): shot after the others."""
     def no_model_notice() -> QtWidgets.QWidget:
         """A question without a chat model: the answer from the records and a "Get a chat model" button."""
         window.header.search.clear()
@@ -215,19 +232,7 @@ def seeded_views(window: MainWindow, ids: dict[str, int]) -> dict[str, Callable[
         worker.signals.finished.connect(lambda naming: named.__setitem__("naming", naming))
         return window
 
-    def date_guess() -> QtWidgets.QWidget:
-        window.open_photo(ids["undated"])
-        return window
-
-    def models() -> QtWidgets.QWidget:
-        dialog = window.open_settings()
-        dialog.show_page("Models")
-        return dialog
-
-    return {"chat": chat, "people": people, "person": person, "group": group, "photos": photos,
-            "memories": memories, "search": search, "settings": settings, "settings-hardware": hardware,
-            "settings-models": models, "chat-no-model-notice": no_model_notice,
-            "people-named-undo": named_in_place, "photo-date-guess": date_guess}
+    return {"chat-no-model-notice": no_model_notice, "people-named-undo": named_in_place}
 
 
 def empty_views(window: MainWindow) -> dict[str, Callable[[], Any]]:
@@ -325,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
                 window.open_onboarding()
                 views = empty_views(window)
             files += shoot(app, window, views, args.out)
+            if kind == "seeded":
+                files += shoot(app, window, changing_views(window), args.out)
             window.workers.shutdown()
             window.close()
             services.close()
