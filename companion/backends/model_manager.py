@@ -71,20 +71,14 @@ def reach(url: str, seconds: float = PROBE_SECONDS) -> str:
 
     def attempt() -> None:
         try:
-            try:
-                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except (socket.gaierror, UnicodeError):
-                outcome.append(f"the name {host} does not resolve")
-                return
-            family, kind, proto, _name, address = infos[0]
-            try:
-                with socket.socket(family, kind, proto) as connection:
-                    connection.settimeout(seconds)
-                    connection.connect(address)
-            except OSError as error:
-                outcome.append(f"{host} does not answer ({error.strerror or error})")
-                return
+            # every address the name has, in turn (an IPv6 address first on a machine without an
+            # IPv6 route must not read as offline)
+            socket.create_connection((host, port), timeout=seconds).close()
             outcome.append("")
+        except (socket.gaierror, UnicodeError):
+            outcome.append(f"the name {host} does not resolve")
+        except OSError as error:
+            outcome.append(f"{host} does not answer ({error.strerror or error})")
         finally:
             done.set()
 

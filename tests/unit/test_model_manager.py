@@ -301,3 +301,20 @@ def test_a_name_lookup_that_hangs_is_given_up_after_the_probe_time(monkeypatch: 
     finally:
         release.set()
     assert waited == [mm.PROBE_SECONDS] and sum(waited) <= 5     # one try, no retries, within 5 s
+
+
+def test_the_probe_tries_every_address_of_the_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first address that refuses (an IPv6 one on a machine without IPv6, say) is not "offline"."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        refused = closed.getsockname()[1]        # a port nobody listens on once this socket closes
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        stream = (socket.AF_INET, socket.SOCK_STREAM, 6, "")
+        monkeypatch.setattr(socket, "getaddrinfo", lambda *_a, **_k: [(*stream, ("127.0.0.1", refused)),
+                                                                      (*stream, ("127.0.0.1", port))])
+        assert mm.reach(f"https://hub.example:{port}") == ""
+        monkeypatch.setattr(socket, "getaddrinfo", lambda *_a, **_k: [(*stream, ("127.0.0.1", refused))])
+        assert mm.reach(f"https://hub.example:{port}").startswith("hub.example does not answer")
