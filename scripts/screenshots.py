@@ -255,7 +255,7 @@ def empty_views(window: MainWindow) -> dict[str, Callable[[], Any]]:
     def onboarding_over_window() -> QtGui.QPixmap:
         """The first step over the window at the onboarding's own size: nothing of the chat shows around it."""
         wizard = onboarding()
-        wizard.resize(760, 560)
+        wizard.resize(800, 680)
         settle(QtWidgets.QApplication.instance(), window)
         return over(window, wizard)
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from companion.app.services import Services
 
 NAME = QtCore.Qt.ItemDataRole.UserRole
-COLUMNS = ("Model", "Size", "Installed", "Licence")
+COLUMNS = ("Model", "Size", "On this computer", "Licence")
 CONNECTING = "Connecting to the download server…"
 
 
@@ -61,6 +61,11 @@ class ModelsPanel(QtWidgets.QWidget):
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAccessibleName("Chat models")
+        self.table.setWordWrap(False)            # one line a model: long titles are elided, the tooltip has more
+        # Tall enough for every row: a scroll bar that came and went with the offline card would
+        # narrow the columns under the user's eyes.
+        self.table.setSizeAdjustPolicy(QtWidgets.QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.table.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Minimum)
         self.table.itemSelectionChanged.connect(self._enable)
         self.current = QtWidgets.QLabel()
         self.progress = QtWidgets.QProgressBar()
@@ -144,8 +149,9 @@ class ModelsPanel(QtWidgets.QWidget):
         self.table.setRowCount(len(chat_models))
         for r, model in enumerate(chat_models):
             title = model.title or model.name
-            cells = [f"{title} · recommended here" if model.recommended else title, human_size(model.size_mb << 20),
-                     "yes" if model.installed else "", model.license]
+            here = "installed" if model.installed else "recommended" if model.recommended else \
+                "needs more memory" if not model.fits else ""
+            cells = [title, human_size(model.size_mb << 20), here, model.license]
             for c, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
                 item.setData(NAME, model.name)
@@ -155,11 +161,6 @@ class ModelsPanel(QtWidgets.QWidget):
                 self.table.setItem(r, c, item)
         if chosen:
             self.select(chosen)
-        # Tall enough for every row: a scroll bar that comes and goes with the offline card would
-        # narrow the columns under the user's eyes.
-        rows = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
-        self.table.setMinimumHeight(rows + self.table.horizontalHeader().sizeHint().height()
-                                    + 2 * self.table.frameWidth() + 2)
         clear_layout(self.photo_rows)
         made = photo_rows(image_models)
         for photo_row in made:

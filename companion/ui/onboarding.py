@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from companion.app import settings as app_settings
 from companion.ui import icons, theme
 from companion.ui.models_panel import ModelsPanel
-from companion.ui.qt import QtWidgets, Signal, emit
+from companion.ui.qt import Qt, QtWidgets, Signal, emit
 from companion.ui.settings_dialog import FoldersEditor
 from companion.ui.widgets import label, repolish
 from companion.ui.workers import Worker, WorkerPool
@@ -26,7 +26,7 @@ STEPS = ("Welcome", "Your photos", "A chat model", "Ready")
 
 
 def _page(name: str, icon_name: str, title: str, text: str, widget: QtWidgets.QWidget | None = None,
-          step: int = 0) -> QtWidgets.QWizardPage:
+          step: int = 0, scroll: bool = False) -> QtWidgets.QWizardPage:
     """A step: a large icon, a title, one or two sentences, then the step's controls."""
     page = QtWidgets.QWizardPage()
     page.setProperty("name", name)
@@ -42,7 +42,16 @@ def _page(name: str, icon_name: str, title: str, text: str, widget: QtWidgets.QW
     layout.addWidget(label(title, "display", wrap=True))
     layout.addWidget(label(text, "muted", wrap=True))
     layout.addSpacing(theme.SPACE["m"])
-    if widget is not None:
+    if widget is not None and scroll:
+        # The model step holds a table, the photo models and, offline, a card: on a small screen it
+        # scrolls as a whole instead of squeezing the table to a row.
+        area = QtWidgets.QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        area.setWidget(widget)
+        layout.addWidget(area, 1)
+    elif widget is not None:
         layout.addWidget(widget, 1)
     else:
         layout.addStretch(1)
@@ -94,9 +103,10 @@ class Onboarding(QtWidgets.QWizard):
                            "notice new photos while I'm open.", self.folders, 1))
         self.addPage(_page("A chat model", "model", "Pick a chat model",
                            "A model writes the answers. Download one from the list, or add model files you "
-                           "already have. Without one I still answer straight from your records.", self.models, 2))
+                           "already have. Without one I still answer straight from your records.", self.models, 2,
+                           scroll=True))
         self.addPage(_page("Ready", "check", "You're all set", "Here is what to try first.", ready, 3))
-        self.resize(760, 560)
+        self.resize(800, 680)
 
     def current_name(self) -> str:
         page = self.currentPage()

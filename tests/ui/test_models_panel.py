@@ -112,3 +112,33 @@ def test_the_image_model_has_the_same_download_and_offline_state(qtbot, window: 
     assert not panel.offline.add_button.isVisibleTo(panel)   # GGUF files cannot stand in for it
     panel.offline.retry_button.click()                        # Retry fetches the image model again
     qtbot.waitUntil(lambda: len(offline["lookups"]) == 2 and panel.download_worker is None, timeout=5000)
+
+
+def test_the_onboarding_model_step_keeps_every_row_and_column_when_offline(
+        qtbot, services: Services, offline: dict[str, list[object]]) -> None:
+    """The step is the tightest place the panel lives: the card must not squeeze the table to a row."""
+    from companion.ui.app import open_window
+
+    window = open_window(services)
+    qtbot.addWidget(window)
+    wizard = window.onboarding
+    assert wizard is not None
+    wizard.next()
+    wizard.next()
+    panel = wizard.models
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0 and panel.photo_row("image") is not None, timeout=5000)
+    qtbot.wait(50)
+    header = panel.table.horizontalHeader()
+
+    def layout() -> tuple[list[int], int, int, bool]:
+        return ([header.sectionSize(c) for c in range(header.count())], panel.table.width(), panel.table.height(),
+                panel.table.verticalScrollBar().isVisible())
+
+    before = layout()
+    assert not before[3]                                   # every chat model shows, no scrolling inside the table
+    panel.select("smolvlm-256m")
+    panel.download_selected()
+    qtbot.waitUntil(lambda: panel.offline.isVisible() and panel.download_worker is None, timeout=5000)
+    qtbot.wait(50)
+    assert layout() == before
+    assert window.workers.shutdown(30_000), "a worker did not stop"
