@@ -106,7 +106,7 @@ def test_a_window_with_photos_and_no_notes_says_where_and_when(library) -> None:
               seed=10 + n)
     index(library, library.folder)
     answer = run(library, "What did I do in October 2008?")
-    assert answer.answer.startswith("In October 2008 you were in Arezzo: 3 photo(s), 22 October"), answer.answer
+    assert answer.answer.startswith("In October 2008 you were in Arezzo: 3 photos, 22 October"), answer.answer
 
 
 # ---- one photo per content ---------------------------------------------------------------

@@ -264,8 +264,8 @@ def _more_in_scope(plan: Plan, records: Records, lang: Language, window: str, pl
     if "count" in plan.asks:
         where = lang.text("count_where", place=place) if place else ""
         when = lang.text("count_window", window=window) if window else ""
-        out.append(Statement(lang.text("count_photos", photos=lang.plural("photos", records.photo_count), of="", where=where,
-                                       window=when),
+        photos = lang.plural("photos", records.photo_count)
+        out.append(Statement(lang.text("count_photos", photos=photos, of="", where=where, window=when),
                              [str(records.photo_count)]))
     return out
 
@@ -346,11 +346,11 @@ def _from_photos(label: str, records: Records, lang: Language, in_window: bool) 
     shown = _photo_days(times, lang, in_window)
     cities = list(dict.fromkeys(city(p.place.label()) for _, p in taken if p.place and p.place.label()))
     n = records.photo_count or len(records.photos)
-    last = times[-1] if times else None
+    photos, days, last = lang.plural("photos", n), lang.join(shown), times[-1] if times else None
     if in_window and cities:
-        return Statement(lang.text("window_photos", window=label, places=lang.join(cities[:MAX_ITEMS]), photos=lang.plural("photos", n),
-                                   days=lang.join(shown)), [cities[0]], day=last)
-    return Statement(lang.text("window_photos_days", window=label, photos=lang.plural("photos", n), days=lang.join(shown)), [str(n)], day=last)
+        return Statement(lang.text("window_photos", window=label, places=lang.join(cities[:MAX_ITEMS]), photos=photos,
+                                   days=days), [cities[0]], day=last)
+    return Statement(lang.text("window_photos_days", window=label, photos=photos, days=days), [str(n)], day=last)
 
 
 def _places_in_window(window: str, records: Records, lang: Language) -> Statement:
