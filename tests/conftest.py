@@ -16,6 +16,17 @@ if os.environ.get("COMPANION_BLOCK_QT") == "1":
     sys.modules["PySide6"] = None  # type: ignore[assignment]  # import now raises ImportError
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Keep pytest-qt's keys in pyproject.toml known when the headless run disables it (``-p no:pytest-qt``),
+    so that ``--strict-config`` still rejects every key nobody reads."""
+    if pluginmanager.has_plugin("pytest-qt"):
+        return
+    parser.addini("qt_api", "pytest-qt's Qt binding (pytest-qt is disabled in this run)")
+    parser.addini("qt_log_level_fail", "pytest-qt's failing log level (pytest-qt is disabled in this run)")
+    parser.addini("qt_log_ignore", "pytest-qt's ignored messages (pytest-qt is disabled in this run)",
+                  type="linelist")
 TEST_MODELS = REPO / ".cache" / "test-models"
 
 
