@@ -16,6 +16,7 @@ if os.environ.get("COMPANION_BLOCK_QT") == "1":
     sys.modules["PySide6"] = None  # type: ignore[assignment]  # import now raises ImportError
 
 REPO = Path(__file__).resolve().parent.parent
+TEST_MODELS = REPO / ".cache" / "test-models"
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -27,7 +28,6 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     parser.addini("qt_log_level_fail", "pytest-qt's failing log level (pytest-qt is disabled in this run)")
     parser.addini("qt_log_ignore", "pytest-qt's ignored messages (pytest-qt is disabled in this run)",
                   type="linelist")
-TEST_MODELS = REPO / ".cache" / "test-models"
 
 
 @pytest.fixture(autouse=True)
