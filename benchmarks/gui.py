@@ -2,8 +2,9 @@
 while the GUI works (a 200-photo index, the photo grid loading and scrolling, switching
 views, the header search, a streamed answer), and while scrolling and searching a large library.
 
-Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui.py [--photos 200] [--starts 3]
-     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui.py --library 100000 [--pages 25]
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui.py [--photos 200] [--starts 3] [--json]
+     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui.py --library 100000 [--pages 25] [--json]
+(``--json``: also write the figures to benchmarks/results/gui.json or gui-library.json.)
 Against another build in the same run: benchmarks/gui_compare.py (see benchmarks/README.md).
 
 ``--library N`` opens a cached N-photo profile from benchmarks/scale_profile.py (synthetic
@@ -34,6 +35,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "ui"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from results import Figure, write  # noqa: E402
+
+STALL_MS = 50     # the target for every stall: the window repaints and reacts within 50 ms
+FIGURES: list[Figure] = []
+
+
+def stalled(name: str, stall_ms: float) -> None:
+    """Keep a longest-stall figure for --json."""
+    FIGURES.append(Figure(f"longest stall: {name}", round(stall_ms, 1), "ms", "<", STALL_MS))
 
 CHILD = """
 import sys, time
@@ -111,6 +123,23 @@ def scroll(app: Any, view: Any, pages: int, timeout_s: float = 120) -> tuple[flo
     return stall, time.perf_counter() - start, view.grid.count()
 
 
+def busy_worker(app: Any, window: Any) -> float:
+    """The longest stall while a worker alternates GIL-holding Python work with GIL-releasing hashing."""
+    import hashlib
+
+    from companion.core.types import Progress
+
+    def job(_cancel: Any) -> Any:
+        data = b"x" * 200_000
+        for i in range(200):
+            data = hashlib.sha256(data).digest() * 6250  # releases the GIL
+            sum(n * n for n in range(30_000))  # holds the GIL: pure Python work
+            yield Progress("work", i + 1, 200)
+
+    stall, _seconds, _n = measure(app, window.workers.start(job))
+    return stall
+
+
 def large_library(app: Any, size: int, pages: int) -> None:
     """Stalls while the Photos view lists, scrolls and searches a ``size``-photo profile."""
     sys.path.insert(0, str(REPO / "benchmarks"))
@@ -139,9 +168,12 @@ def large_library(app: Any, size: int, pages: int) -> None:
         window.show_view(2)                    # reloads the view: the first page, on a worker
         stall, seconds, _ = measure(app, view._loader)
         print(f"  first page: longest stall {stall:.1f} ms over {seconds:.2f} s")
+        stalled(f"Photos view, {size:,} photos, first page", stall)
         stall, seconds, shown = scroll(app, view, pages)
         print(f"  scrolling {pages} pages to {shown:,} photos: longest stall {stall:.1f} ms over {seconds:.1f} s")
+        stalled(f"Photos view, {size:,} photos, scrolling {pages} pages", stall)
         stall, seconds, _ = measure(app, view.set_text("the dog on the beach"))
+        stalled(f"Photos view, {size:,} photos, a text search", stall)
         print(f"  text search, first page (sqlite-vec answers the first search): longest stall {stall:.1f} ms "
               f"over {seconds:.2f} s")
         stall, seconds, shown = scroll(app, view, min(pages, 5))
@@ -188,11 +220,14 @@ def main() -> int:
     parser.add_argument("--starts", type=int, default=3)
     parser.add_argument("--library", type=int, default=0, help="only measure the Photos view on an N-photo profile")
     parser.add_argument("--pages", type=int, default=25, help="pages to scroll through with --library")
+    parser.add_argument("--json", action="store_true", help="also write the figures to benchmarks/results/")
     args = parser.parse_args()
     if args.library:
         from companion.ui.app import create_app
 
         large_library(create_app([sys.argv[0]]), args.library, args.pages)
+        if args.json:
+            write("gui.py", FIGURES, name="gui-library")
         return 0
 
     import sample_data
@@ -204,6 +239,8 @@ def main() -> int:
     starts = cold_start(args.starts)
     print(f"cold start to visible window: median {statistics.median(starts) * 1000:.0f} ms "
           f"(runs: {', '.join(f'{s * 1000:.0f}' for s in starts)} ms)")
+    FIGURES.append(Figure("cold start to a painted window", round(statistics.median(starts) * 1000), "ms",
+                          "<=", 1500))
 
     app = create_app([sys.argv[0]])
     with tempfile.TemporaryDirectory() as tmp:
@@ -214,12 +251,17 @@ def main() -> int:
         # What `companion gui` does once its window shows: load models in a worker.
         stall, seconds, _ = measure(app, start_warm_up(window, services))
         print(f"one-time model warm-up after the window shows: longest stall {stall:.1f} ms over {seconds:.1f} s")
+        stalled("model warm-up after the window shows", stall)
+        stall = busy_worker(app, window)
+        print(f"a worker alternating GIL-holding Python and hashing: longest stall {stall:.1f} ms")
+        stalled("a worker holding the GIL half the time", stall)
         folder = home / "photos"
         for i in range(args.photos):
             sample_data.scene(folder / f"scene-{i:03d}.jpg", i, size=(1600, 1200))
 
         stall, seconds, n = measure(app, window.start_indexing([str(folder)]))
         print(f"index {args.photos} photos: longest stall {stall:.1f} ms over {seconds:.1f} s ({n} updates)")
+        stalled(f"indexing {args.photos} photos", stall)
 
         if not services.store.photos.count():  # no indexer: record the files as indexing would
             for i, path in enumerate(sorted(folder.glob("*.jpg"))):
@@ -234,6 +276,7 @@ def main() -> int:
             n = len(grid.cache) + 1
         print(f"photo grid, {n - 1} thumbnails from {args.photos} 1600x1200 files: longest stall "
               f"{stall:.1f} ms over {seconds:.1f} s")
+        stalled("photo grid load", stall)
         if hasattr(grid, "verticalScrollBar"):
             bar = grid.verticalScrollBar()
             steps = iter(range(0, bar.maximum() + 1, max(1, grid.viewport().height() // 3)))
@@ -245,6 +288,7 @@ def main() -> int:
                 return value is None and grid.loader is None
             stall, seconds, _ = run_until(app, scroll)
             print(f"scroll the photo grid to its end: longest stall {stall:.1f} ms over {seconds:.1f} s")
+            stalled("scrolling the photo grid to its end", stall)
         idle(app, window)
         order = iter([1, 3, 0, 2, 1, 3, 0])
 
@@ -256,10 +300,12 @@ def main() -> int:
             return index is None and not window.workers.running
         stall, seconds, _ = run_until(app, switch)
         print(f"switch views 7 times (each loads its data): longest stall {stall:.1f} ms over {seconds:.1f} s")
+        stalled("switching views 7 times", stall)
         if hasattr(window, "search"):
             window.header.search.setText("Lyon")
             stall, seconds, _ = measure(app, window.search.search_now())
             print(f"search everywhere (people, photos, memories): longest stall {stall:.1f} ms over {seconds:.1f} s")
+            stalled("the header search", stall)
         idle(app, window)
 
         window.show_view(0)
@@ -268,12 +314,15 @@ def main() -> int:
         window.chat.send()
         stall, seconds, n = measure(app, window.chat.worker)
         print(f"streamed answer: longest stall {stall:.1f} ms over {seconds:.1f} s ({n} events)")
+        stalled("a streamed answer", stall)
         window.workers.shutdown()
         window.close()
         services.close()
         window.deleteLater()
         app.processEvents()
         window = None   # drop the last reference before the app ends
+    if args.json:
+        write("gui.py", FIGURES)
     return 0
 
 

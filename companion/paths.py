@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -110,24 +109,20 @@ def resolve(home: str | os.PathLike[str] | None = None) -> Paths:
     return paths
 
 
-def resources_dir() -> Path:
-    """The read-only resources (prompts, icons, style sheets, model catalog).
+# Package data (pyproject.toml's package-data; the PyInstaller spec puts them at the same place
+# under sys._MEIPASS, where the frozen modules' __file__ points), so a plain wheel, an editable
+# install and the bundle all find them next to this module.
+RESOURCES = Path(__file__).resolve().parent / "resources"
 
-    In a PyInstaller bundle they sit under ``sys._MEIPASS``; from a source
-    checkout or an installed wheel they sit next to the package.
-    """
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+
+def resources_dir() -> Path:
+    """The read-only resources: language tables, prompt templates, icons, the model catalog."""
+    return RESOURCES
 
 
 def catalog_path() -> Path:
     """The model catalog (TOML) shipped with the app."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        return Path(bundle) / "models" / "catalog.toml"
-    return Path(__file__).resolve().parent.parent / "models" / "catalog.toml"
+    return RESOURCES / "catalog.toml"
 
 
 @contextmanager

@@ -73,7 +73,7 @@ def sha256_file(path: Path) -> Path:
 def package_linux(folder: Path, name: str) -> list[Path]:
     """A gzip tarball of the folder, with a .desktop file and icon, plus its sha256."""
     shutil.copy2(REPO / "packaging" / "linux" / "companion.desktop", folder / "companion.desktop")
-    shutil.copy2(REPO / "resources" / "icons" / "companion.svg", folder / "companion.svg")
+    shutil.copy2(REPO / "companion" / "resources" / "icons" / "companion.svg", folder / "companion.svg")
     tarball = DIST / f"{name}.tar.gz"
     # Top-level folder inside the tarball carries the version, like most Linux app tarballs.
     with tarfile.open(tarball, "w:gz", compresslevel=6) as tar:

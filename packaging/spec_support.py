@@ -17,6 +17,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# The app's read-only files and where they go in the bundle: the same place in the package as in a wheel.
+RESOURCES = REPO / "companion" / "resources"
+RESOURCES_DEST = "companion/resources"
 if str(REPO) not in sys.path:  # the spec runs with packaging/ as its only known folder
     sys.path.insert(0, str(REPO))
 
@@ -89,12 +92,12 @@ def companion_modules() -> list[str]:
 
 
 def language_modules() -> list[str]:
-    """dateparser's data of each language Companion has a table for (``resources/languages``).
+    """dateparser's data of each language Companion has a table for (``companion/resources/languages``).
 
     dateparser loads a language's data with ``import_module`` when first asked, which PyInstaller's
     analysis cannot see (the contrib hook for dateparser collects only its non-Python data files).
     """
-    tables = sorted(p.stem for p in (REPO / "resources" / "languages").glob("*.toml"))
+    tables = sorted(p.stem for p in (RESOURCES / "languages").glob("*.toml"))
     return [f"dateparser.data.date_translation_data.{code}" for code in tables]
 
 
@@ -122,14 +125,11 @@ def package_dir(name: str) -> Path:
 def app_datas() -> list[tuple[str, str]]:
     """(source, destination folder) pairs for the app's own read-only files.
 
-    ``companion.paths.resources_dir()`` and ``catalog_path()`` look for them
-    under ``sys._MEIPASS`` in the frozen app.
+    They keep their place in the package (``companion/resources``: language tables, prompt templates,
+    icons, the model catalog), where ``companion.paths.resources_dir()`` finds them next to the frozen
+    ``companion/paths.pyc`` under ``sys._MEIPASS``, as in a wheel.
     """
-    datas = [(str(REPO / "resources"), "resources")]  # icons, style sheets, prompt templates
-    catalog = REPO / "models" / "catalog.toml"
-    if catalog.is_file():
-        datas.append((str(catalog), "models"))
-    return datas
+    return [(str(RESOURCES), RESOURCES_DEST)]
 
 
 # QtAwesome's icon fonts and their charmaps (Phosphor is the one the window uses). Collected
@@ -218,5 +218,5 @@ def unportable_llama() -> str:
 
 def missing_app_files() -> list[str]:
     """Files the app expects at run time that the build would not find."""
-    wanted = [REPO / "resources", REPO / "resources" / "prompts", REPO / "models" / "catalog.toml"]
+    wanted = [RESOURCES, RESOURCES / "prompts", RESOURCES / "languages", RESOURCES / "catalog.toml"]
     return [str(p.relative_to(REPO)) for p in wanted if not p.exists()]

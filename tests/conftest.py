@@ -19,6 +19,17 @@ REPO = Path(__file__).resolve().parent.parent
 TEST_MODELS = REPO / ".cache" / "test-models"
 
 
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Keep pytest-qt's keys in pyproject.toml known when the headless run disables it (``-p no:pytest-qt``),
+    so that ``--strict-config`` still rejects every key nobody reads."""
+    if pluginmanager.has_plugin("pytest-qt"):
+        return
+    parser.addini("qt_api", "pytest-qt's Qt binding (pytest-qt is disabled in this run)")
+    parser.addini("qt_log_level_fail", "pytest-qt's failing log level (pytest-qt is disabled in this run)")
+    parser.addini("qt_log_ignore", "pytest-qt's ignored messages (pytest-qt is disabled in this run)",
+                  type="linelist")
+
+
 @pytest.fixture(autouse=True)
 def companion_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh, private profile for each test; the real user profile is never touched.

@@ -1,4 +1,4 @@
-"""The model catalog (``models/catalog.toml``): the models Companion recommends, their files and licences."""
+"""The model catalog (``companion/resources/catalog.toml``): the models Companion recommends, their files, licences."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Installed models: catalog downloads, models added from local files, checksums.
 
-Catalog models (``models/catalog.toml``) live in ``<models_dir>/<name>/``;
+Catalog models (``companion/resources/catalog.toml``) live in ``<models_dir>/<name>/``;
 models the user adds from their own files are recorded in
 ``<models_dir>/registry.json`` together with checksums learnt on first
 download (trust on first use, where the catalog has no sha256). Nothing here

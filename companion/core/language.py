@@ -1,4 +1,4 @@
-"""The languages Companion reads and answers in: one table per language in ``resources/languages/``.
+"""The languages Companion reads and answers in: one table per language in ``companion/resources/languages/``.
 
 Every word a rule matches (question kinds, time words, sighting verbs, reminder
 cues ...) and every sentence an answer is built from lives in those files, so

@@ -1,4 +1,4 @@
-"""Prompt templates (``resources/prompts/*.txt``) and fencing user text as data inside them."""
+"""Prompt templates (``companion/resources/prompts/*.txt``) and fencing user text as data inside them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from companion.paths import resources_dir
 
 @lru_cache(maxsize=None)
 def load_prompt(name: str) -> Template:
-    """A prompt template from ``resources/prompts/NAME.txt`` ($placeholders, string.Template)."""
+    """A prompt template from ``companion/resources/prompts/NAME.txt`` ($placeholders, string.Template)."""
     return Template((resources_dir() / "prompts" / f"{name}.txt").read_text(encoding="utf-8"))
 
 

@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from companion.app import library
 from companion.app.services import Services
 from tests.unit.test_import import conversation, fingerprint, profile, write
@@ -90,6 +92,7 @@ def turns_in(home: Path) -> int:
         conn.close()
 
 
+@pytest.mark.slow     # four imports of 3,000 turns in child processes: left to `make test`, out of `make check`
 def test_chat_import_killed_then_repeated_and_run_twice_at_once_equals_one_clean_import(tmp_path: Path) -> None:
     chat = write(tmp_path / "chat.jsonl", conversation(3000))
     clean = profile(tmp_path / "clean")

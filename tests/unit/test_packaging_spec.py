@@ -44,8 +44,8 @@ def test_the_languages_dates_are_read_in_are_bundled() -> None:
     for code in language.codes():
         module = f"dateparser.data.date_translation_data.{code}"
         assert module in hidden and importlib.util.find_spec(module) is not None, code
-    assert "resources" in {dest for _src, dest in spec_support.app_datas()}
-    assert all((REPO / "resources" / "languages" / f"{c}.toml").is_file() for c in language.codes())
+    assert spec_support.RESOURCES_DEST in {dest for _src, dest in spec_support.app_datas()}
+    assert all((spec_support.RESOURCES / "languages" / f"{c}.toml").is_file() for c in language.codes())
 
 
 def test_registry_libraries_are_importable_or_marked() -> None:
@@ -108,7 +108,7 @@ def test_native_libraries_and_data_files_exist() -> None:
     from companion.backends import faces as faces_backend
 
     assert set(faces_backend._FILES.values()) == faces
-    assert ("resources" in {dest for _src, dest in datas})
+    assert spec_support.RESOURCES_DEST in {dest for _src, dest in datas}
     # The window's icon font (and QtAwesome's others, which it loads together) travel with the app.
     fonts = {Path(src).name for src, dest in datas if dest == "qtawesome/fonts"}
     assert set(spec_support.ICON_FONTS) <= fonts and len(fonts) >= 10

@@ -8,7 +8,7 @@ finds the phrases in a sentence (dateparser's own search is slow and takes
 "vi" for a date), turns a period into a window ("in June" is all of June,
 "two weeks ago" that week), and adds what dateparser lacks: seasons, weekends
 and "last Sunday" outside English, from the language tables
-(``resources/languages``). Seasons are the northern hemisphere's meteorological ones.
+(``companion/resources/languages``). Seasons are the northern hemisphere's meteorological ones.
 """
 
 from __future__ import annotations
