@@ -16,7 +16,8 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_backup_restore_refuses_to_overwrite_without_replace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_backup_restore_refuses_to_overwrite_without_replace(tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
     home, other = tmp_path / "home", tmp_path / "other"
     assert run(capsys, "concepts", "add", "--name", "Anna", "--category", "person", "--info", "my sister",
                "--home", str(home))[0] == 0
