@@ -265,3 +265,69 @@ def test_takeout_people_name_a_lone_face_and_suggest_otherwise(store: Store, tmp
 
     _index(store, takeout, FixedFaces([LEFT, RIGHT]))                  # again: nothing twice
     assert store.concepts.count() == 2 and len(store.faces.suggestions()) == 4
+
+
+def _zip(target: Path, files: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(target, "w") as handle:
+        for name, data in files.items():
+            handle.writestr(name, data)
+    return target
+
+
+def test_a_takeout_zip_is_unpacked_safely_and_indexed_once(tmp_path: Path) -> None:
+    """Google splits an export in parts; a photo's JSON may be in the other part."""
+    from companion.app import library
+    from companion.app.services import Services
+
+    source = tmp_path / "src"
+    photo = jpeg(source / "IMG_0001.jpg", seed=4).read_bytes()
+    sidecar = json.dumps({"title": "IMG_0001.jpg", "photoTakenTime": {"timestamp": "1625400000"},
+                          "people": [{"name": "Anna"}]}).encode()
+    base = "Takeout/Google Photos/Photos from 2021/"
+    part1 = _zip(tmp_path / "takeout-20240101-001.zip", {base + "IMG_0001.jpg": photo})
+    part2 = _zip(tmp_path / "takeout-20240101-002.zip", {base + "IMG_0001.jpg.supplemental-metadata.json": sidecar,
+                                                         "Takeout/Google Photos/Summer/IMG_0001.jpg": photo})
+    services = Services.open(tmp_path / "home")
+    services.__dict__["face_backend"] = FixedFaces([LEFT])
+    try:
+        first = [e for e in library.index(services, [part2]) if isinstance(e, IndexSummary)]
+        assert first[0].new == 1 and first[0].tagged == 0          # the album copy first: no sidecar beside it
+        summaries = [e for e in library.index(services, [part1]) if isinstance(e, IndexSummary)]
+        assert summaries[0].copies == 1 and summaries[0].tagged == 1   # the original is the same photo, with a name
+        unpacked = services.paths.imports_dir / "takeout" / "Takeout" / "Google Photos"
+        assert (unpacked / "Photos from 2021" / "IMG_0001.jpg").read_bytes() == photo
+        assert services.store.photos.count() == 1
+        assert _named(services.store) == {"Anna": [_centre(LEFT)]}          # the sidecar's name on the lone face
+        again = [e for e in library.index(services, [part1, part2]) if isinstance(e, IndexSummary)]
+        assert again[0].new == 0 and services.store.concepts.count() == 1     # twice imports it once
+    finally:
+        services.__dict__.pop("face_backend")
+        services.close()
+
+
+@pytest.mark.parametrize("case, message", [("truncated", "cut short"), ("zip-slip", "outside its folder"),
+                                           ("absolute", "outside its folder"), ("damaged", "damaged")])
+def test_a_bad_zip_imports_nothing_and_says_why(tmp_path: Path, case: str, message: str) -> None:
+    from companion.core.errors import InvalidInputError
+    from companion.core.library import archives
+
+    good = jpeg(tmp_path / "src" / "a.jpg").read_bytes()
+    files = {"Takeout/Google Photos/a.jpg": good, "Takeout/Google Photos/b.jpg": good + b"x"}
+    if case == "zip-slip":
+        files["Takeout/../../evil.jpg"] = good
+    if case == "absolute":
+        files["/tmp/evil.jpg"] = good
+    archive = _zip(tmp_path / "takeout.zip", files)
+    data = archive.read_bytes()
+    if case == "truncated":
+        archive.write_bytes(data[: len(data) // 2])
+    if case == "damaged":         # a flipped byte inside the last member's data: its CRC no longer matches
+        at = data.rfind(good[-200:]) + 100
+        archive.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
+    imports = tmp_path / "imports"
+    with pytest.raises(InvalidInputError, match=message):
+        archives.unpack(archive, imports)
+    left = [p for p in imports.rglob("*") if p.is_file()] if imports.exists() else []
+    assert left == [] and not (tmp_path / "evil.jpg").exists()

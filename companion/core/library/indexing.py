@@ -341,8 +341,7 @@ def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, f
             summary.moved += 1
             return None
     if others:                             # the same bytes as a photo already here: one photo, one more path
-        store.photos.add_path(others[0].id, path, size, mtime)
-        summary.copies += 1
+        _add_paths(store, others[0].id, [(path, size, mtime)], summary)
         return None
     if queued is not None:
         if digest in queued:               # the same bytes as a file waiting for its commit in this run
@@ -467,7 +466,19 @@ def _add_paths(store: Store, photo_id: int, paths: list[tuple[str, int, float]],
     for path, size, mtime in paths:
         store.photos.add_path(photo_id, path, size, mtime)
         summary.copies += 1
+        _copy_hints(store, photo_id, path, summary)
 
+
+def _copy_hints(store: Store, photo_id: int, path: str, summary: IndexSummary) -> None:
+    """The names a copy's Takeout sidecar gives (an album copy may be met before the original with its JSON)."""
+    sidecar = capture_time.find_sidecar(path)
+    photo = store.photos.get(photo_id)
+    if sidecar is None or not sidecar.people or photo is None:
+        return
+    faces = [(face.id, face.box) for face in store.faces.for_photo(photo_id)]
+    with store.db.transaction():
+        report = face_tags.apply(store, photo_id, (photo.width, photo.height), faces, [], sidecar.people)
+    summary.tagged += len(report.named_faces)
 
 def _commit(store: Store, settings: Settings, work: _Work, place: Place | None, thumbnail: str | None,
             fingerprint: int | None = None, lead: int | None = None,
