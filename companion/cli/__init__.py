@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "companion.cli.ask",
     "companion.cli.models",
     "companion.cli.backup",     # backup, restore, export
+    "companion.cli.people",     # people write-xmp
 )
 
 

@@ -170,7 +170,7 @@ def test_tagged_faces_become_named_people_once(store: Store, tmp_path: Path, whe
 def test_a_turned_photo_puts_each_name_on_the_right_face(store: Store, tmp_path: Path, orientation: int) -> None:
     """Regions refer to the stored image; the faces are found on the upright one."""
     stored_left = {6: (0.2, 0.1, 0.5, 0.3), 8: (0.5, 0.7, 0.8, 0.9), 3: (0.7, 0.5, 0.9, 0.8)}[orientation]
-    upright = xmp_faces._turned(stored_left, orientation)
+    upright = xmp_faces.turn_box(stored_left, orientation)
     assert upright is not None
     other = (0.6, 0.6, 0.8, 0.8) if upright[0] < 0.5 else (0.1, 0.1, 0.3, 0.3)
     folder = tmp_path / "photos"
@@ -331,3 +331,47 @@ def test_a_bad_zip_imports_nothing_and_says_why(tmp_path: Path, case: str, messa
         archives.unpack(archive, imports)
     left = [p for p in imports.rglob("*") if p.is_file()] if imports.exists() else []
     assert left == [] and not (tmp_path / "evil.jpg").exists()
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_names_written_back_as_sidecars_round_trip_and_never_touch_the_photo(tmp_path: Path,
+                                                                             orientation: int) -> None:
+    from companion.app import xmp_sidecars
+    from companion.app.services import Services
+
+    folder = tmp_path / "photos"
+    photo = jpeg(folder / "p.jpg", orientation=orientation, xmp=_mwg_attributes([("Anna", LEFT)], (400, 300))
+                 if orientation == 1 else None)
+    other = jpeg(folder / "q.jpg", seed=3)
+    (folder / "q.jpg.xmp").write_text(_packet('<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+                                              'xmp:Rating="5"/>'))
+    original, other_sidecar = photo.read_bytes(), (folder / "q.jpg.xmp").read_bytes()
+    services = Services.open(tmp_path / "home")
+    services.__dict__["face_backend"] = FixedFaces([LEFT, RIGHT])
+    try:
+        from companion.app import library
+        for _ in library.index(services, [folder]):
+            pass
+        store = services.store
+        for path, name in ((photo, "Ben"), (other, "Carl")):
+            faces = store.faces.for_photo(store.photos.by_path(str(path)).id)
+            right = max(faces, key=lambda f: f.box.left)
+            concept = store.concepts.by_name(name) or store.concepts.add(name, "person")
+            store.faces.set_cluster([right.id], store.faces.new_cluster(concept.id), "user")
+        named_before = _named(store)
+        report = xmp_sidecars.write_xmp(services)
+        assert (report.written, report.kept) == (1, (str(other),))
+        assert photo.read_bytes() == original and (folder / "q.jpg.xmp").read_bytes() == other_sidecar
+        assert xmp_sidecars.write_xmp(services).unchanged == 1                 # twice writes once
+    finally:
+        services.__dict__.pop("face_backend")
+        services.close()
+    # Another profile reads the sidecar back: the same names on the same faces.
+    fresh = Store.open(tmp_path / "fresh.db")
+    try:
+        (folder / "q.jpg.xmp").unlink()
+        _index(fresh, folder, FixedFaces([LEFT, RIGHT]))
+        expected = {n: c for n, c in named_before.items() if n != "Carl"}
+        assert _named(fresh) == expected
+    finally:
+        fresh.close()

@@ -214,7 +214,7 @@ def _mwg(root: Element, orientation: int, size: tuple[int, int] | None, origin: 
                 x, y, w, h = (_number(_value(area, ST_AREA, k)) for k in ("x", "y", "w", "h"))
                 if None not in (x, y, w, h):
                     assert x is not None and y is not None and w is not None and h is not None
-                    box = _turned(_clip((x - w / 2, y - h / 2, x + w / 2, y + h / 2)), turn)
+                    box = turn_box(_clip((x - w / 2, y - h / 2, x + w / 2, y + h / 2)), turn)
             yield FaceTag(name, box, "mwg", origin)
 
 
@@ -231,7 +231,7 @@ def _microsoft(root: Element, orientation: int, origin: str) -> Iterator[FaceTag
             parts = [_number(p) for p in (_value(region, MPREG, "Rectangle") or "").split(",")]
             if len(parts) == 4 and None not in parts:
                 left, top, w, h = (p or 0.0 for p in parts)
-                box = _turned(_clip((left, top, left + w, top + h)), orientation)
+                box = turn_box(_clip((left, top, left + w, top + h)), orientation)
             yield FaceTag(name, box, "microsoft", origin)
 
 
@@ -247,7 +247,7 @@ def _clip(box: tuple[float, float, float, float]) -> tuple[float, float, float, 
     return (left, top, right, bottom) if right > left and bottom > top else None
 
 
-def _turned(box: tuple[float, float, float, float] | None,
+def turn_box(box: tuple[float, float, float, float] | None,
             orientation: int) -> tuple[float, float, float, float] | None:
     """A normalised box on the stored image -> the same box on the image turned by its EXIF orientation."""
     if box is None:
