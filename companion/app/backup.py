@@ -53,6 +53,7 @@ CONCEPT_IMAGES = "data/concept_images"
 THUMBNAILS = "cache/thumbnails"
 MODELS = "models"
 _CHUNK = 1 << 20
+SPACE_MARGIN = 64 * 1024 * 1024       # left free after a restore
 # Files that do not shrink when deflated: stored as they are (photos, models).
 _STORED = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".gguf", ".onnx", ".zip", ".gz", ".bin", ".dat"}
 
@@ -288,6 +289,13 @@ def inspect(archive: Path) -> BackupInfo:
 def _extract(handle: zipfile.ZipFile, archive: Path, files: list[dict[str, object]], staging: Path) -> None:
     """Every listed member into ``staging``, each checked against its size and SHA-256."""
     listed = {str(f.get("path", "")) for f in files}
+    # Unpacked here once, then renamed into the profile; models are copied (their folder may be elsewhere).
+    needed = sum(i.file_size for i in handle.infolist()) + sum(
+        i.file_size for i in handle.infolist() if i.filename.startswith(MODELS + "/")) + SPACE_MARGIN
+    free = shutil.disk_usage(staging).free
+    if needed > free:
+        raise DiskFullError(f"restoring {archive.name} needs about {needed / 1e9:.1f} GB free and "
+                            f"{free / 1e9:.1f} GB is: nothing was restored (free some space and try again)")
     extra = sorted(n for n in handle.namelist() if n != MANIFEST and not n.endswith("/") and n not in listed)
     if extra:
         raise InvalidInputError(f"{archive.name} holds files its manifest does not list ({extra[0]}); "

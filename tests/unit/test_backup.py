@@ -318,3 +318,16 @@ def test_models_and_thumbnails_only_when_asked(tmp_path: Path) -> None:
     backups.restore_home(tmp_path / "fresh", full.path)
     assert (tmp_path / "fresh" / "models" / "m.gguf").read_bytes() == b"GGUF model"
     assert (tmp_path / "fresh" / "cache" / "thumbnails" / "ab" / "t.jpg").read_bytes() == b"thumb"
+
+
+def test_too_little_room_to_restore_is_said_before_anything_is_written(tmp_path: Path, archive: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil as real_shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(backups.shutil, "disk_usage", lambda _path: usage(10**9, 10**9 - 10**6, 10**6))
+    with pytest.raises(DiskFullError, match="nothing was restored"):
+        backups.restore_home(tmp_path / "fresh", archive)
+    monkeypatch.setattr(backups.shutil, "disk_usage", real_shutil.disk_usage)
+    _nothing_restored(tmp_path / "fresh")
