@@ -52,6 +52,11 @@ class Paths:
         return self.data_dir / "locks"
 
     @property
+    def imports_dir(self) -> Path:
+        """Photo archives (a Google Takeout zip) unpacked to be indexed (core/library/archives.py); made on use."""
+        return self.data_dir / "imports"
+
+    @property
     def concept_images_dir(self) -> Path:
         """Reference images the user gave for concepts (kept, unlike the cache)."""
         return self.data_dir / "concept_images"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from companion.app import settings as app_settings
 from companion.core.errors import CompanionError, NotFoundError
+from companion.core.library import archives
 from companion.core.library.indexing import IndexSummary
 from companion.core.store.faces import FaceCluster
 from companion.core.store.photos import PhotoCursor, PhotoPage
@@ -69,12 +70,31 @@ def index(services: Services, targets: Sequence[Path | str], cancel: threading.E
     """
     from companion.core.library.indexing import index_paths
 
-    optional = services.optional
-    run = index_paths(services.store, services.settings, list(targets), reader=services.photo_reader,
-                      faces=optional.face_backend, embedder=optional.image_embedder,
-                      geocoder=optional.geocoder, thumbnails_dir=services.paths.thumbnails_dir,
-                      cancel=cancel, timings=timings, retry_failed=retry_failed)
-    return _one_at_a_time(services, run, cancel)
+    def run_on(folders: list[Path | str]) -> Iterator[Progress | IndexSummary]:
+        optional = services.optional
+        return index_paths(services.store, services.settings, folders, reader=services.photo_reader,
+                           faces=optional.face_backend, embedder=optional.image_embedder,
+                           geocoder=optional.geocoder, thumbnails_dir=services.paths.thumbnails_dir,
+                           cancel=cancel, timings=timings, retry_failed=retry_failed)
+
+    return _one_at_a_time(services, _unpacking(services, list(targets), cancel, run_on), cancel)
+
+
+def _unpacking(services: Services, targets: list[Path | str], cancel: threading.Event | None,
+               run_on: Callable[[list[Path | str]], Iterator[Progress | IndexSummary]],
+               ) -> Iterator[Progress | IndexSummary]:
+    """Zip archives among the targets (a Google Takeout export) unpacked first, then everything indexed."""
+    folders: list[Path | str] = []
+    for target in targets:
+        if not archives.is_archive(target):
+            folders.append(target)
+            continue
+        name = Path(target).name
+        yield Progress("unpack", 0, None, f"unpacking {name}")
+        done = archives.unpack(Path(target), services.paths.imports_dir, cancel=cancel)
+        yield Progress("unpack", done.files, done.files, f"unpacked {done.files} files from {name}")
+        folders.append(done.folder)
+    yield from run_on(folders)
 
 
 def _one_at_a_time(services: Services, run: Iterator[Progress | IndexSummary],
@@ -232,6 +252,8 @@ def watch(services: Services, on_event: Callable[[WatchEvent], object], quiet_se
 def add_watched_folder(services: Services, path: Path | str) -> list[str]:
     """Watch a folder (saved in the settings); returns the watched folders."""
     folder = Path(path).expanduser().absolute()
+    if archives.is_archive(folder):        # a Takeout zip: its photos are unpacked, that folder is watched
+        folder = archives.unpack(folder, services.paths.imports_dir).folder
     if not folder.is_dir():
         raise CompanionError(f"not a folder: {path}")
     if str(folder) not in services.settings.watched_folders:

@@ -129,7 +129,7 @@ class PillowPhotoReader:
         taken = capture_time.resolve(path, embedded, stat.st_mtime)
         return DecodedPhoto(pixels=pixels, width=width, height=height, scale=pixels.shape[1] / width,
                             taken_at=taken.taken_at, taken_at_source=taken.source, latitude=taken.latitude,
-                            longitude=taken.longitude)
+                            longitude=taken.longitude, orientation=orientation if 1 <= orientation <= 8 else 1)
 
     # ---- thumbnails -----------------------------------------------------------------
 

@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "companion.cli.library",    # index, search, faces
     "companion.cli.ask",
     "companion.cli.models",
+    "companion.cli.backup",     # backup, restore, export
+    "companion.cli.people",     # people write-xmp
 )
 
 

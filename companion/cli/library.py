@@ -83,6 +83,10 @@ def print_summary(summary: IndexSummary) -> None:
         print(f"  {summary.not_photos_text()}")
     for path, reason in summary.skipped:
         print(f"  skipped {path}: {reason}")
+    if summary.tagged:
+        print(f"  {summary.tagged} faces named from other apps' tags")
+    for path, reason in summary.tag_problems:
+        print(f"  face tags not read for {path}: {reason}")
     for reminder in summary.reminders:
         print(f"Reminder: {reminder.text()} ({reminder.path})")
 

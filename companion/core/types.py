@@ -137,6 +137,7 @@ class DecodedPhoto:
     taken_at_source: str = "file"   # which clock: capture_time.TIME_SOURCES ("exif", "xmp", "filename", ...)
     latitude: float | None = None
     longitude: float | None = None
+    orientation: int = 1        # EXIF orientation (1-8) the pixels were turned by: XMP face regions need it
 
     def full_box(self, box: Box) -> Box:
         """A box in ``pixels`` -> the same box in full-size photo coordinates, inside the photo."""

@@ -330,9 +330,18 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         dialog = SettingsDialog(self.services, self.workers, self)
         folders_before = list(self.services.settings.watched_folders)
         dialog.applied.connect(lambda: self._settings_applied(folders_before))
+        dialog.backup.restored.connect(self._restored)
         dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def _restored(self) -> None:
+        """The profile was replaced by a backup: watch its folders, count and chat afresh."""
+        self.show_status("Restored from the backup")
+        if self.watcher is not None:
+            self.start_watching()
+        self.refresh_counts()
+        self.new_chat()
 
     def _settings_applied(self, folders_before: list[str]) -> None:
         self.show_status("Settings saved")

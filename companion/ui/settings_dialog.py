@@ -1,5 +1,5 @@
 """Settings: appearance (light, dark or the system's), watched folders, models, hardware (GPU layers,
-device, idle unload, face detector), privacy.
+device, idle unload, face detector), privacy, backup and restore (``ui/backup_panel.py``).
 
 Changes are staged in the widgets and applied together on Save, on a worker
 (saving settings and registering folders touch the disk). The appearance is
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from companion.app import settings as app_settings
 from companion.app.settings import APPEARANCES, DEVICES, FACE_DETECTORS, Appearance
 from companion.ui import appearance, icons
+from companion.ui.backup_panel import BackupPanel
 from companion.ui.models_panel import ModelsPanel
 from companion.ui.qt import QtCore, QtWidgets, Signal, emit
 from companion.ui.widgets import button, label
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from companion.app.services import Services
 
 PAGES = (("Appearance", "appearance"), ("Folders", "folder"), ("Models", "model"), ("Hardware", "hardware"),
-         ("Privacy", "privacy"))
+         ("Privacy", "privacy"), ("Backup", "download"))
 
 
 class FoldersEditor(QtWidgets.QWidget):
@@ -85,6 +86,7 @@ class SettingsDialog(QtWidgets.QDialog):
         settings = services.settings
         self.folders = FoldersEditor(list(settings.watched_folders))
         self.models = ModelsPanel(services, workers)
+        self.backup = BackupPanel(services, workers)     # backup and restore act at once, not on Save
 
         self.auto_layers = QtWidgets.QCheckBox("Choose automatically")
         self.gpu_layers = QtWidgets.QSpinBox()
@@ -147,7 +149,8 @@ class SettingsDialog(QtWidgets.QDialog):
         self.nav.setAccessibleName("Settings sections")
         self.nav.setIconSize(QtCore.QSize(18, 18))
         self.stack = QtWidgets.QStackedWidget()
-        for (name, icon_name), page in zip(PAGES, (looks, self.folders, self.models, hardware, privacy), strict=True):
+        for (name, icon_name), page in zip(PAGES, (looks, self.folders, self.models, hardware, privacy,
+                                                                   self.backup), strict=True):
             item = QtWidgets.QListWidgetItem(icons.icon(icon_name), name)
             item.setSizeHint(QtCore.QSize(0, 38))   # the row as tall as its rounded highlight (the style pads 8 px)
             self.nav.addItem(item)

@@ -84,6 +84,7 @@ class Sidecar:
     taken_at: datetime | None            # aware (UTC)
     latitude: float | None
     longitude: float | None
+    people: tuple[str, ...] = ()         # the names Google Photos gave the people in it ("people": [{"name"}])
 
 
 @dataclass(frozen=True)
@@ -275,9 +276,18 @@ def read_sidecar(path: str | Path) -> Sidecar | None:
     latitude, longitude = _position(data.get("geoData"))
     if latitude is None:
         latitude, longitude = _position(data.get("geoDataExif"))
-    if taken is None and latitude is None:
+    people = _people(data.get("people"))
+    if taken is None and latitude is None and not people:
         return None
-    return Sidecar(str(path), taken, latitude, longitude)
+    return Sidecar(str(path), taken, latitude, longitude, people)
+
+
+def _people(value: Any) -> tuple[str, ...]:
+    """The names in a sidecar's ``people`` list, each once, blank ones dropped."""
+    if not isinstance(value, list):
+        return ()
+    names = [" ".join(str(p.get("name", "")).split())[:200] for p in value if isinstance(p, dict)]
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def _epoch(value: Any) -> datetime | None:

@@ -46,7 +46,7 @@ import numpy as np
 from companion.config import Settings
 from companion.core import hashing
 from companion.core.errors import CompanionError, ModelError, ModelMissingError, StoreError
-from companion.core.library import near_duplicates, recognition
+from companion.core.library import capture_time, face_tags, near_duplicates, recognition, xmp_faces
 from companion.core.library.near_duplicates import GroupIndex
 from companion.core.library.reminders import PhotoReminder, Sighting, fire_for_sightings
 from companion.core.library.scan import Scan, scan_targets
@@ -81,6 +81,8 @@ class IndexSummary:
     not_photos: dict[str, int] = field(default_factory=dict)      # extension -> files in the folders left alone
     copies: int = 0                                                # new paths of photos already here (same bytes)
     faces: int = 0
+    tagged: int = 0                                                # faces named by tags from other apps
+    tag_problems: list[tuple[str, str]] = field(default_factory=list)   # (path, why its XMP was not read)
     cancelled: bool = False
     seconds: float = 0.0
     reminders: list[PhotoReminder] = field(default_factory=list)   # triggers fired by the new photos
@@ -103,7 +105,8 @@ class IndexSummary:
     def as_dict(self) -> dict[str, object]:
         return {"new": self.new, "changed": self.changed, "unchanged": self.unchanged, "moved": self.moved,
                 "removed": self.removed, "copies": self.copies, "not_photos": dict(self.not_photos),
-                "faces": self.faces, "cancelled": self.cancelled,
+                "faces": self.faces, "tagged": self.tagged, "cancelled": self.cancelled,
+                "tag_problems": [{"path": p, "reason": r} for p, r in self.tag_problems],
                 "seconds": round(self.seconds, 3), "reminders": [r.as_dict() for r in self.reminders],
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped]}
 
@@ -120,6 +123,8 @@ class _Work:
     decoded: DecodedPhoto | None = None
     faces: list[DetectedFace] = field(default_factory=list)
     vector: np.ndarray | None = None
+    tags: xmp_faces.FaceTags | None = None     # names other apps gave its faces (XMP regions)
+    hints: tuple[str, ...] = ()                # names a Google Takeout sidecar gives for the photo
     seconds: dict[str, float] = field(default_factory=dict)   # decode/faces time, merged by the indexing thread
 
 
@@ -336,8 +341,7 @@ def _triage(store: Store, path: str, summary: IndexSummary, timings: dict[str, f
             summary.moved += 1
             return None
     if others:                             # the same bytes as a photo already here: one photo, one more path
-        store.photos.add_path(others[0].id, path, size, mtime)
-        summary.copies += 1
+        _add_paths(store, others[0].id, [(path, size, mtime)], summary)
         return None
     if queued is not None:
         if digest in queued:               # the same bytes as a file waiting for its commit in this run
@@ -352,9 +356,19 @@ def _analyse(work: _Work, reader: PhotoReader, faces: FaceBackend | None,
     """Decode and find faces (on a worker thread unless prefetch is 0): no store access here."""
     with _timed(timings, "decode"):
         work.decoded = reader.read(Path(work.path))
+        work.tags, work.hints = _tags(work.path, work.decoded)
     if faces is not None:
         with _timed(timings, "faces"):
             work.faces = faces.detect(work.decoded.pixels)
+
+
+def _tags(path: str, photo: DecodedPhoto) -> tuple[xmp_faces.FaceTags, tuple[str, ...]]:
+    """The face tags in the photo's XMP (and sidecars) and the names its Takeout sidecar gives."""
+    turned = photo.orientation in (5, 6, 7, 8)
+    stored = (photo.height, photo.width) if turned else (photo.width, photo.height)
+    tags = xmp_faces.read(path, photo.orientation, stored)
+    sidecar = capture_time.find_sidecar(path)
+    return tags, sidecar.people if sidecar is not None else ()
 
 
 def _merge(timings: dict[str, float] | None, seconds: dict[str, float]) -> None:
@@ -399,7 +413,11 @@ def _finish(store: Store, settings: Settings, batch: list[_Work], summary: Index
                 fingerprint = near_duplicates.dhash(photo.pixels)
                 lead = run.groups.group_of(fingerprint, photo.taken_at) if fingerprint is not None else None
                 named = PLACE_NAMING if geocoder is not None else 0
-                photo_id, seen, face_ids = _commit(store, settings, work, place, thumbnail, fingerprint, lead, named)
+                photo_id, seen, face_ids, tagged = _commit(store, settings, work, place, thumbnail, fingerprint,
+                                                           lead, named)
+                summary.tagged += tagged
+                if work.tags is not None:
+                    summary.tag_problems += [(work.path, problem) for problem in work.tags.problems]
                 if fingerprint is not None:
                     run.groups.add(photo_id, fingerprint, lead, photo.taken_at)
                 _add_paths(store, photo_id, waiting, summary)
@@ -448,12 +466,25 @@ def _add_paths(store: Store, photo_id: int, paths: list[tuple[str, int, float]],
     for path, size, mtime in paths:
         store.photos.add_path(photo_id, path, size, mtime)
         summary.copies += 1
+        _copy_hints(store, photo_id, path, summary)
 
+
+def _copy_hints(store: Store, photo_id: int, path: str, summary: IndexSummary) -> None:
+    """The names a copy's Takeout sidecar gives (an album copy may be met before the original with its JSON)."""
+    sidecar = capture_time.find_sidecar(path)
+    photo = store.photos.get(photo_id)
+    if sidecar is None or not sidecar.people or photo is None:
+        return
+    faces = [(face.id, face.box) for face in store.faces.for_photo(photo_id)]
+    with store.db.transaction():
+        report = face_tags.apply(store, photo_id, (photo.width, photo.height), faces, [], sidecar.people)
+    summary.tagged += len(report.named_faces)
 
 def _commit(store: Store, settings: Settings, work: _Work, place: Place | None, thumbnail: str | None,
             fingerprint: int | None = None, lead: int | None = None,
-            place_version: int = 0) -> tuple[int, list[int], list[int]]:
-    """Write one photo with its faces, embedding and observations; returns (photo id, concept ids seen, face ids)."""
+            place_version: int = 0) -> tuple[int, list[int], list[int], int]:
+    """Write one photo with its faces, embedding and observations, and name its faces from other apps' tags;
+    returns (photo id, concept ids seen, face ids, faces named by tags)."""
     photo = work.decoded
     assert photo is not None
     record = PhotoRecord(path=work.path, content_hash=work.content_hash, size=work.size, mtime=work.mtime,
@@ -467,14 +498,22 @@ def _commit(store: Store, settings: Settings, work: _Work, place: Place | None, 
             store.faces.replace_for_photo(photo_id)
             store.observations.clear_photo(photo_id)
             store.photos.delete_embedding(photo_id)
-        face_vectors = []
+        face_vectors, boxes = [], []
         for face in work.faces:
-            face_id = store.faces.add(photo_id, photo.full_box(face.box), face.score, face.embedding, face.quality)
+            box = photo.full_box(face.box)
+            face_id = store.faces.add(photo_id, box, face.score, face.embedding, face.quality)
             face_vectors.append((face_id, face.embedding, face.quality))
+            boxes.append((face_id, box))
         if work.vector is not None:
             store.photos.set_embedding(photo_id, work.vector)
         seen = recognition.match_photo(store, settings, photo_id, face_vectors, work.vector)
-        return photo_id, seen, [face_id for face_id, _, _ in face_vectors]
+        tagged = 0
+        if (work.tags is not None and work.tags.tags) or work.hints:
+            report = face_tags.apply(store, photo_id, (photo.width, photo.height), boxes,
+                                     work.tags.tags if work.tags is not None else [], work.hints)
+            seen = sorted(set(seen) | set(report.concepts))
+            tagged = len(report.named_faces)
+        return photo_id, seen, [face_id for face_id, _, _ in face_vectors], tagged
 
 
 def _refresh_places(store: Store, geocoder: Geocoder, cancel: threading.Event | None, batch: int = 500) -> int:
