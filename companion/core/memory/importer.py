@@ -169,12 +169,16 @@ def _open(store: Store, source: SourceFile) -> ImportSource:
         record = store.imports.find(source.format, source.content_hash)
         if record is not None and (record.status == "done" or record.conversation_id is not None):
             return record
-        conversation = store.conversations.start(title=f"Imported from {source.name}", started_at=source.started)
+        # A newer export of a conversation imported before continues that conversation.
+        conversation_id = store.imports.thread_conversation(source.format, source.thread) if source.thread else None
+        if conversation_id is None:
+            conversation_id = store.conversations.start(title=source.title or f"Imported from {source.name}",
+                                                        started_at=source.started).id
         if record is None:
             return store.imports.create(source.format, source.content_hash, source.name, source.turns,
-                                        conversation.id)
+                                        conversation_id, source.thread)
         # Its conversation was deleted part-way: the rest goes into a new one.
-        return store.imports.set_conversation(record.id, conversation.id)
+        return store.imports.set_conversation(record.id, conversation_id)
 
 
 def _outcome(state: ImportState, record: ImportSource, saved: int, turns: int, memories: int,
