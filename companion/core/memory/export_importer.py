@@ -11,6 +11,9 @@ export's own id of it (``thread``). So:
 - an interrupted import (a crash, Cancel, a full disk) resumes: finished conversations are done, the
   one in flight resumes after its last committed batch.
 
+Closed sessions are consolidated once, after the last conversation (per conversation, habits and the
+profile would be rebuilt from all memories each time: quadratic in a large export).
+
 Memories the export holds as such (ChatGPT's custom instructions) are stored as editable semantic
 memories with ``origin`` set to the format, once per key (``import_memories``): one the user edited
 or forgot is not brought back. Only the conversation in flight is in memory.
@@ -21,12 +24,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from companion.core.deps import Deps
 from companion.core.memory.chat_import import ImportedTurn, SourceFile
 from companion.core.memory.exports import ExportMemory, ExportScan, Thread, ThreadReader, threads
 from companion.core.memory.importer import ImportOutcome, ImportState, Reader, import_source
+from companion.core.memory.learn import settle
 from companion.core.store.memories import NewMemory
 from companion.core.types import Progress
 
@@ -62,7 +67,7 @@ def import_export(deps: Deps, scan: ExportScan, read: ThreadReader, images_dir: 
         run.imported_memories += _memories(deps, scan.format, thread.memories)
         if not thread.turns:
             continue
-        for step in import_source(deps, _source(scan, thread), _reader(thread.turns), cancel):
+        for step in import_source(deps, _source(scan, thread), _reader(thread.turns), cancel, consolidate=False):
             if isinstance(step, Progress):
                 if step.stage == "import":
                     yield Progress("import", run.done + step.done, scan.messages, thread.title, str(scan.path))
@@ -72,7 +77,12 @@ def import_export(deps: Deps, scan: ExportScan, read: ThreadReader, images_dir: 
                 yield run.outcome("cancelled")
                 return
         run.done += len(thread.turns)
+        run.latest = max(run.latest or thread.turns[-1].time, thread.turns[-1].time)
         yield Progress("import", run.done, scan.messages, thread.title, str(scan.path))
+    # Closed sessions are summarised once, with habits and the profile rebuilt once (one transaction per
+    # session: an interrupted run leaves the rest to the next import or chat, never summarised twice).
+    yield Progress("learn", scan.messages, scan.messages, "summarising conversations")
+    run.memories += settle(deps, run.latest)
     state: ImportState = "already imported" if run.all_known() else "imported"
     yield run.outcome(state)
 
@@ -84,6 +94,7 @@ class _Tally:
         self.imported_memories = 0
         self.resumed = False
         self.conversation_id: int | None = None
+        self.latest: datetime | None = None
 
     def add(self, step: ImportOutcome) -> None:
         self.saved += step.saved

@@ -58,9 +58,13 @@ class ImportOutcome:
     known: int              # messages this run skipped: imported before under the same id
 
 
-def import_source(deps: Deps, source: SourceFile, read: Reader,
-                  cancel: threading.Event | None = None) -> Generator[Progress | ImportOutcome, None, None]:
-    """Store and learn from ``source``; yields Progress after each committed batch, then one ImportOutcome."""
+def import_source(deps: Deps, source: SourceFile, read: Reader, cancel: threading.Event | None = None, *,
+                  consolidate: bool = True) -> Generator[Progress | ImportOutcome, None, None]:
+    """Store and learn from ``source``; yields Progress after each committed batch, then one ImportOutcome.
+
+    ``consolidate=False`` leaves the closed sessions to the caller (an export of many conversations
+    consolidates once at its end: habits and the profile are rebuilt from all memories each time).
+    """
     store = deps.store
     record = _open(store, source)
     if record.status == "done":
@@ -78,10 +82,12 @@ def import_source(deps: Deps, source: SourceFile, read: Reader,
                 raise SourceChangedError("its size or time changed")
             run.batch(turns, cancel)
             yield run.progress()
-        yield Progress("learn", source.turns, source.turns, "summarising conversations")
-        # One transaction per session (consolidate.py): a crash here resumes with the sessions left.
-        assert record.conversation_id is not None
-        written = settle(deps, store.conversations.last_time(record.conversation_id))
+        written = 0
+        if consolidate:
+            yield Progress("learn", source.turns, source.turns, "summarising conversations")
+            # One transaction per session (consolidate.py): a crash here resumes with the sessions left.
+            assert record.conversation_id is not None
+            written = settle(deps, store.conversations.last_time(record.conversation_id))
         store.imports.finish(record.id, written)
     except DiskFullError as exc:
         raise DiskFullError(f"the disk is full: {run.saved_text()}; free some space and import the same file "
