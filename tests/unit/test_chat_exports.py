@@ -64,6 +64,8 @@ def test_a_chatgpt_zip_imports_the_kept_branch_its_image_and_custom_instructions
     assert sorted(imported) == [("How I want answers: Keep answers short.", "chatgpt", "semantic"),
                                 ("I have a dog called Bo.", "chatgpt", "semantic"),
                                 ("Preferred name: Sam", "chatgpt", "semantic")]
+    marked = {memories.imported_from(m) for m in memories.find_memories(services)}
+    assert marked == {"imported from ChatGPT", ""}                     # shown on the card and by memories show
     assert "not in the export" in chat.describe_import(result)
     before = stored(services)
     again = chat.import_chat(services, export)
