@@ -33,6 +33,7 @@ from typing import Any
 from companion.core.errors import InvalidInputError
 from companion.core.memory.chat_import import ImportedTurn
 from companion.core.memory.exports import Assets, ExportMemory, Thread, clean_text, thread_hash, title
+from companion.core.types import Role
 
 FORMAT = "chatgpt"
 KEPT_CONTENT = frozenset({"text", "multimodal_text"})
@@ -41,57 +42,78 @@ IMAGE_ONLY = "[image]"      # the text of a message that is only an image
 
 def read_conversation(obj: Any, number: int, assets: Assets) -> Thread:
     """One conversation as a Thread; ``InvalidInputError`` naming the missing fields for another shape."""
-    where = f"conversation {number}"
-    if not isinstance(obj, dict):
-        raise InvalidInputError(f"{where} is not a JSON object: not a ChatGPT export this version can read")
-    thread_id = obj.get("conversation_id") or obj.get("id")
-    missing = [name for name, ok in (("mapping", isinstance(obj.get("mapping"), dict)),
-                                     ("conversation_id or id", isinstance(thread_id, str) and thread_id),
-                                     ("current_node", "current_node" in obj)) if not ok]
-    if missing:
-        raise InvalidInputError(f"{where} of the ChatGPT export lacks {', '.join(missing)}: an export of another "
-                                "version, which this Companion cannot read; nothing was imported")
-    assert isinstance(thread_id, str)
-    name = title(obj.get("title"), "ChatGPT conversation")
-    where = f"{where} ({name!r})"
+    thread_id, name = _header(obj, number)
+    where = f"conversation {number} ({name!r})"
     fallback = _epoch(obj.get("create_time"), where, "create_time")
     turns: list[ImportedTurn] = []
     missing_images: list[str] = []
     memories: list[ExportMemory] = []
     for node_id, message in _branch(obj["mapping"], obj.get("current_node"), where):
-        author, content = message.get("author"), message.get("content")
-        if not isinstance(author, dict) or not isinstance(content, dict):
-            lacks = [f for f, v in (("author", author), ("content", content)) if not isinstance(v, dict)]
-            raise InvalidInputError(f"{where}: message {node_id} lacks {', '.join(lacks)}: a ChatGPT export of "
-                                    "another version; nothing was imported")
+        content = _content(message, node_id, where)
         time = _epoch(message.get("create_time"), where, "create_time") or (turns[-1].time if turns else fallback)
-        kind = content.get("content_type")
-        if kind == "user_editable_context":
-            memories += _instructions(message, content, time or fallback)
-            continue
-        metadata = _dict(message.get("metadata"))
-        role = author.get("role")
-        if (role not in ("user", "assistant") or kind not in KEPT_CONTENT
-                or metadata.get("is_visually_hidden_from_conversation")
-                or (role == "assistant" and message.get("recipient", "all") not in ("all", None))):
-            continue
-        text, pointers = _parts(content.get("parts"), where, node_id)
-        images = []
-        for asset in pointers:
-            found = assets.image(asset)
-            if found is None:
-                missing_images.append(asset)
-            else:
-                images.append(found)
-        if not text and not images:
-            continue
-        if time is None:
-            raise InvalidInputError(f"{where}: message {node_id} has no create_time, nor has its conversation; "
-                                    "nothing was imported")
-        message_id = message.get("id") if isinstance(message.get("id"), str) else node_id
-        turns.append(ImportedTurn(time, role, text or IMAGE_ONLY, images, "", f"{thread_id}/{message_id}"))
+        if content.get("content_type") == "user_editable_context":
+            memories += _instructions(message, content, time)
+        elif _shown(message, content):
+            turn = _turn(message, content, node_id, time, f"{where}: message {node_id}", thread_id, assets,
+                         missing_images)
+            if turn is not None:
+                turns.append(turn)
     return Thread(thread_id, name, tuple(turns), thread_hash(thread_id, turns), tuple(missing_images),
                   tuple(memories))
+
+
+def _header(obj: Any, number: int) -> tuple[str, str]:
+    """(the conversation's id, its title); ``InvalidInputError`` naming what an unknown shape lacks."""
+    if not isinstance(obj, dict):
+        raise InvalidInputError(f"conversation {number} is not a JSON object: not a ChatGPT export this version "
+                                "can read")
+    thread_id = obj.get("conversation_id") or obj.get("id")
+    missing = [name for name, ok in (("mapping", isinstance(obj.get("mapping"), dict)),
+                                     ("conversation_id or id", isinstance(thread_id, str) and thread_id),
+                                     ("current_node", "current_node" in obj)) if not ok]
+    if missing:
+        raise InvalidInputError(f"conversation {number} of the ChatGPT export lacks {', '.join(missing)}: an export "
+                                "of another version, which this Companion cannot read; nothing was imported")
+    assert isinstance(thread_id, str)
+    return thread_id, title(obj.get("title"), "ChatGPT conversation")
+
+
+def _content(message: dict[str, Any], node_id: str, where: str) -> dict[str, Any]:
+    author, content = message.get("author"), message.get("content")
+    if not isinstance(author, dict) or not isinstance(content, dict):
+        lacks = [f for f, v in (("author", author), ("content", content)) if not isinstance(v, dict)]
+        raise InvalidInputError(f"{where}: message {node_id} lacks {', '.join(lacks)}: a ChatGPT export of "
+                                "another version; nothing was imported")
+    return content
+
+
+def _shown(message: dict[str, Any], content: dict[str, Any]) -> bool:
+    """A user's or the assistant's message of the conversation itself (not a system, tool or hidden one)."""
+    role = message["author"].get("role")
+    if role not in ("user", "assistant") or content.get("content_type") not in KEPT_CONTENT:
+        return False
+    if _dict(message.get("metadata")).get("is_visually_hidden_from_conversation"):
+        return False
+    return role == "user" or message.get("recipient", "all") in ("all", None)    # not a call to a tool
+
+
+def _turn(message: dict[str, Any], content: dict[str, Any], node_id: str, time: datetime | None, where: str,
+          thread_id: str, assets: Assets, missing_images: list[str]) -> ImportedTurn | None:
+    text, pointers = _parts(content.get("parts"), where)
+    images = []
+    for asset in pointers:
+        found = assets.image(asset)
+        if found is None:
+            missing_images.append(asset)
+        else:
+            images.append(found)
+    if not text and not images:
+        return None
+    if time is None:
+        raise InvalidInputError(f"{where} has no create_time, nor has its conversation; nothing was imported")
+    message_id = message.get("id") if isinstance(message.get("id"), str) else node_id
+    role: Role = "user" if message["author"].get("role") == "user" else "assistant"
+    return ImportedTurn(time, role, text or IMAGE_ONLY, images, "", f"{thread_id}/{message_id}")
 
 
 def _branch(mapping: dict[str, Any], current: Any, where: str) -> list[tuple[str, dict[str, Any]]]:
@@ -129,11 +151,11 @@ def _latest_leaf(mapping: dict[str, Any]) -> str | None:
     return node
 
 
-def _parts(parts: Any, where: str, node_id: str) -> tuple[str, list[str]]:
+def _parts(parts: Any, where: str) -> tuple[str, list[str]]:
     """(the text, the asset ids of the images) of a message's ``parts``."""
     if not isinstance(parts, list):
-        raise InvalidInputError(f"{where}: message {node_id} has text content without parts: a ChatGPT export of "
-                                "another version; nothing was imported")
+        raise InvalidInputError(f"{where} has text content without parts: a ChatGPT export of another version; "
+                                "nothing was imported")
     texts, assets = [], []
     for part in parts:
         if isinstance(part, str):

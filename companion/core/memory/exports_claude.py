@@ -41,25 +41,31 @@ def read_conversation(obj: Any, number: int, assets: Assets) -> Thread:
     turns: list[ImportedTurn] = []
     missing_images: list[str] = []
     for index, message in enumerate(obj["chat_messages"], start=1):
-        if not isinstance(message, dict):
-            raise InvalidInputError(f"{where}: message {index} is not an object; nothing was imported")
-        lacks = [f for f in ("uuid", "sender", "created_at") if not isinstance(message.get(f), str)]
-        if lacks:
-            raise InvalidInputError(f"{where}: message {index} lacks {', '.join(lacks)}: a Claude export of "
-                                    "another version; nothing was imported")
-        role = ROLES.get(message["sender"])
-        if role is None:
-            continue
-        for attached in [*(message.get("files") or []), *(message.get("attachments") or [])]:
-            file_name = attached.get("file_name") if isinstance(attached, dict) else None
-            if isinstance(file_name, str) and PurePath(file_name).suffix.lower() in IMAGE_SUFFIXES:
-                missing_images.append(file_name)
-        text = _text(message)
-        if not text:
-            continue
-        turns.append(ImportedTurn(_time(message["created_at"], where, index), "user" if role == "user" else
-                                  "assistant", text, [], "", f"{thread_id}/{message['uuid']}"))
+        turn = _turn(message, f"{where}: message {index}", thread_id, missing_images)
+        if turn is not None:
+            turns.append(turn)
     return Thread(thread_id, name, tuple(turns), thread_hash(thread_id, turns), tuple(missing_images))
+
+
+def _turn(message: Any, where: str, thread_id: str, missing_images: list[str]) -> ImportedTurn | None:
+    if not isinstance(message, dict):
+        raise InvalidInputError(f"{where} is not an object; nothing was imported")
+    lacks = [f for f in ("uuid", "sender", "created_at") if not isinstance(message.get(f), str)]
+    if lacks:
+        raise InvalidInputError(f"{where} lacks {', '.join(lacks)}: a Claude export of another version; "
+                                "nothing was imported")
+    role = ROLES.get(message["sender"])
+    if role is None:
+        return None
+    for attached in [*(message.get("files") or []), *(message.get("attachments") or [])]:
+        file_name = attached.get("file_name") if isinstance(attached, dict) else None
+        if isinstance(file_name, str) and PurePath(file_name).suffix.lower() in IMAGE_SUFFIXES:
+            missing_images.append(file_name)
+    text = _text(message)
+    if not text:
+        return None
+    return ImportedTurn(_time(message["created_at"], where), "user" if role == "user" else "assistant", text, [], "",
+                        f"{thread_id}/{message['uuid']}")
 
 
 def _text(message: dict[str, Any]) -> str:
@@ -73,10 +79,9 @@ def _text(message: dict[str, Any]) -> str:
     return clean_text(text) if isinstance(text, str) else ""
 
 
-def _time(value: str, where: str, index: int) -> datetime:
+def _time(value: str, where: str) -> datetime:
     try:
         time = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InvalidInputError(f"{where}: message {index} has created_at {value!r}, not ISO-8601; "
-                                "nothing was imported") from exc
+        raise InvalidInputError(f"{where} has created_at {value!r}, not ISO-8601; nothing was imported") from exc
     return time if time.tzinfo is not None else time.astimezone()
