@@ -49,6 +49,7 @@ MARKERS: dict[ExportFormat, frozenset[str]] = {
     "claude": frozenset({"chat_messages", "uuid", "created_at", "updated_at", "name"}),
 }
 MAX_TITLE = 200
+MAX_DEPTH = 2           # how deep an extracted export's folder is searched for its images (ChatGPT: 0-1)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class Assets:
             if self.zip is not None:
                 names: Iterator[str] = (i.filename for i in self.zip.infolist() if not i.is_dir())
             elif self.folder is not None:
-                names = (str(Path(root) / f) for root, _, files in os.walk(self.folder) for f in files)
+                names = _files(self.folder, MAX_DEPTH)
             else:
                 names = iter(())
             for name in names:
@@ -149,6 +150,15 @@ class Assets:
             partial.write_bytes(data)
             os.replace(partial, target)     # a crash leaves no half image under the final name
         return str(target)
+
+
+def _files(folder: Path, depth: int) -> Iterator[str]:
+    """The files under ``folder``, at most ``depth`` folders down (an export in ~/Downloads is not a reason
+    to walk all of it)."""
+    for root, dirs, files in os.walk(folder):
+        if len(Path(root).relative_to(folder).parts) >= depth:
+            dirs.clear()
+        yield from (str(Path(root) / f) for f in files)
 
 
 def detect(path: Path) -> Literal["jsonl", "chatgpt", "claude"]:
