@@ -57,6 +57,11 @@ class Paths:
         return self.data_dir / "imports"
 
     @property
+    def chat_images_dir(self) -> Path:
+        """Images a chat export (a zip) held, copied out when their turns are stored, named by content."""
+        return self.data_dir / "chat_images"
+
+    @property
     def concept_images_dir(self) -> Path:
         """Reference images the user gave for concepts (kept, unlike the cache)."""
         return self.data_dir / "concept_images"

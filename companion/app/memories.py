@@ -19,6 +19,14 @@ class MemoryItem:
     place: str
 
 
+ORIGINS = {"chatgpt": "ChatGPT", "claude": "Claude"}
+
+
+def imported_from(memory: Memory) -> str:
+    """The line that marks a memory another app held as such ("imported from ChatGPT"); "" for one learnt here."""
+    return f"imported from {ORIGINS.get(memory.origin, memory.origin)}" if memory.origin else ""
+
+
 def memories(services: Services, kind: str | None = None, text: str = "",
              limit: int = 1000) -> tuple[list[MemoryItem], Persona]:
     """Memories newest first (filtered by kind and text), with the names they are about, and the persona."""

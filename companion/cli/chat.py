@@ -14,9 +14,11 @@ from companion.cli.progress import ProgressBar
 
 def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentParser) -> None:
     parser = commands.add_parser("chat", parents=[parent], help="talk with Companion, or import past conversations")
-    parser.add_argument("--import", dest="import_file", type=Path, metavar="FILE.jsonl",
-                        help='import past turns: one {"time", "role", "text", "images", "id"} object a line; '
-                             'an interrupted import continues where it stopped, a repeated one adds nothing')
+    parser.add_argument("--import", dest="import_file", type=Path, metavar="FILE",
+                        help="import past conversations: a ChatGPT export (the zip or its conversations.json), a "
+                             'Claude export (conversations.json) or JSONL, one {"time", "role", "text", "images", '
+                             '"id"} object a line; an interrupted import continues where it stopped, a repeated '
+                             "one adds nothing")
     parser.add_argument("--model", help="the chat model to use (default: the one in settings)")
     parser.add_argument("--temporary", action="store_true", help="answer but remember nothing of this chat")
     parser.set_defaults(func=run_chat)

@@ -1,4 +1,4 @@
-"""``companion concepts add|list|show|edit|forget``: the people, pets, objects and places you know."""
+"""``companion concepts add|import|list|show|edit|forget``: the people, pets, objects and places you know."""
 
 from __future__ import annotations
 
@@ -26,6 +26,12 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
     add.add_argument("--box", type=int, nargs=4, metavar=("LEFT", "TOP", "RIGHT", "BOTTOM"),
                      help="which face or region of the (single) image to use")
     add.set_defaults(func=run_add)
+
+    imp = sub.add_parser("import", parents=[parent],
+                         help="bring in a RAP concept database (database.json and its images); importing again "
+                              "updates the cards instead of adding them twice")
+    imp.add_argument("database", type=Path, metavar="DATABASE.json")
+    imp.set_defaults(func=run_import)
 
     lst = sub.add_parser("list", parents=[parent], help="list concepts")
     lst.add_argument("--category", choices=CATEGORIES)
@@ -65,6 +71,24 @@ def run_add(args: argparse.Namespace) -> int:
         if waiting:
             print(f"{waiting} reference photo(s) kept: {concept.name} is found in your photos once the image model "
                   "is installed (companion models download clip-vit-b-32).")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    with services_for(args) as services:
+        report = concepts.import_rap(services, args.database)
+        waiting = concepts.waiting_keys(services)
+    if args.json:
+        emit_json(report)
+        return 0
+    for line in report.lines:
+        for text in concepts.describe_rap_line(line):
+            print(text)
+    print(f"{report.count('added')} added, {report.count('updated')} updated, {report.count('unchanged')} unchanged, "
+          f"{report.count('skipped')} skipped.")
+    if waiting:
+        print(f"{waiting} reference photo(s) kept: they are matched in your photos once the image model is installed "
+              "(companion models download clip-vit-b-32).")
     return 0
 
 

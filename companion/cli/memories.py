@@ -63,6 +63,8 @@ def run_show(args: argparse.Namespace) -> int:
         print(f"  keywords: {', '.join(memory.keywords)}")
     if concepts:
         print(f"  about: {', '.join(concepts)}")
+    if memory.origin:
+        print(f"  {use_cases.imported_from(memory)}")
     for turn in turns:
         print(f"  from {when(turn.time)}: {turn.text[:80]}")
     return 0

@@ -272,6 +272,7 @@ class Memory:
     session_id: int | None = None
     speaker: str = ""            # who said it ("" is the user)
     subject: str = ""            # whom it is about ("" is the user): "I went ..." said by Caroline is Caroline's
+    origin: str = ""             # imported as a memory from another app ("chatgpt"); "" when learnt here
 
 
 SourceType = Literal["photo", "memory", "turn"]

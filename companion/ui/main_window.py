@@ -1,6 +1,7 @@
 """The main window: sidebar with counts, header with search-everything, the views, indexing and watching.
 
-Photos dropped anywhere on the window go to the chat. Indexing runs
+Photos dropped anywhere on the window go to the chat; any other file dropped is offered to the chat
+import, which tells a ChatGPT or Claude export or JSONL by its content. Indexing runs
 ``app.library.index`` on a worker; while the window is open the watched folders
 are watched too (``app.library.watch``, on the watcher's own thread), with progress
 in the sidebar. A reminder that fires for a newly indexed photo becomes a
@@ -21,6 +22,7 @@ from companion.core.types import Progress
 from companion.ui import appearance, icons, images
 from companion.ui.activity import LibraryActivity, WatchBridge
 from companion.ui.chat_view import ChatView
+from companion.ui.concept_import import pick_database
 from companion.ui.memories_view import MemoriesView
 from companion.ui.onboarding import Onboarding
 from companion.ui.people_view import PeopleView
@@ -145,6 +147,8 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
         file_menu = bar.addMenu("&File")
         action(file_menu, "&Open photo…", self.pick_photo, QtGui.QKeySequence.StandardKey.Open, "open")
         action(file_menu, "&Import chat…", self.pick_chat)
+        action(file_menu, "Import &concept database…",
+               lambda: pick_database(self, self.services, self.workers, self._concepts_imported))
         action(file_menu, "Index &now", lambda: self.start_indexing(), None, "index")
         file_menu.addSeparator()
         action(file_menu, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit)
@@ -231,13 +235,17 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
     # ---- photos in --------------------------------------------------------------------
 
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802 - Qt override
-        if any(images.is_image(u.toLocalFile()) for u in event.mimeData().urls()) or event.mimeData().hasImage():
+        if any(Path(u.toLocalFile()).is_file() for u in event.mimeData().urls()) or event.mimeData().hasImage():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QtGui.QDropEvent) -> None:  # noqa: N802 - Qt override
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if images.is_image(u.toLocalFile())]
+        files = [u.toLocalFile() for u in event.mimeData().urls() if Path(u.toLocalFile()).is_file()]
+        paths = [f for f in files if images.is_image(f)]
         if paths:
             self.ask_about(paths[0])
+            event.acceptProposedAction()
+        elif files:     # any other file is offered to the import, which tells a chat export by its content
+            self.import_chat(Path(files[0]))
             event.acceptProposedAction()
         elif event.mimeData().hasImage():
             self.chat.input.insertFromMimeData(event.mimeData())
@@ -255,10 +263,16 @@ class MainWindow(LibraryActivity, QtWidgets.QMainWindow):
             self.ask_about(path)
 
     def pick_chat(self) -> None:
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Import a chat (JSONL)", str(Path.home()),
-                                                        "Chat export (*.jsonl)")
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "Import chats (ChatGPT, Claude, JSONL)", str(Path.home()),
+            "Chat exports (*.zip *.json *.jsonl);;All files (*)")
         if path:
             self.import_chat(Path(path))
+
+    def _concepts_imported(self, summary: str) -> None:
+        self.show_status(summary)
+        self.people.reload(now=True)
+        self.refresh_counts()
 
     def import_chat(self, path: Path) -> Worker:
         """Import a chat on a worker, with its progress and a Stop button in a small non-modal dialog."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from companion.app import memories
 from companion.ui import theme
 from companion.ui.qt import ModelIndex, Qt, QtCore, QtGui, QtWidgets
 from companion.ui.widgets import human_date
@@ -60,6 +61,8 @@ def meta_line(item: Any) -> str:
         parts.append(item.place)
     if item.people:
         parts.append(", ".join(item.people))
+    if item.memory.origin:
+        parts.append(memories.imported_from(item.memory))
     return " · ".join(parts)
 
 

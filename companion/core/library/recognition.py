@@ -571,11 +571,15 @@ def embed_pending_keys(store: Store, settings: Settings, reader: PhotoReader, em
     return completed
 
 
+def reference_copy_name(concept_id: int, source: Path) -> str:
+    """The name of a reference photo's copy in the profile: one copy per concept and content."""
+    return f"concept-{concept_id}-{file_digest(source, 'blake2b', digest_size=8)}{source.suffix.lower()}"
+
+
 def _keep_copy(folder: Path, concept_id: int, source: Path) -> tuple[Path, bool]:
     """Copy the reference image into the profile (the user may delete the original)."""
-    digest = file_digest(source, "blake2b", digest_size=8)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"concept-{concept_id}-{digest}{source.suffix.lower()}"
+    target = folder / reference_copy_name(concept_id, source)
     if target.exists():
         return target, False
     # Private from the first byte (copy2 would give the copy the original's mode, often 0644).

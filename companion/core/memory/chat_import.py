@@ -59,6 +59,8 @@ class SourceFile:
     started: datetime       # the first turn's time: when the conversation began
     size: int
     mtime_ns: int
+    title: str = ""         # the conversation's title in its export ("": "Imported from <file name>")
+    thread: str = ""        # the export's own id of the conversation, for a file of many (core/memory/exports.py)
 
     @property
     def name(self) -> str:

@@ -58,9 +58,13 @@ class ImportOutcome:
     known: int              # messages this run skipped: imported before under the same id
 
 
-def import_source(deps: Deps, source: SourceFile, read: Reader,
-                  cancel: threading.Event | None = None) -> Generator[Progress | ImportOutcome, None, None]:
-    """Store and learn from ``source``; yields Progress after each committed batch, then one ImportOutcome."""
+def import_source(deps: Deps, source: SourceFile, read: Reader, cancel: threading.Event | None = None, *,
+                  consolidate: bool = True) -> Generator[Progress | ImportOutcome, None, None]:
+    """Store and learn from ``source``; yields Progress after each committed batch, then one ImportOutcome.
+
+    ``consolidate=False`` leaves the closed sessions to the caller (an export of many conversations
+    consolidates once at its end: habits and the profile are rebuilt from all memories each time).
+    """
     store = deps.store
     record = _open(store, source)
     if record.status == "done":
@@ -78,10 +82,12 @@ def import_source(deps: Deps, source: SourceFile, read: Reader,
                 raise SourceChangedError("its size or time changed")
             run.batch(turns, cancel)
             yield run.progress()
-        yield Progress("learn", source.turns, source.turns, "summarising conversations")
-        # One transaction per session (consolidate.py): a crash here resumes with the sessions left.
-        assert record.conversation_id is not None
-        written = settle(deps, store.conversations.last_time(record.conversation_id))
+        written = 0
+        if consolidate:
+            yield Progress("learn", source.turns, source.turns, "summarising conversations")
+            # One transaction per session (consolidate.py): a crash here resumes with the sessions left.
+            assert record.conversation_id is not None
+            written = settle(deps, store.conversations.last_time(record.conversation_id))
         store.imports.finish(record.id, written)
     except DiskFullError as exc:
         raise DiskFullError(f"the disk is full: {run.saved_text()}; free some space and import the same file "
@@ -169,12 +175,16 @@ def _open(store: Store, source: SourceFile) -> ImportSource:
         record = store.imports.find(source.format, source.content_hash)
         if record is not None and (record.status == "done" or record.conversation_id is not None):
             return record
-        conversation = store.conversations.start(title=f"Imported from {source.name}", started_at=source.started)
+        # A newer export of a conversation imported before continues that conversation.
+        conversation_id = store.imports.thread_conversation(source.format, source.thread) if source.thread else None
+        if conversation_id is None:
+            conversation_id = store.conversations.start(title=source.title or f"Imported from {source.name}",
+                                                        started_at=source.started).id
         if record is None:
             return store.imports.create(source.format, source.content_hash, source.name, source.turns,
-                                        conversation.id)
+                                        conversation_id, source.thread)
         # Its conversation was deleted part-way: the rest goes into a new one.
-        return store.imports.set_conversation(record.id, conversation.id)
+        return store.imports.set_conversation(record.id, conversation_id)
 
 
 def _outcome(state: ImportState, record: ImportSource, saved: int, turns: int, memories: int,

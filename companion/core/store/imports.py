@@ -5,7 +5,12 @@ same source, an edited one a new source. ``position`` counts the source's messag
 the source's order), and moves in the same transaction as the turns and memories learnt from them, so an
 interrupted import resumes after them and a finished one is recognised and adds nothing. Messages that
 carry the export's own id are recorded in ``import_items``; a message whose id is known is not stored again,
-whichever file it comes from. Any importer (JSONL today; ChatGPT or Claude exports later) uses this record.
+whichever file it comes from. Every importer (JSONL, ChatGPT and Claude exports) uses this record.
+
+An export of many conversations makes one source per conversation; ``thread`` is the export's own id of it
+(migration 0040), so the conversation a newer export continues is found (:meth:`ImportRepo.thread_conversation`).
+Memories an export brings as such (ChatGPT's custom instructions) are recorded by their key in
+``import_memories``: one the user edited or forgot is not brought back by importing again.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class ImportSource:
     status: ImportStatus
     started_at: datetime
     finished_at: datetime | None
+    thread: str = ""                # the export's own id of the conversation ("" for a file of one conversation)
 
 
 def _source(row: Row) -> ImportSource:
@@ -44,7 +50,7 @@ def _source(row: Row) -> ImportSource:
     return ImportSource(row["id"], row["format"], row["content_hash"], row["name"], row["conversation_id"],
                         row["items"], row["position"], row["turns"], row["memories"],
                         tuple(int(i) for i in json.loads(row["context"])), row["status"], started,
-                        from_iso(row["finished_at"]))
+                        from_iso(row["finished_at"]), row["thread"])
 
 
 class ImportRepo:
@@ -60,11 +66,12 @@ class ImportRepo:
         row = self.db.query_one("SELECT * FROM import_sources WHERE id = ?", (source_id,))
         return _source(row) if row else None
 
-    def create(self, format: str, content_hash: str, name: str, items: int, conversation_id: int) -> ImportSource:
+    def create(self, format: str, content_hash: str, name: str, items: int, conversation_id: int,
+               thread: str = "") -> ImportSource:
         """A new source at position 0 (the caller's transaction also makes its conversation)."""
         cur = self.db.execute(
-            "INSERT INTO import_sources (format, content_hash, name, conversation_id, items, started_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (format, content_hash, name, conversation_id, items, to_iso(now())))
+            "INSERT INTO import_sources (format, content_hash, name, conversation_id, items, started_at, thread) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", (format, content_hash, name, conversation_id, items, to_iso(now()), thread))
         source = self.get(inserted_id(cur))
         assert source is not None
         return source
@@ -92,6 +99,22 @@ class ImportRepo:
     def add_item(self, format: str, external_id: str, source_id: int, turn_id: int) -> None:
         self.db.execute("INSERT INTO import_items (format, external_id, source_id, turn_id) VALUES (?, ?, ?, ?)",
                         (format, external_id, source_id, turn_id))
+
+    def thread_conversation(self, format: str, thread: str) -> int | None:
+        """The conversation an earlier source of this export conversation made, if it still exists."""
+        row = self.db.query_one(
+            "SELECT s.conversation_id FROM import_sources s JOIN conversations c ON c.id = s.conversation_id "
+            "WHERE s.format = ? AND s.thread = ? ORDER BY s.id DESC LIMIT 1", (format, thread))
+        return int(row[0]) if row else None
+
+    def known_memory(self, format: str, external_id: str) -> bool:
+        """Whether a memory with this key in an export was imported before (even if edited or forgotten since)."""
+        return self.db.query_one("SELECT 1 FROM import_memories WHERE format = ? AND external_id = ?",
+                                 (format, external_id)) is not None
+
+    def add_memory(self, format: str, external_id: str, memory_id: int) -> None:
+        self.db.execute("INSERT INTO import_memories (format, external_id, memory_id) VALUES (?, ?, ?)",
+                        (format, external_id, memory_id))
 
     def list(self) -> builtins.list[ImportSource]:
         return [_source(r) for r in self.db.query("SELECT * FROM import_sources ORDER BY id")]

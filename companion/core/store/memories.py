@@ -30,6 +30,7 @@ class NewMemory:
     session_id: int | None = None
     speaker: str = ""           # who said it ("" is the user)
     subject: str = ""           # whom it is about ("" is the user)
+    origin: str = ""            # the app it was imported from as a memory ("chatgpt"); "" learnt here
 
 
 class MemoryRepo:
@@ -56,7 +57,7 @@ class MemoryRepo:
                        place=row["place"], action=row["action"], concept_ids=concepts[row["id"]],
                        source_turn_ids=turns[row["id"]], created_at=from_iso(row["created_at"]) or now(),
                        updated_at=from_iso(row["updated_at"]) or now(), session_id=row["session_id"],
-                       speaker=row["speaker"], subject=row["subject"])
+                       speaker=row["speaker"], subject=row["subject"], origin=row["origin"])
                 for row in rows]
 
     def add(self, memory: NewMemory, embedding: np.ndarray | None = None) -> int:
@@ -68,10 +69,10 @@ class MemoryRepo:
         with self.db.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO memories (kind, content, keywords, time, ts, place, action, session_id, created_at, "
-                "updated_at, speaker, subject) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "updated_at, speaker, subject, origin) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (memory.kind, memory.content.strip(), ", ".join(memory.keywords), to_iso(memory.time),
                  timestamp(memory.time), memory.place, memory.action, memory.session_id, stamp, stamp,
-                 memory.speaker, memory.subject))
+                 memory.speaker, memory.subject, memory.origin))
             memory_id = inserted_id(cur)
             conn.executemany("INSERT OR IGNORE INTO memory_concepts (memory_id, concept_id) VALUES (?, ?)",
                              [(memory_id, c) for c in memory.concept_ids])

@@ -424,6 +424,23 @@ CREATE TABLE pending_deletions (
 ALTER TABLE triggers ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
 """
 
+# Chat exports (issue 24): an export holds many conversations; each is its own import source, and
+# ``thread`` is the export's own id of that conversation, so a newer export's new messages join the
+# conversation the older one made. Memories brought from another app (ChatGPT's custom instructions)
+# say where they came from (``memories.origin``: "chatgpt"), and ``import_memories`` records each by its
+# key in the export, so importing again (after the user edited or forgot it) does not bring it back.
+M0040_CHAT_EXPORTS = """
+ALTER TABLE import_sources ADD COLUMN thread TEXT NOT NULL DEFAULT '';
+CREATE INDEX import_sources_thread ON import_sources(format, thread) WHERE thread != '';
+ALTER TABLE memories ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+CREATE TABLE import_memories (
+    format TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    memory_id INTEGER REFERENCES memories(id) ON DELETE SET NULL,
+    PRIMARY KEY (format, external_id)
+) WITHOUT ROWID;
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0001_photos_and_faces", M0001_PHOTOS_AND_FACES),
@@ -437,6 +454,7 @@ MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0009_photo_library", M0009_PHOTO_LIBRARY),
     ("0010_import_sources", M0010_IMPORT_SOURCES),
     ("0011_profile_files_and_pending", M0011_PROFILE_FILES_AND_PENDING),
+    ("0040_chat_exports", M0040_CHAT_EXPORTS),
 )
 
 
