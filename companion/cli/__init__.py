@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "companion.cli.library",    # index, search, faces
     "companion.cli.ask",
     "companion.cli.models",
+    "companion.cli.mcp",        # mcp (the server), mcp activity
 )
 
 

@@ -424,6 +424,21 @@ CREATE TABLE pending_deletions (
 ALTER TABLE triggers ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
 """
 
+# What the user's other AI apps asked Companion over MCP (companion/mcp/): one row per call, which the user
+# reads and clears in Settings ▸ Privacy and with `companion mcp activity`. Only the request is kept (the
+# tool, its arguments in short, who asked, the outcome), never what was answered.
+M0020_ACTIVITY = """
+CREATE TABLE activity (
+    id INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    client TEXT NOT NULL DEFAULT '',
+    tool TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
+    results INTEGER NOT NULL DEFAULT 0
+);
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0001_photos_and_faces", M0001_PHOTOS_AND_FACES),
@@ -437,6 +452,7 @@ MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0009_photo_library", M0009_PHOTO_LIBRARY),
     ("0010_import_sources", M0010_IMPORT_SOURCES),
     ("0011_profile_files_and_pending", M0011_PROFILE_FILES_AND_PENDING),
+    ("0020_activity", M0020_ACTIVITY),
 )
 
 
