@@ -14,12 +14,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from companion.app import library
 from companion.core.errors import InvalidInputError, NotFoundError
 from companion.core.types import Concept, Memory, Photo, Source, tidy_place
 
 if TYPE_CHECKING:
     from companion.app.services import Services
+    from companion.core.store.photos import PhotoCursor
 
 # A caller gets a page, not the library: a client model reads every line of what it gets.
 MAX_PHOTOS = 50
@@ -99,6 +99,7 @@ def last_seen(services: Services, ref: str | Concept) -> Seen | None:
 
 def people(services: Services, category: str | None = None) -> list[PersonSummary]:
     """Every card (of ``category``), by name, with its photo count and last sighting."""
+    from companion.app import library
     return [PersonSummary(c, library.photo_count(services, c.id), last_seen(services, c))
             for c in services.store.concepts.list(category)]
 
@@ -112,12 +113,14 @@ def photos_of(services: Services, ref: str, *, since: datetime | None = None, un
               place: str = "", limit: int = 20) -> tuple[Concept, list[Photo]]:
     """Photos of ``ref``, newest first, taken in ``since <= t < until`` (either end open) and at ``place``
     (a city, region or country, as the Photos grid filters); at most ``limit`` (≤ MAX_PHOTOS)."""
+    from companion.app import library
+
     if since is not None and until is not None and until <= since:
         raise InvalidInputError("the window ends before it starts")
     concept = person(services, ref)
     limit = max(1, min(limit, MAX_PHOTOS))
     found: list[Photo] = []
-    cursor: library.PhotoCursor | int | None = None
+    cursor: PhotoCursor | int | None = None
     while len(found) < limit:
         page = library.photo_page(services, person=concept.id, place=place.strip() or None, after=cursor)
         for photo in page.photos:
@@ -242,6 +245,8 @@ class PersonRecord:
 
 
 def person_record(services: Services, ref: str, *, photos: int = 5, memories: int = 10) -> PersonRecord:
+    from companion.app import library
+
     concept = person(services, ref)
     names = {c.id: c.name for c in services.store.concepts.list()}
     about = services.store.memories.list(concept_id=concept.id, limit=memories)

@@ -10,12 +10,14 @@ to look (a photo's path, a turn's first words).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from companion.app.activity import ActivityEntry
-from companion.app.chat import Answer
-from companion.app.library import PhotoDetail
-from companion.app.recall import FoundMemory, PersonRecord, PersonSummary, PhotoPeople, Seen
-from companion.core.types import Concept, Photo, Source
+if TYPE_CHECKING:    # types only: `companion mcp` must answer `initialize` within a second of its launch
+    from companion.app.activity import ActivityEntry
+    from companion.app.chat import Answer
+    from companion.app.library import PhotoDetail
+    from companion.app.recall import FoundMemory, PersonRecord, PersonSummary, PhotoPeople, Seen
+    from companion.core.types import Concept, Photo, Source
 
 Json = dict[str, object]
 

@@ -27,7 +27,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from companion import __version__
-from companion.app import activity, chat, library, memories, recall
+from companion.app import activity, memories, recall
 from companion.app.services import Services
 from companion.core.errors import CompanionError, InvalidInputError
 from companion.mcp import serialize
@@ -174,6 +174,8 @@ class CompanionMCP:
         async def ask(question: Annotated[str, Field(description="the question, in the user's words")],
                       ctx: Context) -> Json:
             def work() -> tuple[Json, int]:
+                from companion.app import chat  # the answering pipeline loads with the first question
+
                 if not question.strip():
                     raise InvalidInputError("ask a question")
                 done = [e.answer for e in chat.ask(services, question, temporary=True) if isinstance(e, chat.Done)]
@@ -211,6 +213,8 @@ class CompanionMCP:
             "A photo's record: path, date (and how sure it is), place, the people in it and their face boxes."))
         async def photo_record(photo_id: str, ctx: Context) -> str:
             def work() -> tuple[Json, int]:
+                from companion.app import library
+
                 found = library.photo_detail(services, int(photo_id)) if photo_id.isdigit() else None
                 if found is None:
                     raise InvalidInputError(f"no photo with id {photo_id}")

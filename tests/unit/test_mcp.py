@@ -112,7 +112,8 @@ def test_every_call_is_in_the_activity_list_with_the_app_that_made_it(services: 
          ("who_is_in_photo", {"path": "/etc/passwd"}), client="Claude Desktop")
     entries = activity.recent(services)
     assert [(e.client, e.tool, e.detail, e.outcome) for e in reversed(entries)] == [
-        ("Claude Desktop", "last_seen", "person=Anna", "ok"), ("Claude Desktop", "last_seen", "person=Nobody", "failed"),
+        ("Claude Desktop", "last_seen", "person=Anna", "ok"),
+        ("Claude Desktop", "last_seen", "person=Nobody", "failed"),
         ("Claude Desktop", "who_is_in_photo", "path=/etc/passwd", "refused")]
     assert activity.clear(services) == 3 and activity.recent(services) == []
 
