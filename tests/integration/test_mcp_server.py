@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -117,3 +118,36 @@ def test_another_app_gets_cited_answers_and_is_refused_what_the_user_did_not_all
     assert [p["name"] for p in everyone["people"]] == ["Eileen"]          # Grace was forgotten
     assert "nobody called 'Grace'" in grace["error"]
     assert "people" not in grace_photo and "Grace" not in json.dumps(grace_photo)
+
+
+def test_the_face_model_loads_for_a_photo_the_library_lacks_and_goes_on_the_idle_timer(
+        models_env: Path, tmp_path: Path) -> None:
+    from mcp import Client
+
+    from companion.mcp.server import CompanionMCP
+
+    pictures = profile(models_env, tmp_path)
+    new_photo = save_photo(pictures / "new.jpg", variants(astronaut_pixels())[3], MAY + timedelta(days=90), PARIS)
+    services = Services.open()
+    adapter = CompanionMCP(services)
+    try:
+        async def calls() -> list[dict]:
+            async with Client(adapter.server, client_info=Implementation(name="in-process", version="1")) as client:
+                out = [json.loads((await client.call_tool(name, args)).content[0].text) for name, args in (
+                    ("last_seen", {"person": "Eileen"}), ("people", {}))]
+                assert not any(services.loaded_models().values())         # lookups load no model
+                out.append(json.loads((await client.call_tool("who_is_in_photo", {"path": str(new_photo)}))
+                                      .content[0].text))
+                assert services.loaded_models()["face_backend"] is True    # a photo to recognise: the face model
+                return out
+
+        *_lookups, recognised = anyio.run(calls)
+        assert [p["name"] for p in recognised["people"]] == ["Eileen"]
+        app_settings.update(services, idle_unload_seconds=1)      # as the window's Settings would
+        deadline = time.monotonic() + 60
+        while services.loaded_models()["face_backend"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert services.loaded_models()["face_backend"] is False       # released like the window's models
+    finally:
+        adapter.close()
+        services.close()
