@@ -18,7 +18,7 @@ def register(commands: argparse._SubParsersAction, parent: argparse.ArgumentPars
                     "Read-only unless writes are turned on in Settings > Privacy; every call is logged "
                     "(companion mcp activity).")
     group.set_defaults(func=run_serve)
-    sub = group.add_subparsers(dest="action", metavar="ACTION", parser_class=type(group))
+    sub = group.add_subparsers(dest="action", metavar="[ACTION]", parser_class=type(group))   # none: serve
     log = sub.add_parser("activity", parents=[parent], help="what other apps asked over MCP, newest first")
     log.add_argument("--clear", action="store_true", help="delete the activity list")
     log.add_argument("--limit", type=int, default=50, help="how many calls to list (default 50)")
