@@ -1,5 +1,5 @@
 """Entry point: ``companion gui`` opens the window, ``companion --self-test`` checks the
-installation; everything else is the command line.
+installation; everything else is the command line (``companion mcp`` with only its own command group).
 
 This dispatch lives above both front ends so that neither imports the other.
 """
@@ -22,6 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return gui_main(args[1:])
     from companion.cli import main as cli_main
 
+    if args[:1] == ["mcp"]:
+        # An AI app launches `companion mcp` and waits for it: only that command group is loaded
+        # (the others' imports cost ~10% of its one-second start; benchmarks/mcp_startup.py).
+        return cli_main(args, modules=("companion.cli.mcp",))
     return cli_main(args)
 
 

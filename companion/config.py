@@ -110,6 +110,11 @@ class Settings:
     onboarding_done: bool = False
     remember_conversations: bool = True
     appearance: Appearance = "system"     # the window's theme
+    # The user's other AI apps reach the records over MCP (`companion mcp`), read-only unless this is on: then
+    # the write tool (remember) works, for every app, or only for the apps named here (as they introduce
+    # themselves, e.g. "claude-ai"; the activity list in Settings ▸ Privacy shows the names).
+    mcp_allow_writes: bool = False
+    mcp_write_clients: list[str] = field(default_factory=list)
 
 
 def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from companion.core.errors import InvalidInputError
 from companion.core.types import Memory, Persona, Turn, tidy_place
 
 if TYPE_CHECKING:
@@ -113,3 +114,22 @@ def describe_persona(persona: Persona) -> str:
     from companion.core.memory.persona import describe
 
     return describe(persona)
+
+
+def remember_for(services: Services, text: str, *, client: str, about: str | None = None) -> Memory:
+    """A memory another app adds on the user's behalf (``companion mcp``'s remember tool), marked with the
+    app's name in its keywords so the user can tell it from their own; about the card ``about`` when given.
+    Embedded when the text model is installed, so memory search finds it like any other."""
+    from companion.core.store.memories import NewMemory
+
+    content = " ".join(text.split())
+    if not content:
+        raise InvalidInputError("a memory needs some text")
+    concept = services.store.concepts.resolve(about.strip()) if about and about.strip() else None
+    embedder = services.optional.text_embedder
+    embedding = embedder.embed([content])[0] if embedder else None
+    mark = f"added by {client.strip() or 'another app'}"
+    memory_id = services.store.memories.add(NewMemory(
+        "semantic", content, keywords=(mark,), concept_ids=(concept.id,) if concept else (),
+        subject=concept.name if concept else ""), embedding)
+    return services.store.memories.require(memory_id)

@@ -65,6 +65,8 @@ class SettingsChanges(TypedDict, total=False):
     onboarding_done: bool
     remember_conversations: bool
     appearance: Appearance
+    mcp_allow_writes: bool
+    mcp_write_clients: list[str]
 
 
 def update(services: Services, **changes: Unpack[SettingsChanges]) -> Settings:

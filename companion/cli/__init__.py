@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "companion.cli.models",
     "companion.cli.backup",     # backup, restore, export
     "companion.cli.people",     # people write-xmp
+    "companion.cli.mcp",        # mcp (the server), mcp activity
 )
 
 
@@ -50,14 +51,14 @@ def common_options() -> argparse.ArgumentParser:
     return parent
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parent = common_options()
     parser = OneLineParser(prog="companion", parents=[parent],
                            description="Companion remembers the people, pets and things in your photos and "
                                        "conversations, on your own machine.")
     parser.add_argument("--version", action="version", version=f"companion {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).register(commands, parent)
     return parser
 
@@ -75,8 +76,9 @@ def fail(message: object, status: int) -> int:
     return status
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: Sequence[str] | None = None, *, modules: Sequence[str] = COMMAND_MODULES) -> int:
+    """Run a command; ``modules`` narrows the parser to the command groups a caller knows it needs."""
+    parser = build_parser(modules)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None) or not hasattr(args, "func"):
         parser.print_help()

@@ -1,5 +1,6 @@
 """Settings: appearance (light, dark or the system's), watched folders, models, hardware (GPU layers,
-device, idle unload, face detector), privacy, backup and restore (``ui/backup_panel.py``).
+device, idle unload, face detector), privacy (``privacy_page.py``: conversations, other AI apps over MCP),
+backup and restore (``ui/backup_panel.py``).
 
 Changes are staged in the widgets and applied together on Save, on a worker
 (saving settings and registering folders touch the disk). The appearance is
@@ -17,6 +18,7 @@ from companion.app.settings import APPEARANCES, DEVICES, FACE_DETECTORS, Appeara
 from companion.ui import appearance, icons
 from companion.ui.backup_panel import BackupPanel
 from companion.ui.models_panel import ModelsPanel
+from companion.ui.privacy_page import PrivacyPage
 from companion.ui.qt import QtCore, QtWidgets, Signal, emit
 from companion.ui.widgets import button, label
 from companion.ui.workers import Worker, WorkerPool
@@ -116,14 +118,8 @@ class SettingsDialog(QtWidgets.QDialog):
         form.addRow("Unload models after idle", self.idle_unload)
         form.addRow("Face detector", self.face_detector)
 
-        self.remember = QtWidgets.QCheckBox("Remember what I tell you in conversations")
-        self.remember.setChecked(settings.remember_conversations)
-        privacy = QtWidgets.QWidget()
-        privacy_layout = QtWidgets.QVBoxLayout(privacy)
-        privacy_layout.addWidget(self.remember)
-        privacy_layout.addWidget(label("Everything stays on this computer. Use a temporary chat "
-                                       "to keep a single conversation out of memory.", "muted", wrap=True))
-        privacy_layout.addStretch(1)
+        privacy = self.privacy = PrivacyPage(services, workers)
+        self.remember = privacy.remember
 
         self.before = settings.appearance
         self.previewed = False
@@ -203,6 +199,7 @@ class SettingsDialog(QtWidgets.QDialog):
         layers = None if self.auto_layers.isChecked() else self.gpu_layers.value()
         device, idle = DEVICES[self.device.currentIndex()], self.idle_unload.value()
         remember = self.remember.isChecked()
+        allow_writes, write_clients = self.privacy.allow_writes.isChecked(), self.privacy.write_client_names()
         detector = FACE_DETECTORS[self.face_detector.currentIndex()]
         appearance = self.chosen_appearance()
         self.before = appearance  # saved: Cancel no longer puts the old look back
@@ -210,7 +207,8 @@ class SettingsDialog(QtWidgets.QDialog):
         def job(_cancel: Any) -> None:
             app_settings.update(self.services, watched_folders=folders, n_gpu_layers=layers, device=device,
                                 idle_unload_seconds=idle, remember_conversations=remember, appearance=appearance,
-                                face_detector=detector)
+                                face_detector=detector, mcp_allow_writes=allow_writes,
+                                mcp_write_clients=write_clients)
 
         worker = self.workers.start(job, "save settings")
         def saved(_result: object) -> None:

@@ -5,8 +5,9 @@ shared library), so each command runs under ``strace -f`` and the test fails on 
 internet socket, any DNS lookup (``/etc/resolv.conf`` opened, nscd asked) and any file
 written outside the profile. The commands are the ones a user runs every day, with real
 models loaded: ``init``, ``index`` (faces in the face child, CLIP), ``chat --import``
-(MiniLM), ``ask`` about a photo, ``watch`` indexing a photo copied in, and the window's
-start (warm-up and catch-up scan). ``models download`` is the one command allowed to
+(MiniLM), ``ask`` about a photo, ``watch`` indexing a photo copied in, the window's
+start (warm-up and catch-up scan), and ``mcp`` answering another app's calls on stdio (memory
+search with MiniLM, a photo recognised with the face child). ``models download`` is the one command allowed to
 connect, and only when the user runs it.
 """
 
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,13 +84,17 @@ def traced(tmp_path: Path, models_env: Path, minilm_dir: Path, companion_home: P
                user_home / ".cache" / "fontconfig"]
 
     def run(*args: str, until: Callable[[], bool] | None = None, timeout: float = 240,
-            ) -> subprocess.CompletedProcess[str]:
+            dialogue: list[dict[str, object]] | None = None) -> subprocess.CompletedProcess[str]:
         log = tmp_path / f"strace-{args[0]}-{time.monotonic_ns()}.log"
         command = [STRACE, "-f", "-qq", "-s", "256", "-e", f"trace={TRACED}", "-e", "signal=none", "-o", str(log),
                    sys.executable, "-m", "companion", *args]
         process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                   stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                   stdin=subprocess.PIPE if dialogue is not None else None)
         try:
+            replies = ""
+            if dialogue is not None:   # a stdio server (mcp): each message in turn, each request's reply awaited
+                replies = converse(process, dialogue, timeout)
             if until is not None:   # a long-running command (watch, the window): stop it once its work is done
                 deadline = time.monotonic() + timeout
                 while time.monotonic() < deadline and process.poll() is None and not until():
@@ -98,6 +105,7 @@ def traced(tmp_path: Path, models_env: Path, minilm_dir: Path, companion_home: P
                 traced_pid = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
                 os.kill(traced_pid, signal.SIGINT if args[0] == "watch" else signal.SIGTERM)
             out, err = process.communicate(timeout=timeout)
+            out = replies + out
         finally:   # a failed check must not leave strace and Companion running after the test
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -111,6 +119,40 @@ def traced(tmp_path: Path, models_env: Path, minilm_dir: Path, companion_home: P
         return subprocess.CompletedProcess(command, process.returncode, out, err)
 
     return run
+
+
+def converse(process: subprocess.Popen[str], messages: list[dict[str, object]], timeout: float) -> str:
+    """Send JSON-RPC ``messages`` one per line; wait for the reply to each request; close stdin. The replies."""
+    assert process.stdin is not None and process.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    stdout = process.stdout
+
+    def read() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    replies = []
+    for message in messages:
+        process.stdin.write(json.dumps(message) + "\n")
+        process.stdin.flush()
+        while "id" in message:
+            reply = lines.get(timeout=timeout)
+            replies.append(reply)
+            if json.loads(reply).get("id") == message["id"]:
+                break
+    process.stdin.close()          # end of input: the server finishes and exits
+    process.stdin = None           # communicate() must not flush it again
+    process.wait(timeout=timeout)
+    reader.join(timeout)
+    while not lines.empty():
+        replies.append(lines.get())
+    return "".join(replies)
+
+
+def mcp_call(call_id: int, tool: str, **arguments: object) -> dict[str, object]:
+    return {"jsonrpc": "2.0", "id": call_id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
 
 
 def photo_count(home: Path) -> int:
@@ -162,3 +204,18 @@ def test_everyday_commands_and_the_window_never_touch_the_network(
     settings.write_text(settings.read_text().replace("onboarding_done = false", "onboarding_done = true"))
     Image.fromarray(face[::2, ::2].copy()).save(library / "while-closed.jpg")
     traced("gui", until=lambda: photo_count(companion_home) == 4)
+
+    # Another AI app asking over MCP: memory search (MiniLM), a photo not indexed yet (the face child).
+    Image.fromarray(face[24:, 16:].copy()).save(library / "not-indexed-yet.jpg")
+    served = traced("mcp", dialogue=[
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                    "clientInfo": {"name": "strace-test", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        mcp_call(2, "search_memories", query="hiking"), mcp_call(3, "people"),
+        mcp_call(4, "who_is_in_photo", path=str(library / "not-indexed-yet.jpg")),
+        mcp_call(5, "ask", question="When did I go hiking?")])
+    replies = {r["id"]: r for r in map(json.loads, served.stdout.splitlines())}
+    assert not any(replies[i]["result"].get("isError") for i in (2, 3, 4, 5)), served.stdout
+    assert "hiking" in replies[2]["result"]["content"][0]["text"]
+    assert '"recognised now"' in replies[4]["result"]["content"][0]["text"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import companion
 
-PACKAGES = ("ui", "cli")
+PACKAGES = ("ui", "cli", "mcp")     # every front end: the window, the command line, the MCP server
 
 
 def store_reads(source: str) -> list[int]:

@@ -4,7 +4,8 @@ A forgotten **concept** leaves no card, key, reference photo, face (its group's,
 faces recognised through its keys, which the caller names: ``recognition.forget_concept``),
 sighting, reminder, memory about it, naming it or said by it, turn that named it or that it
 said (an imported group chat), vector or FTS entry;
-conversation titles and other cards' descriptions that name it are redacted. A forgotten
+conversation titles, other cards' descriptions and the activity list's requests (what other apps
+asked over MCP) that name it are redacted. A forgotten
 **memory** takes with it the sentences of its source turns it came from (a turn left empty
 goes), the sightings read from them, the memories built from the same sentences (an
 episode quoting it, the profile line), and the sentences of other turns that quote it word
@@ -104,6 +105,7 @@ def forget_concept(db: Database, files: ProfileFiles, concept_id: int,
         conn.execute("DELETE FROM concepts WHERE id = ?", (concept_id,))
         report.redacted = _redact(conn, "conversations", "title", pattern) + _redact(conn, "concepts", "info",
                                                                                       pattern)
+        _redact(conn, "activity", "detail", pattern)    # what other apps asked about them (store/activity.py)
     report.wal_cleared = finish(db, files)
     return report
 

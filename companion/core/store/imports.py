@@ -8,7 +8,7 @@ carry the export's own id are recorded in ``import_items``; a message whose id i
 whichever file it comes from. Every importer (JSONL, ChatGPT and Claude exports) uses this record.
 
 An export of many conversations makes one source per conversation; ``thread`` is the export's own id of it
-(migration 0040), so the conversation a newer export continues is found (:meth:`ImportRepo.thread_conversation`).
+(migration 0012), so the conversation a newer export continues is found (:meth:`ImportRepo.thread_conversation`).
 Memories an export brings as such (ChatGPT's custom instructions) are recorded by their key in
 ``import_memories``: one the user edited or forgot is not brought back by importing again.
 """

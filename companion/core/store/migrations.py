@@ -429,7 +429,7 @@ ALTER TABLE triggers ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
 # conversation the older one made. Memories brought from another app (ChatGPT's custom instructions)
 # say where they came from (``memories.origin``: "chatgpt"), and ``import_memories`` records each by its
 # key in the export, so importing again (after the user edited or forgot it) does not bring it back.
-M0040_CHAT_EXPORTS = """
+M0012_CHAT_EXPORTS = """
 ALTER TABLE import_sources ADD COLUMN thread TEXT NOT NULL DEFAULT '';
 CREATE INDEX import_sources_thread ON import_sources(format, thread) WHERE thread != '';
 ALTER TABLE memories ADD COLUMN origin TEXT NOT NULL DEFAULT '';
@@ -439,6 +439,21 @@ CREATE TABLE import_memories (
     memory_id INTEGER REFERENCES memories(id) ON DELETE SET NULL,
     PRIMARY KEY (format, external_id)
 ) WITHOUT ROWID;
+"""
+
+# What the user's other AI apps asked Companion over MCP (companion/mcp/): one row per call, which the user
+# reads and clears in Settings ▸ Privacy and with `companion mcp activity`. Only the request is kept (the
+# tool, its arguments in short, who asked, the outcome), never what was answered.
+M0013_ACTIVITY = """
+CREATE TABLE activity (
+    id INTEGER PRIMARY KEY,
+    ts TEXT NOT NULL,
+    client TEXT NOT NULL DEFAULT '',
+    tool TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'refused', 'failed')),
+    results INTEGER NOT NULL DEFAULT 0
+);
 """
 
 # (name, SQL). Append only.
@@ -454,7 +469,8 @@ MIGRATIONS: Sequence[tuple[str, str]] = (
     ("0009_photo_library", M0009_PHOTO_LIBRARY),
     ("0010_import_sources", M0010_IMPORT_SOURCES),
     ("0011_profile_files_and_pending", M0011_PROFILE_FILES_AND_PENDING),
-    ("0040_chat_exports", M0040_CHAT_EXPORTS),
+    ("0012_chat_exports", M0012_CHAT_EXPORTS),
+    ("0013_activity", M0013_ACTIVITY),
 )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from companion.core.errors import StoreDamagedError
 from companion.core.store import forget, integrity, migrations
+from companion.core.store.activity import ActivityRepo
 from companion.core.store.concepts import ConceptRepo
 from companion.core.store.conversations import ConversationRepo
 from companion.core.store.db import Database
@@ -47,6 +48,7 @@ class Store:
         self.triggers = TriggerRepo(db)
         self.persona = PersonaRepo(db)
         self.imports = ImportRepo(db)
+        self.activity = ActivityRepo(db)
         self._check: integrity.OpenCheck | None = None     # the quick check started by open()
 
     @classmethod
