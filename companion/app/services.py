@@ -32,6 +32,8 @@ from companion.core.store.files import ProfileFiles
 from companion.paths import Paths, resolve
 
 T = TypeVar("T")
+# What holds a model (or a process) once built: closed with the app, woken when the idle setting changes.
+Running = Lifecycle[ChatFiles, LlamaChild] | FaceModel[FaceSetup] | ImageEmbedderModel[Path] | TextEmbedderModel[Path]
 # The backends Services builds on first use and can drop again (``reset_backend``).
 BackendName = Literal["photo_reader", "face_backend", "image_embedder", "text_embedder", "geocoder"]
 
@@ -85,14 +87,10 @@ class Services:
         store = Store.open(paths.db_path, files=profile_files(paths), read_damaged=read_damaged)
         return cls(paths, settings, store)
 
-    def _lifecycles(self) -> list[Lifecycle[ChatFiles, LlamaChild] | FaceModel[FaceSetup]
-                                  | ImageEmbedderModel[Path] | TextEmbedderModel[Path]]:
+    def _lifecycles(self) -> list[Running]:
         """The model lifecycles built so far (cached_property keeps them in __dict__)."""
         built = self.__dict__
-        found: list[Lifecycle[ChatFiles, LlamaChild] | FaceModel[FaceSetup]
-                    | ImageEmbedderModel[Path] | TextEmbedderModel[Path]] = []
-        if "chat_lifecycle" in built:
-            found.append(built["chat_lifecycle"])
+        found: list[Running] = [built["chat_lifecycle"]] if "chat_lifecycle" in built else []
         return found + [built[name] for name in self.HOSTED
                         if isinstance(built.get(name), FaceModel | ImageEmbedderModel | TextEmbedderModel)]
 
