@@ -4,7 +4,7 @@ child with the perception models loaded, after their hosts release them, and the
 Runs the app's own wiring (``Services``: CLIP image/text, MiniLM, the face backend in its child
 process on 2+ cores) on the test models (``.cache/test-models``: the random-weight CLIP export has
 the trained model's size and speed). Per round: load everything with one call each, measure, release
-every host (what the idle timer does), measure, then time the first call after the release against a
+every model (what the idle timer does), measure, then time the first call after the release against a
 steady call. RSS from /proc (Linux).
 
     /work/venv/bin/python benchmarks/lifecycle.py [--rounds 3]
@@ -62,6 +62,7 @@ def main() -> None:
         if (TEST_MODELS / cached).exists():
             (models / name).symlink_to(TEST_MODELS / cached, target_is_directory=True)
     os.environ["COMPANION_HOME"], os.environ["COMPANION_MODELS_DIR"] = str(work / "home"), str(models)
+    os.environ.setdefault("COMPANION_ALLOW_TEST_MODELS", "1")   # the random-weight CLIP (the app refuses it)
     services = Services.open()
     calls: dict[str, Callable[[], object]] = {
         "faces": lambda: services.face_backend.detect(photo),

@@ -19,7 +19,7 @@ Measured in one run, on real files only (nothing is downloaded):
 5. JSON output under a grammar: tokens/s with ``ConstrainedSampler`` (the
    grammar consulted only when the free choice breaks it) against
    llama-cpp-python's own chain (grammar over the whole vocabulary every token);
-6. the cost of running the model in a child process (``LlamaProcess``, what
+6. the cost of running the model in a child process (``model_kinds.ChatModel``, what
    the app does so a llama.cpp crash cannot close the window) against the same
    model in-process: time to first token and decode tokens/s.
 
@@ -42,9 +42,11 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE = REPO / ".cache" / "test-models"
 sys.path.insert(0, str(REPO))
 
+from companion.backends.factory import open_chat_model  # noqa: E402
 from companion.backends.llama import LlamaModel, _default_threads  # noqa: E402
 from companion.backends.llama_backends import ensure_loaded  # noqa: E402
-from companion.backends.llama_process import LlamaProcess  # noqa: E402
+from companion.backends.llama_process import ChatFiles  # noqa: E402
+from companion.backends.model_kinds import ChatModel  # noqa: E402
 from companion.core.protocols import ChatMessage, GenerationRequest  # noqa: E402
 
 PROMPT = "1, 2, 3,"   # a base model continues counting: no early EOS, same tokens every run
@@ -196,8 +198,10 @@ def process_cost(model: Path, tokens: int, threads: int) -> dict[str, float]:
     """TTFT and decode tokens/s in-process vs in the child process, same model and prompt."""
     request = GenerationRequest([ChatMessage("user", PROMPT)], max_tokens=tokens, temperature=0.0)
     results: dict[str, float] = {}
-    for label, opener in (("in_process", LlamaModel), ("child", LlamaProcess)):
-        llm = opener(model, chat_format="raw", n_ctx=2048, n_threads=threads)
+    for label in ("in_process", "child"):
+        llm: LlamaModel | ChatModel = (
+            LlamaModel(model, chat_format="raw", n_ctx=2048, n_threads=threads) if label == "in_process"
+            else open_chat_model(ChatFiles(model.stem, model), chat_format="raw", n_ctx=2048, n_threads=threads))
         try:
             best_rate, best_ttft = 0.0, float("inf")
             for _ in range(3):

@@ -26,7 +26,7 @@ DEFAULT_MODEL = "gemma3-270m"
 def open_model(services: Any, name: str, n_ctx: int) -> Any:
     """The named model with ``n_ctx``; the real Gemma 3 270M is registered from its PyPI package if needed."""
     from companion.backends import model_manager
-    from companion.backends.llm import open_language_model
+    from companion.backends.factory import BackendFactory, open_chat_model
 
     if name == DEFAULT_MODEL:
         from companion.core.errors import CompanionError, ModelMissingError
@@ -43,7 +43,8 @@ def open_model(services: Any, name: str, n_ctx: int) -> Any:
             cached = Path(__file__).resolve().parents[1] / ".cache" / "test-models" / gemma.MODEL_NAME
             path = cached if cached.is_file() else gemma.assemble()
             model_manager.ModelManager(services.paths).add(name, Path(path))
-    return open_language_model(name, services.paths, services.settings, n_ctx=n_ctx)
+    files = BackendFactory(services.paths, services.settings).resolve_chat(name)
+    return open_chat_model(files, services.settings, n_ctx=n_ctx)
 
 
 def run_size(args: argparse.Namespace, size: str, baselines: list[str], log: Any) -> dict[str, Any]:

@@ -20,14 +20,10 @@ from typing import Literal, TypeVar
 
 from companion import config
 from companion.app.locks import ProfileLock
-from companion.backends import registry
-from companion.backends.model_host import (
-    HostedBackend,
-    HostedFaceBackend,
-    HostedImageEmbedder,
-    HostedTextEmbedder,
-    ModelHost,
-)
+from companion.backends.factory import BackendFactory, FaceSetup
+from companion.backends.lifecycle import Lifecycle
+from companion.backends.llama_process import ChatFiles, LlamaChild
+from companion.backends.model_kinds import ChatModel, FaceModel, ImageEmbedderModel, TextEmbedderModel
 from companion.core.deps import Deps
 from companion.core.errors import ModelMissingError
 from companion.core.protocols import FaceBackend, Geocoder, ImageEmbedder, LanguageModel, PhotoReader, TextEmbedder
@@ -35,8 +31,9 @@ from companion.core.store import Store
 from companion.core.store.files import ProfileFiles
 from companion.paths import Paths, resolve
 
-H = TypeVar("H", bound=HostedBackend)
 T = TypeVar("T")
+# What holds a model (or a process) once built: closed with the app, woken when the idle setting changes.
+Running = Lifecycle[ChatFiles, LlamaChild] | FaceModel[FaceSetup] | ImageEmbedderModel[Path] | TextEmbedderModel[Path]
 # The backends Services builds on first use and can drop again (``reset_backend``).
 BackendName = Literal["photo_reader", "face_backend", "image_embedder", "text_embedder", "geocoder"]
 
@@ -62,8 +59,8 @@ def profile_files(paths: Paths) -> ProfileFiles:
 class Services:
     """Everything one profile needs, built from its paths and settings."""
 
-    # The perception models, each behind its own ModelHost like the chat model: loaded on first
-    # use, released idle_unload_seconds after the last call (backends/model_host.py).
+    # The perception models, each a lifecycle object like the chat model: loaded on first
+    # use, released idle_unload_seconds after the last call (backends/lifecycle.py).
     HOSTED: tuple[BackendName, ...] = ("face_backend", "image_embedder", "text_embedder")
 
     def __init__(self, paths: Paths, settings: config.Settings, store: Store) -> None:
@@ -72,6 +69,7 @@ class Services:
         self.settings = settings
         self.store = store
         self._lock = threading.Lock()
+        self._factory = BackendFactory(paths, settings)
         # One indexing run at a time in this profile, across threads and processes (``app.library.index``):
         # the window's catch-up scan, a watched-folder batch and `companion index` racing over the same new
         # file would each analyse it and write its faces twice.
@@ -89,16 +87,17 @@ class Services:
         store = Store.open(paths.db_path, files=profile_files(paths), read_damaged=read_damaged)
         return cls(paths, settings, store)
 
-    def _running_hosts(self) -> list[ModelHost[LanguageModel] | HostedBackend]:
-        """The model hosts built so far (cached_property keeps them in __dict__)."""
+    def _lifecycles(self) -> list[Running]:
+        """The model lifecycles built so far (cached_property keeps them in __dict__)."""
         built = self.__dict__
-        hosts: list[ModelHost[LanguageModel] | HostedBackend] = [built["model_host"]] if "model_host" in built else []
-        return hosts + [built[name] for name in self.HOSTED if isinstance(built.get(name), HostedBackend)]
+        found: list[Running] = [built["chat_lifecycle"]] if "chat_lifecycle" in built else []
+        return found + [built[name] for name in self.HOSTED
+                        if isinstance(built.get(name), FaceModel | ImageEmbedderModel | TextEmbedderModel)]
 
     def wake_hosts(self) -> None:
         """Wake the idle-unload timers, which read ``idle_unload_seconds`` live: a changed value applies now."""
-        for host in self._running_hosts():
-            host.wake()
+        for lifecycle in self._lifecycles():
+            lifecycle.wake()
 
     def verify_store(self) -> None:
         """Wait for the integrity check the store started when it opened; ``StoreDamagedError`` if it failed."""
@@ -106,37 +105,32 @@ class Services:
 
     def close(self) -> None:
         # Backends that hold a process or a model.
-        for host in self._running_hosts():
-            host.close()
+        for lifecycle in self._lifecycles():
+            lifecycle.close()
         self.store.close()
 
     # ---- backends (lazy) ------------------------------------------------------------
 
-    def _create(self, kind: str) -> object:
-        with self._lock:
-            return registry.create(kind, self.paths, self.settings)
-
-    def _hosted(self, kind: str, handle: type[H]) -> H:
-        """``kind``'s backend behind its own host (the same lifecycle as the chat model)."""
-        host = ModelHost(self._create, lambda: self.settings.idle_unload_seconds, label=kind)
-        return handle(host, kind)
-
     def loaded_models(self) -> dict[str, bool | str | None]:
         """Which models are in memory now (``companion doctor``): the chat model's name, else a flag each."""
         built = self.__dict__
-        report: dict[str, bool | str | None] = {"chat": built["model_host"].resident if "model_host" in built else None}
+        chat = built["chat_lifecycle"].resident if "chat_lifecycle" in built else None
+        report: dict[str, bool | str | None] = {"chat": chat.name if chat is not None else None}
         for name in self.HOSTED:
-            report[name] = bool(getattr(built.get(name), "loaded", False))
+            kind = built.get(name)
+            report[name] = isinstance(kind, FaceModel | ImageEmbedderModel | TextEmbedderModel) and kind.loaded
         return report
 
     @cached_property
     def photo_reader(self) -> PhotoReader:
         with self._lock:
-            return registry.create("photo_reader", self.paths, self.settings)
+            return self._factory.photo_reader()
 
     @cached_property
     def face_backend(self) -> FaceBackend:
-        return self._hosted("faces", HostedFaceBackend)
+        """The face backend (dlib on the chosen detector; in a child process on 2+ cores)."""
+        with self._lock:
+            return self._factory.face_backend()
 
     def reset_backend(self, name: BackendName) -> None:
         """Close a built backend (``face_backend``, ...) and forget it: its next use builds it from the settings."""
@@ -148,16 +142,18 @@ class Services:
 
     @cached_property
     def image_embedder(self) -> ImageEmbedder:
-        return self._hosted("image_embedder", HostedImageEmbedder)
+        with self._lock:
+            return self._factory.image_embedder()
 
     @cached_property
     def text_embedder(self) -> TextEmbedder:
-        return self._hosted("text_embedder", HostedTextEmbedder)
+        with self._lock:
+            return self._factory.text_embedder()
 
     @cached_property
     def geocoder(self) -> Geocoder:
         with self._lock:
-            return registry.create("geocoder", self.paths, self.settings)
+            return self._factory.geocoder()
 
     @cached_property
     def optional(self) -> OptionalBackends:
@@ -199,26 +195,20 @@ class Services:
     # ---- the chat model and what the core needs ----------------------------------
 
     @cached_property
-    def model_host(self) -> ModelHost[LanguageModel]:
+    def chat_lifecycle(self) -> Lifecycle[ChatFiles, LlamaChild]:
         """Keeps one chat model resident, loads on demand, unloads after the idle timeout."""
-        def load(name: str) -> LanguageModel:
-            model: LanguageModel = registry.create("llm", self.paths, self.settings, model=name)
-            return model
-
-        return ModelHost(load, lambda: self.settings.idle_unload_seconds, label="chat model")
+        return self._factory.chat_lifecycle()
 
     def language_model(self, name: str | None = None) -> LanguageModel | None:
-        """The chat model (``name``, else settings.model) through the host; None when none is installed."""
+        """The chat model (``name``, else settings.model) through its lifecycle; None when none is installed."""
         key = name or self.settings.model
         if not key:
             return None
-        from companion.backends import model_manager
-
         try:
-            model_manager.resolve_model(key, self.paths, self.settings)  # cheap: files only, no load
+            files = self._factory.resolve_chat(key)        # cheap: files only, no load
         except ModelMissingError:
             return None
-        return self.model_host.language_model(key)
+        return ChatModel(self.chat_lifecycle, files)
 
     def model_hint(self) -> str:
         """Which model to get when none is installed: the catalog's smallest chat model."""

@@ -11,11 +11,18 @@ macOS and Windows, safe next to threads; the frozen app calls
 3.11's pool hung forever on its next call after its worker was killed while idle,
 while a dead child here ends the pipe and fails every waiting call at once.
 
-The child builds ``factory(**options)`` and serves calls in the order they were
-sent; several may be in flight (the two indexing threads each send a photo, so
-the child never idles between them). A call returns one value; a stream yields
+The child builds ``factory()`` (a picklable callable: a class, or a
+``functools.partial`` of one) and serves calls in the order they were sent; several
+may be in flight (the two indexing threads each send a photo, so the child never
+idles between them). A call names the method itself, not its name as a string
+(``child.call(DlibFaceBackend.detect, pixels)``: pickled by reference, checked by
+mypy against the object the child builds), and returns one value; a stream yields
 parts until the method's generator ends and can be cancelled while it runs.
 Exceptions raised in the child are raised here.
+
+Only the reader thread closes our end of the pipe, once it has stopped reading:
+closing a ``Connection`` while another thread is inside ``recv()`` made that
+``recv()`` die with ``TypeError`` (the handle became None between two reads).
 """
 
 from __future__ import annotations
@@ -26,14 +33,26 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 _STOP_SECONDS = 5.0        # how long stop() waits for the child before killing it
+_POLL_SECONDS = 0.5        # how often an idle reader checks whether its child was stopped
 _END = object()            # marks the end of a call's answers in its queue
-PROCESS_TIME = "__process_time__"   # a call every child answers: its CPU seconds so far
+
+T = TypeVar("T")           # the object the child builds
+A = TypeVar("A")
+R = TypeVar("R")
+P = ParamSpec("P")
+# What crosses the pipe to the child: (kind, sequence number, (method, args, kwargs)).
+Message = tuple[str, int, tuple[Any, ...]]
+
+
+def process_time(_target: object) -> float:
+    """A call every child answers: the CPU seconds it has used so far."""
+    return time.process_time()
 
 
 class ChildDied(Exception):
@@ -44,13 +63,13 @@ class ChildDied(Exception):
         self.exitcode = exitcode
 
 
-class ChildProcess:
+class ChildProcess(Generic[T]):
     """One running child: its process, our end of the pipe and the calls it has not answered yet."""
 
-    def __init__(self, factory: Callable[..., Any], options: dict[str, Any], name: str) -> None:
+    def __init__(self, factory: Callable[[], T], name: str) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, theirs = context.Pipe()
-        self.process: BaseProcess = context.Process(target=_serve, args=(theirs, factory, options),
+        self.process: BaseProcess = context.Process(target=_serve, args=(theirs, factory),
                                                     name=name, daemon=True)
         self.process.start()
         theirs.close()   # only the child holds its end: its death then ends our reads and writes
@@ -58,8 +77,10 @@ class ChildProcess:
         self._send_lock = threading.Lock()     # one message on the pipe at a time
         self._waiting: deque[queue.SimpleQueue[Any]] = deque()
         self._dead = False
+        self._stopping = False
         self._sent = 0                         # sequence number of the last call sent
-        threading.Thread(target=self._read_answers, name=f"{name}-reader", daemon=True).start()
+        self._reader = threading.Thread(target=self._read_answers, name=f"{name}-reader", daemon=True)
+        self._reader.start()
 
     @property
     def pid(self) -> int | None:
@@ -69,45 +90,56 @@ class ChildProcess:
     def alive(self) -> bool:
         return not self._dead and self.process.is_alive()
 
-    def call(self, method: str, *args: Any) -> Any:
-        """``method(*args)`` on the child's object; its return value."""
-        _, answers = self._send("call", method, args)
+    def call(self, method: Callable[Concatenate[T, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """``method(target, *args, **kwargs)`` on the child's object; its return value."""
+        _, answers = self._send("call", (method, args, kwargs))
         result = _END
         while (item := answers.get()) is not _END:
             result = item
-        return self._unwrap(result)
+        value: R = self._unwrap(result)
+        return value
 
-    def stream(self, method: str, *args: Any, cancel: threading.Event | None = None) -> Iterator[Any]:
-        """The parts ``method(*args, cancel=event)`` yields in the child.
+    def stream(self, method: Callable[[T, A, threading.Event], Iterable[R]], argument: A,
+               cancel: threading.Event | None = None) -> Iterator[R]:
+        """The parts ``method(target, argument, event)`` yields in the child.
 
         Setting ``cancel`` sets the child's event (checked here as each part arrives), so its
-        generator can stop early; the parts it still sends are read and dropped.
+        generator can stop early; the parts it still sends are read and dropped. Closing this
+        generator before the end cancels too: nobody reads the rest.
         """
-        seq, answers = self._send("stream", method, args)
+        seq, answers = self._send("stream", (method, (argument,), {}))
         cancelled = False
-        while (item := answers.get()) is not _END:
-            kind, value = item
-            if kind != "part":
-                self._unwrap(item)
-            elif cancel is not None and cancel.is_set():
-                if not cancelled:
-                    self._post(("cancel", seq, ()))
-                    cancelled = True
-            else:
-                yield value
+        try:
+            while (item := answers.get()) is not _END:
+                kind, value = item
+                if kind != "part":
+                    self._unwrap(item)
+                elif cancel is not None and cancel.is_set():
+                    if not cancelled:
+                        self._post(("cancel", seq, ()))
+                        cancelled = True
+                else:
+                    yield value
+        except GeneratorExit:
+            if not cancelled:
+                self._post(("cancel", seq, ()))
+            raise
 
     def stop(self) -> None:
-        """End the child (politely, then by force) and fail whatever it has not answered."""
+        """End the child (politely, then by force), fail whatever it has not answered, and wait
+        for the reader thread to close our end of the pipe."""
         self._post(("stop", 0, ()))
         self.process.join(_STOP_SECONDS)
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
-        self.connection.close()                # the reader sees EOF and fails what is left
+        self._stopping = True                  # the reader ends at EOF, or at its next poll
+        if self._reader is not threading.current_thread():
+            self._reader.join(_STOP_SECONDS + 2 * _POLL_SECONDS)
 
     # ---- our side of the pipe -------------------------------------------------------
 
-    def _send(self, kind: str, method: str, args: tuple[Any, ...]) -> tuple[int, queue.SimpleQueue[Any]]:
+    def _send(self, kind: str, payload: tuple[Any, ...]) -> tuple[int, queue.SimpleQueue[Any]]:
         answers: queue.SimpleQueue[Any] = queue.SimpleQueue()
         with self._send_lock:
             with self._lock:
@@ -116,7 +148,7 @@ class ChildProcess:
                 self._waiting.append(answers)
             self._sent += 1
             try:
-                self.connection.send((kind, self._sent, (method, args)))
+                self.connection.send((kind, self._sent, payload))
             except (OSError, ValueError) as error:     # broken pipe, or a connection already closed
                 with self._lock:
                     if answers in self._waiting:
@@ -124,7 +156,7 @@ class ChildProcess:
                 raise self._died(repr(error)) from error
         return self._sent, answers
 
-    def _post(self, message: tuple[str, int, tuple[Any, ...]]) -> None:
+    def _post(self, message: Message) -> None:
         with self._send_lock:
             try:
                 self.connection.send(message)
@@ -148,6 +180,12 @@ class ChildProcess:
     def _read_answers(self) -> None:
         while True:
             try:
+                # A child killed before it took its end of the pipe may never send EOF: poll, so a
+                # stopped child's reader still ends.
+                if not self.connection.poll(_POLL_SECONDS):
+                    if self._stopping and not self.process.is_alive():
+                        break
+                    continue
                 kind, value = self.connection.recv()
             except (EOFError, OSError, ValueError):
                 break
@@ -159,6 +197,8 @@ class ChildProcess:
         with self._lock:
             self._dead = True
             waiting, self._waiting = list(self._waiting), deque()
+        with self._send_lock:                  # no send is inside the connection while it closes
+            self.connection.close()
         if waiting:
             error = self._died("the child ended before answering")
             for answers in waiting:
@@ -168,7 +208,7 @@ class ChildProcess:
 
 # ---- in the child ----------------------------------------------------------------------
 
-def _serve(connection: Connection, factory: Callable[..., Any], options: dict[str, Any]) -> None:
+def _serve(connection: Connection, factory: Callable[[], object]) -> None:
     """Build the object, then answer calls in order until told to stop or the parent goes away.
 
     A reader thread takes messages off the pipe so that a "cancel" reaches the running
@@ -179,10 +219,10 @@ def _serve(connection: Connection, factory: Callable[..., Any], options: dict[st
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     failure: Exception | None = None
     try:
-        target = factory(**options)
+        target = factory()
     except Exception as error:  # noqa: BLE001 - every call then raises it in the parent
         target, failure = None, error
-    work: queue.SimpleQueue[tuple[str, int, tuple[Any, ...]] | None] = queue.SimpleQueue()
+    work: queue.SimpleQueue[Message | None] = queue.SimpleQueue()
     cancels: dict[int, threading.Event] = {}     # by sequence number; a cancel may come before its call starts
 
     def read() -> None:
@@ -203,19 +243,17 @@ def _serve(connection: Connection, factory: Callable[..., Any], options: dict[st
 
     threading.Thread(target=read, name="companion-child-reader", daemon=True).start()
     while (message := work.get()) is not None:
-        kind, seq, (method, args) = message
+        kind, seq, (method, args, kwargs) = message
         cancel = cancels.setdefault(seq, threading.Event())
         try:
             if failure is not None:
                 raise failure
-            if method == PROCESS_TIME:
-                connection.send(("ok", time.process_time()))
-            elif kind == "stream":
-                for part in getattr(target, method)(*args, cancel=cancel):
+            if kind == "stream":
+                for part in method(target, *args, cancel):
                     connection.send(("part", part))
                 connection.send(("ok", None))
             else:
-                connection.send(("ok", getattr(target, method)(*args)))
+                connection.send(("ok", method(target, *args, **kwargs)))
         except (BrokenPipeError, EOFError):
             return
         except Exception as error:  # noqa: BLE001 - sent back and raised in the parent
@@ -223,7 +261,7 @@ def _serve(connection: Connection, factory: Callable[..., Any], options: dict[st
                 return
         finally:
             cancels.pop(seq, None)
-    close = getattr(target, "close", None)
+    close = getattr(target, "close", None)   # whatever the child built: a model that holds memory has one
     if callable(close):
         close()
 

@@ -8,7 +8,7 @@ Two folder layouts are read (``find_layout``):
   int32 tokens; both are read from the model's inputs, not assumed.
 - **an export** by ``scripts/export_clip.py`` (``image.onnx``, ``text.onnx``, ``preprocess.json``,
   ``tokenizer.json``, optionally ``image.int8.onnx``): the tests' random-weight model, or a
-  developer's export of trained weights. A random export is refused by ``create`` unless test
+  developer's export of trained weights. A random export is refused by ``open_embedder`` unless test
   models are allowed (``clip_check``: the app must not name pets in photos by noise).
 
 Run time needs onnxruntime, tokenizers, numpy and Pillow only (no torch):
@@ -243,17 +243,17 @@ class OnnxClipEmbedder:
         return list(self._session("image").get_providers())
 
 
-def create(paths: Any, settings: Any, **options: Any) -> OnnxClipEmbedder:
-    """Registry factory: the model in ``models_dir/clip-vit-b-32`` unless ``model_dir`` is given.
+def open_embedder(model_dir: Path, cache_dir: Path | None, batch_size: int = 8) -> OnnxClipEmbedder:
+    """The app's CLIP (``factory.py``): the export in ``model_dir``, checked for trained weights
+    (the verdict is cached in ``cache_dir``).
 
     A model with random weights is refused (``ModelMissingError``: the app then works as without
     one, and says how to get the real one) unless ``COMPANION_ALLOW_TEST_MODELS=1`` (the test suite).
     """
     from companion.backends import clip_check
 
-    model_dir = options.pop("model_dir", None) or Path(paths.models_dir) / DEFAULT_DIRNAME
-    embedder = OnnxClipEmbedder(model_dir, **options)
-    verdict = clip_check.check(embedder, getattr(paths, "cache_dir", None))
+    embedder = OnnxClipEmbedder(model_dir, batch_size=batch_size)
+    verdict = clip_check.check(embedder, cache_dir)
     if not verdict.trained and not clip_check.test_models_allowed():
         raise ModelMissingError(f"CLIP: {clip_check.RANDOM} in {model_dir} ({verdict.detail}); {GET_IT}")
     return embedder

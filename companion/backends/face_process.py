@@ -19,17 +19,21 @@ raises ``ModelError``, which stops indexing with that message and loses nothing.
 
 from __future__ import annotations
 
-import os
 import threading
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
 from companion.core.errors import ModelError
 from companion.core.types import DetectedFace
 
-from .child_process import PROCESS_TIME, ChildDied, ChildProcess
+from .child_process import ChildDied, ChildProcess, process_time
 from .faces import DlibFaceBackend
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class FaceProcess:
@@ -43,11 +47,11 @@ class FaceProcess:
         self._detector_name = DlibFaceBackend(**options).detector_name
         self._options = options
         self._lock = threading.Lock()
-        self._child: ChildProcess | None = None
+        self._child: ChildProcess[DlibFaceBackend] | None = None
 
     def detect(self, pixels: np.ndarray) -> list[DetectedFace]:
         """Faces in an RGB uint8 H x W x 3 array, found in the child (see ``DlibFaceBackend.detect``)."""
-        return self._call("detect", np.asarray(pixels))
+        return self._call(DlibFaceBackend.detect, np.asarray(pixels))
 
     @property
     def detector_name(self) -> str:
@@ -56,7 +60,7 @@ class FaceProcess:
 
     def child_cpu_seconds(self) -> float:
         """CPU time the current child has used (benchmarks add it to this process's)."""
-        return self._call(PROCESS_TIME)
+        return self._call(process_time)
 
     @property
     def child_pid(self) -> int | None:
@@ -71,50 +75,28 @@ class FaceProcess:
         if child is not None:
             child.stop()
 
-    def _call(self, request: str, *payload: Any) -> Any:
+    def _call(self, method: Callable[Concatenate[DlibFaceBackend, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in (1, 2):
             child = self._running()
             try:
-                return child.call(request, *payload)
+                return child.call(method, *args, **kwargs)
             except ChildDied as error:
                 self._forget(child)
                 if attempt == 2:
                     raise ModelError(f"the face model's process stopped twice in a row ({error})") from error
         raise AssertionError("unreachable")
 
-    def _running(self) -> ChildProcess:
+    def _running(self) -> ChildProcess[DlibFaceBackend]:
         with self._lock:
             if self._child is None:
                 self._child = self._spawn()
             return self._child
 
-    def _spawn(self) -> ChildProcess:
-        return ChildProcess(DlibFaceBackend, self._options, name="companion-faces")
+    def _spawn(self) -> ChildProcess[DlibFaceBackend]:
+        return ChildProcess(partial(DlibFaceBackend, **self._options), name="companion-faces")
 
-    def _forget(self, child: ChildProcess) -> None:
+    def _forget(self, child: ChildProcess[DlibFaceBackend]) -> None:
         with self._lock:
             if self._child is child:
                 self._child = None
         child.stop()
-
-
-def create(paths: Any, settings: Any, *, process: bool | None = None, **options: Any) -> Any:
-    """Registry factory: dlib's identity model on the detector chosen for this machine and settings,
-    in a child process where there is a second core to give it.
-
-    process: True/False forces it; None (the default) uses a child when the machine has 2+ cores
-    (with one core, a second interpreter would only cost memory).
-    options: ``DlibFaceBackend`` keyword arguments; without ``detector`` the choice of
-    ``face_detectors.detector_choice`` (the ``face_detector`` setting, else the fastest that works).
-    """
-    from .face_detectors import detector_choice, detector_options
-
-    if "detector" not in options:
-        choice = detector_choice(settings, getattr(paths, "models_dir", None))
-        options = {**detector_options(choice, getattr(paths, "models_dir", None)), **options}
-    if getattr(paths, "cache_dir", None) is not None:
-        options.setdefault("cache_dir", str(paths.cache_dir))    # where the identity network is converted once
-    if process is None:
-        process = (os.cpu_count() or 1) >= 2
-    return FaceProcess(**options) if process else DlibFaceBackend(**options)
-

@@ -240,11 +240,6 @@ class OfflineGeocoder:
             return _cache[self.data_folder]
 
 
-def create(paths: Any, settings: Any, **options: Any) -> OfflineGeocoder:
-    """Registry factory (``companion.backends.registry``)."""
-    return OfflineGeocoder(**options)
-
-
 def _load_out_of_the_collectors_way(folder: Path) -> _Data:
     """``_load`` without the cyclic garbage collector's full passes, which hold the GIL.
 

@@ -156,11 +156,6 @@ class PillowPhotoReader:
             raise
 
 
-def create(paths: Any, settings: Any, **options: Any) -> PillowPhotoReader:
-    """Registry factory (``companion.backends.registry``)."""
-    return PillowPhotoReader(**options)
-
-
 # ---- helpers ------------------------------------------------------------------------
 
 

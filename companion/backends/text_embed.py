@@ -74,8 +74,3 @@ class OnnxTextEmbedder:
                 self._session = make_session(self.model_dir / "model.onnx", self.threads, self.providers)
             return self._session, self._tokenizer
 
-
-def create(paths: Any, settings: Any, **options: Any) -> OnnxTextEmbedder:
-    """Registry factory: the export in ``models_dir/all-minilm-l6-v2`` unless ``model_dir`` is given."""
-    model_dir = options.pop("model_dir", None) or Path(paths.models_dir) / DEFAULT_DIRNAME
-    return OnnxTextEmbedder(model_dir, **options)

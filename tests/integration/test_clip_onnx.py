@@ -14,9 +14,12 @@ import shutil
 import numpy as np
 import pytest
 
-from companion.backends.clip_onnx import OnnxClipEmbedder, create
+from companion.backends.clip_onnx import OnnxClipEmbedder, open_embedder
+from companion.backends.factory import BackendFactory
+from companion.config import Settings
 from companion.core.errors import ModelError, ModelMissingError
 from companion.core.protocols import ImageEmbedder
+from companion.paths import resolve
 
 pytestmark = pytest.mark.models
 
@@ -87,14 +90,14 @@ def test_missing_or_broken_model_files_are_clear_errors(clip_dir, tmp_path, astr
         OnnxClipEmbedder(broken)
 
 
-def test_registry_factory_finds_the_model_in_the_models_folder(clip_dir, tmp_path):
-    class FakePaths:                                  # only the attribute the factory reads
-        models_dir = tmp_path
-
+def test_the_factory_finds_the_model_in_the_models_folder(clip_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPANION_MODELS_DIR", str(tmp_path))
+    factory = BackendFactory(resolve(tmp_path / "home"), Settings())
     with pytest.raises(ModelMissingError):
-        create(FakePaths(), None)
+        factory.image_embedder()
     (tmp_path / "clip-vit-b-32").symlink_to(clip_dir, target_is_directory=True)
-    embedder = create(FakePaths(), None, batch_size=2)
+    assert factory.image_embedder().dim == 512
+    embedder = open_embedder(tmp_path / "clip-vit-b-32", None, batch_size=2)
     assert embedder.batch_size == 2 and embedder.dim == 512
     config = json.loads((clip_dir / "preprocess.json").read_text())
     assert config["size"] == 224 and config["resize_mode"] == "shortest"

@@ -14,7 +14,6 @@ from companion.core.protocols import FaceBackend
 pytestmark = pytest.mark.models
 
 pytest.importorskip("dlib")
-from companion.backends import registry  # noqa: E402
 from companion.backends.face_process import FaceProcess  # noqa: E402
 from companion.backends.faces import DlibFaceBackend  # noqa: E402
 
@@ -85,15 +84,20 @@ def test_close_stops_the_child(astronaut):
     backend.close()
 
 
-def test_the_registry_runs_faces_in_a_child_only_with_a_second_core(tmp_path, monkeypatch):
+def test_the_factory_runs_faces_in_a_child_only_with_a_second_core(tmp_path, monkeypatch):
+    from companion.backends.factory import BackendFactory
     from companion.config import Settings
     from companion.paths import resolve
 
-    paths, settings = resolve(tmp_path), Settings()
+    factory = BackendFactory(resolve(tmp_path), Settings())
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert isinstance(registry.create("faces", paths, settings), FaceProcess)
+    faces = factory.face_backend()
+    assert isinstance(faces.lifecycle.peek(), FaceProcess)
+    faces.lifecycle.close()
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    assert isinstance(registry.create("faces", paths, settings), DlibFaceBackend)
+    faces = factory.face_backend()
+    assert isinstance(faces.lifecycle.peek(), DlibFaceBackend) and faces.child_pid is None
+    faces.lifecycle.close()
 
 
 def test_closing_the_services_stops_the_face_child(tmp_path, monkeypatch, astronaut):

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from companion.backends.clip_onnx import OnnxClipEmbedder
-from companion.backends.model_host import HostedImageEmbedder, ModelHost
+from companion.backends.lifecycle import Lifecycle
+from companion.backends.model_kinds import ImageEmbedderModel
 
 pytestmark = pytest.mark.models
 
@@ -36,9 +37,10 @@ class Clock:
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")
 def test_idle_clip_frees_its_sessions_and_embeds_the_same_after_reloading(clip_dir, astronaut) -> None:
     clock = Clock()
-    host: ModelHost[OnnxClipEmbedder] = ModelHost(lambda _: OnnxClipEmbedder(clip_dir, quantized=False), 600,
-                                                  clock=clock, idle_timer=False)
-    embedder = HostedImageEmbedder(host, "image_embedder")
+    host: Lifecycle[Path, OnnxClipEmbedder] = Lifecycle(lambda folder: OnnxClipEmbedder(folder, quantized=False),
+                                                        lambda: 600, label="image_embedder", clock=clock,
+                                                        idle_timer=False)
+    embedder = ImageEmbedderModel(host, clip_dir)
     before_images, before_texts = embedder.embed_images([astronaut]), embedder.embed_texts(["an astronaut"])
     loaded = host.peek()
     assert loaded is not None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from companion.core.errors import ModelError
-from companion.core.protocols import ChatMessage, GenerationRequest, LanguageModel, complete
+from companion.core.protocols import ChatMessage, GenerationRequest, complete
 
 pytestmark = pytest.mark.models
 
@@ -21,21 +21,21 @@ def ask(text: str, max_tokens: int = 3) -> GenerationRequest:
 
 @pytest.fixture
 def host_factory(gemma_path: Path, mmproj_path: Path):  # type: ignore[no-untyped-def]
+    from companion.backends.lifecycle import Lifecycle
     from companion.backends.llama import LlamaModel
-    from companion.backends.model_host import ModelHost
 
     opened: list[LlamaModel] = []
 
-    def loader(name: str) -> LanguageModel:
+    def loader(name: str) -> LlamaModel:
         model = LlamaModel(gemma_path, mmproj_path if name == "vision" else None, name=name,
                            chat_format="raw", n_ctx=512)
         opened.append(model)
         return model
 
-    hosts: list[ModelHost] = []
+    hosts: list[Lifecycle[str, LlamaModel]] = []
 
-    def make(idle: float = 600) -> tuple[ModelHost, list[LlamaModel]]:
-        hosts.append(ModelHost(loader, idle_unload_seconds=idle))
+    def make(idle: float = 600) -> tuple[Lifecycle[str, LlamaModel], list[LlamaModel]]:
+        hosts.append(Lifecycle(loader, lambda: idle, label="chat model"))
         return hosts[-1], opened
 
     yield make
@@ -58,20 +58,29 @@ def test_one_model_resident_and_swaps_close_the_old_one(host_factory) -> None:  
     assert first.startswith(" 4")
 
 
-def test_idle_model_is_unloaded_but_not_during_generation(host_factory) -> None:  # type: ignore[no-untyped-def]
-    host, opened = host_factory(idle=0.3)
-    hosted = host.language_model("text")
+def test_idle_model_is_unloaded_but_not_during_generation(gemma_path: Path) -> None:
+    from companion.backends.lifecycle import Lifecycle
+    from companion.backends.llama_process import ChatFiles, LlamaChild
+    from companion.backends.model_kinds import ChatModel
+
+    def load(files: ChatFiles) -> LlamaChild:
+        return LlamaChild(files, chat_format="raw", n_ctx=512)
+
+    host = Lifecycle(load, lambda: 0.3, label="chat model")
+    files = ChatFiles("text", gemma_path)
+    hosted = ChatModel(host, files)
     pieces = []
     for piece in hosted.stream(ask("1, 2, 3,", max_tokens=4)):
         pieces.append(piece)
         time.sleep(0.2)                                          # longer than the idle timeout in total
-    assert len(pieces) >= 2 and host.resident == "text"
+    assert len(pieces) >= 2 and host.resident == files
     deadline = time.monotonic() + 5
     while host.resident is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert host.resident is None
     assert complete(hosted, ask("1, 2, 3,")).startswith(" 4")     # reloads on demand
     assert host.loads == 2
+    host.close()
 
 
 def test_loads_are_serialized(host_factory) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +105,7 @@ def test_closed_host_refuses_use(host_factory) -> None:  # type: ignore[no-untyp
         pass
     host.close()
     assert host.resident is None
-    with pytest.raises(ModelError, match="shut down"):
+    with pytest.raises(ModelError, match="closed"):
         with host.use("text"):
             pass
 
@@ -104,8 +113,8 @@ def test_closed_host_refuses_use(host_factory) -> None:  # type: ignore[no-untyp
 def test_listing_loading_and_generating_make_no_network_connection(
         gemma_path: Path, mmproj_path: Path, photo: Path, companion_home: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from companion.backends import llm
     from companion.backends import model_manager as mm
+    from companion.backends.factory import BackendFactory, open_chat_model
     from companion.config import Settings
     from companion.paths import resolve
 
@@ -121,7 +130,8 @@ def test_listing_loading_and_generating_make_no_network_connection(
     paths = resolve(companion_home).ensure()
     mm.add_local(paths, "gemma-vision", [gemma_path, mmproj_path])
     assert {r.name for r in mm.list_models(paths) if r.installed} >= {"gemma-vision"}
-    model = llm.open_language_model("gemma-vision", paths, Settings(model="gemma-vision"), n_ctx=1024)
+    settings = Settings(model="gemma-vision")
+    model = open_chat_model(BackendFactory(paths, settings).resolve_chat("gemma-vision"), settings, n_ctx=1024)
     try:
         assert model.supports_images
         out = complete(model, GenerationRequest([ChatMessage("user", "Describe.", image=str(photo))],

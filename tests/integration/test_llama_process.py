@@ -1,4 +1,5 @@
-"""The language model in a child process: same text, cancellable, and a crash is a message, not the end."""
+"""The chat model in its child process (``model_kinds.ChatModel`` over ``llama_process.LlamaChild``): same text,
+cancellable, and a crash is a message, not the end."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from companion.backends.factory import open_chat_model
 from companion.backends.llama import LlamaModel
-from companion.backends.llama_process import LlamaProcess
+from companion.backends.llama_process import ChatFiles
+from companion.backends.model_kinds import ChatModel
 from companion.core.errors import ModelCrashedError, ModelError
 from companion.core.protocols import ChatMessage, GenerationRequest, complete
 
@@ -27,14 +30,18 @@ def expected(gemma_path: Path) -> str:
         return complete(local, COUNT)
 
 
+def open_gemma(path: Path) -> ChatModel:
+    return open_chat_model(ChatFiles(path.stem, path), chat_format="raw", n_ctx=2048)
+
+
 @pytest.fixture()
 def model(gemma_path: Path):  # type: ignore[no-untyped-def]
-    hosted = LlamaProcess(gemma_path, chat_format="raw", n_ctx=2048)
+    hosted = open_gemma(gemma_path)
     yield hosted
     hosted.close()
 
 
-def test_the_child_writes_what_the_model_writes_in_process(model: LlamaProcess, expected: str) -> None:
+def test_the_child_writes_what_the_model_writes_in_process(model: ChatModel, expected: str) -> None:
     assert expected.strip()
     assert complete(model, COUNT) == expected
     assert model.context_length == 2048 and model.name.startswith("gemma")
@@ -42,7 +49,7 @@ def test_the_child_writes_what_the_model_writes_in_process(model: LlamaProcess, 
     assert model.last_stats["generated"] > 0 and model.child_pid != os.getpid()
 
 
-def test_stop_ends_the_answer_early_and_the_next_one_is_whole(model: LlamaProcess, expected: str) -> None:
+def test_stop_ends_the_answer_early_and_the_next_one_is_whole(model: ChatModel, expected: str) -> None:
     cancel = threading.Event()
     pieces = []
     for piece in model.stream(LONG, cancel):
@@ -53,7 +60,7 @@ def test_stop_ends_the_answer_early_and_the_next_one_is_whole(model: LlamaProces
     assert complete(model, COUNT) == expected   # the pipe is in step again
 
 
-def test_a_crash_is_a_clear_error_and_the_model_is_back_for_the_next_question(model: LlamaProcess,
+def test_a_crash_is_a_clear_error_and_the_model_is_back_for_the_next_question(model: ChatModel,
                                                                                expected: str) -> None:
     stream = model.stream(LONG)
     next(stream)
@@ -74,16 +81,16 @@ def test_a_file_that_is_not_a_model_fails_to_open_with_a_message(tmp_path: Path)
     # A GGUF header whose first key claims to be 2**63 bytes long, as a damaged download might.
     bad.write_bytes(b"GGUF" + struct.pack("<IQQQ", 3, 1, 1, 2**63) + os.urandom(2048))
     with pytest.raises(ModelError, match="not a readable GGUF"):
-        LlamaProcess(bad)
+        open_chat_model(ChatFiles("broken", bad))
     with pytest.raises(ModelError, match="not found"):
-        LlamaProcess(tmp_path / "missing.gguf")
+        open_chat_model(ChatFiles("missing", tmp_path / "missing.gguf"))
     assert {child.pid for child in multiprocessing.active_children()} <= before   # no process left behind
 
 
 def test_closing_ends_the_child(gemma_path: Path) -> None:
     import multiprocessing
 
-    hosted = LlamaProcess(gemma_path, chat_format="raw", n_ctx=2048)
+    hosted = open_gemma(gemma_path)
     pid = hosted.child_pid
     assert pid in {child.pid for child in multiprocessing.active_children()}
     hosted.close()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from companion.backends.text_embed import OnnxTextEmbedder, create
+from companion.backends.factory import BackendFactory
+from companion.backends.text_embed import OnnxTextEmbedder
+from companion.config import Settings
 from companion.core.errors import ModelError, ModelMissingError
 from companion.core.protocols import TextEmbedder
+from companion.paths import resolve
 
 pytestmark = pytest.mark.models
 
@@ -50,14 +53,14 @@ def test_matches_sentence_transformers(embedder):
     assert np.allclose(embedder.embed(texts), expected, atol=1e-4)
 
 
-def test_missing_or_broken_files_and_the_factory(minilm_dir, tmp_path):
-    class FakePaths:
-        models_dir = tmp_path
+def test_missing_or_broken_files_and_the_factory(minilm_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPANION_MODELS_DIR", str(tmp_path))
+    factory = BackendFactory(resolve(tmp_path / "home"), Settings())
 
     with pytest.raises(ModelMissingError, match="model.onnx"):
-        create(FakePaths(), None)
+        factory.text_embedder()
     (tmp_path / "all-minilm-l6-v2").symlink_to(minilm_dir, target_is_directory=True)
-    assert create(FakePaths(), None).dim == 384
+    assert factory.text_embedder().dim == 384
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "model.onnx").write_bytes(b"\x00" * 10)

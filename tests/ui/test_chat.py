@@ -241,8 +241,8 @@ def test_a_model_crash_leaves_the_window_and_the_question(qtbot, window: MainWin
     asked = threading.Event()
     send = ChildProcess._send
 
-    def send_and_tell(self, kind, method, args):  # type: ignore[no-untyped-def]
-        sent = send(self, kind, method, args)
+    def send_and_tell(self, kind, payload):  # type: ignore[no-untyped-def]
+        sent = send(self, kind, payload)
         if kind == "stream":
             asked.set()                    # the question is in the child's pipe
         return sent

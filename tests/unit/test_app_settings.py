@@ -12,7 +12,7 @@ import pytest
 from companion import config
 from companion.app import settings as app_settings
 from companion.app.services import Services
-from companion.backends import registry
+from companion.backends import text_embed
 from companion.core.errors import InvalidInputError
 
 
@@ -74,7 +74,7 @@ class Embedder:
 
 def test_a_shorter_idle_time_applies_to_a_model_already_loaded(services: Services,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "create", lambda kind, paths, settings, **_: Embedder())
+    monkeypatch.setattr(text_embed, "OnnxTextEmbedder", lambda folder: Embedder())
     services.text_embedder.embed(["x"])
     assert services.loaded_models()["text_embedder"] is True
     app_settings.update(services, idle_unload_seconds=1)          # the timer slept for 600 s; it is told

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from companion.backends import geocode
-from companion.backends.geocode import OfflineGeocoder, create
+from companion.backends.geocode import OfflineGeocoder
 from companion.core.errors import ModelMissingError
 from companion.core.protocols import Geocoder
 from companion.core.types import Place
@@ -20,7 +20,6 @@ def geocoder() -> OfflineGeocoder:
 
 def test_is_a_geocoder(geocoder):
     assert isinstance(geocoder, Geocoder)
-    assert isinstance(create(None, None, max_km=10), OfflineGeocoder)
 
 
 @pytest.mark.parametrize("lat, lon, city, region, code", [

