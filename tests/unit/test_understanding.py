@@ -83,8 +83,11 @@ def test_a_week_said_as_last_week_is_the_week_before_it_was_said(chat) -> None:
 
 def test_the_records_block_resolves_relative_dates_where_they_stand(chat) -> None:
     answer = run(chat, "When did Tomas adopt a kitten?", temporary=True)
-    line = next(line for line in answer.evidence_lines if "kitten called Pebble" in line)
-    assert line.startswith("8 May 2023, Tomas: ") and "yesterday [7 May 2023]" in line
+    lines = list(answer.evidence_lines)
+    at = next(n for n, line in enumerate(lines) if "kitten called Pebble" in line)
+    assert lines[at].startswith("Tomas: ") and "yesterday [7 May 2023]" in lines[at]
+    # Under the day it was said: the nearest heading above the line.
+    assert next(line for line in reversed(lines[:at]) if not line.startswith(("Tomas:", "Rosa:"))) == "8 May 2023:"
 
 
 # ---- how many -------------------------------------------------------------------------------
