@@ -29,6 +29,8 @@ CHAT = (  # (time, speaker, text): two friends, weeks apart
     ("2023-06-09T19:55:00+00:00", "Rosa", "I gave a talk about old maps at the library last week."),
     ("2023-06-09T19:56:00+00:00", "Tomas", "Wow, that's great! My sister Luna runs a bakery near Universal Studios."),
     ("2023-06-09T19:57:00+00:00", "Tomas", "Pebble and her brother Flint sleep on my desk, so I have two kittens now."),
+    ("2023-07-17T10:00:00+00:00", "Tomas", "Last Friday I ran a charity race for the animal shelter."),
+    ("2023-07-17T10:01:00+00:00", "Rosa", "That charity race sounds great! Last weekend I joined a choir."),
 )
 
 
@@ -125,6 +127,11 @@ def test_the_checker_rejects_an_echo_of_the_question(chat) -> None:
     chat.model = ScriptedModel("Tomas adopted a kitten.")
     answer = run(chat, "When did Tomas adopt a kitten?", temporary=True)
     assert answer.answer == "7 May 2023."
+
+
+def test_a_day_said_by_its_weekday_keeps_it_and_last_weekend_is_the_weekend_before(chat) -> None:
+    assert run(chat, "When did Tomas run a charity race?", temporary=True).answer == "Friday 14 July 2023."
+    assert run(chat, "When did Rosa join a choir?", temporary=True).answer == "The weekend before 17 July 2023."
 
 
 # ---- about someone else --------------------------------------------------------------------
