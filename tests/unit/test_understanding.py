@@ -144,3 +144,26 @@ def test_what_only_someone_else_did_is_not_known_about_the_person_asked(chat) ->
     chat.model = ScriptedModel("Rosa adopted Pebble on 7 May 2023.")   # the model's mix-up is corrected
     assert run(chat, "When did Rosa adopt a kitten?", temporary=True).answer.startswith(
         "I don't know that about Rosa.")
+
+
+# ---- retrieval -----------------------------------------------------------------------------
+
+
+def test_the_reply_to_a_question_that_search_finds_is_shown_with_it(tmp_path: Path) -> None:
+    from companion.core.answer import evidence
+
+    d = deps(tmp_path)
+    for name in ("Rosa", "Tomas"):
+        d.store.concepts.add(name, "person")
+    said = [("Tomas", f"The cello concert number {n} was lovely, the cello solo and the cello duet too.")
+            for n in range(12)]
+    said += [("Tomas", "Rosa, when did you start playing the cello?"),
+             ("Rosa", "Back in school, my grandfather taught me every Sunday.")]
+    said += [("Tomas", f"The weather on day {n} was grey and wet.") for n in range(6)]
+    start = datetime(2023, 5, 8, 13, 0, tzinfo=timezone.utc)
+    conversation = d.store.conversations.start("imported", start)
+    learn(d, [d.store.conversations.add_turn(conversation.id, "user", text, start.replace(minute=n), speaker=who)
+              for n, (who, text) in enumerate(said)])
+    question = "When did Rosa start playing the cello?"
+    found = evidence.build(d, plan(d, question), Perception(), budget=400)
+    assert any("my grandfather taught me" in line for line in found.lines()), found.lines()

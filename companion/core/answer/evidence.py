@@ -2,15 +2,16 @@
 
 ``build`` runs retrieval for every question (``search``: turns and memories, by words and by
 meaning, fused), widens the best turns with the turns around them (what a reply answers, what
-a photo turn's caption says), ranks by the fused score, boosted where an item is by or about
-the people asked about, inside the window asked about, or at the place asked about (filters
-that boost, never the only route), and adds what the plan's record queries found: cards, last
-sightings, last things told, reminders, a window's or a place's sightings and photos, facts.
+a photo turn's caption says) and a best turn that asks something with the reply to it, ranks
+by the fused score, boosted where an item is by or about the people asked about, inside the
+window asked about, or at the place asked about (filters that boost, never the only route),
+and adds what the plan's record queries found: cards, last sightings, last things told,
+reminders, a window's or a place's sightings and photos, facts.
 Record queries add evidence; they never replace it.
 
 The Evidence then owns:
 - the prompt's record lines, within a token budget the model can afford (records first, then
-  what retrieval found, best first, shown in the order things happened);
+  what retrieval found, best first, shown in the order things were said under one heading per day);
 - the citations (``sources``): the records and the best retrieved items;
 - which names, places and days an answer may state (the checker's allow-lists);
 - the reminders to fire (triggers of the concepts present in the photo).
