@@ -29,6 +29,8 @@ CHAT = (  # (time, speaker, text): two friends, weeks apart
     ("2023-06-09T19:55:00+00:00", "Rosa", "I gave a talk about old maps at the library last week."),
     ("2023-06-09T19:56:00+00:00", "Tomas", "Wow, that's great! My sister Luna runs a bakery near Universal Studios."),
     ("2023-06-09T19:57:00+00:00", "Tomas", "Pebble and her brother Flint sleep on my desk, so I have two kittens now."),
+    ("2023-07-17T10:00:00+00:00", "Tomas", "Last Friday I ran a charity race for the animal shelter."),
+    ("2023-07-17T10:01:00+00:00", "Rosa", "That charity race sounds great! Last weekend I joined a choir."),
 )
 
 
@@ -83,8 +85,11 @@ def test_a_week_said_as_last_week_is_the_week_before_it_was_said(chat) -> None:
 
 def test_the_records_block_resolves_relative_dates_where_they_stand(chat) -> None:
     answer = run(chat, "When did Tomas adopt a kitten?", temporary=True)
-    line = next(line for line in answer.evidence_lines if "kitten called Pebble" in line)
-    assert line.startswith("8 May 2023, Tomas: ") and "yesterday [7 May 2023]" in line
+    lines = list(answer.evidence_lines)
+    at = next(n for n, line in enumerate(lines) if "kitten called Pebble" in line)
+    assert lines[at].startswith("Tomas: ") and "yesterday [7 May 2023]" in lines[at]
+    # Under the day it was said: the nearest heading above the line.
+    assert next(line for line in reversed(lines[:at]) if not line.startswith(("Tomas:", "Rosa:"))) == "8 May 2023:"
 
 
 # ---- how many -------------------------------------------------------------------------------
@@ -124,6 +129,11 @@ def test_the_checker_rejects_an_echo_of_the_question(chat) -> None:
     assert answer.answer == "7 May 2023."
 
 
+def test_a_day_said_by_its_weekday_keeps_it_and_last_weekend_is_the_weekend_before(chat) -> None:
+    assert run(chat, "When did Tomas run a charity race?", temporary=True).answer == "Friday 14 July 2023."
+    assert run(chat, "When did Rosa join a choir?", temporary=True).answer == "The weekend before 17 July 2023."
+
+
 # ---- about someone else --------------------------------------------------------------------
 
 
@@ -134,3 +144,26 @@ def test_what_only_someone_else_did_is_not_known_about_the_person_asked(chat) ->
     chat.model = ScriptedModel("Rosa adopted Pebble on 7 May 2023.")   # the model's mix-up is corrected
     assert run(chat, "When did Rosa adopt a kitten?", temporary=True).answer.startswith(
         "I don't know that about Rosa.")
+
+
+# ---- retrieval -----------------------------------------------------------------------------
+
+
+def test_the_reply_to_a_question_that_search_finds_is_shown_with_it(tmp_path: Path) -> None:
+    from companion.core.answer import evidence
+
+    d = deps(tmp_path)
+    for name in ("Rosa", "Tomas"):
+        d.store.concepts.add(name, "person")
+    said = [("Tomas", f"The cello concert number {n} was lovely, the cello solo and the cello duet too.")
+            for n in range(12)]
+    said += [("Tomas", "Rosa, when did you start playing the cello?"),
+             ("Rosa", "Back in school, my grandfather taught me every Sunday.")]
+    said += [("Tomas", f"The weather on day {n} was grey and wet.") for n in range(6)]
+    start = datetime(2023, 5, 8, 13, 0, tzinfo=timezone.utc)
+    conversation = d.store.conversations.start("imported", start)
+    learn(d, [d.store.conversations.add_turn(conversation.id, "user", text, start.replace(minute=n), speaker=who)
+              for n, (who, text) in enumerate(said)])
+    question = "When did Rosa start playing the cello?"
+    found = evidence.build(d, plan(d, question), Perception(), budget=400)
+    assert any("my grandfather taught me" in line for line in found.lines()), found.lines()

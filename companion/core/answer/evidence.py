@@ -2,15 +2,16 @@
 
 ``build`` runs retrieval for every question (``search``: turns and memories, by words and by
 meaning, fused), widens the best turns with the turns around them (what a reply answers, what
-a photo turn's caption says), ranks by the fused score, boosted where an item is by or about
-the people asked about, inside the window asked about, or at the place asked about (filters
-that boost, never the only route), and adds what the plan's record queries found: cards, last
-sightings, last things told, reminders, a window's or a place's sightings and photos, facts.
+a photo turn's caption says) and a best turn that asks something with the reply to it, ranks
+by the fused score, boosted where an item is by or about the people asked about, inside the
+window asked about, or at the place asked about (filters that boost, never the only route),
+and adds what the plan's record queries found: cards, last sightings, last things told,
+reminders, a window's or a place's sightings and photos, facts.
 Record queries add evidence; they never replace it.
 
 The Evidence then owns:
 - the prompt's record lines, within a token budget the model can afford (records first, then
-  what retrieval found, best first, shown in the order things happened);
+  what retrieval found, best first, shown in the order things were said under one heading per day);
 - the citations (``sources``): the records and the best retrieved items;
 - which names, places and days an answer may state (the checker's allow-lists);
 - the reminders to fire (triggers of the concepts present in the photo).
@@ -19,7 +20,6 @@ The Evidence then owns:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -33,6 +33,7 @@ from companion.core.answer.retrieve import Context, retrieve
 from companion.core.answer.understand import Plan
 from companion.core.deps import Deps
 from companion.core.memory import dates, speakers
+from companion.core.memory.extract import sentences
 from companion.core.store import Store
 from companion.core.types import Memory, Reminder, Source, Turn, city, tidy_place
 
@@ -40,7 +41,9 @@ BUDGET = 950          # tokens of record lines when the model's context allows (
 CITED = 5             # retrieved items cited under an answer, besides the records
 MAX_SHOWN = 30        # retrieved items shown, however short (a budget of one-line notes would be a long list)
 NEIGHBOURS = 8        # the best turns whose neighbours are shown too
+QUESTIONS = 24        # the best turns whose question's reply is shown too
 NEIGHBOUR_SHARE = 0.3
+REPLY_SHARE = 0.8      # the reply to a question the best turns put: what answers it
 BY_PERSON = 2.0       # an item said by or about a person the question names
 NAMES_PERSON = 1.2    # an item that names them
 IN_WINDOW = 1.5
@@ -67,8 +70,12 @@ class Item:
     def people(self) -> tuple[str, ...]:
         return tuple(p for p in (self.speaker, self.subject) if p)
 
+    def day(self, lang: language.Language) -> str:
+        """The day it was said, the heading of its group of lines ("8 May 2023")."""
+        return f"{dates.short(self.said, lang)} {self.said.year}" if self.said else dates.describe(None, lang)
+
     def line(self, lang: language.Language) -> str:
-        """The prompt line: "8 May 2023, Caroline: I went ... yesterday [7 May 2023] ..."."""
+        """The prompt line under its day: "Caroline: I went ... yesterday [7 May 2023] ..."."""
         return self._head(lang) + annotate(self.text, self.said, lang)
 
     def bare_line(self, lang: language.Language) -> str:
@@ -76,9 +83,8 @@ class Item:
         return self._head(lang) + self.text
 
     def _head(self, lang: language.Language) -> str:
-        when = f"{dates.short(self.said, lang)} {self.said.year}" if self.said else dates.describe(None, lang)
-        who = f", {self.speaker}" if self.speaker else (", you" if self.kind == "turn" else "")
-        return f"{when}{who}: "
+        who = self.speaker or (lang.text("you_said") if self.kind == "turn" else "")
+        return f"{who}: " if who else ""
 
     def source(self) -> Source:
         return Source("turn" if self.kind == "turn" else "memory", self.id, self.said, tidy_place(self.place),
@@ -133,22 +139,30 @@ class Evidence:
         return lines
 
     def shown(self) -> list[Item]:
-        """The retrieved items that fit the budget after the record lines, best first."""
+        """The retrieved items that fit the budget after the record lines, best first.
+
+        Lines are grouped under the day they were said: a day's heading is paid for once, by the first
+        item of that day that fits."""
         key = (len(self.ranked), self.budget)
         if self._shown is not None and self._shown[0] == key:
             return self._shown[1]
+        lang = self.plan.language
         used = sum(self.tokens(line) + 1 for line in self.record_lines())
         kept: list[Item] = []
+        days: set[str] = set()
         for item in self.ranked:
             if len(kept) >= MAX_SHOWN:
                 break
+            day = item.day(lang)
+            heading = 0 if day in days else self.tokens(f"{day}:") + 1
             # A line's dates are resolved only when it may fit: resolving never shortens it.
-            if used + self.tokens(item.bare_line(self.plan.language)) + 1 > self.budget:
+            if used + heading + self.tokens(item.bare_line(lang)) + 1 > self.budget:
                 continue
-            cost = self.tokens(self.line(item)) + 1
+            cost = heading + self.tokens(self.line(item)) + 1
             if used + cost > self.budget:
                 continue
             kept.append(item)
+            days.add(day)
             used += cost
         self._shown = (key, kept)
         return kept
@@ -159,9 +173,17 @@ class Evidence:
         return self._lines[(item.kind, item.id)]
 
     def lines(self) -> list[str]:
-        """The prompt's record block: the record queries' lines, then what was said, in the order it was said."""
-        said = sorted(self.shown(), key=lambda i: (i.said.timestamp() if i.said else 0.0, i.id))
-        return self.record_lines() + [self.line(item) for item in said]
+        """The prompt's record block: the record queries' lines, then what was said in the order it was said,
+        under the day it was said ("8 May 2023:")."""
+        lang = self.plan.language
+        out = self.record_lines()
+        day = None
+        for item in sorted(self.shown(), key=lambda i: (i.said.timestamp() if i.said else 0.0, i.id)):
+            if item.day(lang) != day:
+                day = item.day(lang)
+                out.append(f"{day}:")
+            out.append(self.line(item))
+        return out
 
     def text(self) -> str:
         return "\n".join(self.lines()) or "(no records)"
@@ -240,18 +262,39 @@ def rank(store: Store, plan: Plan, deps: Deps, people: list[str]) -> list[Item]:
             items[(kind, ident)] = _boost(_turn_item(turns[ident], score, people), plan)
         elif kind == "memory" and ident in memories:
             items[(kind, ident)] = _boost(from_memory(memories[ident], score), plan)
-    best = sorted((i for i in items.values() if i.kind == "turn"), key=lambda i: -i.score)
-    for item in best[:NEIGHBOURS]:
-        for turn in store.conversations.around(turns[item.id]):
-            if ("turn", turn.id) not in items:
-                items[("turn", turn.id)] = _turn_item(turn, item.score * NEIGHBOUR_SHARE, people)
+    _around(store, items, turns, plan, people)
     return sorted(items.values(), key=lambda i: -i.score)
+
+
+def _around(store: Store, items: dict[tuple[str, int], Item], turns: dict[int, Turn], plan: Plan,
+            people: list[str]) -> None:
+    """The turns around the best turns, and the reply to a question one of them asks (what answers it)."""
+    best = sorted((i for i in items.values() if i.kind == "turn"), key=lambda i: -i.found)
+    for at, item in enumerate(best[:QUESTIONS]):
+        asks = _asks(turns[item.id].text)
+        if at >= NEIGHBOURS and not asks:
+            continue
+        for turn in store.conversations.around(turns[item.id]):
+            share = REPLY_SHARE if asks and _replies(turns[item.id], turn) else NEIGHBOUR_SHARE
+            found = _boost(_turn_item(turn, item.found * share, people), plan)
+            key = ("turn", turn.id)
+            if key not in items or items[key].score < found.score:
+                items[key] = found
+
+
+def _asks(text: str) -> bool:
+    return any(s.rstrip().endswith("?") for s in sentences(text))
+
+
+def _replies(asked: Turn, reply: Turn) -> bool:
+    """Whether ``reply`` is someone else's next turn after ``asked`` (what answers its question: "What got
+    you into running?" -> "I've been running farther to de-stress")."""
+    return (reply.time, reply.id) > (asked.time, asked.id) and reply.speaker != asked.speaker
 
 
 def neutral(store: Store, plan: Plan, deps: Deps, people: list[str]) -> list[Item]:
     """What the question finds with its person's name taken out: whom is the asked thing known about?"""
-    name = plan.people[0].name
-    question = re.sub(rf"\b{re.escape(name)}(?:['’]s?)?", " ", plan.question)
+    question = search.without_names(plan.question, [plan.people[0].name])
     return rank(store, replace(plan, question=question, people=[]), deps, people)[:search.DEPTH]
 
 

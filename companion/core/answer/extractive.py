@@ -4,7 +4,8 @@ For a question about something that happened (``Plan.event``), the evidence's be
 are read sentence by sentence: the sentence sharing most of the question's topic words,
 among those by or about the person asked about, answers. "When ..." answers with its
 date: the time phrase it holds, resolved against when it was said ("yesterday" said on
-8 May 2023 is 7 May 2023; "last week" said on 9 June is the week before 9 June), else
+8 May 2023 is 7 May 2023; "last week" said on 9 June is the week before 9 June, "last weekend" the
+weekend before it, "last Friday" that Friday with its weekday), else
 the day it was said. When the topic is only found in what someone else said or did
 ("What did Caroline realize after her charity race?" where the race was Melanie's), the
 answer is "I don't know that about Caroline", with what is known.

@@ -44,7 +44,10 @@ class Query:
 def queries(plan: Plan) -> list[Query]:
     """The whole question, then one query per joined part and per person when it names several."""
     names = [p.name for p in plan.people]
-    main = Query(plan.question, plan.topic or tuple(w for n in names for w in language.words_of(n)))
+    # For meaning, the question without its names when it has a topic: MiniLM then weighs what is asked,
+    # not who (every line of a conversation is someone's); the names still boost their items.
+    main = Query(without_names(plan.question, names) if plan.topic else plan.question,
+                 plan.topic or tuple(w for n in names for w in language.words_of(n)))
     out = [main]
     for part in _parts(plan):
         out.append(Query(" ".join([*names[:1], *part]), part, PART_WEIGHT))
@@ -78,8 +81,8 @@ def search(store: Store, plan: Plan, embedder: TextEmbedder | None) -> tuple[dic
     memory_hits: list[tuple[list[int], float]] = []
     for index, query in enumerate(asked):
         if query.words:
-            _fuse(scores, [("turn", t) for t, _ in store.conversations.search_ranked(list(query.words), DEPTH)],
-                  query.weight)
+            for hits in _turn_hits(store, query, plan):
+                _fuse(scores, hits, query.weight)
             memory_hits.append(([m for m, _ in store.memories.search_text(" ".join(query.words), DEPTH)],
                                 query.weight))
         if vectors is not None:
@@ -91,6 +94,23 @@ def search(store: Store, plan: Plan, embedder: TextEmbedder | None) -> tuple[dic
         _fuse(scores, [_credit(memories[m]) for m in ids if m in memories and memories[m].kind != "episodic"],
               weight)
     return dict(scores), memories
+
+
+def _turn_hits(store: Store, query: Query, plan: Plan) -> list[list[Key]]:
+    """FTS5 over what was said, and over what was said in the plan's window when it names one: in a long
+    history, the window's own best turns would rank below others' and never be fused."""
+    found = [store.conversations.search_ranked(list(query.words), DEPTH)]
+    if plan.window is not None:
+        found.append(store.conversations.search_ranked(list(query.words), DEPTH, since=plan.window.start,
+                                                       until=plan.window.end))
+    return [[("turn", t) for t, _ in hits] for hits in found]
+
+
+def without_names(question: str, names: list[str]) -> str:
+    """The question with the people's names (and their possessives) taken out."""
+    for name in names:
+        question = re.sub(rf"\b{re.escape(name)}(?:['’]s?)?", " ", question)
+    return question
 
 
 def _credit(memory: Memory) -> Key:

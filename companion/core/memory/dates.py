@@ -448,16 +448,23 @@ class Said:
     text: str
     window: Window
     said: datetime
+    kind: str = ""      # the phrase's language and kind: "en:weekday", "en:relative" ...
 
     def describe(self, lang: Language | None = None) -> str:
-        """What the phrase meant, as a reader needs it: "7 May 2023", "the week before 9 June 2023",
-        "June 2023", "2022" (a week or a month a phrase names is only as precise as the phrase)."""
+        """What the phrase meant, as a reader needs it: "7 May 2023", "Friday 14 July 2023" (a day named by its
+        weekday), "the week before 9 June 2023", "the weekend before 17 July 2023", "June 2023", "2022" (a week
+        or a month a phrase names is only as precise as the phrase)."""
         lang = lang or language.get(None)
         w = self.window
         said_week = _window(self.said, "week", "")
+        said_on = f"{short(self.said, lang)} {self.said.year}"
         if w.grain == "week" and w.start in (said_week.start - timedelta(days=7), said_week.end):
             key = "week_before" if w.start < said_week.start else "week_after"
-            return lang.fill("dates", key, date=f"{short(self.said, lang)} {self.said.year}")
+            return lang.fill("dates", key, date=said_on)
+        if w.grain == "weekend" and timedelta(0) <= self.said - w.end < timedelta(days=7):
+            return lang.fill("dates", "weekend_before", date=said_on)
+        if w.grain == "day" and self._names_weekday():
+            return describe(w.start, lang)
         if w.grain == "month":
             return lang.fill("dates", "month_year", month=_month_name(lang, w.start.month), year=w.start.year)
         if w.grain == "year":
@@ -465,6 +472,14 @@ class Said:
         if w.grain in ("season", "weekend", "range", "week"):
             return w.label(lang)
         return f"{short(w.start, lang)} {w.start.year}"
+
+
+    def _names_weekday(self) -> bool:
+        """"last Friday", "am Freitag": the reader is told the weekday too."""
+        if ":" not in self.kind:
+            return False
+        weekdays = _vocabulary(self.kind.split(":")[0]).weekdays
+        return any(w in weekdays for w in language.words_of(self.text))
 
 
 def relative_phrases(text: str, said: datetime, lang: Language | None = None) -> list[Said]:
@@ -480,7 +495,7 @@ def relative_phrases(text: str, said: datetime, lang: Language | None = None) ->
             continue
         resolved = _resolve(span, said)
         if resolved is not None:
-            out.append(Said(span.start, span.end, span.text, resolved[0], said))
+            out.append(Said(span.start, span.end, span.text, resolved[0], said, span.kind))
     return out
 
 

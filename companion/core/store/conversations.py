@@ -10,7 +10,17 @@ import builtins
 import json
 from datetime import datetime
 
-from companion.core.store.db import Connection, Database, Row, from_iso, inserted_id, now, timestamp, to_iso
+from companion.core.store.db import (
+    Connection,
+    Database,
+    Row,
+    from_iso,
+    inserted_id,
+    now,
+    time_range,
+    timestamp,
+    to_iso,
+)
 from companion.core.types import Conversation, Role, Turn
 
 
@@ -123,8 +133,10 @@ class ConversationRepo:
                              "ORDER BY rank LIMIT ?", (query, limit))
         return [_turn(r) for r in rows]
 
-    def search_ranked(self, words: builtins.list[str], limit: int = 40) -> builtins.list[tuple[int, float]]:
-        """(turn id, bm25 rank; lower is better) of user turns holding any of ``words`` (FTS5, porter stems).
+    def search_ranked(self, words: builtins.list[str], limit: int = 40, *, since: datetime | None = None,
+                      until: datetime | None = None) -> builtins.list[tuple[int, float]]:
+        """(turn id, bm25 rank; lower is better) of user turns holding any of ``words`` (FTS5, porter stems),
+        said in ``since <= time < until`` when given.
 
         Words in more than one turn in :data:`COMMON` are left out once there are
         :data:`PRUNE_FROM` turns, as ``MemoryRepo.search_text`` does: ranking every turn that holds
@@ -140,9 +152,10 @@ class ConversationRepo:
             quoted = [w for w, (n,) in zip(quoted, counts, strict=True) if n < cut]
         if not quoted:
             return []
+        window, params = time_range("t.ts", since, until)
         rows = self.db.query("SELECT f.rowid, f.rank FROM turns_fts f JOIN turns t ON t.id = f.rowid "
-                             "WHERE turns_fts MATCH ? AND t.role = 'user' ORDER BY f.rank LIMIT ?",
-                             (" OR ".join(quoted), limit))
+                             f"WHERE turns_fts MATCH ? AND t.role = 'user' {''.join(' AND ' + w for w in window)} "
+                             "ORDER BY f.rank LIMIT ?", (" OR ".join(quoted), *params, limit))
         return [(int(r["rowid"]), float(r["rank"])) for r in rows]
 
     def frequencies(self, words: builtins.list[str]) -> dict[str, int]:
