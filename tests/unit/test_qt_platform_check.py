@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -67,9 +68,10 @@ def run_script(plugin: Path, platform: str) -> subprocess.CompletedProcess[str]:
 def test_a_plugin_whose_libraries_are_missing_stops_make_run_with_the_reason(tmp_path: Path) -> None:
     # PySide6's real plugin, copied away from Qt's own libraries (its RUNPATH is $ORIGIN/../../lib):
     # the loader cannot find them, as after a broken install.
-    pyside = importlib.util.find_spec("PySide6")
-    assert pyside is not None and pyside.submodule_search_locations
-    plugin = Path(list(pyside.submodule_search_locations)[0]) / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    # Found through the distribution's metadata: the headless run makes PySide6 unimportable.
+    plugin = Path(str(importlib.metadata.distribution("PySide6-Essentials").locate_file(
+        "PySide6/Qt/plugins/platforms/libqxcb.so")))
+    assert plugin.is_file(), plugin
     copy = tmp_path / "platforms" / "libqxcb.so"
     copy.parent.mkdir()
     shutil.copy2(plugin, copy)
