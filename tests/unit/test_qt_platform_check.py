@@ -68,9 +68,9 @@ def run_script(plugin: Path, platform: str) -> subprocess.CompletedProcess[str]:
 def test_a_plugin_whose_libraries_are_missing_stops_make_run_with_the_reason(tmp_path: Path) -> None:
     # PySide6's real plugin, copied away from Qt's own libraries (its RUNPATH is $ORIGIN/../../lib):
     # the loader cannot find them, as after a broken install.
-    # Found through the installed distribution, not an import: the headless run blocks importing Qt.
-    package = Path(str(importlib.metadata.distribution("PySide6-Essentials").locate_file("PySide6")))
-    plugin = package / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    # Found through the distribution's metadata: the headless run makes PySide6 unimportable.
+    plugin = Path(str(importlib.metadata.distribution("PySide6-Essentials").locate_file(
+        "PySide6/Qt/plugins/platforms/libqxcb.so")))
     assert plugin.is_file(), plugin
     copy = tmp_path / "platforms" / "libqxcb.so"
     copy.parent.mkdir()
