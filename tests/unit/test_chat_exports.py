@@ -210,3 +210,9 @@ def _zip(path: Path, members: dict[str, str]) -> Path:
             archive.writestr(name, text)
     return path
 
+
+
+def test_an_export_saved_with_a_byte_order_mark_reads(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(fixtures.claude_conversations()), encoding="utf-8-sig")
+    assert chat.import_chat(Services.open(tmp_path / "home"), path).turns == 3

@@ -188,7 +188,7 @@ def detect(path: Path) -> Literal["jsonl", "chatgpt", "claude"]:
 
 def _detect_json(stream: IO[bytes], label: str) -> ExportFormat:
     try:
-        first = next(ijson.items(_skip_bom(stream), "item", use_float=True), None)
+        first = next(ijson.items(_SkipBom(stream), "item", use_float=True), None)
     except ijson.JSONError as exc:
         raise InvalidInputError(f"{label} is not complete JSON ({_reason(exc)}): it may be truncated") from exc
     if first is None:
@@ -274,7 +274,7 @@ def clean_text(text: str) -> str:
 
 def _items(stream: IO[bytes], label: str) -> Iterator[Any]:
     try:
-        yield from ijson.items(_skip_bom(stream), "item", use_float=True)
+        yield from ijson.items(_SkipBom(stream), "item", use_float=True)
     except ijson.JSONError as exc:
         raise InvalidInputError(f"{label} is not complete JSON ({_reason(exc)}): it may be truncated; "
                                 "nothing was imported") from exc
@@ -288,15 +288,11 @@ class _SkipBom:
 
     def read(self, size: int = -1) -> bytes:
         data = self.stream.read(size)
-        if self.first:
+        if self.first and data:         # ijson's first read(0) only asks whether the stream gives bytes
             self.first = False
             if data.startswith(BOM):
                 data = data[len(BOM):] or self.stream.read(size)
         return data
-
-
-def _skip_bom(stream: IO[bytes]) -> _SkipBom:
-    return _SkipBom(stream)
 
 
 def _reason(exc: Exception) -> str:
