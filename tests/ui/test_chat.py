@@ -317,8 +317,9 @@ def test_the_no_model_notice_offers_a_button_and_no_command(qtbot, window: MainW
     lines = question.body.height() / question.body.fontMetrics().lineSpacing()
     assert lines < 2, "a short question is one line, not a word per line"
     (notice,) = reply.notices()
+    # A widget added to a shown layout is shown by a queued event, which may come after answer_finished.
+    qtbot.waitUntil(lambda: "No chat model is installed" in reply.visible_text(), timeout=5000)
     said = reply.visible_text()
-    assert "No chat model is installed" in said
     assert "companion models" not in said and "companion " not in said
     get = notice.findChild(QtWidgets.QPushButton, "notice-action")
     assert get is not None and get.text() == "Get a chat model" and get.isVisibleTo(window)
