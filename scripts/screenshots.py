@@ -191,6 +191,16 @@ def seeded_views(window: MainWindow, ids: dict[str, int]) -> dict[str, Callable[
         dialog.show_page("Models")
         return dialog
 
+    def privacy() -> QtWidgets.QWidget:
+        dialog = window.open_settings()
+        dialog.show_page("Privacy")       # conversations, other AI apps over MCP and their activity
+        return dialog
+
+    def backup() -> QtWidgets.QWidget:
+        dialog = window.open_settings()
+        dialog.show_page("Backup")
+        return dialog
+
     def date_guess() -> QtWidgets.QWidget:
         window.header.search.clear()
         window.open_photo(ids["undated"])
@@ -198,6 +208,7 @@ def seeded_views(window: MainWindow, ids: dict[str, int]) -> dict[str, Callable[
 
     return {"chat": chat, "people": people, "person": person, "group": group, "photos": photos,
             "memories": memories, "search": search, "settings": settings, "settings-hardware": hardware,
+            "settings-privacy": privacy, "settings-backup": backup,
             "settings-models": models, "photo-date-guess": date_guess}
 
 

@@ -66,8 +66,9 @@ class PrivacyPage(QtWidgets.QWidget):
         layout.addWidget(self.allow_writes)
         layout.addLayout(only)
         layout.addLayout(heading)
-        layout.addWidget(self.activity, 1)
+        layout.addWidget(self.activity, 3)
         layout.addWidget(self.empty)
+        layout.addStretch(1)     # an empty list is hidden: the space goes below, not between the lines
         self.load_activity()
 
     def write_client_names(self) -> list[str]:
