@@ -68,11 +68,16 @@ class SourceFile:
 
     def changed(self) -> bool:
         """Whether the file on disk is no longer the one that was validated."""
-        try:
-            stat = os.stat(self.path)
-        except OSError:
-            return True
-        return (stat.st_size, stat.st_mtime_ns) != (self.size, self.mtime_ns)
+        return file_changed(self.path, self.size, self.mtime_ns)
+
+
+def file_changed(path: Path, size: int, mtime_ns: int) -> bool:
+    """Whether the file at ``path`` is gone or no longer has the size and time it was validated with."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return True
+    return (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns)
 
 
 def scan_jsonl(path: Path) -> SourceFile:

@@ -37,7 +37,7 @@ from typing import IO, Any, Literal
 import ijson
 
 from companion.core.errors import InvalidInputError
-from companion.core.memory.chat_import import BOM, ImportedTurn
+from companion.core.memory.chat_import import BOM, ImportedTurn, file_changed
 
 ExportFormat = Literal["chatgpt", "claude"]
 CONVERSATIONS = re.compile(r"(?:^|/)conversations(?:-\d+)?\.json$")
@@ -97,11 +97,7 @@ class ExportScan:
         return self.path.name
 
     def changed(self) -> bool:
-        try:
-            stat = os.stat(self.path)
-        except OSError:
-            return True
-        return (stat.st_size, stat.st_mtime_ns) != (self.size, self.mtime_ns)
+        return file_changed(self.path, self.size, self.mtime_ns)
 
 
 @dataclass
